@@ -1,0 +1,170 @@
+"""The lead card: one pure function of the lead's state, whatever changed it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from blocks import ids
+from blocks.mrkdwn import date, escape_truncated, user
+from bot.durations import format_duration
+
+TIER_BADGES = {"hot": "🔥 Hot", "warm": "🌤 Warm", "cold": "🧊 Cold"}
+FIELD_LIMIT = 1900  # section fields allow 2000 characters
+MESSAGE_LIMIT = 2900  # section text allows 3000
+
+
+@dataclass(frozen=True)
+class CardView:
+    """What a card shows: the lead's state plus which copy is being drawn."""
+
+    lead_id: int
+    name: str | None
+    company: str | None
+    company_size: int | None
+    product: str | None
+    source: str
+    message: str | None
+    email: str | None
+    phone: str | None
+    crm_url: str | None
+    tier: str
+    status: str
+    owner_id: str | None
+    claimed_by: str | None
+    routing_reason: str
+    received_at: datetime
+    claimed_at: datetime | None
+    sla_due_at: datetime | None
+    snoozed_until: datetime | None
+    snoozed_by: str | None
+    copy_kind: str = "dm"  # dm | channel | queue
+    recipient: str | None = None  # the rep a DM copy was sent to
+
+
+def lead_card(card: CardView, now: datetime) -> list[Block]:
+    blocks: list[Block] = [
+        HeaderBlock(text=f"New lead · {TIER_BADGES.get(card.tier, card.tier.title())}"),
+        SectionBlock(text=MarkdownTextObject(text=_headline(card)), fields=_fields(card)),
+    ]
+    if card.message:
+        quoted = escape_truncated(card.message, MESSAGE_LIMIT).replace("\n", "\n>")
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=f">{quoted}")))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_timing_line(card, now))]))
+    blocks.append(DividerBlock())
+    blocks.append(SectionBlock(text=MarkdownTextObject(text=state_line(card, now))))
+    buttons = _buttons(card)
+    if buttons:
+        blocks.append(
+            ActionsBlock(block_id=f"{ids.LEAD_BLOCK_PREFIX}:{card.lead_id}", elements=buttons)
+        )
+    if card.routing_reason:
+        reason = escape_truncated(card.routing_reason, 500)
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Routing: {reason}")]))
+    return blocks
+
+
+def fallback_text(card: CardView) -> str:
+    """Notification text: what a phone shows, so it carries no raw lead markup either."""
+    who = escape_truncated(card.name or card.email or card.phone or "unnamed lead", 200)
+    company = f" ({escape_truncated(card.company, 200)})" if card.company else ""
+    tier = TIER_BADGES.get(card.tier, card.tier)
+    return f"{tier} lead #{card.lead_id}: {who}{company}"
+
+
+def state_line(card: CardView, now: datetime) -> str:
+    if card.status == "claimed" and card.claimed_by and card.claimed_at:
+        waited = format_duration(card.claimed_at - card.received_at)
+        return f"✅ Claimed by {user(card.claimed_by)} after {waited}"
+    if card.status == "closed":
+        return "Closed"
+    if _passed_on(card):
+        if card.status == "queued":
+            return "↪️ Passed on: now in the shared queue"
+        return f"↪️ Passed on to {user(card.owner_id or '')}"
+    if card.status == "queued":
+        line = "📥 In the shared queue: anyone can claim it"
+    else:
+        line = f"⏳ Waiting for {user(card.owner_id or '')} to claim"
+    if card.snoozed_until and card.snoozed_until > now and card.snoozed_by:
+        until = date(card.snoozed_until, "{date_short_pretty} at {time}", _utc(card.snoozed_until))
+        line += f"\n💤 Snoozed by {user(card.snoozed_by)} until {until}"
+    return line
+
+
+def _passed_on(card: CardView) -> bool:
+    """A DM copy whose rep is no longer the owner: that rep has nothing left to do here."""
+    return card.copy_kind == "dm" and card.recipient is not None and card.recipient != card.owner_id
+
+
+def _headline(card: CardView) -> str:
+    name = escape_truncated(card.name or "Unnamed lead", 200)
+    company = f" · {escape_truncated(card.company, 200)}" if card.company else ""
+    return f"*{name}*{company}  (#{card.lead_id})"
+
+
+def _fields(card: CardView) -> list[MarkdownTextObject]:
+    values = [
+        ("Company size", f"{card.company_size:,}" if card.company_size is not None else None),
+        ("Product", card.product),
+        ("Source", card.source),
+        ("Tier", TIER_BADGES.get(card.tier, card.tier)),
+        ("Email", card.email),
+        ("Phone", card.phone),
+    ]
+    return [
+        MarkdownTextObject(text=f"*{label}*\n{escape_truncated(value, FIELD_LIMIT)}")
+        for label, value in values
+        if value
+    ]
+
+
+def _timing_line(card: CardView, now: datetime) -> str:
+    arrived = date(card.received_at, "{ago}", _utc(card.received_at))
+    parts = [f"Arrived {arrived}"]
+    if card.sla_due_at and card.status in ("assigned", "queued"):
+        due = date(card.sla_due_at, "{time}", _utc(card.sla_due_at))
+        left = card.sla_due_at - now
+        if left.total_seconds() >= 0:
+            parts.append(f"SLA: respond by {due} ({format_duration(left)} left)")
+        else:
+            parts.append(f"⚠️ SLA breached: overdue by {format_duration(-left)}")
+    elif card.sla_due_at and card.claimed_at:
+        met = "met" if card.claimed_at <= card.sla_due_at else "missed"
+        parts.append(f"SLA {met}")
+    return "  ·  ".join(parts)
+
+
+def _buttons(card: CardView) -> list[ButtonElement]:
+    value = str(card.lead_id)
+    buttons: list[ButtonElement] = []
+    if card.status in ("assigned", "queued") and not _passed_on(card):
+        buttons.append(
+            ButtonElement(text="Claim", action_id=ids.CLAIM, value=value, style="primary")
+        )
+        buttons.append(ButtonElement(text="Snooze", action_id=ids.SNOOZE, value=value))
+        if card.status == "assigned":
+            buttons.append(ButtonElement(text="Pass", action_id=ids.PASS, value=value))
+    if card.crm_url:
+        buttons.append(
+            ButtonElement(text="Open in CRM", action_id=ids.OPEN_CRM, url=card.crm_url, value=value)
+        )
+    return buttons
+
+
+def _utc(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+__all__ = ["CardView", "fallback_text", "lead_card", "state_line"]

@@ -1,0 +1,16 @@
+"""Action and callback ids: a wire contract with messages already posted in Slack.
+
+Never rename one of these without keeping a handler for the old value: cards posted last week
+still carry it.
+"""
+
+CLAIM = "lead_claim"
+SNOOZE = "lead_snooze"
+PASS = "lead_pass"
+OPEN_CRM = "lead_open_crm"
+
+SNOOZE_MODAL = "lead_snooze_modal"
+SNOOZE_CHOICE_BLOCK = "snooze_choice"
+SNOOZE_CHOICE = "snooze_choice_select"
+
+LEAD_BLOCK_PREFIX = "lead_card"

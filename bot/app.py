@@ -1,0 +1,132 @@
+"""create_app(settings) wires everything: a factory, no module-level app or globals."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from blocks.render import card_renderer
+from bot.clock import Clock, SystemClock
+from bot.config import Config
+from bot.dispatcher import Dispatcher
+from bot.http import create_http_app
+from bot.leads import LeadQueries, LeadService
+from bot.metrics import Metrics
+from bot.outbox import RetryPolicy
+from bot.scheduler import create_scheduler
+from bot.settings import Settings
+from handlers import app_home, commands, errors, lead_actions, snooze_modal
+from handlers.context import services_middleware
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+LISTENER_MODULES = (lead_actions, snooze_modal, app_home, commands, errors)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    config: Config
+    clock: Clock
+    db: Database
+    client: WebClient
+    dispatcher: Dispatcher
+    leads: LeadService
+    queries: LeadQueries
+    metrics: Metrics
+
+
+def create_services(
+    settings: Settings,
+    config: Config,
+    clock: Clock | None = None,
+    retry: RetryPolicy | None = None,
+) -> Services:
+    clock = clock or SystemClock()
+    db = Database(settings.database_url)
+    client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
+    dispatcher = Dispatcher(db, client, clock, card_renderer(clock), retry=retry)
+    leads = LeadService(db, config, clock, wake=dispatcher.wake)
+    return Services(
+        settings, config, clock, db, client, dispatcher, leads, LeadQueries(db), Metrics(db)
+    )
+
+
+def create_bolt_app(services: Services, *, verify_token: bool = True) -> App:
+    bolt = App(
+        client=services.client,
+        signing_secret=services.settings.slack_signing_secret,
+        token_verification_enabled=verify_token,
+    )
+    bolt.use(services_middleware(services))
+    for module in LISTENER_MODULES:
+        module.register(bolt)
+    return bolt
+
+
+@dataclass
+class LeadbotApp:
+    services: Services
+    bolt: App
+    http: FastAPI
+    _scheduler: Any = None
+    _server: uvicorn.Server | None = None
+    _thread: threading.Thread | None = None
+    port: int = field(default=0)
+
+    def start_workers(self) -> None:
+        """The outbox dispatcher and the scheduler tick; the HTTP server is separate."""
+        self.services.dispatcher.start()
+        self._scheduler = create_scheduler(
+            self.services.config.scheduler.tick, self.services.dispatcher.wake
+        )
+        self._scheduler.start()
+        self.services.dispatcher.wake()  # rows left by a previous run go out now
+
+    def serve_in_thread(self, host: str = "127.0.0.1", port: int = 0) -> int:
+        """Run uvicorn in a background thread; returns the bound port (tests, demo, bench)."""
+        config = uvicorn.Config(
+            self.http, host=host, port=port, log_level="warning", lifespan="off"
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="leadbot-http", daemon=True)
+        self._thread.start()
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise RuntimeError(f"HTTP server failed to start on {host}:{port}")
+            threading.Event().wait(0.01)
+        self.port = self._server.servers[0].sockets[0].getsockname()[1]
+        return self.port
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+        self.services.dispatcher.stop()
+        self.services.db.dispose()
+
+
+def create_app(
+    settings: Settings,
+    config: Config,
+    *,
+    clock: Clock | None = None,
+    retry: RetryPolicy | None = None,
+    verify_token: bool = True,
+    migrate: bool = True,
+) -> LeadbotApp:
+    services = create_services(settings, config, clock, retry)
+    if migrate:
+        services.db.upgrade()
+    bolt = create_bolt_app(services, verify_token=verify_token)
+    return LeadbotApp(services=services, bolt=bolt, http=create_http_app(services, bolt))

@@ -1,0 +1,97 @@
+"""The `leadbot` command."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.settings import Settings, SettingsError
+
+log = logging.getLogger("leadbot")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        return int(args.func(args))
+    except SettingsError as err:
+        print(f"leadbot: {err}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="leadbot", description="Lead follow-up bot for Slack.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the bot (HTTP mode, or --socket-mode)")
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=int, default=3000)
+    serve.add_argument("--socket-mode", action="store_true", help="connect with SLACK_APP_TOKEN")
+    serve.set_defaults(func=_serve)
+
+    demo = sub.add_parser("demo", help="offline walkthrough with a local stand-in for Slack")
+    demo.add_argument("--database", default=None, help="SQLite file (default: a temporary one)")
+    demo.set_defaults(func=_demo)
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_sub.add_parser("upgrade", help="apply migrations up to the newest schema")
+    upgrade.set_defaults(func=_db_upgrade)
+
+    config = sub.add_parser("config", help="leadbot.yml")
+    config_sub = config.add_subparsers(dest="config_command", required=True)
+    check = config_sub.add_parser("check", help="validate leadbot.yml and report every problem")
+    check.add_argument("path", nargs="?", help="default: $LEADBOT_CONFIG or ./leadbot.yml")
+    check.set_defaults(func=_config_check)
+    return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from bot.serve import serve
+
+    return serve(Settings.from_env(), args.host, args.port, socket_mode=args.socket_mode)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    return run_demo(database=args.database)
+
+
+def _db_upgrade(_args: argparse.Namespace) -> int:
+    from storage.db import Database
+
+    settings = Settings.from_env()
+    Database(settings.database_url).upgrade()
+    print(f"database is up to date ({_safe_url(settings.database_url)})")
+    return 0
+
+
+def _config_check(args: argparse.Namespace) -> int:
+    from bot.config import ConfigError, load_config
+
+    path = args.path or Settings.from_env().config_path
+    try:
+        config = load_config(path)
+    except ConfigError as err:
+        print(err, file=sys.stderr)
+        return 1
+    print(f"{path}: OK ({len(config.reps)} reps, {len(config.managers)} managers)")
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    """Database URLs may carry a password: never print it."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,298 @@
+"""The ``leadbot.yml`` schema, its loading, and error messages that point at the exact key.
+
+Adding a section (tiers, escalation, routing, ...) is one new model plus one field on ``Config``:
+error paths, type messages and "did you mean" hints are derived from the models.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import date, time, timedelta
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+
+from bot.config_errors import (
+    ConfigError,
+    Problem,
+    check_channel_id,
+    check_email,
+    check_quiet_hours,
+    check_time_zone,
+    check_user_id,
+    cross_checks,
+    describe,
+    problems_from,
+    to_clock_time,
+    to_date,
+    to_weekday,
+)
+from bot.durations import Duration, format_duration
+
+__all__ = [
+    "BusinessHours",
+    "Channels",
+    "Config",
+    "ConfigError",
+    "Person",
+    "Rep",
+    "SchedulerConfig",
+    "default_config",
+    "load_config",
+    "parse_config",
+]
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+UserId = Annotated[str, AfterValidator(check_user_id)]
+ChannelId = Annotated[str, AfterValidator(check_channel_id)]
+TimeZoneName = Annotated[str, AfterValidator(check_time_zone)]
+ClockTime = Annotated[time, BeforeValidator(to_clock_time)]
+Day = Annotated[Weekday, BeforeValidator(to_weekday)]
+Holiday = Annotated[date, BeforeValidator(to_date)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Person(_Section):
+    """Someone leadbot talks to who is not a rep (a manager); only ``id`` is required."""
+
+    id: UserId
+    name: str | None = None
+    timezone: TimeZoneName | None = None
+
+
+class Rep(Person):
+    """Someone who receives leads; ``timezone`` falls back to the top-level one (``tz_for``)."""
+
+    name: Annotated[str, Field(min_length=1)]
+    email: Annotated[str, AfterValidator(check_email)] | None = None
+    manager: UserId | None = None
+    quiet_hours: Annotated[str, AfterValidator(check_quiet_hours)] | None = None
+
+    @property
+    def quiet_window(self) -> tuple[time, time] | None:
+        """``quiet_hours`` as (start, end); end < start means the window spans midnight."""
+        if self.quiet_hours is None:
+            return None
+        start, _, end = self.quiet_hours.partition("-")
+        return to_clock_time(start), to_clock_time(end)
+
+
+class BusinessHours(_Section):
+    days: Annotated[list[Day], Field(min_length=1)] = ["mon", "tue", "wed", "thu", "fri"]
+    start: ClockTime
+    end: ClockTime
+    holidays: list[Holiday] = []
+    timezone: TimeZoneName | None = None
+
+    @field_validator("end")
+    @classmethod
+    def _end_after_start(cls, end: time, info: ValidationInfo) -> time:
+        start = info.data.get("start")
+        if start is not None and end <= start:
+            raise ValueError(
+                f"must be later than start ({start:%H:%M}); overnight hours are not supported"
+            )
+        return end
+
+
+class Channels(_Section):
+    leads: ChannelId | None = None
+    queue: ChannelId
+    managers: ChannelId | None = None
+
+
+class SchedulerConfig(_Section):
+    tick: Duration = timedelta(seconds=5)
+
+    @field_validator("tick")
+    @classmethod
+    def _tick_range(cls, tick: timedelta) -> timedelta:
+        if not timedelta(seconds=1) <= tick <= timedelta(minutes=5):
+            raise ValueError(f"must be between 1s and 5m, got {format_duration(tick)}")
+        return tick
+
+
+def _always_or_hours(value: object) -> object:
+    # "always" reads better in YAML than null; the model keeps None so code has one check.
+    if value is None or value == "always":
+        return None
+    if isinstance(value, str):
+        raise ValueError(f"expected 'always' or a mapping with days, start and end, got {value!r}")
+    return value
+
+
+def _id_or_person(value: object) -> object:
+    if isinstance(value, str):
+        return {"id": value}
+    if not isinstance(value, Mapping):
+        raise ValueError(
+            f"expected a user id such as U0123ABCD or a mapping with id and name, "
+            f"got {describe(value)}"
+        )
+    return value
+
+
+class Config(_Section):
+    """The whole ``leadbot.yml``; build it with ``parse_config`` so cross-key checks run too."""
+
+    timezone: TimeZoneName = "UTC"
+    business_hours: Annotated[BusinessHours | None, BeforeValidator(_always_or_hours)] = None
+    channels: Channels
+    managers: list[Annotated[Person, BeforeValidator(_id_or_person)]] = []
+    admins: list[UserId] = []
+    reps: list[Rep]
+    scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
+
+    @field_validator("reps")
+    @classmethod
+    def _some_reps(cls, reps: list[Rep]) -> list[Rep]:
+        if not reps:
+            raise ValueError("at least one rep is required")
+        return reps
+
+    def _find_person(self, user_id: str) -> Person | None:
+        # Linear scans: teams have tens of people, and no cache can go stale after model_copy().
+        # Reps come first: their entries are the more complete ones.
+        return next((p for p in [*self.reps, *self.managers] if p.id == user_id), None)
+
+    def rep(self, user_id: str) -> Rep | None:
+        return next((r for r in self.reps if r.id == user_id), None)
+
+    def rep_ids(self) -> list[str]:
+        return [r.id for r in self.reps]
+
+    def manager_ids(self) -> list[str]:
+        return [m.id for m in self.managers]
+
+    def tz_for(self, user_id: str) -> ZoneInfo:
+        """The person's own time zone, else the config default (also for unknown users)."""
+        person = self._find_person(user_id)
+        return ZoneInfo((person.timezone if person else None) or self.timezone)
+
+    def business_tz(self) -> ZoneInfo:
+        hours = self.business_hours
+        return ZoneInfo((hours.timezone if hours else None) or self.timezone)
+
+    def is_manager(self, user_id: str) -> bool:
+        return any(m.id == user_id for m in self.managers)
+
+    def is_admin(self, user_id: str) -> bool:
+        return user_id in self.admins
+
+    def display_name(self, user_id: str) -> str:
+        person = self._find_person(user_id)
+        return person.name if person and person.name else user_id
+
+
+def parse_config(data: object, source: str = "leadbot.yml") -> Config:
+    """Validate already-parsed YAML; raise ``ConfigError`` listing every problem found."""
+    if data is None:
+        raise ConfigError([_NO_SETTINGS], source)
+    if not isinstance(data, dict):
+        raise ConfigError(
+            [f"expected settings as 'key: value' lines at the top level, got {describe(data)}"],
+            source,
+        )
+    problems: list[Problem] = []
+    config: Config | None = None
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        problems = problems_from(exc, Config)
+    problems += cross_checks(data)
+    if problems or config is None:
+        raise ConfigError.from_problems(sorted(problems, key=_document_order), source)
+    return config
+
+
+def _document_order(problem: Problem) -> tuple[int, int]:
+    # Cross-key problems are found separately; sorting by section, then by list entry, puts
+    # each rep's problems together. The sort is stable, so pydantic's order is kept otherwise.
+    loc = problem[0]
+    sections = list(Config.model_fields)
+    section = sections.index(loc[0]) if loc and loc[0] in sections else len(sections)
+    entry = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else -1
+    return section, entry
+
+
+_NO_SETTINGS = (
+    "no settings found: expected at least 'channels' and 'reps' (see leadbot.example.yml)"
+)
+
+
+def load_config(path: str | os.PathLike[str]) -> Config:
+    """Read and validate a ``leadbot.yml`` file; errors are prefixed with the path given."""
+    source = os.fspath(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(["file not found"], source) from None
+    except UnicodeDecodeError:
+        raise ConfigError(["not a UTF-8 text file"], source) from None
+    except OSError as exc:
+        raise ConfigError([f"cannot read the file: {exc.strerror or exc}"], source) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        raise ConfigError([_yaml_message(exc)], source) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"not valid YAML: {exc}"], source) from None
+    return parse_config(data, source)
+
+
+# PyYAML's parser messages name grammar tokens; these are the usual causes in hand-written files.
+_YAML_HINTS = {
+    "<block": "check that this line is indented like its siblings",
+    "'\\t'": "indent with spaces, not tabs",
+    "mapping values are not allowed": "quote values that contain ': '",
+}
+
+
+def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
+    mark = exc.problem_mark or exc.context_mark
+    message = exc.problem or exc.context or "not valid YAML"
+    hints = [hint for token, hint in _YAML_HINTS.items() if token in message]
+    if hints:
+        message += f" ({hints[0]})"
+    return f"line {mark.line + 1}, column {mark.column + 1}: {message}" if mark else message
+
+
+def default_config() -> Config:
+    """The built-in setup used by ``leadbot demo``: three reps in three time zones, one manager."""
+    return parse_config(
+        {
+            "timezone": "UTC",
+            "business_hours": "always",
+            "channels": {"leads": "C0LEADS", "queue": "C0QUEUE", "managers": "C0MGRS"},
+            "managers": [{"id": "U0MAYA", "name": "Maya", "timezone": "America/New_York"}],
+            "admins": ["U0MAYA"],
+            "reps": [
+                {
+                    "id": "U0ALICE",
+                    "name": "Alice",
+                    "timezone": "Europe/Berlin",
+                    "manager": "U0MAYA",
+                },
+                {"id": "U0BO", "name": "Bo", "timezone": "America/New_York", "manager": "U0MAYA"},
+                {"id": "U0CHEN", "name": "Chen", "timezone": "Asia/Singapore", "manager": "U0MAYA"},
+            ],
+        },
+        source="built-in defaults",
+    )

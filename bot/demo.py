@@ -1,0 +1,177 @@
+"""`leadbot demo`: the whole flow offline, on embedded defaults, against a local fake Slack.
+
+Three leads arrive over real HTTP, are routed and posted; their cards are printed as a rep would
+read them; one is claimed through a signed Slack request; the updated cards are printed.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rich.console import Console
+from rich.panel import Panel
+
+from blocks import ids
+from blocks.text import render_message, render_mrkdwn
+from bot.app import LeadbotApp, create_app
+from bot.config import Config, default_config
+from bot.durations import parse_duration
+from bot.fakeslack import FakeSlack
+from bot.outbox import RetryPolicy
+from bot.settings import Settings
+from bot.slack_requests import block_action, post_signed
+
+INTAKE_TOKEN = "demo-intake-token"
+SIGNING_SECRET = "demo-signing-secret"
+SAMPLE_LEADS: list[dict[str, Any]] = [
+    {
+        "external_id": "form-1001",
+        "source": "website",
+        "name": "Dana Whitfield",
+        "email": "dana@northwind.test",
+        "company": "Northwind Traders",
+        "company_size": 1200,
+        "product": "Analytics Enterprise",
+        "message": "We need a demo before our Q1 budget meeting on Thursday.",
+        "crm_url": "https://crm.example.com/leads/1001",
+        "tier": "hot",
+        "received_at": "-3m12s",
+    },
+    {
+        "external_id": "form-1002",
+        "source": "webinar",
+        "name": "Luis Ortega <!channel>",
+        "email": "luis@contoso.test",
+        "company": "Contoso & Sons",
+        "company_size": 45,
+        "product": "Starter",
+        "message": "Pricing for 10 seats? <https://evil.test|click here>",
+    },
+    {
+        "external_id": "ref-77",
+        "source": "partner",
+        "name": "Mei Tanaka",
+        "phone": "+65 6123 4567",
+        "company": "Fabrikam Asia",
+        "company_size": 300,
+        "product": "Analytics Pro",
+        "tier": "cold",
+    },
+]
+
+
+def run_demo(database: str | None = None, console: Console | None = None) -> int:
+    console = console or Console()
+    config = default_config()
+    with tempfile.TemporaryDirectory() as tmp, FakeSlack() as fake:
+        db_path = database or str(Path(tmp) / "leadbot-demo.db")
+        for rep in config.reps:
+            fake.add_user(rep.id, rep.name, tz=str(config.tz_for(rep.id)))
+        settings = Settings(
+            slack_bot_token="xoxb-demo",
+            slack_signing_secret=SIGNING_SECRET,
+            slack_api_url=fake.url,
+            database_url=f"sqlite:///{db_path}",
+            intake_token=INTAKE_TOKEN,
+        )
+        app = create_app(settings, config, retry=RetryPolicy())
+        app.start_workers()
+        base = f"http://127.0.0.1:{app.serve_in_thread()}"
+        try:
+            _walkthrough(console, app, fake, base, config)
+        finally:
+            app.stop()
+    return 0
+
+
+def _walkthrough(
+    console: Console, app: LeadbotApp, fake: FakeSlack, base: str, config: Config
+) -> None:
+    console.rule("[bold]1. Three leads arrive at POST /api/leads")
+    for lead in SAMPLE_LEADS:
+        status, answer = _post_lead(base, _with_times(lead, app.services.clock.now()))
+        console.print(
+            f"HTTP {status}  lead #{answer['id']} → {answer['owner']}: {answer['reason']}"
+        )
+    posts = fake.wait_for("chat.postMessage", count=len(SAMPLE_LEADS) * 2)
+    console.rule("[bold]2. The cards, as each rep sees them in Slack")
+    names = {rep.id: rep.name for rep in config.reps}
+    dm_posts = [call for call in posts if call.response["channel"].startswith("D")]
+    for call in dm_posts:
+        _show(console, fake, call.response["channel"], call.response["ts"], names, config)
+
+    first = dm_posts[0]
+    owner = _owner_of(first.response["channel"], fake, config)
+    console.rule(f"[bold]3. {names[owner]} clicks Claim on lead #1 (a signed Slack request)")
+    status, _ = post_signed(
+        f"{base}/slack/events",
+        SIGNING_SECRET,
+        block_action(
+            ids.CLAIM, "1", user_id=owner, channel_id=first.response["channel"],
+            message_ts=first.response["ts"],
+        ),
+    )  # fmt: skip
+    console.print(f"Slack got HTTP {status} from leadbot (the click was acknowledged)")
+    updates = fake.wait_for("chat.update", count=2)
+    console.rule("[bold]4. Every copy of lead #1's card is updated in place")
+    for call in updates:
+        _show(console, fake, call.args["channel"], call.args["ts"], names, config)
+
+    other = next(rep.id for rep in config.reps if rep.id != owner)
+    channel_copy = next(call for call in posts if not call.response["channel"].startswith("D"))
+    console.rule(f"[bold]5. {names[other]} clicks Claim on the #leads copy a moment later")
+    post_signed(
+        f"{base}/slack/events",
+        SIGNING_SECRET,
+        block_action(
+            ids.CLAIM, "1", user_id=other, channel_id=channel_copy.response["channel"],
+            message_ts=channel_copy.response["ts"],
+        ),
+    )  # fmt: skip
+    told = fake.wait_for("chat.postEphemeral")[0]
+    console.print(f"Only {names[other]} sees: {render_mrkdwn(told.args['text'], names=names)}")
+
+
+def _with_times(lead: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """Sample leads say how long ago they arrived ("-3m12s"); intake wants a timestamp."""
+    if not str(lead.get("received_at", "")).startswith("-"):
+        return lead
+    ago = parse_duration(lead["received_at"][1:])
+    return {**lead, "received_at": (now - ago).isoformat()}
+
+
+def _post_lead(base: str, lead: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    request = urllib.request.Request(
+        f"{base}/api/leads",
+        data=json.dumps(lead).encode(),
+        headers={"Authorization": f"Bearer {INTAKE_TOKEN}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status, json.loads(response.read())
+
+
+def _owner_of(channel: str, fake: FakeSlack, config: Config) -> str:
+    opened = [c for c in fake.calls("conversations.open") if c.response["channel"]["id"] == channel]
+    return str(opened[0].args["users"])
+
+
+def _show(
+    console: Console, fake: FakeSlack, channel: str, ts: str, names: dict[str, str], config: Config
+) -> None:
+    message = fake.message(channel, ts)
+    if message is None:
+        return
+    if channel.startswith("D"):
+        owner = _owner_of(channel, fake, config)
+        where, tz = f"{config.display_name(owner)}'s DM", config.tz_for(owner)
+    else:
+        where, tz = f"#{channel} (shown in {config.timezone})", ZoneInfo(config.timezone)
+    text = render_message(message, names=names, tz=tz, now=datetime.now(UTC))
+    console.print(Panel(text, title=where, width=80))

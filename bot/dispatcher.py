@@ -1,0 +1,300 @@
+"""The outbox dispatcher: a thread that sends due outbox rows, woken after every commit."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timedelta
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from bot.clock import Clock, as_utc
+from bot.outbox import (
+    PERMANENT_ERRORS,
+    CardRenderer,
+    DeliveryError,
+    RenderedMessage,
+    RetryPolicy,
+    enqueue_card_updates,
+)
+from storage.db import Database
+from storage.models import CardCopy, DmChannel, Lead, OutboxMessage, OutboxStatus
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)
+BATCH = 50
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        db: Database,
+        client: WebClient,
+        clock: Clock,
+        render: CardRenderer,
+        *,
+        retry: RetryPolicy | None = None,
+        idle_wait: float = 5.0,
+    ) -> None:
+        self.db = db
+        self.client = client
+        self.clock = clock
+        self.render = render
+        self.retry = retry or RetryPolicy()
+        self.idle_wait = idle_wait
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.sent_count = 0
+        self.failed_count = 0
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="leadbot-outbox", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout=10)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                sent = self.run_once()
+            except Exception:  # the delivery thread must outlive a bad moment in the database
+                log.exception("outbox pass failed; retrying on the next wake")
+                sent = 0
+            if sent == 0:
+                self._wake.wait(self._seconds_to_next_due())
+
+    def _seconds_to_next_due(self) -> float:
+        """Sleep until the earliest retry is due (or a wake, or the idle wait)."""
+        try:
+            with self.db.read() as session:
+                due = session.scalar(
+                    select(func.min(OutboxMessage.next_attempt_at)).where(
+                        OutboxMessage.status == OutboxStatus.PENDING
+                    )
+                )
+        except Exception:  # an unreachable database is retried on the idle wait
+            log.exception("outbox: could not read the next due time")
+            return self.idle_wait
+        if due is None:
+            return self.idle_wait
+        return min(max(self._seconds_until(as_utc(due)), 0.005), self.idle_wait)
+
+    # -- one pass --------------------------------------------------------------------------
+    def run_once(self) -> int:
+        """Send every due row once; returns how many rows were handled."""
+        handled = 0
+        while ids := self._lease_due():
+            held: dict[str, datetime] = {}
+            for row_id in ids:
+                self._deliver(row_id, held)
+            handled += len(ids)
+        return handled
+
+    def _lease_due(self) -> list[int]:
+        now = self.clock.now()
+        with self.db.write() as session:
+            query = (
+                select(OutboxMessage.id)
+                .where(OutboxMessage.status == OutboxStatus.PENDING)
+                .where(OutboxMessage.next_attempt_at <= now)
+                .where(or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now))
+                .order_by(OutboxMessage.id)
+                .limit(BATCH)
+            )
+            if not self.db.is_sqlite:
+                query = query.with_for_update(skip_locked=True)
+            ids = list(session.scalars(query))
+            if ids:
+                session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(ids))
+                    .values(locked_until=now + LEASE)
+                )
+        return ids
+
+    def _deliver(self, row_id: int, held: dict[str, datetime]) -> None:
+        try:
+            self._send(row_id, held)
+        except DeliveryError as err:
+            self._record_failure(row_id, err, held)
+
+    def _send(self, row_id: int, held: dict[str, datetime]) -> None:
+        with self.db.read() as session:
+            row = session.get(OutboxMessage, row_id)
+            if row is None or row.status != OutboxStatus.PENDING:
+                return
+            lead = session.get(Lead, row.lead_id) if row.lead_id else None
+            copy = session.get(CardCopy, row.card_copy_id) if row.card_copy_id else None
+            if lead is None:
+                raise DeliveryError("lead_gone", permanent=True)
+            if row.kind == "update_card":
+                if copy is None:
+                    raise DeliveryError("card_copy_gone", permanent=True)
+                if copy.shown_version >= lead.version:
+                    self._mark_sent(row_id, copy_id=copy.id, version=copy.shown_version)
+                    return
+                rendered = self.render(session, lead, copy.kind, copy.recipient)
+                channel, ts = copy.channel, copy.ts
+            else:
+                rendered = self.render(session, lead, row.copy_kind or "dm", row.target)
+                channel, ts = row.target or "", None
+            copy_kind, recipient = row.copy_kind or "dm", row.target
+        if channel in held:
+            raise DeliveryError("held", retry_after=self._seconds_until(held[channel]))
+        try:
+            if ts is None:
+                channel = self._resolve_channel(copy_kind, channel)
+                posted_ts = self._call("chat_postMessage", channel, None, rendered)
+            else:
+                self._call("chat_update", channel, ts, rendered)
+        except DeliveryError as err:
+            err.channel = channel
+            raise
+        if ts is None:
+            self._record_post(row_id, lead.id, copy_kind, recipient, channel, posted_ts, rendered)
+        else:
+            self._mark_sent(
+                row_id, copy_id=copy.id if copy else None, version=rendered.lead_version
+            )
+
+    def _seconds_until(self, moment: datetime) -> float:
+        return max((moment - self.clock.now()).total_seconds(), 0.0)
+
+    def _call(self, method: str, channel: str, ts: str | None, msg: RenderedMessage) -> str:
+        kwargs = {"channel": channel, "text": msg.text, "blocks": msg.blocks}
+        if ts is not None:
+            kwargs["ts"] = ts
+        try:
+            response = getattr(self.client, method)(**kwargs)
+        except SlackApiError as err:
+            raise _delivery_error(err) from err
+        except Exception as err:  # connection refused, timeouts, garbage from a proxy
+            raise DeliveryError(f"{type(err).__name__}: {err}"[:300]) from err
+        return str(response.get("ts") or ts)
+
+    def _resolve_channel(self, copy_kind: str, target: str) -> str:
+        """DM copies are addressed to a user; Slack needs the DM channel id (cached)."""
+        if copy_kind != "dm":
+            return target
+        with self.db.read() as session:
+            cached = session.get(DmChannel, target)
+            if cached:
+                return cached.channel_id
+        try:
+            response = self.client.conversations_open(users=target)
+        except SlackApiError as err:
+            raise _delivery_error(err) from err
+        except Exception as err:
+            raise DeliveryError(f"{type(err).__name__}: {err}"[:300]) from err
+        channel_id = str(response["channel"]["id"])
+        with self.db.write() as session:
+            session.merge(DmChannel(user_id=target, channel_id=channel_id))
+        return channel_id
+
+    def _record_post(
+        self,
+        row_id: int,
+        lead_id: int,
+        copy_kind: str,
+        recipient: str | None,
+        channel: str,
+        ts: str,
+        rendered: RenderedMessage,
+    ) -> None:
+        now = self.clock.now()
+        with self.db.write() as session:
+            copy = CardCopy(
+                lead_id=lead_id,
+                kind=copy_kind,
+                recipient=recipient if copy_kind == "dm" else None,
+                channel=channel,
+                ts=ts,
+                shown_version=rendered.lead_version,
+                posted_at=now,
+            )
+            session.add(copy)
+            self._finish(session, row_id, now)
+            lead = session.get(Lead, lead_id)
+            # The lead changed while its card was in flight: that change saw no copy to update.
+            if lead is not None and lead.version != rendered.lead_version:
+                session.flush()
+                enqueue_card_updates(session, lead_id, now)
+        self.sent_count += 1
+        self.wake()
+
+    def _mark_sent(self, row_id: int, *, copy_id: int | None, version: int) -> None:
+        now = self.clock.now()
+        with self.db.write() as session:
+            if copy_id is not None:
+                session.execute(
+                    update(CardCopy)
+                    .where(CardCopy.id == copy_id, CardCopy.shown_version < version)
+                    .values(shown_version=version)
+                )
+            self._finish(session, row_id, now)
+        self.sent_count += 1
+
+    @staticmethod
+    def _finish(session: Session, row_id: int, now: datetime) -> None:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row_id)
+            .values(status=OutboxStatus.SENT, sent_at=now, locked_until=None, last_error=None)
+        )
+
+    def _record_failure(self, row_id: int, err: DeliveryError, held: dict[str, datetime]) -> None:
+        now = self.clock.now()
+        with self.db.write() as session:
+            row = session.get(OutboxMessage, row_id)
+            if row is None:
+                return
+            if err.error != "held":
+                row.attempts += 1
+            expired = now - as_utc(row.created_at) > self.retry.give_up_after
+            if err.permanent or expired:
+                row.status = OutboxStatus.FAILED
+                self.failed_count += 1
+                log.error("outbox row %s for lead %s failed: %s", row_id, row.lead_id, err.error)
+            else:
+                row.next_attempt_at = now + self.retry.delay(row.attempts, err.retry_after)
+                if err.retry_after is not None and err.channel:
+                    held[err.channel] = row.next_attempt_at
+                log.warning(
+                    "outbox row %s: %s; retry %s at %s",
+                    row_id,
+                    err.error,
+                    row.attempts,
+                    row.next_attempt_at.isoformat(),
+                )
+            row.locked_until = None
+            row.last_error = err.error[:500]
+
+
+def _delivery_error(err: SlackApiError) -> DeliveryError:
+    response = err.response
+    status = getattr(response, "status_code", 200)
+    error = str(response.get("error") if hasattr(response, "get") else "") or f"http_{status}"
+    retry_after: float | None = None
+    if status >= 500:
+        error = f"http_{status}"  # an outage page, not a Slack error code
+    if status == 429:
+        header = (response.headers or {}).get("Retry-After") or (response.headers or {}).get(
+            "retry-after"
+        )
+        retry_after = float(header) if header else 1.0
+        error = "ratelimited"
+    return DeliveryError(error, retry_after=retry_after, permanent=error in PERMANENT_ERRORS)

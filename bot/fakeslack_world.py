@@ -1,0 +1,255 @@
+"""Slack's side of the fake Web API (bot/fakeslack.py): messages, DM channels, views and users.
+
+Not thread-safe by itself: FakeSlack calls it with its lock held. Answers follow the shapes in
+Slack's method reference, trimmed to the fields a bot reads.
+"""
+
+import copy
+import hashlib
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+TEAM_ID, TEAM, BOT_USER_ID, BOT_USER, BOT_ID, APP_ID = (
+    "T0TEAM",
+    "Acme",
+    "UBOT",
+    "leadbot",
+    "B0BOT",
+    "A0APP",
+)
+DEFAULT_TZ = "America/New_York"
+_TS_BASE = 1_700_000_000_000_000  # microseconds: ts strings look like "1700000000.000100"
+_CONTENT_KEYS = ("text", "blocks", "attachments", "metadata")
+
+Args = dict[str, Any]
+Answer = dict[str, Any]
+
+
+class SlackWorld:
+    def __init__(self) -> None:
+        self._serial = 0  # never reset: ts and view ids stay unique across FakeSlack.reset()
+        self.reset()
+
+    def reset(self) -> None:
+        self._messages: dict[tuple[str, str], dict[str, Any]] = {}
+        self._views: dict[str, dict[str, Any]] = {}
+        self._homes: dict[str, str] = {}  # user id -> their App Home view id
+        self._users: dict[str, dict[str, Any]] = {}
+
+    def call(self, method: str, args: Args) -> Answer:
+        return METHODS[method](self, args)
+
+    # -- inspection (deep copies: callers must not reach into live state) ----------------------
+    def message(self, channel: str, ts: str) -> dict[str, Any] | None:
+        found = self._messages.get((channel, ts))
+        return copy.deepcopy(found) if found else None
+
+    def messages(self, channel: str | None) -> list[dict[str, Any]]:
+        # dicts keep insertion order, which is post order
+        return [
+            copy.deepcopy(m) for m in self._messages.values() if channel in (None, m["channel"])
+        ]
+
+    def home(self, user_id: str) -> dict[str, Any] | None:
+        view_id = self._homes.get(user_id)
+        return copy.deepcopy(self._views[view_id]) if view_id else None
+
+    def add_user(self, user_id: str, name: str, real_name: str, tz: str) -> None:
+        self._users[user_id] = _user(user_id, name, real_name, tz)
+
+    # -- methods ---------------------------------------------------------------------------------
+    def auth_test(self, args: Args) -> Answer:
+        return {
+            "ok": True,
+            "url": "https://acme.slack.com/",
+            "team": TEAM,
+            "user": BOT_USER,
+            "team_id": TEAM_ID,
+            "user_id": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "is_enterprise_install": False,
+        }
+
+    def conversations_open(self, args: Args) -> Answer:
+        if isinstance(args.get("channel"), str) and args["channel"]:  # re-opening by id
+            return {"ok": True, "channel": {"id": args["channel"]}}
+        users = [u.strip() for u in str(args.get("users") or "").split(",") if u.strip()]
+        if not users:
+            return _error("users_list_not_supplied")
+        if not all(_is_user(u) for u in users):
+            return _error("user_not_found")
+        return {"ok": True, "channel": {"id": dm_channel_id(",".join(users))}}
+
+    def chat_post_message(self, args: Args) -> Answer:
+        channel = _resolve_channel(args.get("channel"))
+        if channel is None:
+            return _error("channel_not_found")
+        if not _has_content(args):
+            return _error("no_text")
+        ts = self._next_ts()
+        message = {
+            "type": "message",
+            "channel": channel,
+            "ts": ts,
+            "user": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "app_id": APP_ID,
+            "team": TEAM_ID,
+            "text": "",
+            **{k: copy.deepcopy(args[k]) for k in (*_CONTENT_KEYS, "thread_ts") if k in args},
+            "history": [],
+        }
+        self._messages[(channel, ts)] = message
+        return {"ok": True, "channel": channel, "ts": ts, "message": _public(message)}
+
+    def chat_update(self, args: Args) -> Answer:
+        channel, ts = args.get("channel"), args.get("ts")
+        if not isinstance(channel, str) or channel[:1] not in ("C", "G", "D"):
+            return _error("channel_not_found")  # chat.update needs the id postMessage returned
+        message = self._messages.get((channel, str(ts)))
+        if message is None:
+            return _error("message_not_found")
+        if not _has_content(args):
+            return _error("no_text")
+        message["history"].append(
+            {k: copy.deepcopy(v) for k, v in message.items() if k != "history"}
+        )
+        # Slack keeps fields the update leaves out (an empty list clears blocks/attachments).
+        message.update({k: copy.deepcopy(args[k]) for k in _CONTENT_KEYS if k in args})
+        message["edited"] = {"user": BOT_USER_ID, "ts": self._next_ts()}
+        answer = {"channel": channel, "ts": message["ts"], "text": message["text"]}
+        return {"ok": True, **answer, "message": _public(message)}
+
+    def chat_post_ephemeral(self, args: Args) -> Answer:
+        # Ephemeral messages are not part of channel history: only the recorded call keeps them.
+        if _resolve_channel(args.get("channel")) is None:
+            return _error("channel_not_found")
+        if not _is_user(args.get("user")):
+            return _error("user_not_found")
+        if not _has_content(args):
+            return _error("no_text")
+        return {"ok": True, "message_ts": self._next_ts()}
+
+    def views_publish(self, args: Args) -> Answer:
+        user_id = args.get("user_id")
+        if not _is_user(user_id):
+            return _error("invalid_arguments")
+        view_id = self._homes.get(user_id) or self._new_view_id()
+        self._homes[user_id] = view_id
+        return self._store_view(view_id, args["view"])
+
+    def views_open(self, args: Args) -> Answer:
+        if not args.get("trigger_id"):
+            return _error("invalid_arguments")
+        return self._store_view(self._new_view_id(), args["view"])
+
+    def views_update(self, args: Args) -> Answer:
+        view_id = args.get("view_id")
+        if not view_id and args.get("external_id"):
+            wanted = args["external_id"]
+            view_id = next((i for i, v in self._views.items() if v["external_id"] == wanted), None)
+        if view_id not in self._views:
+            return _error("not_found")
+        if args.get("hash") and args["hash"] != self._views[view_id]["hash"]:
+            return _error("hash_conflict")  # someone else updated the view in between
+        return self._store_view(view_id, args["view"])
+
+    def users_info(self, args: Args) -> Answer:
+        user_id = args.get("user")
+        if not _is_user(user_id):
+            return _error("user_not_found")
+        default = _user(user_id, user_id.lower(), f"User {user_id}", DEFAULT_TZ)
+        return {"ok": True, "user": copy.deepcopy(self._users.get(user_id, default))}
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def _next_ts(self) -> str:
+        self._serial += 1
+        micros = _TS_BASE + self._serial * 100
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+    def _new_view_id(self) -> str:
+        self._serial += 1
+        return f"V{self._serial:09d}"
+
+    def _store_view(self, view_id: str, view: dict[str, Any]) -> Answer:
+        defaults = {"private_metadata": "", "callback_id": "", "external_id": "", "blocks": []}
+        fixed = {
+            "id": view_id,
+            "team_id": TEAM_ID,
+            "app_id": APP_ID,
+            "bot_id": BOT_ID,
+            "state": {"values": {}},
+            "hash": self._next_ts(),
+            "root_view_id": view_id,
+        }
+        stored = {**defaults, **copy.deepcopy(view), **fixed}
+        self._views[view_id] = stored
+        return {"ok": True, "view": copy.deepcopy(stored)}
+
+
+METHODS: dict[str, Callable[[SlackWorld, Args], Answer]] = {
+    "auth.test": SlackWorld.auth_test,
+    "conversations.open": SlackWorld.conversations_open,
+    "chat.postMessage": SlackWorld.chat_post_message,
+    "chat.update": SlackWorld.chat_update,
+    "chat.postEphemeral": SlackWorld.chat_post_ephemeral,
+    "views.publish": SlackWorld.views_publish,
+    "views.open": SlackWorld.views_open,
+    "views.update": SlackWorld.views_update,
+    "users.info": SlackWorld.users_info,
+}
+
+
+def dm_channel_id(users: str) -> str:
+    """The stable DM id for "U1" (or group DM id for "U1,U2"), as conversations.open gives."""
+    members = sorted(u.strip() for u in users.split(",") if u.strip())
+    digest = hashlib.sha1(",".join(members).encode()).hexdigest()[:9].upper()
+    return ("D" if len(members) == 1 else "G") + digest
+
+
+def _resolve_channel(channel: object) -> str | None:
+    """chat.postMessage accepts a user id and posts to that user's DM with the bot."""
+    if not isinstance(channel, str) or len(channel) < 2:
+        return None
+    if _is_user(channel):
+        return dm_channel_id(channel)
+    return channel if channel[0] in ("C", "G", "D") else None
+
+
+def _is_user(user_id: object) -> bool:
+    return isinstance(user_id, str) and len(user_id) > 1 and user_id[0] in ("U", "W")
+
+
+def _has_content(args: Args) -> bool:
+    return any(args.get(k) for k in ("text", "blocks", "attachments"))
+
+
+def _public(message: dict[str, Any]) -> dict[str, Any]:
+    """The `message` object Slack answers with (no channel, no history)."""
+    return {k: copy.deepcopy(v) for k, v in message.items() if k not in ("channel", "history")}
+
+
+def _error(error: str) -> Answer:
+    return {"ok": False, "error": error}
+
+
+def _user(user_id: str, name: str, real_name: str, tz: str) -> dict[str, Any]:
+    """A users.info `user` object with the fields a bot reads, shaped like Slack's."""
+    try:
+        offset = ZoneInfo(tz).utcoffset(datetime.now(UTC))
+    except (ZoneInfoNotFoundError, ValueError):
+        offset = None
+    return {
+        "id": user_id,
+        "team_id": TEAM_ID,
+        "name": name,
+        "real_name": real_name,
+        "deleted": False,
+        "is_bot": False,
+        "tz": tz,
+        "tz_label": tz,
+        "tz_offset": int(offset.total_seconds()) if offset else 0,
+        "profile": {"real_name": real_name, "display_name": name, "team": TEAM_ID},
+    }

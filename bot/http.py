@@ -1,0 +1,131 @@
+"""The HTTP surface: Slack events, lead intake, health and metrics (FastAPI on uvicorn).
+
+Bolt's sync dispatch must not run on the event loop thread (DESIGN.md): it is handed to the
+thread pool, as is every database call.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from slack_bolt import App, BoltRequest
+from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
+
+from bot.lead_input import LeadInputError, parse_lead
+
+if TYPE_CHECKING:
+    from bot.app import Services
+
+log = logging.getLogger(__name__)
+MAX_BODY = 64 * 1024
+
+
+def create_http_app(services: Services, bolt: App) -> FastAPI:
+    api = FastAPI(title="leadbot", docs_url=None, redoc_url=None, openapi_url=None)
+
+    @api.post("/slack/events")
+    async def slack_events(request: Request) -> Response:
+        body = (await request.body()).decode("utf-8")
+        bolt_request = BoltRequest(
+            body=body, query=request.url.query, headers=dict(request.headers)
+        )
+        answer = await run_in_threadpool(bolt.dispatch, bolt_request)
+        headers = {
+            k: v[0] for k, v in answer.headers.items() if v and k.lower() != "content-length"
+        }
+        return Response(content=answer.body, status_code=answer.status, headers=headers)
+
+    @api.post("/api/leads")
+    async def intake(request: Request) -> JSONResponse:
+        with services.metrics.intake_seconds.time():
+            response = await _intake(request, services)
+        if response.status_code >= 400:
+            services.metrics.intake_rejected.labels(str(response.status_code)).inc()
+        return response
+
+    @api.get("/healthz")
+    async def healthz() -> JSONResponse:
+        ok = await run_in_threadpool(_database_ok, services)
+        return JSONResponse({"ok": ok}, status_code=200 if ok else 503)
+
+    @api.get("/metrics")
+    async def metrics() -> Response:
+        payload = await run_in_threadpool(generate_latest, services.metrics.registry)
+        return Response(content=payload, media_type=CONTENT_TYPE_LATEST)
+
+    return api
+
+
+async def _intake(request: Request, services: Services) -> JSONResponse:
+    if not services.settings.intake_token:
+        return _error(503, "intake is disabled: set LEADBOT_INTAKE_TOKEN")
+    if not _authorized(request.headers.get("authorization", ""), services.settings.intake_token):
+        return _error(401, "missing or wrong bearer token")
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY:
+        return _error(413, f"body over {MAX_BODY // 1024} KiB")
+    body = await _read_limited(request)
+    if body is None:
+        return _error(413, f"body over {MAX_BODY // 1024} KiB")
+    try:
+        lead = parse_lead(json.loads(body))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        return JSONResponse({"errors": [{"field": "(body)", "message": _json_problem(err)}]}, 422)
+    except LeadInputError as err:
+        return JSONResponse({"errors": err.problems}, status_code=422)
+    result = await run_in_threadpool(services.leads.receive, lead)
+    outcome = "created" if result.created else "duplicate"
+    services.metrics.leads_received.labels(lead.source, outcome).inc()
+    log.info("lead %s %s from %s -> %s", result.lead_id, outcome, lead.source, result.owner_id)
+    payload = {
+        "id": result.lead_id,
+        "owner": result.owner_id,
+        "reason": result.reason,
+        "duplicate": not result.created,
+    }
+    return JSONResponse(payload, status_code=201 if result.created else 200)
+
+
+def _authorized(header: str, token: str) -> bool:
+    scheme, _, given = header.partition(" ")
+    # Constant-time comparison: the token must not leak through response timing.
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.encode(), token.encode())
+
+
+async def _read_limited(request: Request) -> bytes | None:
+    """Stop reading as soon as the body is over the limit (chunked bodies have no length)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _json_problem(err: Exception) -> str:
+    if isinstance(err, json.JSONDecodeError):
+        return f"not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}"
+    return "not valid UTF-8"
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"errors": [{"field": "(request)", "message": message}]}, status)
+
+
+def _database_ok(services: Services) -> bool:
+    try:
+        with services.db.read() as session:
+            session.execute(text("SELECT 1"))
+    except Exception:  # health checks answer, they do not raise
+        log.exception("health check: database unreachable")
+        return False
+    return True

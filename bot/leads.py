@@ -1,0 +1,306 @@
+"""The lead lifecycle service: receive, claim, pass, snooze. One transaction per call.
+
+Every state change bumps `Lead.version`, writes a `lead_events` row and queues card updates in
+the same transaction; the dispatcher is woken after commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.clock import Clock, as_utc
+from bot.config import Config
+from bot.lead_input import LeadIn
+from bot.outbox import enqueue_card_updates, enqueue_post
+from bot.policy import DEFAULT_TIER, sla_due_at
+from bot.routing import Decision, next_after_pass, round_robin
+from storage.db import Database
+from storage.models import Lead, LeadEvent, LeadStatus, RoutePointer
+
+DEFAULT_POOL = "default"
+
+
+@dataclass(frozen=True)
+class Received:
+    lead_id: int
+    owner_id: str | None
+    reason: str
+    created: bool
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a click achieved; `message` is for the clicker when `ok` is False."""
+
+    ok: bool
+    message: str = ""
+    lead: Lead | None = None
+
+
+class LeadService:
+    def __init__(
+        self, db: Database, config: Config, clock: Clock, wake: Callable[[], None]
+    ) -> None:
+        self.db = db
+        self.config = config
+        self.clock = clock
+        self.wake = wake
+
+    # -- intake ----------------------------------------------------------------------------
+    def receive(self, data: LeadIn, actor: str = "intake") -> Received:
+        try:
+            result = self._receive_once(data, actor)
+        except IntegrityError:
+            # Another request stored the same (source, external_id) first: answer with it.
+            existing = self._find_existing(data)
+            if existing is None:
+                raise
+            return existing
+        if result.created:
+            self.wake()
+        return result
+
+    def _receive_once(self, data: LeadIn, actor: str) -> Received:
+        with self.db.write() as session:
+            if data.external_id and (lead := _by_external_id(session, data)) is not None:
+                return Received(lead.id, lead.owner_id, lead.routing_reason, created=False)
+            now = self.clock.now()
+            decision = self._route(session)
+            lead = _new_lead(data, decision, now)
+            session.add(lead)
+            session.flush()
+            _event(session, lead, actor, "received", now, source=data.source)
+            self._deliver_assignment(session, lead, decision, now)
+            return Received(lead.id, lead.owner_id, decision.reason, created=True)
+
+    def _find_existing(self, data: LeadIn) -> Received | None:
+        with self.db.read() as session:
+            lead = _by_external_id(session, data)
+            if lead is None:
+                return None
+            return Received(lead.id, lead.owner_id, lead.routing_reason, created=False)
+
+    def _route(self, session: Session) -> Decision:
+        slot = _take_slot(session, DEFAULT_POOL)
+        return round_robin(self.config.rep_ids(), self._names(), slot)
+
+    def _names(self) -> dict[str, str]:
+        return {rep_id: self.config.display_name(rep_id) for rep_id in self.config.rep_ids()}
+
+    def _deliver_assignment(
+        self, session: Session, lead: Lead, decision: Decision, now: datetime
+    ) -> None:
+        """Cards for a fresh assignment: the owner's DM, or the queue; plus the leads channel."""
+        if decision.owner_id:
+            _event(session, lead, "leadbot", "assigned", now, owner=decision.owner_id,
+                   reason=decision.reason)  # fmt: skip
+            enqueue_post(session, lead.id, "dm", decision.owner_id, now)
+        else:
+            _event(session, lead, "leadbot", "queued", now, reason=decision.reason)
+            enqueue_post(session, lead.id, "queue", self.config.channels.queue, now)
+        leads_channel = self.config.channels.leads
+        if leads_channel and lead.version == 1:
+            enqueue_post(session, lead.id, "channel", leads_channel, now)
+
+    # -- clicks ----------------------------------------------------------------------------
+    def may_act(self, user_id: str) -> bool:
+        """Claiming is for the people leadbot.yml knows: reps, managers, admins."""
+        return bool(
+            self.config.rep(user_id)
+            or self.config.is_manager(user_id)
+            or self.config.is_admin(user_id)
+        )
+
+    def claim(self, lead_id: int, user_id: str) -> Outcome:
+        if not self.may_act(user_id):
+            return Outcome(False, "You are not set up in leadbot.yml, so you can't claim leads.")
+        now = self.clock.now()
+        with self.db.write() as session:
+            won = session.execute(
+                update(Lead)
+                .where(Lead.id == lead_id, Lead.status.in_(LeadStatus.OPEN))
+                .values(
+                    status=LeadStatus.CLAIMED,
+                    claimed_by=user_id,
+                    claimed_at=now,
+                    owner_id=user_id,
+                    version=Lead.version + 1,
+                )
+            ).rowcount
+            lead = session.get(Lead, lead_id)
+            if lead is None:
+                return Outcome(False, f"Lead #{lead_id} does not exist (any more).")
+            if not won:
+                return Outcome(False, _not_claimable(lead, user_id, now), lead)
+            waited = now - as_utc(lead.received_at)
+            _event(session, lead, user_id, "claimed", now, waited_seconds=waited.total_seconds())
+            enqueue_card_updates(session, lead.id, now)
+        self.wake()
+        return Outcome(True, lead=lead)
+
+    def pass_lead(self, lead_id: int, user_id: str) -> Outcome:
+        now = self.clock.now()
+        with self.db.write() as session:
+            lead = session.get(Lead, lead_id)
+            refusal = self._refuse_owner_action(lead, lead_id, user_id, "pass on")
+            if refusal or lead is None:
+                return Outcome(False, refusal or "")
+            current = lead.owner_id or user_id
+            passed = _passed_by(session, lead.id) | {current}
+            decision = next_after_pass(self.config.rep_ids(), self._names(), current, passed)
+            if not self._move(session, lead, decision, now):
+                return Outcome(False, "Someone else changed this lead a moment ago; try again.")
+            _event(session, lead, user_id, "passed", now, owner=current)
+            enqueue_card_updates(session, lead.id, now)
+            self._deliver_assignment(session, lead, decision, now)
+        self.wake()
+        return Outcome(True, lead=lead)
+
+    def snooze(self, lead_id: int, user_id: str, until: datetime) -> Outcome:
+        now = self.clock.now()
+        if until <= now:
+            return Outcome(False, "Pick a snooze time in the future.")
+        with self.db.write() as session:
+            lead = session.get(Lead, lead_id)
+            refusal = self._refuse_owner_action(lead, lead_id, user_id, "snooze")
+            if refusal or lead is None:
+                return Outcome(False, refusal or "")
+            lead.snoozed_until = until
+            lead.snoozed_by = user_id
+            lead.version += 1
+            _event(session, lead, user_id, "snoozed", now, until=until.isoformat())
+            enqueue_card_updates(session, lead.id, now)
+        self.wake()
+        return Outcome(True, lead=lead)
+
+    def _refuse_owner_action(
+        self, lead: Lead | None, lead_id: int, user_id: str, verb: str
+    ) -> str | None:
+        if lead is None:
+            return f"Lead #{lead_id} does not exist (any more)."
+        if lead.status not in LeadStatus.OPEN:
+            by = f" by <@{lead.claimed_by}>" if lead.claimed_by else ""
+            return f"Lead #{lead_id} is already {lead.status}{by}: nothing to {verb}."
+        if lead.owner_id != user_id and not self.config.is_manager(user_id):
+            owner = f"<@{lead.owner_id}>" if lead.owner_id else "the shared queue"
+            return f"Only the lead's owner ({owner}) or a manager can {verb} lead #{lead_id}."
+        return None
+
+    def _move(self, session: Session, lead: Lead, decision: Decision, now: datetime) -> bool:
+        """Conditional on the version we read: a concurrent click makes this a no-op."""
+        moved = session.execute(
+            update(Lead)
+            .where(Lead.id == lead.id, Lead.version == lead.version)
+            .values(
+                owner_id=decision.owner_id,
+                status=LeadStatus.ASSIGNED if decision.owner_id else LeadStatus.QUEUED,
+                assigned_at=now,
+                routing_reason=decision.reason,
+                snoozed_until=None,
+                snoozed_by=None,
+                version=Lead.version + 1,
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        session.refresh(lead)
+        return bool(moved)
+
+
+def _take_slot(session: Session, pool: str) -> int:
+    """An atomic counter per pool: two concurrent intakes never get the same slot."""
+    slot = session.execute(
+        update(RoutePointer)
+        .where(RoutePointer.pool == pool)
+        .values(position=RoutePointer.position + 1)
+        .returning(RoutePointer.position)
+    ).scalar()
+    if slot is None:
+        session.add(RoutePointer(pool=pool, position=1))
+        session.flush()
+        slot = 1
+    return slot - 1
+
+
+def _new_lead(data: LeadIn, decision: Decision, now: datetime) -> Lead:
+    tier = data.tier or DEFAULT_TIER
+    return Lead(
+        **data.model_dump(exclude={"tier", "received_at", "fields"}),
+        fields=dict(data.fields),
+        tier=tier,
+        status=LeadStatus.ASSIGNED if decision.owner_id else LeadStatus.QUEUED,
+        owner_id=decision.owner_id,
+        routing_reason=decision.reason,
+        version=1,
+        received_at=data.received_at or now,
+        created_at=now,
+        assigned_at=now,
+        sla_due_at=sla_due_at(tier, now),
+    )
+
+
+def _by_external_id(session: Session, data: LeadIn) -> Lead | None:
+    return session.scalars(
+        select(Lead).where(Lead.source == data.source, Lead.external_id == data.external_id)
+    ).first()
+
+
+def _passed_by(session: Session, lead_id: int) -> set[str]:
+    owners = session.scalars(
+        select(LeadEvent.detail).where(LeadEvent.lead_id == lead_id, LeadEvent.kind == "passed")
+    )
+    return {str(detail.get("owner")) for detail in owners if detail.get("owner")}
+
+
+def _not_claimable(lead: Lead, user_id: str, now: datetime) -> str:
+    if lead.status == LeadStatus.CLAIMED and lead.claimed_by:
+        if lead.claimed_by == user_id:
+            return f"You already claimed lead #{lead.id}."
+        return f"Lead #{lead.id} is already claimed by <@{lead.claimed_by}>."
+    return f"Lead #{lead.id} is {lead.status}; it can't be claimed."
+
+
+def _event(
+    session: Session, lead: Lead, actor: str, kind: str, at: datetime, **detail: object
+) -> None:
+    session.add(LeadEvent(lead_id=lead.id, at=at, actor=actor, kind=kind, detail=detail))
+
+
+class LeadQueries:
+    """Read-only questions the Slack surfaces ask."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def lead_name(self, lead_id: int) -> str | None:
+        with self.db.read() as session:
+            lead = session.get(Lead, lead_id)
+            return lead.name if lead else None
+
+    def count_open_of(self, user_id: str) -> int:
+        with self.db.read() as session:
+            return (
+                session.scalar(
+                    select(func.count())
+                    .select_from(Lead)
+                    .where(Lead.owner_id == user_id, Lead.status == LeadStatus.ASSIGNED)
+                )
+                or 0
+            )
+
+    def open_leads_of(self, user_id: str, limit: int = 20) -> list[Lead]:
+        """The user's leads still waiting for a claim, oldest first."""
+        with self.db.read() as session:
+            return list(
+                session.scalars(
+                    select(Lead)
+                    .where(Lead.owner_id == user_id, Lead.status == LeadStatus.ASSIGNED)
+                    .order_by(Lead.received_at, Lead.id)
+                    .limit(limit)
+                )
+            )

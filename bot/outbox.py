@@ -1,0 +1,103 @@
+"""Durable delivery of Slack calls.
+
+The transaction that changes a lead writes outbox rows; the dispatcher sends them right after
+commit (it is woken, not polled) and retries with backoff. A row is leased before sending so two
+dispatchers (two `leadbot serve` processes) never send the same row. `chat.postMessage` has no
+idempotency key, so the window between "Slack answered" and "row marked sent" is kept to one
+small transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import CardCopy, Lead, OutboxMessage
+
+log = logging.getLogger(__name__)
+
+# Slack errors that will not go away by waiting: retrying them only delays the alarm.
+PERMANENT_ERRORS = {
+    "channel_not_found",
+    "not_in_channel",
+    "is_archived",
+    "invalid_blocks",
+    "invalid_auth",
+    "account_inactive",
+    "token_revoked",
+    "missing_scope",
+    "user_not_found",
+    "cant_update_message",
+    "message_not_found",
+    "msg_too_long",
+    "no_text",
+}
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    text: str
+    blocks: list[dict[str, Any]]
+    lead_version: int
+
+
+# Renders a card copy from the lead's current state: (session, lead, copy_kind, recipient).
+CardRenderer = Callable[[Session, Lead, str, str | None], RenderedMessage]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    base: timedelta = timedelta(seconds=2)
+    cap: timedelta = timedelta(minutes=5)
+    give_up_after: timedelta = timedelta(hours=24)
+
+    def delay(self, attempts: int, retry_after: float | None) -> timedelta:
+        if retry_after is not None:
+            return max(timedelta(seconds=retry_after), self.base)
+        return min(self.base * (2 ** max(attempts - 1, 0)), self.cap)
+
+
+def enqueue_post(
+    session: Session, lead_id: int, copy_kind: str, target: str, now: datetime
+) -> None:
+    """Post a new copy of a lead's card: to a user's DM (`dm`) or to a channel."""
+    session.add(
+        OutboxMessage(
+            lead_id=lead_id,
+            kind="post_card",
+            copy_kind=copy_kind,
+            target=target,
+            created_at=now,
+            next_attempt_at=now,
+        )
+    )
+
+
+def enqueue_card_updates(session: Session, lead_id: int, now: datetime) -> None:
+    """Re-render every posted copy of the lead's card (copies not yet posted render fresh)."""
+    copy_ids = session.scalars(select(CardCopy.id).where(CardCopy.lead_id == lead_id)).all()
+    for copy_id in copy_ids:
+        session.add(
+            OutboxMessage(
+                lead_id=lead_id,
+                kind="update_card",
+                card_copy_id=copy_id,
+                created_at=now,
+                next_attempt_at=now,
+            )
+        )
+
+
+class DeliveryError(Exception):
+    def __init__(self, error: str, *, retry_after: float | None = None, permanent: bool = False):
+        super().__init__(error)
+        self.error = error
+        self.retry_after = retry_after
+        self.permanent = permanent
+        self.channel: str | None = None

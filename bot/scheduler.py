@@ -1,0 +1,24 @@
+"""APScheduler only ticks; the timers live in the database (DESIGN.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+
+def create_scheduler(tick: timedelta, outbox_tick: Callable[[], None]) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(timezone="UTC")
+    # Retries and rows written by another process are picked up on this tick; rows written by
+    # this process wake the dispatcher at once.
+    scheduler.add_job(
+        outbox_tick,
+        "interval",
+        seconds=tick.total_seconds(),
+        id="outbox",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=None,
+    )
+    return scheduler

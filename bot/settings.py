@@ -1,0 +1,57 @@
+"""Environment settings: the public interface documented in DESIGN.md and the README."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_DATABASE_URL = "sqlite:///leadbot.db"
+SETUP_HINT = "see README.md, section 'Set up a Slack app'"
+
+
+class SettingsError(Exception):
+    """A missing or malformed environment variable; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    database_url: str = DEFAULT_DATABASE_URL
+    config_path: str = "leadbot.yml"
+    intake_token: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        api_url = env.get("SLACK_API_URL") or DEFAULT_SLACK_API_URL
+        return cls(
+            slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
+            slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
+            slack_app_token=env.get("SLACK_APP_TOKEN") or None,
+            slack_api_url=api_url if api_url.endswith("/") else api_url + "/",
+            database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+            config_path=env.get("LEADBOT_CONFIG") or "leadbot.yml",
+            intake_token=env.get("LEADBOT_INTAKE_TOKEN") or None,
+        )
+
+    def require_for_serve(self, socket_mode: bool) -> None:
+        """Fail with one line naming the first missing variable (no traceback)."""
+        needed = ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN" if socket_mode else "SLACK_SIGNING_SECRET"]
+        values = {
+            "SLACK_BOT_TOKEN": self.slack_bot_token,
+            "SLACK_SIGNING_SECRET": self.slack_signing_secret,
+            "SLACK_APP_TOKEN": self.slack_app_token,
+        }
+        for name in needed:
+            if not values[name]:
+                mode = "Socket Mode" if socket_mode else "HTTP mode"
+                raise SettingsError(f"{name} is not set ({mode} needs it): {SETUP_HINT}")
+        if socket_mode and not (self.slack_app_token or "").startswith("xapp-"):
+            raise SettingsError(
+                f"SLACK_APP_TOKEN must be an app-level token (xapp-…): {SETUP_HINT}"
+            )

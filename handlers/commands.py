@@ -1,0 +1,44 @@
+"""The `/leads` slash command. Ack at once; answer through `respond` (the response_url)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from blocks.home import MAX_CARDS_IN_MESSAGE, my_leads_blocks
+from blocks.render import card_view
+from handlers.context import services_of
+
+HELP = "\n".join(
+    [
+        "*leadbot commands*",
+        "`/leads mine`: your leads waiting for a claim, oldest first",
+        "`/leads help`: this list",
+    ]
+)
+
+
+def register(app: App) -> None:
+    app.command("/leads")(leads_command)
+
+
+def leads_command(
+    ack: Ack, command: dict[str, Any], context: dict[str, Any], respond: Respond
+) -> None:
+    ack()
+    words = (command.get("text") or "").split()
+    if words[:1] == ["mine"]:
+        show_mine(command["user_id"], context, respond)
+    else:
+        respond(response_type="ephemeral", text=HELP)
+
+
+def show_mine(user_id: str, context: dict[str, Any], respond: Respond) -> None:
+    services = services_of(context)
+    leads = services.queries.open_leads_of(user_id, limit=MAX_CARDS_IN_MESSAGE)
+    total = services.queries.count_open_of(user_id)
+    cards = [card_view(lead, "dm", user_id) for lead in leads]
+    blocks = my_leads_blocks(cards, services.clock.now(), MAX_CARDS_IN_MESSAGE, total)
+    text = f"You have {total} lead(s) waiting." if total else "No leads waiting for you."
+    respond(response_type="ephemeral", text=text, blocks=[b.to_dict() for b in blocks])

@@ -1,0 +1,53 @@
+"""The card's buttons: Claim, Snooze, Pass and the CRM link. Ack first, one service call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from blocks import ids
+from blocks.modals import snooze_modal
+from bot.hours import SNOOZE_CHOICES
+from handlers.context import lead_id_of, services_of
+
+
+def register(app: App) -> None:
+    app.action(ids.CLAIM)(claim)
+    app.action(ids.PASS)(pass_lead)
+    app.action(ids.SNOOZE)(open_snooze)
+    app.action(ids.OPEN_CRM)(open_crm)
+
+
+def claim(ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClient) -> None:
+    ack()
+    outcome = services_of(context).leads.claim(lead_id_of(body), body["user"]["id"])
+    if not outcome.ok:
+        tell(client, body, outcome.message)
+
+
+def pass_lead(ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClient) -> None:
+    ack()
+    outcome = services_of(context).leads.pass_lead(lead_id_of(body), body["user"]["id"])
+    if not outcome.ok:
+        tell(client, body, outcome.message)
+
+
+def open_snooze(ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClient) -> None:
+    ack()
+    lead_id = lead_id_of(body)
+    name = services_of(context).queries.lead_name(lead_id)
+    client.views_open(
+        trigger_id=body["trigger_id"], view=snooze_modal(lead_id, name, SNOOZE_CHOICES)
+    )
+
+
+def open_crm(ack: Ack) -> None:
+    # A URL button still sends an action; Slack shows an error icon unless it is acknowledged.
+    ack()
+
+
+def tell(client: WebClient, body: dict[str, Any], text: str) -> None:
+    """An ephemeral answer to the clicker, in the conversation the click came from."""
+    client.chat_postEphemeral(channel=body["channel"]["id"], user=body["user"]["id"], text=text)

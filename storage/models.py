@@ -1,0 +1,153 @@
+"""SQLAlchemy 2 typed models. All datetimes are stored as UTC."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: DateTime(timezone=True),
+        dict[str, Any]: JSON,
+    }
+
+
+class LeadStatus:
+    """Plain strings in the database: readable in SQL and stable across versions."""
+
+    ASSIGNED = "assigned"  # has an owner, nobody has claimed it yet
+    QUEUED = "queued"  # in the shared queue, anyone may claim
+    CLAIMED = "claimed"
+    CLOSED = "closed"
+    OPEN = (ASSIGNED, QUEUED)
+
+
+class Lead(Base):
+    __tablename__ = "leads"
+    __table_args__ = (
+        UniqueConstraint("source", "external_id", name="uq_leads_source_external_id"),
+        Index("ix_leads_status_owner", "status", "owner_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(64))
+    company: Mapped[str | None] = mapped_column(String(200))
+    company_size: Mapped[int | None] = mapped_column(Integer)
+    country: Mapped[str | None] = mapped_column(String(64))
+    region: Mapped[str | None] = mapped_column(String(64))
+    product: Mapped[str | None] = mapped_column(String(200))
+    message: Mapped[str | None] = mapped_column(Text)
+    crm_url: Mapped[str | None] = mapped_column(String(2000))
+    tier: Mapped[str] = mapped_column(String(32))
+    fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    status: Mapped[str] = mapped_column(String(16))
+    owner_id: Mapped[str | None] = mapped_column(String(32))
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
+    routing_reason: Mapped[str] = mapped_column(String(500), default="")
+    # Bumped on every state change; a card copy remembers the version it shows.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    received_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    assigned_at: Mapped[datetime | None]
+    sla_due_at: Mapped[datetime | None]
+    claimed_at: Mapped[datetime | None]
+    snoozed_until: Mapped[datetime | None]
+    snoozed_by: Mapped[str | None] = mapped_column(String(32))
+    first_contact_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+
+class LeadEvent(Base):
+    """The audit trail: who did what to which lead, when."""
+
+    __tablename__ = "lead_events"
+    __table_args__ = (Index("ix_lead_events_lead_at", "lead_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class CardCopy(Base):
+    """One posted copy of a lead's card: where it is, and which lead version it shows."""
+
+    __tablename__ = "card_copies"
+    __table_args__ = (UniqueConstraint("channel", "ts", name="uq_card_copies_channel_ts"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # dm | channel | queue
+    recipient: Mapped[str | None] = mapped_column(String(32))  # the user a DM copy was for
+    channel: Mapped[str] = mapped_column(String(32))
+    ts: Mapped[str] = mapped_column(String(32))
+    shown_version: Mapped[int] = mapped_column(Integer)
+    posted_at: Mapped[datetime]
+
+
+class OutboxStatus:
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboxMessage(Base):
+    """A Slack call to make, written in the same transaction as the change that needs it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # post_card | update_card
+    copy_kind: Mapped[str | None] = mapped_column(String(16))  # dm | channel | queue
+    target: Mapped[str | None] = mapped_column(String(32))  # user id (dm) or channel id
+    card_copy_id: Mapped[int | None] = mapped_column(
+        ForeignKey("card_copies.id", ondelete="CASCADE")
+    )
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+
+
+class DmChannel(Base):
+    """conversations.open is Tier 3: remember each rep's DM channel id."""
+
+    __tablename__ = "dm_channels"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(32))
+
+
+class RoutePointer(Base):
+    """Round-robin position per pool, kept in the database so restarts stay fair."""
+
+    __tablename__ = "route_pointers"
+
+    pool: Mapped[str] = mapped_column(String(64), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)

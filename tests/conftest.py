@@ -1,0 +1,120 @@
+"""Shared fixtures: a real fake-Slack over HTTP, a real database file, the real app on a port."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from bot.app import LeadbotApp, create_app
+from bot.config import Config, parse_config
+from bot.fakeslack import FakeSlack
+from bot.outbox import RetryPolicy
+from bot.settings import Settings
+from tests.fakes.harness import Harness
+
+POSTGRES_MODE = os.environ.get("LEADBOT_TEST_POSTGRES", "auto")  # auto | required | off
+POSTGRES_URL = os.environ.get(
+    "LEADBOT_TEST_POSTGRES_URL", "postgresql+psycopg://leadbot:leadbot@127.0.0.1:5432/leadbot_test"
+)
+SIGNING_SECRET = "test-signing-secret"
+INTAKE_TOKEN = "test-intake-token"
+
+BASE_CONFIG: dict[str, Any] = {
+    "timezone": "America/New_York",
+    "business_hours": "always",
+    "channels": {"leads": "C0LEADS", "queue": "C0QUEUE", "managers": "C0MGRS"},
+    "managers": ["U0MAYA"],
+    "admins": ["U0MAYA"],
+    "reps": [
+        {"id": "U0ALICE", "name": "Alice", "timezone": "Europe/Berlin", "manager": "U0MAYA"},
+        {"id": "U0BO", "name": "Bo", "timezone": "America/New_York", "manager": "U0MAYA"},
+        {"id": "U0CHEN", "name": "Chen", "timezone": "Asia/Singapore", "manager": "U0MAYA"},
+    ],
+    "scheduler": {"tick": "1s"},
+}
+
+
+def make_config(**overrides: Any) -> Config:
+    return parse_config({**BASE_CONFIG, **overrides}, source="test")
+
+
+def _postgres_unavailable() -> str | None:
+    if POSTGRES_MODE == "off":
+        return "LEADBOT_TEST_POSTGRES=off"
+    try:
+        engine = create_engine(POSTGRES_URL)
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+    except (OperationalError, ImportError) as err:
+        return f"no PostgreSQL at {POSTGRES_URL.split('@')[-1]} ({type(err).__name__})"
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    reason = _postgres_unavailable()
+    if reason:
+        if POSTGRES_MODE == "required":
+            pytest.fail(f"LEADBOT_TEST_POSTGRES=required but {reason}")
+        pytest.skip(f"PostgreSQL test skipped: {reason}")
+    return POSTGRES_URL
+
+
+def _fresh_postgres(url: str) -> str:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each test using this runs on a real SQLite file and, where available, on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'leadbot.db'}"
+    return _fresh_postgres(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'leadbot.db'}"
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    with FakeSlack() as fake:
+        yield fake
+
+
+FAST_RETRY = RetryPolicy(base=timedelta(milliseconds=50), cap=timedelta(milliseconds=200))
+
+
+def start_bot(fake: FakeSlack, database_url: str, config: Config | None = None) -> Harness:
+    settings = Settings(
+        slack_bot_token="xoxb-test",
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=fake.url,
+        database_url=database_url,
+        intake_token=INTAKE_TOKEN,
+    )
+    app: LeadbotApp = create_app(settings, config or make_config(), retry=FAST_RETRY)
+    app.start_workers()
+    app.serve_in_thread()
+    return Harness(app, fake, SIGNING_SECRET, INTAKE_TOKEN)
+
+
+@pytest.fixture
+def bot(fake_slack: FakeSlack, database_url: str) -> Iterator[Harness]:
+    harness = start_bot(fake_slack, database_url)
+    yield harness
+    harness.app.stop()

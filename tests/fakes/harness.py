@@ -1,0 +1,103 @@
+"""A running leadbot plus the fake Slack, with the verbs tests use: post a lead, click a button."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+from bot.app import LeadbotApp
+from bot.fakeslack import FakeSlack, RecordedCall
+from bot.slack_requests import block_action, post_signed, slash_command
+
+
+@dataclass
+class Harness:
+    app: LeadbotApp
+    fake: FakeSlack
+    signing_secret: str
+    intake_token: str
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.app.port}"
+
+    def post_lead(
+        self, lead: Any, *, token: str | None = None, raw: bytes | None = None
+    ) -> tuple[int, dict[str, Any]]:
+        headers = {"Content-Type": "application/json"}
+        if token != "":
+            headers["Authorization"] = f"Bearer {token or self.intake_token}"
+        data = raw if raw is not None else json.dumps(lead).encode()
+        request = urllib.request.Request(
+            f"{self.base}/api/leads", data=data, headers=headers, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as err:
+            return err.code, json.loads(err.read() or b"{}")
+
+    def get(self, path: str) -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(f"{self.base}{path}", timeout=10) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as err:
+            return err.code, err.read().decode()
+
+    def click(
+        self, action_id: str, lead_id: int, user_id: str, card: RecordedCall, *, sign: bool = True
+    ) -> tuple[int, str]:
+        """Click a button on a posted card (`card` is its chat.postMessage call)."""
+        body = block_action(
+            action_id,
+            str(lead_id),
+            user_id=user_id,
+            channel_id=card.response["channel"],
+            message_ts=card.response["ts"],
+            response_url=self.fake.response_url(f"{user_id}-{action_id}"),
+        )
+        return post_signed(f"{self.base}/slack/events", self.signing_secret, body, sign=sign)
+
+    def command(self, text: str, user_id: str, channel_id: str = "C0LEADS") -> tuple[int, str]:
+        body = slash_command(
+            text,
+            user_id=user_id,
+            channel_id=channel_id,
+            response_url=self.fake.response_url(f"cmd-{user_id}"),
+        )
+        return post_signed(f"{self.base}/slack/events", self.signing_secret, body)
+
+    def card_posts(self, count: int, timeout: float = 5.0) -> list[RecordedCall]:
+        return self.fake.wait_for("chat.postMessage", count=count, timeout=timeout)
+
+    def dm_card(self, user_id: str, lead_id: int) -> RecordedCall:
+        """The chat.postMessage that delivered `lead_id` to `user_id`'s DM."""
+        channel = self.dm_channel(user_id)
+        matches = [
+            call
+            for call in self.fake.wait_for(
+                "chat.postMessage",
+                where=lambda c: c.response.get("channel") == channel and _lead_of(c) == lead_id,
+            )
+        ]
+        return matches[0]
+
+    def dm_channel(self, user_id: str) -> str:
+        opened = self.fake.wait_for(
+            "conversations.open", where=lambda c: c.args.get("users") == user_id
+        )
+        return str(opened[0].response["channel"]["id"])
+
+
+def _lead_of(call: RecordedCall) -> int | None:
+    for block in call.args.get("blocks") or []:
+        if block.get("type") == "actions" and block.get("block_id", "").startswith("lead_card:"):
+            return int(block["block_id"].split(":")[1])
+    text = str(call.args.get("text", ""))
+    if "#" in text:
+        digits = text.split("#", 1)[1].split(":", 1)[0]
+        return int(digits) if digits.isdigit() else None
+    return None

@@ -1,0 +1,148 @@
+"""The card builder is a pure function of state: buttons, words and escaping by state."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from slack_sdk.models.blocks import Block
+
+from blocks import ids
+from blocks.card import CardView, fallback_text, lead_card
+
+NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+BASE = CardView(
+    lead_id=7,
+    name="Dana Whitfield",
+    company="Northwind",
+    company_size=1200,
+    product="Analytics",
+    source="website",
+    message="Need a demo",
+    email="dana@northwind.test",
+    phone=None,
+    crm_url="https://crm.example.com/7",
+    tier="hot",
+    status="assigned",
+    owner_id="U0ALICE",
+    claimed_by=None,
+    routing_reason="round robin · Alice's turn",
+    received_at=NOW - timedelta(minutes=3),
+    claimed_at=None,
+    sla_due_at=NOW + timedelta(minutes=2),
+    snoozed_until=None,
+    snoozed_by=None,
+    copy_kind="dm",
+    recipient="U0ALICE",
+)
+
+
+def render(card: CardView) -> list[dict]:
+    blocks = [b.to_dict() for b in lead_card(card, NOW)]
+    assert [b.to_dict() for b in Block.parse_all(blocks)] == blocks
+    return blocks
+
+
+def action_ids(blocks: list[dict]) -> list[str]:
+    return [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
+
+
+def all_text(blocks: list[dict]) -> str:
+    return json.dumps(blocks, ensure_ascii=False)
+
+
+def test_open_lead_offers_claim_snooze_pass_and_crm_link() -> None:
+    blocks = render(BASE)
+    assert action_ids(blocks) == [ids.CLAIM, ids.SNOOZE, ids.PASS, ids.OPEN_CRM]
+    crm = [e for b in blocks if b["type"] == "actions" for e in b["elements"]][-1]
+    assert crm["url"] == "https://crm.example.com/7"
+
+
+def test_card_shows_the_lead_and_the_sla() -> None:
+    text = all_text(render(BASE))
+    for expected in (
+        "*Dana Whitfield* · Northwind",
+        "1,200",
+        "Analytics",
+        "website",
+        "Need a demo",
+    ):
+        assert expected in text
+    assert "SLA: respond by <!date^" in text
+    assert "(2m left)" in text
+    assert "Waiting for <@U0ALICE> to claim" in text
+    assert "Routing: round robin · Alice's turn" in text
+
+
+def test_breached_sla_says_by_how_much() -> None:
+    text = all_text(render(replace(BASE, sla_due_at=NOW - timedelta(minutes=12))))
+    assert "SLA breached: overdue by 12m" in text
+
+
+def test_no_crm_url_means_no_link_button() -> None:
+    assert ids.OPEN_CRM not in action_ids(render(replace(BASE, crm_url=None)))
+
+
+def test_claimed_card_says_who_and_after_how_long_and_drops_the_buttons() -> None:
+    claimed = replace(
+        BASE,
+        status="claimed",
+        claimed_by="U0BO",
+        owner_id="U0BO",
+        claimed_at=BASE.received_at + timedelta(minutes=3, seconds=12),
+    )
+    blocks = render(claimed)
+    assert "✅ Claimed by <@U0BO> after 3m 12s" in all_text(blocks)
+    assert action_ids(blocks) == [ids.OPEN_CRM]
+
+
+def test_queued_card_has_no_pass_button() -> None:
+    queued = replace(BASE, status="queued", owner_id=None, copy_kind="queue", recipient=None)
+    blocks = render(queued)
+    assert action_ids(blocks) == [ids.CLAIM, ids.SNOOZE, ids.OPEN_CRM]
+    assert "In the shared queue" in all_text(blocks)
+
+
+def test_dm_copy_of_a_rep_who_passed_shows_the_new_owner_without_buttons() -> None:
+    passed = replace(BASE, owner_id="U0BO", recipient="U0ALICE")
+    blocks = render(passed)
+    assert "Passed on to <@U0BO>" in all_text(blocks)
+    assert action_ids(blocks) == [ids.OPEN_CRM]
+
+
+def test_snoozed_card_says_until_when() -> None:
+    snoozed = replace(BASE, snoozed_until=NOW + timedelta(hours=1), snoozed_by="U0ALICE")
+    assert "Snoozed by <@U0ALICE> until <!date^" in all_text(render(snoozed))
+
+
+def test_every_lead_supplied_string_is_escaped() -> None:
+    hostile = "<!channel> <@U123> <https://x|y> & co"
+    card = replace(
+        BASE,
+        name=hostile,
+        company=hostile,
+        product=hostile,
+        source=hostile,
+        message=hostile,
+        email=hostile,
+        phone=hostile,
+        routing_reason=hostile,
+    )
+    text = all_text(render(card)) + fallback_text(card)
+    assert "<!channel>" not in text
+    assert "<@U123>" not in text
+    assert "<https://x|y>" not in text
+    assert "&lt;!channel&gt; &lt;@U123&gt; &lt;https://x|y&gt; &amp; co" in text
+
+
+def test_huge_strings_stay_inside_block_kit_limits() -> None:
+    card = replace(BASE, name="N" * 5000, message="<" * 5000, company="&" * 5000)
+    blocks = render(card)
+    for block in blocks:
+        if block["type"] == "section" and "text" in block:
+            assert len(block["text"]["text"]) <= 3000
+
+
+def test_fallback_text_names_lead_and_tier() -> None:
+    assert fallback_text(BASE) == "🔥 Hot lead #7: Dana Whitfield (Northwind)"

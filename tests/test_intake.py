@@ -1,0 +1,150 @@
+"""POST /api/leads over real HTTP: auth, validation, idempotency, delivery of the card."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, select
+
+from storage.models import Lead, LeadEvent, OutboxMessage
+from tests.fakes.harness import Harness
+
+LEAD = {
+    "external_id": "form-1",
+    "source": "website",
+    "name": "Dana Whitfield",
+    "email": "dana@northwind.test",
+    "phone": "+1 555 0100",
+    "company": "Northwind",
+    "company_size": 1200,
+    "country": "US",
+    "region": "NA",
+    "product": "Analytics",
+    "message": "Need a demo",
+    "crm_url": "https://crm.example.com/1",
+    "tier": "hot",
+    "fields": {"utm_campaign": "q4"},
+}
+
+
+def counts(bot: Harness) -> tuple[int, int, int]:
+    with bot.app.services.db.read() as session:
+        return (
+            session.scalar(select(func.count()).select_from(Lead)) or 0,
+            session.scalar(select(func.count()).select_from(LeadEvent)) or 0,
+            session.scalar(select(func.count()).select_from(OutboxMessage)) or 0,
+        )
+
+
+def test_new_lead_is_stored_routed_and_posted_to_dm_and_leads_channel(bot: Harness) -> None:
+    status, answer = bot.post_lead(LEAD)
+    assert status == 201
+    assert answer == {
+        "id": 1,
+        "owner": "U0ALICE",
+        "reason": "round robin · Alice's turn",
+        "duplicate": False,
+    }
+    posts = bot.card_posts(2)
+    channels = sorted(call.response["channel"] for call in posts)
+    assert channels == sorted([bot.dm_channel("U0ALICE"), "C0LEADS"])
+    assert bot.fake.problems() == []
+    with bot.app.services.db.read() as session:
+        kinds = session.scalars(select(LeadEvent.kind).order_by(LeadEvent.id)).all()
+    assert kinds == ["received", "assigned"]
+
+
+def test_round_robin_takes_turns(bot: Harness) -> None:
+    owners = [bot.post_lead({**LEAD, "external_id": f"rr-{i}"})[1]["owner"] for i in range(4)]
+    assert owners == ["U0ALICE", "U0BO", "U0CHEN", "U0ALICE"]
+
+
+def test_same_source_and_external_id_answers_200_and_posts_nothing_twice(bot: Harness) -> None:
+    first_status, first = bot.post_lead(LEAD)
+    bot.card_posts(2)
+    second_status, second = bot.post_lead(LEAD)
+    assert (first_status, second_status) == (201, 200)
+    assert second == {**first, "duplicate": True}
+    assert counts(bot)[0] == 1
+    # Another lead goes through and the duplicate still has exactly its two posts.
+    bot.post_lead({**LEAD, "external_id": "form-2"})
+    posts = bot.card_posts(4)
+    assert len([c for c in posts if "#1:" in c.args["text"]]) == 2
+
+
+def test_same_external_id_from_another_source_is_a_new_lead(bot: Harness) -> None:
+    assert bot.post_lead(LEAD)[0] == 201
+    assert bot.post_lead({**LEAD, "source": "webinar"})[0] == 201
+
+
+def test_bad_fields_get_422_naming_each_and_nothing_is_stored(bot: Harness) -> None:
+    bad = {
+        **LEAD,
+        "email": "not-an-email",
+        "company_size": -3,
+        "crm_url": "javascript:alert(1)",
+        "tier": "lukewarm",
+        "received_at": "2026-11-23T09:00:00",
+        "nmae": "typo",
+    }
+    status, answer = bot.post_lead(bad)
+    assert status == 422
+    by_field = {p["field"]: p["message"] for p in answer["errors"]}
+    assert by_field == {
+        "email": "'not-an-email' is not an email address",
+        "company_size": "Input should be greater than or equal to 0",
+        "crm_url": "must be an http(s) URL without spaces, <, > or |",
+        "tier": "unknown tier 'lukewarm' (known: hot, warm, cold)",
+        "received_at": "must include a time zone, e.g. 2026-11-23T09:30:00Z",
+        "nmae": "unknown field",
+    }
+    assert counts(bot) == (0, 0, 0)
+
+
+def test_lead_without_any_way_to_reach_it_is_refused(bot: Harness) -> None:
+    status, answer = bot.post_lead({"source": "website", "company": "Nameless Inc"})
+    assert status == 422
+    assert answer["errors"] == [
+        {"field": "(body)", "message": "a lead needs at least one of name, email or phone"}
+    ]
+
+
+def test_malformed_json_and_non_object_bodies_get_422(bot: Harness) -> None:
+    status, answer = bot.post_lead(None, raw=b'{"name": "x",')
+    assert status == 422
+    assert answer["errors"][0]["message"].startswith("not valid JSON: ")
+    status, answer = bot.post_lead(["a", "list"])
+    assert (status, answer["errors"][0]["message"]) == (422, "must be a JSON object")
+    assert counts(bot) == (0, 0, 0)
+
+
+def test_missing_or_wrong_token_gets_401(bot: Harness) -> None:
+    assert bot.post_lead(LEAD, token="")[0] == 401
+    assert bot.post_lead(LEAD, token="wrong-token")[0] == 401
+    assert counts(bot) == (0, 0, 0)
+
+
+def test_body_over_64_kib_gets_413(bot: Harness) -> None:
+    huge = json.dumps({**LEAD, "message": "x" * (64 * 1024)}).encode()
+    assert bot.post_lead(None, raw=huge)[0] == 413
+    assert counts(bot) == (0, 0, 0)
+
+
+def test_hostile_lead_name_pings_nobody(bot: Harness) -> None:
+    hostile = {**LEAD, "name": "<!channel> <@U0BO> <https://evil.test|click>"}
+    assert bot.post_lead(hostile)[0] == 201
+    for call in bot.card_posts(2):
+        payload = json.dumps(call.args)
+        assert "<!channel>" not in payload
+        assert "<@U0BO>" not in payload
+        assert "<https://evil.test|click>" not in payload
+        assert "&lt;!channel&gt;" in payload
+
+
+def test_healthz_and_metrics(bot: Harness) -> None:
+    bot.post_lead(LEAD)
+    bot.card_posts(2)
+    assert bot.get("/healthz") == (200, '{"ok":true}')
+    status, metrics = bot.get("/metrics")
+    assert status == 200
+    assert 'leadbot_leads_received_total{outcome="created",source="website"} 1.0' in metrics

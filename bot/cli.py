@@ -18,6 +18,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Their INFO lines (plugin set-up, every job run) drown out leadbot's own.
+    for chatty in ("alembic", "apscheduler"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     try:
         return int(args.func(args))
     except SettingsError as err:

@@ -278,7 +278,7 @@ def default_config() -> Config:
     """The built-in setup used by ``leadbot demo``: three reps in three time zones, one manager."""
     return parse_config(
         {
-            "timezone": "UTC",
+            "timezone": "America/New_York",
             "business_hours": "always",
             "channels": {"leads": "C0LEADS", "queue": "C0QUEUE", "managers": "C0MGRS"},
             "managers": [{"id": "U0MAYA", "name": "Maya", "timezone": "America/New_York"}],

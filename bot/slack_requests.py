@@ -18,7 +18,6 @@ def signed_headers(secret: str, body: str, timestamp: int | None = None) -> dict
     stamp = str(int(time.time()) if timestamp is None else timestamp)
     signature = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body)
     return {
-        "Content-Type": "application/x-www-form-urlencoded",
         "X-Slack-Request-Timestamp": stamp,
         "X-Slack-Signature": signature,
     }
@@ -75,14 +74,55 @@ def slash_command(text: str, *, user_id: str, channel_id: str, response_url: str
 
 
 def post_signed(url: str, secret: str, body: str, *, sign: bool = True) -> tuple[int, str]:
-    headers = (
-        signed_headers(secret, body)
-        if sign
-        else {"Content-Type": "application/x-www-form-urlencoded"}
-    )
+    headers = signed_headers(secret, body) if sign else {}
+    is_json = body.startswith("{")
+    headers["Content-Type"] = "application/json" if is_json else "application/x-www-form-urlencoded"
     request = urllib.request.Request(url, data=body.encode(), headers=headers, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as err:
         return err.code, err.read().decode()
+
+
+def view_submission(
+    callback_id: str,
+    private_metadata: str,
+    values: dict[str, dict[str, Any]],
+    *,
+    user_id: str,
+) -> str:
+    """A modal's `view_submission`, with `values` as Slack nests them: block -> action -> state."""
+    payload: dict[str, Any] = {
+        "type": "view_submission",
+        "team": {"id": "T0TEAM", "domain": "acme"},
+        "user": {"id": user_id, "username": user_id.lower(), "team_id": "T0TEAM"},
+        "api_app_id": "A0LEADBOT",
+        "token": "legacy-verification-token",
+        "trigger_id": f"{int(time.time())}.1.trigger",
+        "view": {
+            "id": "V0MODAL",
+            "type": "modal",
+            "callback_id": callback_id,
+            "private_metadata": private_metadata,
+            "state": {"values": values},
+            "hash": "1.abc",
+        },
+        "response_urls": [],
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def event_callback(event: dict[str, Any]) -> str:
+    """An Events API delivery (JSON body, as Slack sends events)."""
+    return json.dumps(
+        {
+            "token": "legacy-verification-token",
+            "team_id": "T0TEAM",
+            "api_app_id": "A0LEADBOT",
+            "event": event,
+            "type": "event_callback",
+            "event_id": f"Ev{int(time.time() * 1000)}",
+            "event_time": int(time.time()),
+        }
+    )

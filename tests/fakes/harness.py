@@ -10,7 +10,13 @@ from typing import Any
 
 from bot.app import LeadbotApp
 from bot.fakeslack import FakeSlack, RecordedCall
-from bot.slack_requests import block_action, post_signed, slash_command
+from bot.slack_requests import (
+    block_action,
+    event_callback,
+    post_signed,
+    slash_command,
+    view_submission,
+)
 
 
 @dataclass
@@ -68,6 +74,16 @@ class Harness:
             channel_id=channel_id,
             response_url=self.fake.response_url(f"cmd-{user_id}"),
         )
+        return post_signed(f"{self.base}/slack/events", self.signing_secret, body)
+
+    def submit_view(
+        self, callback_id: str, metadata: str, values: dict[str, Any], user_id: str
+    ) -> tuple[int, str]:
+        body = view_submission(callback_id, metadata, values, user_id=user_id)
+        return post_signed(f"{self.base}/slack/events", self.signing_secret, body)
+
+    def send_event(self, event: dict[str, Any]) -> tuple[int, str]:
+        body = event_callback(event)
         return post_signed(f"{self.base}/slack/events", self.signing_secret, body)
 
     def card_posts(self, count: int, timeout: float = 5.0) -> list[RecordedCall]:

@@ -1,0 +1,23 @@
+"""`leadbot demo` shows the whole flow on embedded defaults."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from bot.demo import run_demo
+
+
+def test_demo_walks_through_intake_cards_and_claim() -> None:
+    out = io.StringIO()
+    assert run_demo(console=Console(file=out, width=100, color_system=None)) == 0
+    text = out.getvalue()
+    assert text.count("HTTP 201") == 3
+    for rep in ("Alice's DM", "Bo's DM", "Chen's DM"):
+        assert rep in text
+    assert "[ Claim ]  [ Snooze ]  [ Pass ]" in text
+    # The hostile sample name is shown as text, never as a mention.
+    assert "Luis Ortega <!channel>" in text and "@channel" not in text
+    assert text.count("✅ Claimed by @Alice after 3m 12s") == 2
+    assert "Only Bo sees: Lead #1 is already claimed by @Alice." in text

@@ -1,0 +1,31 @@
+"""Logs at INFO and above carry no tokens and no lead emails or phone numbers."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from blocks import ids
+from tests.conftest import INTAKE_TOKEN
+from tests.fakes.harness import Harness
+
+EMAIL = "dana.secret@northwind.test"
+PHONE = "+1 555 0199"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_no_secrets_or_contact_details_in_logs(
+    bot: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    lead = {"external_id": "p-1", "name": "Dana", "email": EMAIL, "phone": PHONE}
+    bot.fake.fail_next("chat.postMessage", times=1, status=429, retry_after=1)
+    assert bot.post_lead(lead)[0] == 201
+    assert bot.post_lead({**lead, "email": "broken"})[0] == 422
+    bot.click(ids.CLAIM, 1, "U0BO", bot.dm_card("U0ALICE", 1))
+    bot.fake.wait_for("chat.update", count=2, timeout=10)
+    text = "\n".join(record.getMessage() for record in caplog.records)
+    assert "lead 1 created from api -> U0ALICE" in text  # logging did happen
+    for secret in (EMAIL, PHONE, INTAKE_TOKEN, "xoxb-test", "test-signing-secret"):
+        assert secret not in text

@@ -1,0 +1,114 @@
+"""Snooze modal, /leads and App Home through real Bolt dispatch with signed requests."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from blocks import ids
+from bot.hours import snooze_until, tomorrow_at
+from storage.models import Lead
+from tests.fakes.harness import Harness
+
+LEAD = {"external_id": "s-1", "source": "website", "name": "Dana", "company": "Northwind"}
+
+
+def snooze_values(choice: str) -> dict:
+    return {
+        ids.SNOOZE_CHOICE_BLOCK: {
+            ids.SNOOZE_CHOICE: {
+                "type": "radio_buttons",
+                "selected_option": {
+                    "value": choice,
+                    "text": {"type": "plain_text", "text": choice},
+                },
+            }
+        }
+    }
+
+
+def test_snooze_opens_a_modal_and_the_choice_updates_the_card(bot: Harness) -> None:
+    bot.post_lead(LEAD)
+    card = bot.dm_card("U0ALICE", 1)
+    bot.click(ids.SNOOZE, 1, "U0ALICE", card)
+    modal = bot.fake.wait_for("views.open")[0].args["view"]
+    assert (modal["callback_id"], modal["private_metadata"]) == (ids.SNOOZE_MODAL, "1")
+    choices = modal["blocks"][1]["element"]["options"]
+    assert [c["value"] for c in choices] == ["15m", "1h", "4h", "tomorrow"]
+    before = datetime.now(UTC)
+    status, body = bot.submit_view(ids.SNOOZE_MODAL, "1", snooze_values("1h"), "U0ALICE")
+    assert (status, body) == (200, "")
+    update = bot.fake.wait_for("chat.update", where=lambda c: c.args["ts"] == card.response["ts"])
+    assert "Snoozed by <@U0ALICE> until" in json.dumps(update[0].args["blocks"])
+    with bot.app.services.db.read() as session:
+        lead = session.get(Lead, 1)
+        assert lead is not None and lead.snoozed_by == "U0ALICE" and lead.status == "assigned"
+        until = lead.snoozed_until.replace(tzinfo=UTC)  # type: ignore[union-attr]
+    assert before + timedelta(hours=1) <= until <= datetime.now(UTC) + timedelta(hours=1)
+
+
+def test_snooze_by_someone_else_keeps_the_modal_open_with_the_reason(bot: Harness) -> None:
+    bot.post_lead(LEAD)
+    status, body = bot.submit_view(ids.SNOOZE_MODAL, "1", snooze_values("15m"), "U0BO")
+    assert status == 200
+    assert json.loads(body) == {
+        "response_action": "errors",
+        "errors": {
+            ids.SNOOZE_CHOICE_BLOCK: "Only the lead's owner (<@U0ALICE>) or a manager can "
+            "snooze lead #1."
+        },
+    }
+    with bot.app.services.db.read() as session:
+        assert session.scalars(select(Lead.snoozed_until)).one() is None
+
+
+def test_tomorrow_is_nine_in_the_reps_own_zone_across_dst() -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    # 22:30 UTC on Saturday 24 October is 00:30 CEST on Sunday the 25th in Berlin (past local
+    # midnight), so "tomorrow" is Monday the 26th: 9:00 CET, after the switch back from CEST.
+    now = datetime(2026, 10, 24, 22, 30, tzinfo=UTC)
+    assert tomorrow_at(now, berlin) == datetime(2026, 10, 26, 8, 0, tzinfo=UTC)
+    new_york = ZoneInfo("America/New_York")
+    # 23:30 in New York on Saturday 2026-03-07; Sunday 9:00 is EDT (UTC-4) after the spring switch.
+    now = datetime(2026, 3, 8, 4, 30, tzinfo=UTC)
+    assert snooze_until("tomorrow", now, new_york) == datetime(2026, 3, 8, 13, 0, tzinfo=UTC)
+    assert snooze_until("15m", now, new_york) == now + timedelta(minutes=15)
+
+
+def test_leads_mine_lists_my_waiting_leads(bot: Harness) -> None:
+    for i in range(4):
+        bot.post_lead({**LEAD, "external_id": f"m-{i}", "name": f"Lead {i}"})
+    status, _ = bot.command("mine", "U0ALICE")
+    assert status == 200
+    answer = bot.fake.wait_for("response_url")[0].args
+    assert answer["response_type"] == "ephemeral"
+    assert answer["text"] == "You have 2 lead(s) waiting."
+    shown = json.dumps(answer["blocks"])
+    assert "Lead 0" in shown and "Lead 3" in shown and "Lead 1" not in shown
+
+
+def test_leads_mine_when_nothing_waits_says_so_kindly(bot: Harness) -> None:
+    bot.command("mine", "U0BO")
+    answer = bot.fake.wait_for("response_url")[0].args
+    assert answer["text"] == "No leads waiting for you."
+    assert "Nothing waiting for you right now" in json.dumps(answer["blocks"])
+
+
+def test_unknown_subcommand_answers_with_help(bot: Harness) -> None:
+    bot.command("frobnicate now", "U0BO")
+    answer = bot.fake.wait_for("response_url")[0].args
+    assert answer["text"].startswith("*leadbot commands*")
+    assert "`/leads mine`" in answer["text"]
+
+
+def test_app_home_shows_my_open_leads(bot: Harness) -> None:
+    bot.post_lead(LEAD)
+    status, _ = bot.send_event({"type": "app_home_opened", "user": "U0ALICE", "tab": "home"})
+    assert status == 200
+    published = bot.fake.wait_for("views.publish")[0].args
+    assert published["user_id"] == "U0ALICE"
+    assert "Dana" in json.dumps(published["view"]["blocks"])
+    assert bot.fake.problems() == []

@@ -17,9 +17,10 @@ from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.dispatcher import Dispatcher
 from bot.http import create_http_app
-from bot.leads import LeadQueries, LeadService
+from bot.leads import LeadService
 from bot.metrics import Metrics
 from bot.outbox import RetryPolicy
+from bot.queries import LeadQueries
 from bot.scheduler import create_scheduler
 from bot.settings import Settings
 from handlers import app_home, commands, errors, lead_actions, snooze_modal
@@ -64,11 +65,26 @@ def create_bolt_app(services: Services, *, verify_token: bool = True) -> App:
         client=services.client,
         signing_secret=services.settings.slack_signing_secret,
         token_verification_enabled=verify_token,
+        logger=_bolt_logger(),
     )
     bolt.use(services_middleware(services))
     for module in LISTENER_MODULES:
         module.register(bolt)
     return bolt
+
+
+class _TokenFromClient(logging.Filter):
+    """Bolt warns that SLACK_BOT_TOKEN is unused when given a client; the client holds it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+def _bolt_logger() -> logging.Logger:
+    logger = logging.getLogger("leadbot.bolt")
+    if not any(isinstance(f, _TokenFromClient) for f in logger.filters):
+        logger.addFilter(_TokenFromClient())
+    return logger
 
 
 @dataclass

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -54,14 +54,18 @@ class LeadService:
 
     # -- intake ----------------------------------------------------------------------------
     def receive(self, data: LeadIn, actor: str = "intake") -> Received:
-        try:
-            result = self._receive_once(data, actor)
-        except IntegrityError:
-            # Another request stored the same (source, external_id) first: answer with it.
-            existing = self._find_existing(data)
-            if existing is None:
-                raise
-            return existing
+        for attempt in range(3):
+            try:
+                result = self._receive_once(data, actor)
+                break
+            except IntegrityError:
+                # Another request stored the same (source, external_id) first: answer with it.
+                # Without one, a concurrent first use of a routing pool collided: try again.
+                existing = self._find_existing(data) if data.external_id else None
+                if existing is not None:
+                    return existing
+                if attempt == 2:
+                    raise
         if result.created:
             self.wake()
         return result
@@ -269,38 +273,3 @@ def _event(
     session: Session, lead: Lead, actor: str, kind: str, at: datetime, **detail: object
 ) -> None:
     session.add(LeadEvent(lead_id=lead.id, at=at, actor=actor, kind=kind, detail=detail))
-
-
-class LeadQueries:
-    """Read-only questions the Slack surfaces ask."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
-    def lead_name(self, lead_id: int) -> str | None:
-        with self.db.read() as session:
-            lead = session.get(Lead, lead_id)
-            return lead.name if lead else None
-
-    def count_open_of(self, user_id: str) -> int:
-        with self.db.read() as session:
-            return (
-                session.scalar(
-                    select(func.count())
-                    .select_from(Lead)
-                    .where(Lead.owner_id == user_id, Lead.status == LeadStatus.ASSIGNED)
-                )
-                or 0
-            )
-
-    def open_leads_of(self, user_id: str, limit: int = 20) -> list[Lead]:
-        """The user's leads still waiting for a claim, oldest first."""
-        with self.db.read() as session:
-            return list(
-                session.scalars(
-                    select(Lead)
-                    .where(Lead.owner_id == user_id, Lead.status == LeadStatus.ASSIGNED)
-                    .order_by(Lead.received_at, Lead.id)
-                    .limit(limit)
-                )
-            )

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+import threading
+from types import FrameType
+from urllib.error import URLError
 
-import uvicorn
 from slack_bolt.error import BoltError
+from slack_sdk.errors import SlackApiError
 
-from bot.app import create_app
+from bot.app import LeadbotApp, create_app
 from bot.config import ConfigError, load_config
 from bot.settings import SETUP_HINT, Settings
 
@@ -25,23 +29,49 @@ def serve(settings: Settings, host: str, port: int, *, socket_mode: bool) -> int
     try:
         app = create_app(settings, config)
     except BoltError as err:
-        print(f"leadbot: Slack rejected SLACK_BOT_TOKEN ({err}): {SETUP_HINT}", file=sys.stderr)
-        return 2
+        return _fail(f"Slack rejected SLACK_BOT_TOKEN ({err}): {SETUP_HINT}")
+    except (URLError, OSError) as err:
+        reason = getattr(err, "reason", err)
+        return _fail(f"cannot reach Slack at {settings.slack_api_url} ({reason})")
     if not settings.intake_token:
         log.warning("LEADBOT_INTAKE_TOKEN is not set: POST /api/leads answers 503")
+    try:
+        return _run(app, settings, host, port, socket_mode=socket_mode)
+    finally:
+        app.stop()
+
+
+def _run(app: LeadbotApp, settings: Settings, host: str, port: int, *, socket_mode: bool) -> int:
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s: finishing in-flight work and stopping", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        bound = app.serve_in_thread(host, port)
+    except RuntimeError:
+        return _fail(f"cannot listen on {host}:{port} (is another process using the port?)")
     app.start_workers()
-    socket_handler = None
     if socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-        socket_handler = SocketModeHandler(app.bolt, settings.slack_app_token)
-        socket_handler.connect()
+        handler = SocketModeHandler(app.bolt, settings.slack_app_token)
+        try:
+            handler.connect()
+        except SlackApiError as err:
+            error = err.response.get("error")
+            return _fail(f"Socket Mode refused SLACK_APP_TOKEN ({error}): {SETUP_HINT}")
         log.info("connected to Slack in Socket Mode")
-    log.info("leadbot listening on http://%s:%s", host, port)
-    try:
-        uvicorn.run(app.http, host=host, port=port, log_level="warning", lifespan="off")
-    finally:
-        if socket_handler is not None:
-            socket_handler.close()
-        app.stop()
+    log.info("leadbot listening on http://%s:%s", host, bound)
+    stop.wait()
+    if socket_mode:
+        handler.close()
     return 0
+
+
+def _fail(message: str) -> int:
+    print(f"leadbot: {message}", file=sys.stderr)
+    return 2

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import os
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
+
+from bot.fakeslack import FakeSlack
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -76,3 +83,72 @@ def test_db_upgrade_creates_the_schema_and_is_idempotent(tmp_path: Path) -> None
         result = leadbot("db", "upgrade", env={"DATABASE_URL": url})
         assert result.returncode == 0, result.stderr
         assert "database is up to date" in result.stdout
+
+
+def test_serve_says_when_slack_is_unreachable(tmp_path: Path) -> None:
+    config = tmp_path / "leadbot.yml"
+    config.write_text("channels: {queue: C0QUEUE}\nreps:\n  - {id: U0ALICE, name: Alice}\n")
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_SIGNING_SECRET": "s",
+        "LEADBOT_CONFIG": str(config),
+        "SLACK_API_URL": "http://127.0.0.1:9/api/",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+    }
+    result = leadbot("serve", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "cannot reach Slack at http://127.0.0.1:9/api/" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_runs_the_bot_until_stopped(tmp_path: Path, fake_slack: FakeSlack) -> None:
+    config = tmp_path / "leadbot.yml"
+    config.write_text(
+        "channels: {queue: C0QUEUE}\nreps:\n  - {id: U0ALICE, name: Alice}\nscheduler: {tick: 1s}\n"
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_SIGNING_SECRET": "s",
+        "LEADBOT_CONFIG": str(config),
+        "LEADBOT_INTAKE_TOKEN": "t0k",
+        "SLACK_API_URL": fake_slack.url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+    }
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "LEADBOT_"))}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env={**clean, "PYTHONPATH": str(ROOT), **env},
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait_for_health(port)
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/leads",
+            data=json.dumps({"name": "Dana"}).encode(),
+            headers={"Authorization": "Bearer t0k", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 201
+        fake_slack.wait_for("chat.postMessage")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=20)
+    assert process.returncode == 0, stderr
+    assert "leadbot listening on http://127.0.0.1:" in stderr
+
+
+def _wait_for_health(port: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"leadbot serve did not answer on port {port}")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+from collections import Counter
 
 from sqlalchemy import func, select
 
@@ -148,3 +150,37 @@ def test_healthz_and_metrics(bot: Harness) -> None:
     status, metrics = bot.get("/metrics")
     assert status == 200
     assert 'leadbot_leads_received_total{outcome="created",source="website"} 1.0' in metrics
+
+
+def _concurrently(count: int, work) -> list:
+    gate = threading.Barrier(count)
+    results: list = [None] * count
+
+    def run(index: int) -> None:
+        gate.wait()
+        results[index] = work(index)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_concurrent_intake_shares_the_rotation_fairly(bot: Harness) -> None:
+    results = _concurrently(21, lambda i: bot.post_lead({"name": f"Lead {i}", "source": "burst"}))
+    assert [status for status, _ in results] == [201] * 21
+    owners = Counter(answer["owner"] for _, answer in results)
+    assert owners == {"U0ALICE": 7, "U0BO": 7, "U0CHEN": 7}
+
+
+def test_concurrent_duplicates_store_and_post_once(bot: Harness) -> None:
+    results = _concurrently(10, lambda _i: bot.post_lead(LEAD))
+    assert sorted(status for status, _ in results) == [200] * 9 + [201]
+    assert {answer["id"] for _, answer in results} == {1}
+    bot.card_posts(2)
+    bot.post_lead({**LEAD, "external_id": "after"})  # a later lead flushes the outbox once more
+    bot.card_posts(4)
+    assert counts(bot)[0] == 2
+    assert len([c for c in bot.fake.calls("chat.postMessage") if "#1:" in c.args["text"]]) == 2

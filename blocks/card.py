@@ -51,6 +51,18 @@ class CardView:
     snoozed_by: str | None
     copy_kind: str = "dm"  # dm | channel | queue
     recipient: str | None = None  # the rep a DM copy was sent to
+    nudges: tuple[Nudge, ...] = ()
+
+
+@dataclass(frozen=True)
+class Nudge:
+    """Who was told about this lead, and when: shown on the card."""
+
+    kind: str  # reminded | manager_notified | queued | channel_notified | queue_reminded
+    at: datetime
+    to: tuple[str, ...] = ()  # user ids (or a channel id for channel_notified)
+    tone: str | None = None
+    held_until: datetime | None = None
 
 
 def lead_card(card: CardView, now: datetime) -> list[Block]:
@@ -69,6 +81,8 @@ def lead_card(card: CardView, now: datetime) -> list[Block]:
         blocks.append(
             ActionsBlock(block_id=f"{ids.LEAD_BLOCK_PREFIX}:{card.lead_id}", elements=buttons)
         )
+    if card.nudges:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=nudge_line(card.nudges))]))
     if card.routing_reason:
         reason = escape_truncated(card.routing_reason, 500)
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Routing: {reason}")]))
@@ -91,8 +105,8 @@ def state_line(card: CardView, now: datetime) -> str:
         return "Closed"
     if _passed_on(card):
         if card.status == "queued":
-            return "↪️ Passed on: now in the shared queue"
-        return f"↪️ Passed on to {user(card.owner_id or '')}"
+            return "📥 Moved to the shared queue: anyone can claim it there"
+        return f"↪️ Now with {user(card.owner_id or '')}"
     if card.status == "queued":
         line = "📥 In the shared queue: anyone can claim it"
     else:
@@ -101,6 +115,35 @@ def state_line(card: CardView, now: datetime) -> str:
         until = date(card.snoozed_until, "{date_short_pretty} at {time}", _utc(card.snoozed_until))
         line += f"\n💤 Snoozed by {user(card.snoozed_by)} until {until}"
     return line
+
+
+MAX_NUDGES_SHOWN = 6
+
+
+def nudge_line(nudges: tuple[Nudge, ...]) -> str:
+    """The latest few nudges, oldest first: "Nudged <@U1> 10:30 (gentle) · manager <@U2> …"."""
+    parts = [_nudge_text(n) for n in nudges[-MAX_NUDGES_SHOWN:]]
+    more = len(nudges) - MAX_NUDGES_SHOWN
+    prefix = f"…{more} earlier · " if more > 0 else ""
+    return "🔔 " + prefix + " · ".join(parts)
+
+
+def _nudge_text(nudge: Nudge) -> str:
+    at = date(nudge.at, "{time}", _utc(nudge.at))
+    people = " ".join(user(u) for u in nudge.to)
+    if nudge.kind == "reminded":
+        tone = f" ({nudge.tone})" if nudge.tone else ""
+        if nudge.held_until:
+            until = date(nudge.held_until, "{time}", _utc(nudge.held_until))
+            return f"reminder for {people}{tone} held for quiet hours until {until}"
+        return f"reminded {people} {at}{tone}"
+    if nudge.kind == "manager_notified":
+        return f"manager {people} told {at}"
+    if nudge.kind == "queued":
+        return f"moved to the queue {at}"
+    if nudge.kind == "channel_notified":
+        return f"<#{nudge.to[0]}> told {at}" if nudge.to else f"channel told {at}"
+    return f"queue reminded {at}"
 
 
 def _passed_on(card: CardView) -> bool:
@@ -167,4 +210,4 @@ def _utc(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
-__all__ = ["CardView", "fallback_text", "lead_card", "state_line"]
+__all__ = ["CardView", "Nudge", "fallback_text", "lead_card", "nudge_line", "state_line"]

@@ -14,3 +14,4 @@ SNOOZE_CHOICE_BLOCK = "snooze_choice"
 SNOOZE_CHOICE = "snooze_choice_select"
 
 LEAD_BLOCK_PREFIX = "lead_card"
+NUDGE_BLOCK_PREFIX = "lead_nudge"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from slack_sdk.models.blocks import (
     InputBlock,
     Option,
@@ -12,10 +14,23 @@ from slack_sdk.models.views import View
 
 from blocks import ids
 from blocks.mrkdwn import escape_truncated
+from bot.durations import parse_duration
 
 
-def snooze_modal(lead_id: int, lead_name: str | None, choices: tuple[tuple[str, str], ...]) -> View:
-    options = [Option(value=value, text=label) for value, label in choices]
+def snooze_label(choice: str) -> str:
+    """ "15m" -> "15 minutes"; "tomorrow" -> "Tomorrow 9:00 (my time)"."""
+    if choice == "tomorrow":
+        return "Tomorrow 9:00 (my time)"
+    seconds = int(parse_duration(choice).total_seconds())
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return choice
+
+
+def snooze_modal(lead_id: int, lead_name: str | None, choices: Sequence[str]) -> View:
+    options = [Option(value=choice, text=snooze_label(choice)) for choice in choices]
     name = escape_truncated(lead_name or f"lead #{lead_id}", 200)
     return View(
         type="modal",
@@ -32,7 +47,9 @@ def snooze_modal(lead_id: int, lead_name: str | None, choices: tuple[tuple[str, 
                 block_id=ids.SNOOZE_CHOICE_BLOCK,
                 label="Snooze for",
                 element=RadioButtonsElement(
-                    action_id=ids.SNOOZE_CHOICE, options=options, initial_option=options[1]
+                    action_id=ids.SNOOZE_CHOICE,
+                    options=options,
+                    initial_option=options[min(1, len(options) - 1)],
                 ),
             ),
         ],

@@ -4,15 +4,45 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from blocks.card import CardView, fallback_text, lead_card
+from blocks.card import CardView, Nudge, fallback_text, lead_card
 from bot.clock import Clock, as_utc
 from bot.outbox import CardRenderer, RenderedMessage
-from storage.models import Lead
+from storage.models import Lead, LeadEvent
+
+NUDGE_KINDS = ("reminded", "manager_notified", "queued", "channel_notified", "queue_reminded")
 
 
-def card_view(lead: Lead, copy_kind: str = "dm", recipient: str | None = None) -> CardView:
+def nudges_of(session: Session, lead_id: int) -> tuple[Nudge, ...]:
+    events = session.scalars(
+        select(LeadEvent)
+        .where(LeadEvent.lead_id == lead_id, LeadEvent.kind.in_(NUDGE_KINDS))
+        .order_by(LeadEvent.id)
+    )
+    return tuple(_nudge(event) for event in events)
+
+
+def _nudge(event: LeadEvent) -> Nudge:
+    detail = event.detail or {}
+    to = detail.get("to")
+    held = detail.get("held_until")
+    return Nudge(
+        kind=event.kind,
+        at=as_utc(event.at),
+        to=tuple(to) if isinstance(to, list) else ((str(to),) if to else ()),
+        tone=detail.get("tone"),
+        held_until=datetime.fromisoformat(held) if held else None,
+    )
+
+
+def card_view(
+    lead: Lead,
+    copy_kind: str = "dm",
+    recipient: str | None = None,
+    nudges: tuple[Nudge, ...] = (),
+) -> CardView:
 
     return CardView(
         lead_id=lead.id,
@@ -37,6 +67,7 @@ def card_view(lead: Lead, copy_kind: str = "dm", recipient: str | None = None) -
         snoozed_by=lead.snoozed_by,
         copy_kind=copy_kind,
         recipient=recipient,
+        nudges=nudges,
     )
 
 
@@ -46,9 +77,9 @@ def _utc(moment: datetime | None) -> datetime | None:
 
 def card_renderer(clock: Clock) -> CardRenderer:
     def render(
-        _session: Session, lead: Lead, copy_kind: str, recipient: str | None
+        session: Session, lead: Lead, copy_kind: str, recipient: str | None
     ) -> RenderedMessage:
-        view = card_view(lead, copy_kind, recipient)
+        view = card_view(lead, copy_kind, recipient, nudges_of(session, lead.id))
         blocks = [block.to_dict() for block in lead_card(view, clock.now())]
         return RenderedMessage(text=fallback_text(view), blocks=blocks, lead_version=lead.version)
 

@@ -16,6 +16,7 @@ from blocks.render import card_renderer
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.dispatcher import Dispatcher
+from bot.escalation import Escalator
 from bot.http import create_http_app
 from bot.leads import LeadService
 from bot.metrics import Metrics
@@ -42,6 +43,7 @@ class Services:
     leads: LeadService
     queries: LeadQueries
     metrics: Metrics
+    escalator: Escalator
 
 
 def create_services(
@@ -55,8 +57,18 @@ def create_services(
     client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
     dispatcher = Dispatcher(db, client, clock, card_renderer(clock), retry=retry)
     leads = LeadService(db, config, clock, wake=dispatcher.wake)
+    escalator = Escalator(db, config, clock, wake=dispatcher.wake)
     return Services(
-        settings, config, clock, db, client, dispatcher, leads, LeadQueries(db), Metrics(db)
+        settings,
+        config,
+        clock,
+        db,
+        client,
+        dispatcher,
+        leads,
+        LeadQueries(db),
+        Metrics(db),
+        escalator,
     )
 
 
@@ -101,7 +113,9 @@ class LeadbotApp:
         """The outbox dispatcher and the scheduler tick; the HTTP server is separate."""
         self.services.dispatcher.start()
         self._scheduler = create_scheduler(
-            self.services.config.scheduler.tick, self.services.dispatcher.wake
+            self.services.config.scheduler.tick,
+            self.services.dispatcher.wake,
+            self.services.escalator.sweep,
         )
         self._scheduler.start()
         self.services.dispatcher.wake()  # rows left by a previous run go out now

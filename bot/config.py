@@ -23,6 +23,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from bot.config_errors import (
@@ -39,6 +40,14 @@ from bot.config_errors import (
     to_clock_time,
     to_date,
     to_weekday,
+)
+from bot.config_policy import (
+    Escalation,
+    EscalationField,
+    Snooze,
+    Templates,
+    Tier,
+    default_tiers,
 )
 from bot.durations import Duration, format_duration
 
@@ -159,6 +168,26 @@ class Config(_Section):
     admins: list[UserId] = []
     reps: list[Rep]
     scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
+    tiers: Annotated[list[Tier], Field(min_length=1)] = Field(default_factory=default_tiers)
+    default_tier: str = "warm"
+    escalation: EscalationField = Field(default_factory=Escalation)
+    snooze: Snooze = Field(default_factory=Snooze)
+    templates: Templates = Field(default_factory=Templates)
+
+    @model_validator(mode="after")
+    def _tiers_coherent(self) -> Config:
+        names = [tier.name for tier in self.tiers]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"tiers: duplicate tier name {duplicates[0]!r}")
+        if self.default_tier not in names:
+            raise ValueError(
+                f"default_tier: {self.default_tier!r} is not one of the tiers ({', '.join(names)})"
+            )
+        return self
+
+    def tier(self, name: str) -> Tier | None:
+        return next((t for t in self.tiers if t.name == name), None)
 
     @field_validator("reps")
     @classmethod

@@ -113,10 +113,13 @@ def _walkthrough(
         f"{base}/slack/events",
         SIGNING_SECRET,
         block_action(
-            ids.CLAIM, "1", user_id=owner, channel_id=first.response["channel"],
+            ids.CLAIM,
+            "1",
+            user_id=owner,
+            channel_id=first.response["channel"],
             message_ts=first.response["ts"],
         ),
-    )  # fmt: skip
+    )
     console.print(f"Slack got HTTP {status} from leadbot (the click was acknowledged)")
     updates = fake.wait_for("chat.update", count=2)
     console.rule("[bold]4. Every copy of lead #1's card is updated in place")
@@ -130,10 +133,13 @@ def _walkthrough(
         f"{base}/slack/events",
         SIGNING_SECRET,
         block_action(
-            ids.CLAIM, "1", user_id=other, channel_id=channel_copy.response["channel"],
+            ids.CLAIM,
+            "1",
+            user_id=other,
+            channel_id=channel_copy.response["channel"],
             message_ts=channel_copy.response["ts"],
         ),
-    )  # fmt: skip
+    )
     told = fake.wait_for("chat.postEphemeral")[0]
     console.print(f"Only {names[other]} sees: {render_mrkdwn(told.args['text'], names=names)}")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
@@ -21,11 +22,25 @@ from bot.outbox import (
     enqueue_card_updates,
 )
 from storage.db import Database
-from storage.models import CardCopy, DmChannel, Lead, OutboxMessage, OutboxStatus
+from storage.models import CardCopy, DmChannel, Lead, LeadStatus, OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class _Job:
+    kind: str  # post_card | update_card | message
+    rendered: RenderedMessage
+    channel: str  # a channel id, or a user id for DM copies not yet resolved
+    ts: str | None  # set for updates
+    copy_kind: str
+    recipient: str | None
+    lead_id: int | None
+    copy_id: int | None
+
+
 BATCH = 50
 
 
@@ -133,43 +148,91 @@ class Dispatcher:
             self._record_failure(row_id, err, held)
 
     def _send(self, row_id: int, held: dict[str, datetime]) -> None:
-        with self.db.read() as session:
-            row = session.get(OutboxMessage, row_id)
-            if row is None or row.status != OutboxStatus.PENDING:
-                return
-            lead = session.get(Lead, row.lead_id) if row.lead_id else None
-            copy = session.get(CardCopy, row.card_copy_id) if row.card_copy_id else None
-            if lead is None:
-                raise DeliveryError("lead_gone", permanent=True)
-            if row.kind == "update_card":
-                if copy is None:
-                    raise DeliveryError("card_copy_gone", permanent=True)
-                if copy.shown_version >= lead.version:
-                    self._mark_sent(row_id, copy_id=copy.id, version=copy.shown_version)
-                    return
-                rendered = self.render(session, lead, copy.kind, copy.recipient)
-                channel, ts = copy.channel, copy.ts
-            else:
-                rendered = self.render(session, lead, row.copy_kind or "dm", row.target)
-                channel, ts = row.target or "", None
-            copy_kind, recipient = row.copy_kind or "dm", row.target
-        if channel in held:
-            raise DeliveryError("held", retry_after=self._seconds_until(held[channel]))
+        job = self._prepare(row_id)
+        if job is None:
+            return
+        if job.channel in held:
+            raise DeliveryError("held", retry_after=self._seconds_until(held[job.channel]))
+        channel = job.channel
         try:
-            if ts is None:
-                channel = self._resolve_channel(copy_kind, channel)
-                posted_ts = self._call("chat_postMessage", channel, None, rendered)
+            if job.ts is None:
+                channel = self._resolve_channel(job.copy_kind, job.channel)
+                posted_ts = self._call("chat_postMessage", channel, None, job.rendered)
             else:
-                self._call("chat_update", channel, ts, rendered)
+                self._call("chat_update", channel, job.ts, job.rendered)
         except DeliveryError as err:
             err.channel = channel
             raise
-        if ts is None:
-            self._record_post(row_id, lead.id, copy_kind, recipient, channel, posted_ts, rendered)
-        else:
-            self._mark_sent(
-                row_id, copy_id=copy.id if copy else None, version=rendered.lead_version
+        if job.kind == "post_card" and job.lead_id is not None:
+            self._record_post(
+                row_id, job.lead_id, job.copy_kind, job.recipient, channel, posted_ts, job.rendered
             )
+        else:
+            self._mark_sent(row_id, copy_id=job.copy_id, version=job.rendered.lead_version)
+
+    def _prepare(self, row_id: int) -> _Job | None:
+        """Read what to send, drawn from the lead's state now; None when nothing is left to do."""
+        with self.db.read() as session:
+            row = session.get(OutboxMessage, row_id)
+            if row is None or row.status != OutboxStatus.PENDING:
+                return None
+            lead = session.get(Lead, row.lead_id) if row.lead_id else None
+            if row.kind == "message":
+                return self._prepare_message(row, lead)
+            if lead is None:
+                raise DeliveryError("lead_gone", permanent=True)
+            if row.kind == "post_card":
+                rendered = self.render(session, lead, row.copy_kind or "dm", row.target)
+                return _Job(
+                    row.kind,
+                    rendered,
+                    row.target or "",
+                    None,
+                    row.copy_kind or "dm",
+                    row.target,
+                    lead.id,
+                    None,
+                )
+            copy = session.get(CardCopy, row.card_copy_id) if row.card_copy_id else None
+            if copy is None:
+                raise DeliveryError("card_copy_gone", permanent=True)
+            if copy.shown_version >= lead.version:
+                self._mark_sent(row_id, copy_id=copy.id, version=copy.shown_version)
+                return None
+            rendered = self.render(session, lead, copy.kind, copy.recipient)
+            return _Job(
+                row.kind,
+                rendered,
+                copy.channel,
+                copy.ts,
+                copy.kind,
+                copy.recipient,
+                lead.id,
+                copy.id,
+            )
+
+    def _prepare_message(self, row: OutboxMessage, lead: Lead | None) -> _Job | None:
+        payload = row.payload or {}
+        guard = payload.get("guard") or {}
+        stale = lead is not None and (
+            (guard.get("open") and lead.status not in LeadStatus.OPEN)
+            or (guard.get("owner") and lead.owner_id != guard["owner"])
+        )
+        if stale:
+            # Claimed (or moved on) since the step ran: the nudge would be wrong now.
+            self._finish(row.id, status=OutboxStatus.CANCELLED)
+            return None
+        rendered = RenderedMessage(payload.get("text", ""), payload.get("blocks", []), 0)
+        return _Job(
+            row.kind,
+            rendered,
+            row.target or "",
+            None,
+            row.copy_kind or "dm",
+            row.target,
+            row.lead_id,
+            None,
+        )
 
     def _seconds_until(self, moment: datetime) -> float:
         return max((moment - self.clock.now()).total_seconds(), 0.0)
@@ -227,7 +290,7 @@ class Dispatcher:
                 posted_at=now,
             )
             session.add(copy)
-            self._finish(session, row_id, now)
+            self._close(session, row_id, now)
             lead = session.get(Lead, lead_id)
             # The lead changed while its card was in flight: that change saw no copy to update.
             if lead is not None and lead.version != rendered.lead_version:
@@ -245,16 +308,22 @@ class Dispatcher:
                     .where(CardCopy.id == copy_id, CardCopy.shown_version < version)
                     .values(shown_version=version)
                 )
-            self._finish(session, row_id, now)
+            self._close(session, row_id, now)
         self.sent_count += 1
 
     @staticmethod
-    def _finish(session: Session, row_id: int, now: datetime) -> None:
+    def _close(
+        session: Session, row_id: int, now: datetime, status: str = OutboxStatus.SENT
+    ) -> None:
         session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == row_id)
-            .values(status=OutboxStatus.SENT, sent_at=now, locked_until=None, last_error=None)
+            .values(status=status, sent_at=now, locked_until=None, last_error=None)
         )
+
+    def _finish(self, row_id: int, *, status: str) -> None:
+        with self.db.write() as session:
+            self._close(session, row_id, self.clock.now(), status)
 
     def _record_failure(self, row_id: int, err: DeliveryError, held: dict[str, datetime]) -> None:
         now = self.clock.now()

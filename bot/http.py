@@ -75,7 +75,8 @@ async def _intake(request: Request, services: Services) -> JSONResponse:
     if body is None:
         return _error(413, f"body over {MAX_BODY // 1024} KiB")
     try:
-        lead = parse_lead(json.loads(body))
+        tiers = [tier.name for tier in services.config.tiers]
+        lead = parse_lead(json.loads(body), tiers)
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         return JSONResponse({"errors": [{"field": "(body)", "message": _json_problem(err)}]}, 422)
     except LeadInputError as err:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -12,11 +13,10 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
-
-from bot.policy import known_tiers
 
 EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -70,9 +70,10 @@ class LeadIn(BaseModel):
 
     @field_validator("tier")
     @classmethod
-    def _tier(cls, value: str | None) -> str | None:
-        if value is not None and value not in known_tiers():
-            raise ValueError(f"unknown tier '{value[:40]}' (known: {', '.join(known_tiers())})")
+    def _tier(cls, value: str | None, info: ValidationInfo) -> str | None:
+        known: Sequence[str] = (info.context or {}).get("tiers", ())
+        if value is not None and value not in known:
+            raise ValueError(f"unknown tier '{value[:40]}' (known: {', '.join(known)})")
         return value
 
     @field_validator("received_at")
@@ -101,11 +102,12 @@ class LeadInputError(Exception):
         self.problems = problems
 
 
-def parse_lead(data: Any) -> LeadIn:
+def parse_lead(data: Any, tiers: Sequence[str]) -> LeadIn:
+    """Validate one lead; `tiers` are the tier names leadbot.yml defines."""
     if not isinstance(data, dict):
         raise LeadInputError([{"field": "(body)", "message": "must be a JSON object"}])
     try:
-        return LeadIn.model_validate(data)
+        return LeadIn.model_validate(data, context={"tiers": list(tiers)})
     except ValidationError as err:
         raise LeadInputError([_problem(e) for e in err.errors()]) from None
 

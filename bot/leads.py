@@ -16,9 +16,11 @@ from sqlalchemy.orm import Session
 
 from bot.clock import Clock, as_utc
 from bot.config import Config
+from bot.escalation import plan_next
+from bot.hours import business_calendar, business_time_between
 from bot.lead_input import LeadIn
 from bot.outbox import enqueue_card_updates, enqueue_post
-from bot.policy import DEFAULT_TIER, sla_due_at
+from bot.policy import chain_for, sla_due_at, tier_for
 from bot.routing import Decision, next_after_pass, round_robin
 from storage.db import Database
 from storage.models import Lead, LeadEvent, LeadStatus, RoutePointer
@@ -51,6 +53,7 @@ class LeadService:
         self.config = config
         self.clock = clock
         self.wake = wake
+        self.calendar = business_calendar(config)
 
     # -- intake ----------------------------------------------------------------------------
     def receive(self, data: LeadIn, actor: str = "intake") -> Received:
@@ -76,7 +79,7 @@ class LeadService:
                 return Received(lead.id, lead.owner_id, lead.routing_reason, created=False)
             now = self.clock.now()
             decision = self._route(session)
-            lead = _new_lead(data, decision, now)
+            lead = _new_lead(data, decision, now, self.config, self.calendar)
             session.add(lead)
             session.flush()
             _event(session, lead, actor, "received", now, source=data.source)
@@ -102,8 +105,15 @@ class LeadService:
     ) -> None:
         """Cards for a fresh assignment: the owner's DM, or the queue; plus the leads channel."""
         if decision.owner_id:
-            _event(session, lead, "leadbot", "assigned", now, owner=decision.owner_id,
-                   reason=decision.reason)  # fmt: skip
+            _event(
+                session,
+                lead,
+                "leadbot",
+                "assigned",
+                now,
+                owner=decision.owner_id,
+                reason=decision.reason,
+            )
             enqueue_post(session, lead.id, "dm", decision.owner_id, now)
         else:
             _event(session, lead, "leadbot", "queued", now, reason=decision.reason)
@@ -142,8 +152,13 @@ class LeadService:
                 return Outcome(False, f"Lead #{lead_id} does not exist (any more).")
             if not won:
                 return Outcome(False, _not_claimable(lead, user_id, now), lead)
-            waited = now - as_utc(lead.received_at)
-            _event(session, lead, user_id, "claimed", now, waited_seconds=waited.total_seconds())
+            received = as_utc(lead.received_at)
+            lead.claim_wait_seconds = (now - received).total_seconds()
+            lead.claim_business_wait_seconds = business_time_between(
+                received, now, self.calendar
+            ).total_seconds()
+            lead.next_action_at = None
+            _event(session, lead, user_id, "claimed", now, waited_seconds=lead.claim_wait_seconds)
             enqueue_card_updates(session, lead.id, now)
         self.wake()
         return Outcome(True, lead=lead)
@@ -178,6 +193,7 @@ class LeadService:
             lead.snoozed_until = until
             lead.snoozed_by = user_id
             lead.version += 1
+            lead.next_action_at = plan_next(lead, self.config, self.calendar)
             _event(session, lead, user_id, "snoozed", now, until=until.isoformat())
             enqueue_card_updates(session, lead.id, now)
         self.wake()
@@ -231,12 +247,15 @@ def _take_slot(session: Session, pool: str) -> int:
     return slot - 1
 
 
-def _new_lead(data: LeadIn, decision: Decision, now: datetime) -> Lead:
-    tier = data.tier or DEFAULT_TIER
-    return Lead(
+def _new_lead(
+    data: LeadIn, decision: Decision, now: datetime, config: Config, calendar: object
+) -> Lead:
+    facts = data.model_dump(include={"source", "product", "country", "company_size"})
+    tier = tier_for(data.tier, facts, config.tiers, config.default_tier)
+    lead = Lead(
         **data.model_dump(exclude={"tier", "received_at", "fields"}),
         fields=dict(data.fields),
-        tier=tier,
+        tier=tier.name,
         status=LeadStatus.ASSIGNED if decision.owner_id else LeadStatus.QUEUED,
         owner_id=decision.owner_id,
         routing_reason=decision.reason,
@@ -244,8 +263,13 @@ def _new_lead(data: LeadIn, decision: Decision, now: datetime) -> Lead:
         received_at=data.received_at or now,
         created_at=now,
         assigned_at=now,
-        sla_due_at=sla_due_at(tier, now),
+        sla_due_at=sla_due_at(tier, now, calendar),  # type: ignore[arg-type]
+        chain=[step.to_json() for step in chain_for(tier, config.escalation)],
+        escalation_step=0,
+        escalation_started_at=now,
     )
+    lead.next_action_at = plan_next(lead, config, calendar)  # type: ignore[arg-type]
+    return lead
 
 
 def _by_external_id(session: Session, data: LeadIn) -> Lead | None:

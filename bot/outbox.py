@@ -101,3 +101,29 @@ class DeliveryError(Exception):
         self.retry_after = retry_after
         self.permanent = permanent
         self.channel: str | None = None
+
+
+def enqueue_message(
+    session: Session,
+    lead_id: int | None,
+    copy_kind: str,
+    target: str,
+    now: datetime,
+    *,
+    text: str,
+    blocks: list[dict[str, Any]],
+    guard: dict[str, Any] | None = None,
+) -> None:
+    """A plain message (reminder, escalation). `guard` says what must still hold at send time:
+    `{"open": True}` the lead is unclaimed, `{"owner": "U…"}` it still belongs to that rep."""
+    session.add(
+        OutboxMessage(
+            lead_id=lead_id,
+            kind="message",
+            copy_kind=copy_kind,
+            target=target,
+            created_at=now,
+            next_attempt_at=now,
+            payload={"text": text, "blocks": blocks, "guard": guard or {}},
+        )
+    )

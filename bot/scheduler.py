@@ -8,8 +8,20 @@ from datetime import timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 
 
-def create_scheduler(tick: timedelta, outbox_tick: Callable[[], None]) -> BackgroundScheduler:
+def create_scheduler(
+    tick: timedelta, outbox_tick: Callable[[], None], sweep: Callable[[], object]
+) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone="UTC")
+    # The escalation sweep: due steps are found in the database, so a missed tick loses nothing.
+    scheduler.add_job(
+        sweep,
+        "interval",
+        seconds=tick.total_seconds(),
+        id="sweep",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=None,
+    )
     # Retries and rows written by another process are picked up on this tick; rows written by
     # this process wake the dispatcher at once.
     scheduler.add_job(

@@ -9,7 +9,6 @@ from slack_sdk import WebClient
 
 from blocks import ids
 from blocks.modals import snooze_modal
-from bot.hours import SNOOZE_CHOICES
 from handlers.context import lead_id_of, services_of
 
 
@@ -37,10 +36,10 @@ def pass_lead(ack: Ack, body: dict[str, Any], context: dict[str, Any], client: W
 def open_snooze(ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClient) -> None:
     ack()
     lead_id = lead_id_of(body)
-    name = services_of(context).queries.lead_name(lead_id)
-    client.views_open(
-        trigger_id=body["trigger_id"], view=snooze_modal(lead_id, name, SNOOZE_CHOICES)
-    )
+    services = services_of(context)
+    name = services.queries.lead_name(lead_id)
+    view = snooze_modal(lead_id, name, services.config.snooze.choices)
+    client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
 def open_crm(ack: Ack) -> None:

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -22,6 +23,7 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {
         datetime: DateTime(timezone=True),
         dict[str, Any]: JSON,
+        float: Float,
     }
 
 
@@ -75,6 +77,17 @@ class Lead(Base):
     first_contact_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
 
+    # Escalation: the chain is a snapshot taken at assignment (config edits don't move leads in
+    # flight); `escalation_step` is the index of the next step and doubles as the fencing value.
+    chain: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    escalation_step: Mapped[int] = mapped_column(Integer, default=0)
+    escalation_started_at: Mapped[datetime | None]
+    next_action_at: Mapped[datetime | None] = mapped_column(index=True)
+    sla_breached_at: Mapped[datetime | None]
+    # Speed to lead, kept both ways for reporting: wall clock and business time.
+    claim_wait_seconds: Mapped[float | None]
+    claim_business_wait_seconds: Mapped[float | None]
+
 
 class LeadEvent(Base):
     """The audit trail: who did what to which lead, when."""
@@ -110,6 +123,7 @@ class OutboxStatus:
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"
+    CANCELLED = "cancelled"  # a nudge whose lead was claimed before it went out
 
 
 class OutboxMessage(Base):
@@ -133,6 +147,24 @@ class OutboxMessage(Base):
     locked_until: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(500))
+    # For plain messages (reminders, escalations): text and blocks drawn when the step ran, and
+    # what must still hold when it is sent (e.g. the lead is still unclaimed).
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class HeldNudge(Base):
+    """A reminder that fell in its rep's quiet hours: delivered, merged, when they end."""
+
+    __tablename__ = "held_nudges"
+    __table_args__ = (Index("ix_held_nudges_status_due", "status", "deliver_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    deliver_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="held")  # held | delivered | dropped
 
 
 class DmChannel(Base):

@@ -107,7 +107,7 @@ def test_queued_card_has_no_pass_button() -> None:
 def test_dm_copy_of_a_rep_who_passed_shows_the_new_owner_without_buttons() -> None:
     passed = replace(BASE, owner_id="U0BO", recipient="U0ALICE")
     blocks = render(passed)
-    assert "Passed on to <@U0BO>" in all_text(blocks)
+    assert "Now with <@U0BO>" in all_text(blocks)
     assert action_ids(blocks) == [ids.OPEN_CRM]
 
 

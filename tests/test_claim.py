@@ -100,7 +100,7 @@ def test_pass_moves_the_lead_to_the_next_rep_with_a_fresh_card(bot: Harness) -> 
     bot.fake.wait_for("chat.update", where=lambda c: c.args["ts"] == alice_card.response["ts"])
     alice_view = bot.fake.message(alice_card.response["channel"], alice_card.response["ts"])
     assert alice_view is not None
-    assert "Passed on to <@U0BO>" in str(alice_view["blocks"])
+    assert "Now with <@U0BO>" in str(alice_view["blocks"])
     with bot.app.services.db.read() as session:
         assert session.get(Lead, 1).owner_id == "U0BO"  # type: ignore[union-attr]
 

@@ -116,7 +116,7 @@ def test_claim_while_a_card_is_in_flight_still_updates_that_card(
 
     dispatcher = Dispatcher(services.db, services.client, services.clock, render_then_claim)
     try:
-        services.leads.receive(parse_lead(LEAD))
+        services.leads.receive(parse_lead(LEAD, ["warm"]))
         dispatcher.run_once()
         post = fake_slack.wait_for("chat.postMessage")[0]
         assert "Claim" in str(post.args["blocks"])  # drawn before the claim

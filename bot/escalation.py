@@ -1,0 +1,165 @@
+"""The sweep: due leads -> execute the due step under a guard -> plan the next one.
+
+APScheduler only ticks this; the timers are `leads.next_action_at`. Each step runs under a
+conditional UPDATE on `escalation_step` (the fencing value): a stale or duplicate tick, a second
+process, or a claim that committed first makes the UPDATE match nothing, and nothing is sent.
+On PostgreSQL several sweepers share the due rows with `FOR UPDATE SKIP LOCKED`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from bot.clock import Clock, as_utc
+from bot.config import Config
+from bot.durations import format_duration
+from bot.escalation_actions import ActionContext, release_held_nudges, run_actions
+from bot.hours import BusinessCalendar, business_calendar
+from bot.outbox import enqueue_card_updates
+from bot.policy import ChainStep, step_due
+from bot.templates import TemplateRenderer
+from storage.db import Database
+from storage.models import Lead, LeadEvent, LeadStatus
+
+log = logging.getLogger(__name__)
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    steps: int = 0
+    breaches: int = 0
+    held_delivered: int = 0
+
+
+def plan_next(lead: Lead, config: Config, calendar: BusinessCalendar | None) -> datetime | None:
+    """The next moment the sweep must look at this lead: its next step or its SLA breach."""
+    if lead.status not in LeadStatus.OPEN:
+        return None
+    moments: list[datetime] = []
+    chain = [ChainStep.from_json(step) for step in lead.chain or []]
+    if lead.escalation_step < len(chain) and lead.escalation_started_at is not None:
+        step = chain[lead.escalation_step]
+        snoozed = as_utc(lead.snoozed_until) if lead.snoozed_until else None
+        started = as_utc(lead.escalation_started_at)
+        moments.append(step_due(step, started, calendar, snoozed, config.snooze.max_delay))
+    if lead.sla_due_at is not None and lead.sla_breached_at is None:
+        moments.append(as_utc(lead.sla_due_at))
+    return min(moments) if moments else None
+
+
+class Escalator:
+    def __init__(
+        self, db: Database, config: Config, clock: Clock, wake: Callable[[], None]
+    ) -> None:
+        self.db = db
+        self.config = config
+        self.clock = clock
+        self.wake = wake
+        self.calendar = business_calendar(config)
+        self.templates = TemplateRenderer(config.templates)
+
+    def sweep(self) -> SweepResult:
+        now = self.clock.now()
+        with self.db.write() as session:
+            leads = self._due(session, now)
+            steps = breaches = 0
+            for lead in leads:
+                done, breached = self._advance(session, lead, now)
+                steps += done
+                breaches += breached
+            context = self._context(session, now)
+            held = release_held_nudges(context)
+        result = SweepResult(steps, breaches, held)
+        if steps or breaches or held:
+            self.wake()
+        return result
+
+    def _due(self, session: Session, now: datetime) -> list[Lead]:
+        query = (
+            select(Lead)
+            .where(Lead.next_action_at <= now, Lead.status.in_(LeadStatus.OPEN))
+            .order_by(Lead.next_action_at)
+            .limit(BATCH)
+        )
+        if not self.db.is_sqlite:
+            query = query.with_for_update(skip_locked=True)
+        return list(session.scalars(query))
+
+    def _context(self, session: Session, now: datetime) -> ActionContext:
+        return ActionContext(session, self.config, self.calendar, self.templates, now)
+
+    def _advance(self, session: Session, lead: Lead, now: datetime) -> tuple[int, int]:
+        """Run every step of this lead that is due by now, each once, in order."""
+        steps = breaches = 0
+        for _ in range(len(lead.chain or []) + 2):
+            due_at = lead.next_action_at
+            if due_at is None or as_utc(due_at) > now or lead.status not in LeadStatus.OPEN:
+                break
+            if not self._guard(session, lead):
+                log.info("lead %s: step %s already taken; skipping", lead.id, lead.escalation_step)
+                break
+            breaches += self._note_breach(session, lead, now)
+            steps += self._run_due_step(session, lead, now)
+            lead.next_action_at = plan_next(lead, self.config, self.calendar)
+        if steps or breaches:
+            enqueue_card_updates(session, lead.id, now)
+        return steps, breaches
+
+    def _guard(self, session: Session, lead: Lead) -> bool:
+        """Claim this round for this lead: the step and version we read must still be current."""
+        session.flush()  # our own changes from the previous round go first
+        won = session.execute(
+            update(Lead)
+            .where(
+                Lead.id == lead.id,
+                Lead.escalation_step == lead.escalation_step,
+                Lead.version == lead.version,
+                Lead.status.in_(LeadStatus.OPEN),
+            )
+            .values(version=Lead.version + 1)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if won:
+            set_committed_value(lead, "version", lead.version + 1)
+        return bool(won)
+
+    def _note_breach(self, session: Session, lead: Lead, now: datetime) -> int:
+        if lead.sla_breached_at is not None or lead.sla_due_at is None:
+            return 0
+        if as_utc(lead.sla_due_at) > now:
+            return 0
+        lead.sla_breached_at = now
+        session.add(
+            LeadEvent(lead_id=lead.id, at=now, actor="leadbot", kind="sla_breached", detail={})
+        )
+        return 1
+
+    def _run_due_step(self, session: Session, lead: Lead, now: datetime) -> int:
+        chain = [ChainStep.from_json(step) for step in lead.chain or []]
+        if lead.escalation_step >= len(chain) or lead.escalation_started_at is None:
+            return 0
+        step = chain[lead.escalation_step]
+        snoozed = as_utc(lead.snoozed_until) if lead.snoozed_until else None
+        started = as_utc(lead.escalation_started_at)
+        due = step_due(step, started, self.calendar, snoozed, self.config.snooze.max_delay)
+        if due > now:
+            return 0
+        late = now - due
+        if late > self.config.escalation.catch_up:
+            log.warning(
+                "lead %s: step %s is %s late (after a restart?); running it once now",
+                lead.id,
+                lead.escalation_step + 1,
+                format_duration(late),
+            )
+        lead.escalation_step += 1
+        run_actions(self._context(session, now), lead, step, lead.escalation_step)
+        return 1

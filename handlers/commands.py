@@ -7,13 +7,18 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from blocks.home import MAX_CARDS_IN_MESSAGE, my_leads_blocks
+from blocks.mrkdwn import date
 from blocks.render import card_view
+from bot.command_args import CommandError, parse_snooze
+from bot.hours import snooze_until
 from handlers.context import services_of
 
 HELP = "\n".join(
     [
         "*leadbot commands*",
         "`/leads mine`: your leads waiting for a claim, oldest first",
+        "`/leads snooze <lead> <duration>`: pause reminders, e.g. `/leads snooze 42 1h` or"
+        " `tomorrow` (9:00 your time)",
         "`/leads help`: this list",
     ]
 )
@@ -30,6 +35,8 @@ def leads_command(
     words = (command.get("text") or "").split()
     if words[:1] == ["mine"]:
         show_mine(command["user_id"], context, respond)
+    elif words[:1] == ["snooze"]:
+        snooze(command["user_id"], words[1:], context, respond)
     else:
         respond(response_type="ephemeral", text=HELP)
 
@@ -42,3 +49,19 @@ def show_mine(user_id: str, context: dict[str, Any], respond: Respond) -> None:
     blocks = my_leads_blocks(cards, services.clock.now(), MAX_CARDS_IN_MESSAGE, total)
     text = f"You have {total} lead(s) waiting." if total else "No leads waiting for you."
     respond(response_type="ephemeral", text=text, blocks=[b.to_dict() for b in blocks])
+
+
+def snooze(user_id: str, words: list[str], context: dict[str, Any], respond: Respond) -> None:
+    services = services_of(context)
+    try:
+        args = parse_snooze(words)
+    except CommandError as err:
+        respond(response_type="ephemeral", text=str(err))
+        return
+    until = snooze_until(args.choice, services.clock.now(), services.config.tz_for(user_id))
+    outcome = services.leads.snooze(args.lead_id, user_id, until)
+    if outcome.ok:
+        when = date(until, "{date_short_pretty} at {time}", until.strftime("%Y-%m-%d %H:%M UTC"))
+        respond(response_type="ephemeral", text=f"💤 Lead #{args.lead_id} snoozed until {when}.")
+    else:
+        respond(response_type="ephemeral", text=outcome.message)

@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from bot.app import LeadbotApp, create_app
+from bot.clock import Clock
 from bot.config import Config, parse_config
 from bot.fakeslack import FakeSlack
 from bot.outbox import RetryPolicy
@@ -99,7 +100,14 @@ def fake_slack() -> Iterator[FakeSlack]:
 FAST_RETRY = RetryPolicy(base=timedelta(milliseconds=50), cap=timedelta(milliseconds=200))
 
 
-def start_bot(fake: FakeSlack, database_url: str, config: Config | None = None) -> Harness:
+def start_bot(
+    fake: FakeSlack,
+    database_url: str,
+    config: Config | None = None,
+    *,
+    clock: Clock | None = None,
+) -> Harness:
+    """The real app on a port. With a `clock`, only the dispatcher runs: tests drive the sweep."""
     settings = Settings(
         slack_bot_token="xoxb-test",
         slack_signing_secret=SIGNING_SECRET,
@@ -107,8 +115,11 @@ def start_bot(fake: FakeSlack, database_url: str, config: Config | None = None) 
         database_url=database_url,
         intake_token=INTAKE_TOKEN,
     )
-    app: LeadbotApp = create_app(settings, config or make_config(), retry=FAST_RETRY)
-    app.start_workers()
+    app: LeadbotApp = create_app(settings, config or make_config(), clock=clock, retry=FAST_RETRY)
+    if clock is None:
+        app.start_workers()
+    else:
+        app.services.dispatcher.start()
     app.serve_in_thread()
     return Harness(app, fake, SIGNING_SECRET, INTAKE_TOKEN)
 

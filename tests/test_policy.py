@@ -1,0 +1,159 @@
+"""Pure policy: tiers, step times in business time, snooze caps. Exact times, no fuzz."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.config import parse_config
+from bot.hours import business_calendar
+from bot.policy import chain_for, sla_due_at, snapshot_chain, step_due, tier_for
+from tests.conftest import BASE_CONFIG
+
+NY = ZoneInfo("America/New_York")
+BERLIN = ZoneInfo("Europe/Berlin")
+HOURS = {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "09:00", "end": "17:30",
+         "holidays": ["2026-11-26", "2026-12-25"]}  # fmt: skip
+
+
+def ny(*args: int) -> datetime:
+    return datetime(*args, tzinfo=NY).astimezone(UTC)  # type: ignore[misc]
+
+
+def berlin(*args: int) -> datetime:
+    return datetime(*args, tzinfo=BERLIN).astimezone(UTC)  # type: ignore[misc]
+
+
+def config(**overrides: object):
+    return parse_config({**BASE_CONFIG, **overrides}, source="test")
+
+
+TIERS = [
+    {"name": "hot", "respond_within": "5m", "match": {"company_size": ">=1000"}},
+    {"name": "warm", "respond_within": "1h", "match": {"source": ["webinar", "website"]}},
+    {"name": "cold", "respond_within": "24h"},
+    {"name": "partner", "respond_within": "30m", "match": {"source": "partner", "country": "DE"}},
+]
+
+
+@pytest.mark.parametrize(
+    ("explicit", "facts", "expected"),
+    [
+        (None, {"company_size": 5000, "source": "webinar"}, "hot"),
+        (None, {"company_size": 20, "source": "webinar"}, "warm"),
+        (None, {"company_size": None, "source": "WEBSITE"}, "warm"),
+        (None, {"source": "partner", "country": "de"}, "partner"),
+        (None, {"source": "partner", "country": "FR"}, "cold"),
+        ("partner", {"company_size": 5000}, "partner"),  # an explicit tier wins
+        ("unknown", {"source": "ads"}, "cold"),
+    ],
+)
+def test_tiers_first_match_wins(explicit: str | None, facts: dict, expected: str) -> None:
+    cfg = config(tiers=TIERS, default_tier="cold")
+    assert tier_for(explicit, facts, cfg.tiers, cfg.default_tier).name == expected
+
+
+@pytest.mark.parametrize(
+    ("rule", "size", "ok"),
+    [(">=1000", 1000, True), (">=1000", 999, False), ("50-999", 50, True), ("50-999", 1000, False),
+     ("<50", 49, True), ("<50", 50, False), (">10", 11, True), ("<=10", 10, True)],
+)  # fmt: skip
+def test_company_size_rules(rule: str, size: int, ok: bool) -> None:
+    tiers = [
+        {"name": "t", "respond_within": "1h", "match": {"company_size": rule}},
+        {"name": "other", "respond_within": "1h"},
+    ]
+    cfg = config(tiers=tiers, default_tier="other")
+    assert (tier_for(None, {"company_size": size}, cfg.tiers, "other").name == "t") is ok
+
+
+def test_hot_lead_on_friday_night_is_due_monday_0905() -> None:
+    cfg = config(business_hours=HOURS, timezone="America/New_York")
+    hot = cfg.tier("hot")
+    assert hot is not None
+    assert sla_due_at(hot, ny(2026, 11, 20, 23, 0), business_calendar(cfg)) == ny(
+        2026, 11, 23, 9, 5
+    )
+
+
+def test_default_chain_in_business_time_across_thanksgiving() -> None:
+    cfg = config(business_hours=HOURS, timezone="America/New_York")
+    calendar = business_calendar(cfg)
+    warm = cfg.tier("warm")
+    assert warm is not None
+    chain = chain_for(warm, cfg.escalation)
+    start = ny(2026, 11, 25, 15, 0)  # Wednesday 15:00; Thursday is a holiday
+    due = [step_due(step, start, calendar, None, cfg.snooze.max_delay) for step in chain]
+    assert due == [
+        ny(2026, 11, 25, 15, 30),
+        ny(2026, 11, 25, 17, 0),
+        ny(2026, 11, 27, 10, 30),  # 2h30 left Wednesday, the rest on Friday morning
+    ]
+
+
+@pytest.mark.parametrize(
+    ("zone", "friday", "monday_due"),
+    [
+        # Spring forward: Sunday 2026-03-08 in New York, 2026-03-29 in Berlin.
+        ("America/New_York", (2026, 3, 6, 17, 0), (2026, 3, 9, 12, 30)),
+        ("Europe/Berlin", (2026, 3, 27, 17, 0), (2026, 3, 30, 12, 30)),
+        # Fall back: Sunday 2026-11-01 in New York, 2026-10-25 in Berlin.
+        ("America/New_York", (2026, 10, 30, 17, 0), (2026, 11, 2, 12, 30)),
+        ("Europe/Berlin", (2026, 10, 23, 17, 0), (2026, 10, 26, 12, 30)),
+    ],
+)
+def test_manager_step_over_a_dst_weekend_keeps_local_hours(
+    zone: str, friday: tuple[int, ...], monday_due: tuple[int, ...]
+) -> None:
+    cfg = config(business_hours={**HOURS, "timezone": zone}, timezone=zone)
+    tz = ZoneInfo(zone)
+    start = datetime(*friday, tzinfo=tz).astimezone(UTC)  # type: ignore[misc]
+    manager_step = chain_for(cfg.tiers[1], cfg.escalation)[2]  # after 4h
+    due = step_due(manager_step, start, business_calendar(cfg), None, timedelta(hours=2))
+    assert due == datetime(*monday_due, tzinfo=tz).astimezone(UTC)  # type: ignore[misc]
+
+
+def test_snooze_pushes_owner_reminders_but_caps_the_manager_step() -> None:
+    cfg = config()
+    chain = chain_for(cfg.tiers[1], cfg.escalation)
+    start = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+    snoozed = start + timedelta(hours=9)
+    gentle, direct, manager = (
+        step_due(step, start, None, snoozed, timedelta(hours=2)) for step in chain
+    )
+    assert gentle == direct == snoozed
+    assert manager == start + timedelta(hours=4) + timedelta(hours=2)  # never later than max_delay
+    short = start + timedelta(hours=4, minutes=30)
+    assert step_due(chain[2], start, None, short, timedelta(hours=2)) == short
+    early = start + timedelta(minutes=10)  # a snooze that ends before a step changes nothing
+    assert step_due(chain[0], start, None, early, timedelta(hours=2)) == start + timedelta(
+        minutes=30
+    )
+
+
+def test_repeat_on_the_queue_step_flattens_into_reminders() -> None:
+    cfg = config(escalation=[
+        {"after": "30m", "do": ["remind_owner"]},
+        {"after": "4h", "do": ["notify_manager", "move_to_queue"], "repeat": 2, "every": "2h"},
+    ])  # fmt: skip
+    chain = snapshot_chain(cfg.escalation.steps)
+    assert [(s.after, s.actions) for s in chain] == [
+        (timedelta(minutes=30), ("remind_owner",)),
+        (timedelta(hours=4), ("notify_manager", "move_to_queue")),
+        (timedelta(hours=6), ("queue_reminder",)),
+        (timedelta(hours=8), ("queue_reminder",)),
+    ]
+
+
+def test_a_tier_may_carry_its_own_chain() -> None:
+    cfg = config(tiers=[
+        {"name": "hot", "respond_within": "5m", "urgent": True,
+         "escalation": [{"after": "5m", "do": ["remind_owner"], "tone": "urgent"},
+                        {"after": "15m", "do": ["reassign"]}]},
+        {"name": "warm", "respond_within": "1h"},
+    ])  # fmt: skip
+    hot, warm = cfg.tiers
+    assert [s.actions for s in chain_for(hot, cfg.escalation)] == [("remind_owner",), ("reassign",)]
+    assert len(chain_for(warm, cfg.escalation)) == 3

@@ -41,7 +41,7 @@ class _Job:
     copy_id: int | None
 
 
-BATCH = 50
+BATCH = 10  # small leases, so parallel workers share a burst
 
 
 class Dispatcher:
@@ -54,6 +54,7 @@ class Dispatcher:
         *,
         retry: RetryPolicy | None = None,
         idle_wait: float = 5.0,
+        workers: int = 4,
     ) -> None:
         self.db = db
         self.client = client
@@ -63,20 +64,30 @@ class Dispatcher:
         self.idle_wait = idle_wait
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.workers = workers
+        self._threads: list[threading.Thread] = []
+        # conversations.open is Tier 3: remember DM channels here too, not only in the database.
+        self._dm_cache: dict[str, str] = {}
         self.sent_count = 0
         self.failed_count = 0
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="leadbot-outbox", daemon=True)
-        self._thread.start()
+        """Several senders: a slow Slack call for one channel does not hold up the others."""
+        self._stop.clear()
+        self._threads = [
+            threading.Thread(target=self._loop, name=f"leadbot-outbox-{n}", daemon=True)
+            for n in range(self.workers)
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
-        if self._thread:
-            self._thread.join(timeout=10)
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self._threads = []
 
     def wake(self) -> None:
         self._wake.set()
@@ -121,18 +132,22 @@ class Dispatcher:
 
     def _lease_due(self) -> list[int]:
         now = self.clock.now()
+        due = (
+            select(OutboxMessage.id)
+            .where(OutboxMessage.status == OutboxStatus.PENDING)
+            .where(OutboxMessage.next_attempt_at <= now)
+            .where(or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now))
+            .order_by(OutboxMessage.id)
+            .limit(BATCH)
+        )
+        # Look before taking SQLite's single write lock: most passes find nothing to do.
+        with self.db.read() as session:
+            if session.scalar(due.limit(1)) is None:
+                return []
         with self.db.write() as session:
-            query = (
-                select(OutboxMessage.id)
-                .where(OutboxMessage.status == OutboxStatus.PENDING)
-                .where(OutboxMessage.next_attempt_at <= now)
-                .where(or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now))
-                .order_by(OutboxMessage.id)
-                .limit(BATCH)
-            )
             if not self.db.is_sqlite:
-                query = query.with_for_update(skip_locked=True)
-            ids = list(session.scalars(query))
+                due = due.with_for_update(skip_locked=True)
+            ids = list(session.scalars(due))
             if ids:
                 session.execute(
                     update(OutboxMessage)
@@ -253,9 +268,12 @@ class Dispatcher:
         """DM copies are addressed to a user; Slack needs the DM channel id (cached)."""
         if copy_kind != "dm":
             return target
+        if target in self._dm_cache:
+            return self._dm_cache[target]
         with self.db.read() as session:
             cached = session.get(DmChannel, target)
             if cached:
+                self._dm_cache[target] = cached.channel_id
                 return cached.channel_id
         try:
             response = self.client.conversations_open(users=target)
@@ -266,6 +284,7 @@ class Dispatcher:
         channel_id = str(response["channel"]["id"])
         with self.db.write() as session:
             session.merge(DmChannel(user_id=target, channel_id=channel_id))
+        self._dm_cache[target] = channel_id
         return channel_id
 
     def _record_post(
@@ -280,6 +299,9 @@ class Dispatcher:
     ) -> None:
         now = self.clock.now()
         with self.db.write() as session:
+            # Lock the lead first: every change to a lead updates its row before it looks for
+            # copies to refresh, so either that change sees this copy or we see its version.
+            lead = session.get(Lead, lead_id, with_for_update=True, populate_existing=True)
             copy = CardCopy(
                 lead_id=lead_id,
                 kind=copy_kind,
@@ -291,13 +313,14 @@ class Dispatcher:
             )
             session.add(copy)
             self._close(session, row_id, now)
-            lead = session.get(Lead, lead_id)
             # The lead changed while its card was in flight: that change saw no copy to update.
-            if lead is not None and lead.version != rendered.lead_version:
+            stale = lead is not None and lead.version != rendered.lead_version
+            if stale:
                 session.flush()
                 enqueue_card_updates(session, lead_id, now)
         self.sent_count += 1
-        self.wake()
+        if stale:
+            self.wake()
 
     def _mark_sent(self, row_id: int, *, copy_id: int | None, version: int) -> None:
         now = self.clock.now()

@@ -39,6 +39,8 @@ def posts(fake: FakeSlack) -> list[RecordedCall]:
 
 
 def step_to(bot: Harness, clock: FixedClock, after: timedelta) -> None:
+    # Let deliveries finish first: on PostgreSQL the sweep skips rows another transaction holds.
+    bot.settle()
     clock.set(MONDAY_9_NY + after)
     bot.app.services.escalator.sweep()
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy import func, select
 
 from bot.app import LeadbotApp
 from bot.fakeslack import FakeSlack, RecordedCall
@@ -17,6 +20,7 @@ from bot.slack_requests import (
     slash_command,
     view_submission,
 )
+from storage.models import OutboxMessage, OutboxStatus
 
 
 @dataclass
@@ -85,6 +89,22 @@ class Harness:
     def send_event(self, event: dict[str, Any]) -> tuple[int, str]:
         body = event_callback(event)
         return post_signed(f"{self.base}/slack/events", self.signing_secret, body)
+
+    def settle(self, timeout: float = 10.0) -> None:
+        """Wait until the outbox has nothing pending (every Slack call made and recorded)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.app.services.db.read() as session:
+                pending = session.scalar(
+                    select(func.count())
+                    .select_from(OutboxMessage)
+                    .where(OutboxMessage.status == OutboxStatus.PENDING)
+                )
+            if not pending:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{pending} outbox rows still pending after {timeout}s")
+            time.sleep(0.01)
 
     def card_posts(self, count: int, timeout: float = 5.0) -> list[RecordedCall]:
         return self.fake.wait_for("chat.postMessage", count=count, timeout=timeout)

@@ -1,6 +1,6 @@
 """Intake latency benchmark: POST /api/leads -> the card's chat.postMessage at a local fake Slack.
 
-Starts FakeSlack and the real app the way `leadbot demo` does, sends N leads over keep-alive HTTP,
+Starts FakeSlack here and `leadbot serve` in its own process, sends N leads over keep-alive HTTP,
 and compares intake->post latency with a bare slack_sdk chat.postMessage loop (the floor).
 A report, not a test: exit 0 on a MISS, non-zero only when leads were lost. See bench/README.md.
 """
@@ -15,15 +15,19 @@ import os
 import platform
 import re
 import shlex
+import signal
+import socket
 import sqlite3
 import statistics
 import sys
 import tempfile
 import threading
 import time
+import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from subprocess import Popen
 from typing import Any
 
 from rich.console import Console
@@ -31,11 +35,7 @@ from rich.table import Table
 from slack_sdk import WebClient
 from sqlalchemy import create_engine, make_url, text
 
-from bot.app import create_app
-from bot.config import Config, default_config
 from bot.fakeslack import FakeSlack, RecordedCall
-from bot.outbox import RetryPolicy
-from bot.settings import Settings
 
 TOKEN = "bench-intake-token"
 SETTINGS = {"slack_bot_token": "xoxb-bench", "slack_signing_secret": "bench", "intake_token": TOKEN}
@@ -178,22 +178,59 @@ def stats(seconds: list[float]) -> dict[str, float]:
     return {"count": len(ms), **spread, "mean": statistics.fmean(ms)}
 
 
+BENCH_CONFIG = """\
+timezone: America/New_York
+business_hours: always
+channels: {{queue: C0QUEUE, managers: C0MGRS{leads}}}
+managers: [{{id: U0MAYA, name: Maya}}]
+reps:
+  - {{id: U0ALICE, name: Alice, timezone: Europe/Berlin, manager: U0MAYA}}
+  - {{id: U0BO, name: Bo, timezone: America/New_York, manager: U0MAYA}}
+  - {{id: U0CHEN, name: Chen, timezone: Asia/Singapore, manager: U0MAYA}}
+"""
+
+
+def start_server(
+    tmp: Path, fake: FakeSlack, url: str, with_channel: bool
+) -> tuple[Popen[str], int]:
+    """`leadbot serve` in its own process, as deployed: the client and the fake do not share
+    its interpreter (or its GIL). Time stamps compare across processes: CLOCK_MONOTONIC."""
+    config = tmp / "leadbot.yml"
+    config.write_text(BENCH_CONFIG.format(leads=", leads: C0LEADS" if with_channel else ""))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": SETTINGS["slack_bot_token"],
+        "SLACK_SIGNING_SECRET": SETTINGS["slack_signing_secret"],
+        "LEADBOT_INTAKE_TOKEN": TOKEN,
+        "SLACK_API_URL": fake.url,
+        "DATABASE_URL": url,
+        "LEADBOT_CONFIG": str(config),
+    }
+    command = [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    log = (tmp / "serve.log").open("w")  # a file, not a pipe: a full pipe would stall the server
+    server = Popen(command, env=env, cwd=tmp, stderr=log, stdout=log, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+                return server, port
+        except OSError:
+            if server.poll() is not None:
+                sys.exit(f"leadbot serve exited:\n{(tmp / 'serve.log').read_text()}")
+            time.sleep(0.1)
+    server.kill()
+    sys.exit("leadbot serve did not answer /healthz within 60 s")
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    config: Config = default_config()
-    if not args.with_channel:  # one DM card per lead
-        channels = config.channels.model_copy(update={"leads": None})
-        config = config.model_copy(update={"channels": channels})
     per_lead, tag = (2 if args.with_channel else 1), uuid.uuid4().hex[:8]
     with tempfile.TemporaryDirectory() as tmp, FakeSlack() as fake:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
         backend = prepare_database(url)
-        for rep in config.reps:
-            fake.add_user(rep.id, rep.name, tz=str(config.tz_for(rep.id)))
-        settings = Settings(**SETTINGS, slack_api_url=fake.url, database_url=url)
-        app = create_app(settings, config, retry=RetryPolicy())
-        app.start_workers()
-        port = app.serve_in_thread()
-        quiet_logging()
+        server, port = start_server(Path(tmp), fake, url, args.with_channel)
         try:
             warm = send_leads(port, tag, range(WARMUP), 1, 0.0)
             warm_posts = wait_posts(fake, {s[0] for s in warm}, per_lead, args.timeout)
@@ -206,7 +243,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             posts = wait_posts(fake, {s[0] for s in samples}, per_lead, args.timeout)
             problems = fake.problems()
         finally:
-            app.stop()
+            server.send_signal(signal.SIGTERM)
+            server.communicate(timeout=30)
     dm_at = {i: min(c.at for c in cs if c.args["channel"][0] == "D") for i, cs in posts.items()}
     series = {
         "intake response (send → 201 read)": stats([done - sent for _, sent, done in samples]),

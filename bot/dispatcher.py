@@ -54,7 +54,7 @@ class Dispatcher:
         *,
         retry: RetryPolicy | None = None,
         idle_wait: float = 5.0,
-        workers: int = 4,
+        workers: int = 2,
     ) -> None:
         self.db = db
         self.client = client
@@ -62,7 +62,9 @@ class Dispatcher:
         self.render = render
         self.retry = retry or RetryPolicy()
         self.idle_wait = idle_wait
-        self._wake = threading.Event()
+        # Each wake() lets one sender go: a burst of leads fans out, a single lead wakes one.
+        self._signal = threading.Condition()
+        self._pending_wakes = 0
         self._stop = threading.Event()
         self.workers = workers
         self._threads: list[threading.Thread] = []
@@ -84,24 +86,34 @@ class Dispatcher:
 
     def stop(self) -> None:
         self._stop.set()
-        self._wake.set()
+        with self._signal:
+            self._signal.notify_all()
         for thread in self._threads:
             thread.join(timeout=10)
         self._threads = []
 
     def wake(self) -> None:
-        self._wake.set()
+        with self._signal:
+            self._pending_wakes += 1
+            self._signal.notify()
+
+    def _wait(self, timeout: float) -> None:
+        with self._signal:
+            if self._pending_wakes == 0 and not self._stop.is_set():
+                self._signal.wait(timeout)
+            self._pending_wakes = max(self._pending_wakes - 1, 0)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            self._wake.clear()
+            with self._signal:
+                self._pending_wakes = 0  # this pass sees every row committed before it began
             try:
                 sent = self.run_once()
             except Exception:  # the delivery thread must outlive a bad moment in the database
                 log.exception("outbox pass failed; retrying on the next wake")
                 sent = 0
             if sent == 0:
-                self._wake.wait(self._seconds_to_next_due())
+                self._wait(self._seconds_to_next_due())
 
     def _seconds_to_next_due(self) -> float:
         """Sleep until the earliest retry is due (or a wake, or the idle wait)."""

@@ -23,7 +23,7 @@ from bot.durations import format_duration
 from bot.escalation_actions import ActionContext, release_held_nudges, run_actions
 from bot.hours import BusinessCalendar, business_calendar
 from bot.outbox import enqueue_card_updates
-from bot.policy import ChainStep, step_due
+from bot.policy import ChainStep, next_step
 from bot.templates import TemplateRenderer
 from storage.db import Database
 from storage.models import Lead, LeadEvent, LeadStatus
@@ -44,15 +44,25 @@ def plan_next(lead: Lead, config: Config, calendar: BusinessCalendar | None) -> 
     if lead.status not in LeadStatus.OPEN:
         return None
     moments: list[datetime] = []
-    chain = [ChainStep.from_json(step) for step in lead.chain or []]
-    if lead.escalation_step < len(chain) and lead.escalation_started_at is not None:
-        step = chain[lead.escalation_step]
-        snoozed = as_utc(lead.snoozed_until) if lead.snoozed_until else None
-        started = as_utc(lead.escalation_started_at)
-        moments.append(step_due(step, started, calendar, snoozed, config.snooze.max_delay))
+    upcoming = _next_step(lead, config, calendar)
+    if upcoming is not None:
+        moments.append(upcoming[1])
     if lead.sla_due_at is not None and lead.sla_breached_at is None:
         moments.append(as_utc(lead.sla_due_at))
     return min(moments) if moments else None
+
+
+def _next_step(
+    lead: Lead, config: Config, calendar: BusinessCalendar | None
+) -> tuple[int, datetime] | None:
+    if lead.escalation_started_at is None:
+        return None
+    chain = [ChainStep.from_json(step) for step in lead.chain or []]
+    snoozed = as_utc(lead.snoozed_until) if lead.snoozed_until else None
+    started = as_utc(lead.escalation_started_at)
+    return next_step(
+        chain, lead.escalation_step, started, calendar, snoozed, config.snooze.max_delay
+    )
 
 
 class Escalator:
@@ -143,23 +153,24 @@ class Escalator:
         return 1
 
     def _run_due_step(self, session: Session, lead: Lead, now: datetime) -> int:
-        chain = [ChainStep.from_json(step) for step in lead.chain or []]
-        if lead.escalation_step >= len(chain) or lead.escalation_started_at is None:
+        upcoming = _next_step(lead, self.config, self.calendar)
+        if upcoming is None or upcoming[1] > now:
             return 0
-        step = chain[lead.escalation_step]
-        snoozed = as_utc(lead.snoozed_until) if lead.snoozed_until else None
-        started = as_utc(lead.escalation_started_at)
-        due = step_due(step, started, self.calendar, snoozed, self.config.snooze.max_delay)
-        if due > now:
-            return 0
+        index, due = upcoming
         late = now - due
         if late > self.config.escalation.catch_up:
             log.warning(
                 "lead %s: step %s is %s late (after a restart?); running it once now",
                 lead.id,
-                lead.escalation_step + 1,
+                index + 1,
                 format_duration(late),
             )
-        lead.escalation_step += 1
-        run_actions(self._context(session, now), lead, step, lead.escalation_step)
+        if index > lead.escalation_step:
+            skipped = list(range(lead.escalation_step + 1, index + 1))
+            log.info(
+                "lead %s: snoozed reminders %s overtaken by step %s", lead.id, skipped, index + 1
+            )
+        step = ChainStep.from_json(lead.chain[index])
+        lead.escalation_step = index + 1
+        run_actions(self._context(session, now), lead, step, index + 1)
         return 1

@@ -131,11 +131,34 @@ def step_due(
     return min(snoozed_until, original + max_delay)
 
 
+def next_step(
+    chain: Sequence[ChainStep],
+    index: int,
+    started_at: datetime,
+    calendar: BusinessCalendar | None,
+    snoozed_until: datetime | None,
+    max_delay: timedelta,
+) -> tuple[int, datetime] | None:
+    """The remaining step that fires first, and when.
+
+    Usually that is `chain[index]`; but a snooze can push owner reminders past a later step
+    that tells someone else, and that step must not wait behind them: it goes first, and the
+    reminders it overtook are skipped (the owner asked not to be reminded until then).
+    """
+    best: tuple[int, datetime] | None = None
+    for i in range(index, len(chain)):
+        due = step_due(chain[i], started_at, calendar, snoozed_until, max_delay)
+        if best is None or due < best[1]:
+            best = (i, due)
+    return best
+
+
 __all__ = [
     "DEFAULT_TIER",
     "ChainStep",
     "chain_for",
     "default_tiers",
+    "next_step",
     "sla_due_at",
     "snapshot_chain",
     "step_due",

@@ -9,7 +9,7 @@ import pytest
 
 from bot.config import parse_config
 from bot.hours import business_calendar
-from bot.policy import chain_for, sla_due_at, snapshot_chain, step_due, tier_for
+from bot.policy import chain_for, next_step, sla_due_at, snapshot_chain, step_due, tier_for
 from tests.conftest import BASE_CONFIG
 
 NY = ZoneInfo("America/New_York")
@@ -157,3 +157,19 @@ def test_a_tier_may_carry_its_own_chain() -> None:
     hot, warm = cfg.tiers
     assert [s.actions for s in chain_for(hot, cfg.escalation)] == [("remind_owner",), ("reassign",)]
     assert len(chain_for(warm, cfg.escalation)) == 3
+
+
+def test_a_long_snooze_lets_the_manager_step_overtake_the_reminders() -> None:
+    cfg = config()
+    chain = chain_for(cfg.tiers[1], cfg.escalation)
+    start = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+    snoozed = start + timedelta(days=2)
+    assert next_step(chain, 0, start, None, snoozed, timedelta(hours=2)) == (
+        2,
+        start + timedelta(hours=6),
+    )
+    assert next_step(chain, 0, start, None, None, timedelta(hours=2)) == (
+        0,
+        start + timedelta(minutes=30),
+    )
+    assert next_step(chain, 3, start, None, None, timedelta(hours=2)) is None

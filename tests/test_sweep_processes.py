@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from bot.app import create_app
 from bot.clock import FixedClock
-from bot.config import parse_config
+from bot.config import Config, parse_config
 from bot.lead_input import parse_lead
 from bot.settings import Settings
 from storage.models import LeadEvent, OutboxMessage
@@ -26,8 +26,7 @@ SWEEPER = textwrap.dedent(
     import sys
     from datetime import datetime
     from bot.clock import FixedClock
-from bot.config import Config, parse_config
-    from bot.config import parse_config
+    from bot.config import Config, parse_config
     from bot.escalation import Escalator
     from storage.db import Database
     from tests.conftest import BASE_CONFIG
@@ -79,6 +78,5 @@ def test_two_sweeper_processes_share_the_work_without_duplicates(postgres_url: s
     assert len(per_lead) == 200 and {count for _, count in per_lead} == {1}
 
 
-def _config():
-
+def _config() -> Config:
     return parse_config(BASE_CONFIG)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from slack_sdk.models.blocks import Block
 
 from blocks import ids
-from blocks.card import CardView, fallback_text, lead_card
+from blocks.card import CardView, Nudge, fallback_text, lead_card, nudge_line
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 BASE = CardView(
@@ -146,3 +146,26 @@ def test_huge_strings_stay_inside_block_kit_limits() -> None:
 
 def test_fallback_text_names_lead_and_tier() -> None:
     assert fallback_text(BASE) == "🔥 Hot lead #7: Dana Whitfield (Northwind)"
+
+
+def test_card_says_who_was_nudged_and_when() -> None:
+    nudges = (
+        Nudge("reminded", NOW - timedelta(hours=2), ("U0ALICE",), "gentle"),
+        Nudge(
+            "reminded", NOW - timedelta(hours=1), ("U0ALICE",), "direct", NOW + timedelta(hours=9)
+        ),
+        Nudge("manager_notified", NOW, ("U0MAYA",)),
+        Nudge("queued", NOW),
+    )
+    text = all_text(render(replace(BASE, nudges=nudges)))
+    assert "🔔 reminded <@U0ALICE> <!date^1795438800^{time}|2026-11-23 13:00 UTC> (gentle)" in text
+    assert "reminder for <@U0ALICE> (direct) held for quiet hours until <!date^" in text
+    assert "manager <@U0MAYA> told <!date^1795446000^{time}|2026-11-23 15:00 UTC>" in text
+    assert "moved to the queue" in text
+
+
+def test_only_the_latest_nudges_are_listed() -> None:
+    nudges = tuple(Nudge("queue_reminded", NOW - timedelta(hours=h)) for h in range(10, 0, -1))
+    line = nudge_line(nudges)
+    assert line.startswith("🔔 …4 earlier · queue reminded")
+    assert line.count("queue reminded") == 6

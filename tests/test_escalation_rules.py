@@ -165,3 +165,57 @@ def test_leads_in_flight_keep_the_chain_they_started_with(
             assert "reminded" in session.scalars(select(LeadEvent.kind)).all()
     finally:
         second.stop()
+
+
+def test_reassign_channel_alert_and_repeated_queue_reminders(
+    fake_slack: FakeSlack, sqlite_url: str
+) -> None:
+    start = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+    clock = FixedClock(start)
+    chain = [
+        {"after": "15m", "do": ["reassign"]},
+        {"after": "30m", "do": ["notify_channel"], "channel": "C0ALERTS"},
+        {"after": "1h", "do": ["move_to_queue"], "repeat": 2, "every": "1h"},
+    ]
+    bot = start_bot(fake_slack, sqlite_url, make_config(escalation=chain), clock=clock)
+    try:
+        bot.app.services.leads.receive(lead(1))
+        bot.settle()
+        tick(bot, clock, start + timedelta(minutes=15))
+        bo_card = bot.dm_card("U0BO", 1)
+        assert "Claim" in str(bo_card.args["blocks"])
+        alice_card = bot.dm_card("U0ALICE", 1)
+        alice_now = fake_slack.message(alice_card.response["channel"], alice_card.response["ts"])
+        assert alice_now is not None and "Now with <@U0BO>" in str(alice_now["blocks"])
+        tick(bot, clock, start + timedelta(minutes=30))
+        alert = ok_posts(fake_slack)[-1]
+        assert alert.args["channel"] == "C0ALERTS"
+        assert alert.args["text"].startswith("⚠️ *Lead 1* (Acme) #1 is unclaimed after 30m")
+        for hours in (1, 2, 3, 4, 5):
+            tick(bot, clock, start + timedelta(hours=hours))
+        queue = [c for c in ok_posts(fake_slack) if c.args["channel"] == "C0QUEUE"]
+        assert len(queue) == 3  # the card, then two reminders an hour apart
+        assert all(c.args["text"].startswith("📥 Still unclaimed: *Lead 1*") for c in queue[1:])
+    finally:
+        bot.app.stop()
+
+
+def test_leads_snooze_command(fake_slack: FakeSlack, sqlite_url: str) -> None:
+    bot = start_bot(fake_slack, sqlite_url)
+    try:
+        bot.post_lead({"external_id": "c-1", "name": "Dana"})
+        bot.command("snooze #1 90m", "U0ALICE")
+        bot.command("snooze 1 soon", "U0ALICE")
+        bot.command("snooze 1", "U0ALICE")
+        bot.command("snooze 1 1h", "U0BO")
+        answers = [c.args["text"] for c in fake_slack.wait_for("response_url", count=4)]
+        assert answers[0].startswith("💤 Lead #1 snoozed until <!date^")
+        assert answers[1] == (
+            "'soon' is not a duration: use a number and a unit s, m, h or d, e.g. 90s, 15m, "
+            "1h30m (usage: `/leads snooze <lead> <duration>`, e.g. `/leads snooze 42 1h` or "
+            "`tomorrow`)"
+        )
+        assert answers[2].startswith("usage: `/leads snooze <lead> <duration>`")
+        assert answers[3] == "Only the lead's owner (<@U0ALICE>) or a manager can snooze lead #1."
+    finally:
+        bot.app.stop()

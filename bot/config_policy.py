@@ -135,14 +135,19 @@ class Snooze(_Section):
 
 
 class Templates(_Section):
-    """Jinja2 (sandboxed) text for each message; variables are escaped for Slack already."""
+    """Jinja2 (sandboxed) text for each message; variables are escaped for Slack already.
+
+    Variables: lead, owner, waited, sla, tier, overdue (true once the SLA is breached);
+    notify_manager also next_step; held_digest owner and count.
+    """
 
     remind_owner_gentle: str = (
         "👋 {{ owner }}, {{ lead }} has been waiting {{ waited }}. "
         "The SLA is {{ sla }}: could you claim it?"
     )
     remind_owner_direct: str = (
-        "⏰ {{ owner }}, {{ lead }} has waited {{ waited }}, past its {{ sla }} SLA. "
+        "⏰ {{ owner }}, {{ lead }} has waited {{ waited }}"
+        "{% if overdue %}, past its {{ sla }} SLA{% endif %}. "
         "Please claim it now or snooze it if you are on it."
     )
     remind_owner_urgent: str = (

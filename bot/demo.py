@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import tempfile
 import urllib.request
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,6 +20,7 @@ from rich.panel import Panel
 from blocks import ids
 from blocks.text import render_message, render_mrkdwn
 from bot.app import LeadbotApp, create_app
+from bot.clock import FixedClock
 from bot.config import Config, default_config
 from bot.durations import parse_duration
 from bot.fakeslack import FakeSlack
@@ -80,7 +81,8 @@ def run_demo(database: str | None = None, console: Console | None = None) -> int
             database_url=f"sqlite:///{db_path}",
             intake_token=INTAKE_TOKEN,
         )
-        app = create_app(settings, config, retry=RetryPolicy())
+        # A virtual clock, so the demo can show what happens when nobody claims for hours.
+        app = create_app(settings, config, clock=FixedClock(datetime.now(UTC)), retry=RetryPolicy())
         app.start_workers()
         base = f"http://127.0.0.1:{app.serve_in_thread()}"
         try:
@@ -104,9 +106,16 @@ def _walkthrough(
     names = {rep.id: rep.name for rep in config.reps}
     dm_posts = [call for call in posts if call.response["channel"].startswith("D")]
     for call in dm_posts:
-        _show(console, fake, call.response["channel"], call.response["ts"], names, config)
+        _show(
+            console,
+            fake,
+            (call.response["channel"], call.response["ts"]),
+            names,
+            config,
+            app.services.clock.now(),
+        )
 
-    first = dm_posts[0]
+    first = next(call for call in dm_posts if "lead #1:" in call.args["text"])
     owner = _owner_of(first.response["channel"], fake, config)
     console.rule(f"[bold]3. {names[owner]} clicks Claim on lead #1 (a signed Slack request)")
     status, _ = post_signed(
@@ -124,7 +133,14 @@ def _walkthrough(
     updates = fake.wait_for("chat.update", count=2)
     console.rule("[bold]4. Every copy of lead #1's card is updated in place")
     for call in updates:
-        _show(console, fake, call.args["channel"], call.args["ts"], names, config)
+        _show(
+            console,
+            fake,
+            (call.args["channel"], call.args["ts"]),
+            names,
+            config,
+            app.services.clock.now(),
+        )
 
     other = next(rep.id for rep in config.reps if rep.id != owner)
     channel_copy = next(call for call in posts if not call.response["channel"].startswith("D"))
@@ -142,6 +158,35 @@ def _walkthrough(
     )
     told = fake.wait_for("chat.postEphemeral")[0]
     console.print(f"Only {names[other]} sees: {render_mrkdwn(told.args['text'], names=names)}")
+    _escalation(console, app, fake, config)
+
+
+def _escalation(console: Console, app: LeadbotApp, fake: FakeSlack, config: Config) -> None:
+    """Nobody claims leads #2 and #3: move the virtual clock and let the sweep run."""
+    clock = app.services.clock
+    assert isinstance(clock, FixedClock)
+    names = {person.id: person.name or person.id for person in [*config.reps, *config.managers]}
+    start = clock.now()
+    for after, title in (
+        (timedelta(minutes=30), "6. 30 minutes on, leads #2 and #3 are unclaimed: gentle nudges"),
+        (timedelta(hours=2), "7. 2 hours on: direct nudges"),
+        (timedelta(hours=4), "8. 4 hours on: the manager is told, the leads go to the queue"),
+    ):
+        app.services.dispatcher.wait_until_idle()
+        seen = len(fake.calls("chat.postMessage"))
+        clock.set(start + after)
+        console.rule(f"[bold]{title}")
+        app.services.escalator.sweep()
+        app.services.dispatcher.wait_until_idle()
+        for call in fake.calls("chat.postMessage")[seen:]:
+            _show(
+                console,
+                fake,
+                (call.response["channel"], call.response["ts"]),
+                names,
+                config,
+                app.services.clock.now(),
+            )
 
 
 def _with_times(lead: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -169,8 +214,14 @@ def _owner_of(channel: str, fake: FakeSlack, config: Config) -> str:
 
 
 def _show(
-    console: Console, fake: FakeSlack, channel: str, ts: str, names: dict[str, str], config: Config
+    console: Console,
+    fake: FakeSlack,
+    where_ts: tuple[str, str],
+    names: dict[str, str],
+    config: Config,
+    now: datetime,
 ) -> None:
+    channel, ts = where_ts
     message = fake.message(channel, ts)
     if message is None:
         return
@@ -179,5 +230,5 @@ def _show(
         where, tz = f"{config.display_name(owner)}'s DM", config.tz_for(owner)
     else:
         where, tz = f"#{channel} (shown in {config.timezone})", ZoneInfo(config.timezone)
-    text = render_message(message, names=names, tz=tz, now=datetime.now(UTC))
+    text = render_message(message, names=names, tz=tz, now=now)
     console.print(Panel(text, title=where, width=80))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -96,6 +97,17 @@ class Dispatcher:
         with self._signal:
             self._pending_wakes += 1
             self._signal.notify()
+
+    def wait_until_idle(self, timeout: float = 10.0) -> bool:
+        """Block until no outbox row is pending (for the demo, tests and benchmarks)."""
+        deadline = time.monotonic() + timeout
+        pending = select(OutboxMessage.id).where(OutboxMessage.status == OutboxStatus.PENDING)
+        while time.monotonic() < deadline:
+            with self.db.read() as session:
+                if session.scalar(pending.limit(1)) is None:
+                    return True
+            time.sleep(0.01)
+        return False
 
     def _wait(self, timeout: float) -> None:
         with self._signal:

@@ -52,6 +52,7 @@ class ActionContext:
             "waited": format_duration(self.now - as_utc(lead.received_at)),
             "sla": sla,
             "tier": lead.tier,
+            "overdue": lead.sla_due_at is not None and as_utc(lead.sla_due_at) <= self.now,
             **extra,
         }
 

@@ -21,3 +21,9 @@ def test_demo_walks_through_intake_cards_and_claim() -> None:
     assert "Luis Ortega <!channel>" in text and "@channel" not in text
     assert text.count("✅ Claimed by @Alice after 3m 12s") == 2
     assert "Only Bo sees: Lead #1 is already claimed by @Alice." in text
+    # The virtual clock moves on: nudges, then the manager and the queue.
+    assert text.count("👋 @Bo, *Luis Ortega <!channel>*") == 1
+    assert "#2 has waited 2h, past" in text
+    assert "#3 has waited 2h. Please claim" in text
+    assert text.count("Maya's DM") == 2 and text.count("#C0QUEUE") == 2
+    assert "manager @Maya told" in text

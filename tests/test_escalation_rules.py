@@ -204,11 +204,16 @@ def test_leads_snooze_command(fake_slack: FakeSlack, sqlite_url: str) -> None:
     bot = start_bot(fake_slack, sqlite_url)
     try:
         bot.post_lead({"external_id": "c-1", "name": "Dana"})
-        bot.command("snooze #1 90m", "U0ALICE")
-        bot.command("snooze 1 soon", "U0ALICE")
-        bot.command("snooze 1", "U0ALICE")
-        bot.command("snooze 1 1h", "U0BO")
-        answers = [c.args["text"] for c in fake_slack.wait_for("response_url", count=4)]
+        answers = []
+        for text, user_id in [
+            ("snooze #1 90m", "U0ALICE"),
+            ("snooze 1 soon", "U0ALICE"),
+            ("snooze 1", "U0ALICE"),
+            ("snooze 1 1h", "U0BO"),
+        ]:
+            bot.command(text, user_id)
+            answers.append(fake_slack.wait_for("response_url", count=len(answers) + 1)[-1])
+        answers = [call.args["text"] for call in answers]
         assert answers[0].startswith("💤 Lead #1 snoozed until <!date^")
         assert answers[1] == (
             "'soon' is not a duration: use a number and a unit s, m, h or d, e.g. 90s, 15m, "

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
-
-from sqlalchemy import func, select
 
 from bot.app import LeadbotApp
 from bot.fakeslack import FakeSlack, RecordedCall
@@ -20,7 +17,6 @@ from bot.slack_requests import (
     slash_command,
     view_submission,
 )
-from storage.models import OutboxMessage, OutboxStatus
 
 
 @dataclass
@@ -92,19 +88,8 @@ class Harness:
 
     def settle(self, timeout: float = 10.0) -> None:
         """Wait until the outbox has nothing pending (every Slack call made and recorded)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            with self.app.services.db.read() as session:
-                pending = session.scalar(
-                    select(func.count())
-                    .select_from(OutboxMessage)
-                    .where(OutboxMessage.status == OutboxStatus.PENDING)
-                )
-            if not pending:
-                return
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{pending} outbox rows still pending after {timeout}s")
-            time.sleep(0.01)
+        if not self.app.services.dispatcher.wait_until_idle(timeout):
+            raise AssertionError(f"outbox rows still pending after {timeout}s")
 
     def card_posts(self, count: int, timeout: float = 5.0) -> list[RecordedCall]:
         return self.fake.wait_for("chat.postMessage", count=count, timeout=timeout)

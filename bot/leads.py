@@ -19,7 +19,7 @@ from bot.config import Config
 from bot.escalation import plan_next
 from bot.hours import business_calendar, business_time_between
 from bot.lead_input import LeadIn
-from bot.outbox import enqueue_card_updates, enqueue_post
+from bot.outbox import cancel_pending_messages, enqueue_card_updates, enqueue_post
 from bot.policy import chain_for, sla_due_at, tier_for
 from bot.routing import Decision, next_after_pass, round_robin
 from storage.db import Database
@@ -159,6 +159,7 @@ class LeadService:
             ).total_seconds()
             lead.next_action_at = None
             _event(session, lead, user_id, "claimed", now, waited_seconds=lead.claim_wait_seconds)
+            cancel_pending_messages(session, lead.id, now)
             enqueue_card_updates(session, lead.id, now)
         self.wake()
         return Outcome(True, lead=lead)

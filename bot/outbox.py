@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from storage.models import CardCopy, Lead, OutboxMessage
+from storage.models import CardCopy, Lead, OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -126,4 +126,18 @@ def enqueue_message(
             next_attempt_at=now,
             payload={"text": text, "blocks": blocks, "guard": guard or {}},
         )
+    )
+
+
+def cancel_pending_messages(session: Session, lead_id: int, now: datetime) -> None:
+    """A claim makes every nudge about the lead that has not gone out yet wrong: drop them now,
+    in the claim's own transaction (the dispatcher also re-checks each guard before sending)."""
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.lead_id == lead_id,
+            OutboxMessage.kind == "message",
+            OutboxMessage.status == OutboxStatus.PENDING,
+        )
+        .values(status=OutboxStatus.CANCELLED, sent_at=now)
     )

@@ -189,3 +189,25 @@ def _wait_for_card(bot: Harness, channel: str, text: str) -> None:
         "chat.update",
         where=lambda c: c.args["channel"] == channel and text in json.dumps(c.args["blocks"]),
     )
+
+
+def test_a_reminder_for_a_rep_who_passed_the_lead_is_dropped_at_send_time(
+    fake_slack: FakeSlack, sqlite_url: str, clock: FixedClock
+) -> None:
+    bot = start_bot(fake_slack, sqlite_url, make_config(), clock=clock)
+    try:
+        bot.app.services.dispatcher.stop()
+        bot.app.services.leads.receive(_lead_in())
+        bot.app.services.dispatcher.run_once()
+        clock.set(MONDAY_9_NY + timedelta(minutes=30))
+        assert bot.app.services.escalator.sweep().steps == 1  # a reminder for Alice is queued
+        assert bot.app.services.leads.pass_lead(1, "U0ALICE").ok  # ... and she passes first
+        bot.app.services.dispatcher.run_once()
+        assert not any("👋" in c.args.get("text", "") for c in posts(fake_slack))
+        with bot.app.services.db.read() as session:
+            statuses = session.scalars(
+                select(OutboxMessage.status).where(OutboxMessage.kind == "message")
+            ).all()
+        assert statuses == ["cancelled"]
+    finally:
+        bot.app.stop()

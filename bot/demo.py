@@ -23,7 +23,7 @@ from bot.app import LeadbotApp, create_app
 from bot.clock import FixedClock
 from bot.config import Config, default_config
 from bot.durations import parse_duration
-from bot.fakeslack import FakeSlack
+from bot.fakeslack import FakeSlack, RecordedCall
 from bot.outbox import RetryPolicy
 from bot.settings import Settings
 from bot.slack_requests import block_action, post_signed
@@ -118,17 +118,7 @@ def _walkthrough(
     first = next(call for call in dm_posts if "lead #1:" in call.args["text"])
     owner = _owner_of(first.response["channel"], fake, config)
     console.rule(f"[bold]3. {names[owner]} clicks Claim on lead #1 (a signed Slack request)")
-    status, _ = post_signed(
-        f"{base}/slack/events",
-        SIGNING_SECRET,
-        block_action(
-            ids.CLAIM,
-            "1",
-            user_id=owner,
-            channel_id=first.response["channel"],
-            message_ts=first.response["ts"],
-        ),
-    )
+    status, _ = _click_claim(base, owner, first)
     console.print(f"Slack got HTTP {status} from leadbot (the click was acknowledged)")
     updates = fake.wait_for("chat.update", count=2)
     console.rule("[bold]4. Every copy of lead #1's card is updated in place")
@@ -145,17 +135,7 @@ def _walkthrough(
     other = next(rep.id for rep in config.reps if rep.id != owner)
     channel_copy = next(call for call in posts if not call.response["channel"].startswith("D"))
     console.rule(f"[bold]5. {names[other]} clicks Claim on the #leads copy a moment later")
-    post_signed(
-        f"{base}/slack/events",
-        SIGNING_SECRET,
-        block_action(
-            ids.CLAIM,
-            "1",
-            user_id=other,
-            channel_id=channel_copy.response["channel"],
-            message_ts=channel_copy.response["ts"],
-        ),
-    )
+    _click_claim(base, other, channel_copy)
     told = fake.wait_for("chat.postEphemeral")[0]
     console.print(f"Only {names[other]} sees: {render_mrkdwn(told.args['text'], names=names)}")
     _escalation(console, app, fake, config)
@@ -185,8 +165,15 @@ def _escalation(console: Console, app: LeadbotApp, fake: FakeSlack, config: Conf
                 (call.response["channel"], call.response["ts"]),
                 names,
                 config,
-                app.services.clock.now(),
+                clock.now(),
             )
+
+
+def _click_claim(base: str, user_id: str, card: RecordedCall) -> tuple[int, str]:
+    """Claim lead #1 from a posted copy of its card, as Slack would send the click."""
+    channel, ts = card.response["channel"], card.response["ts"]
+    body = block_action(ids.CLAIM, "1", user_id=user_id, channel_id=channel, message_ts=ts)
+    return post_signed(f"{base}/slack/events", SIGNING_SECRET, body)
 
 
 def _with_times(lead: dict[str, Any], now: datetime) -> dict[str, Any]:

@@ -42,6 +42,14 @@ class _Job:
     copy_id: int | None
 
 
+def _new_post(row: OutboxMessage, rendered: RenderedMessage) -> _Job:
+    """A chat.postMessage job: to a channel, or to a user whose DM channel is looked up."""
+    target = row.target or ""
+    return _Job(
+        row.kind, rendered, target, None, row.copy_kind or "dm", row.target, row.lead_id, None
+    )
+
+
 BATCH = 10  # small leases, so parallel workers share a burst
 
 
@@ -222,16 +230,7 @@ class Dispatcher:
                 raise DeliveryError("lead_gone", permanent=True)
             if row.kind == "post_card":
                 rendered = self.render(session, lead, row.copy_kind or "dm", row.target)
-                return _Job(
-                    row.kind,
-                    rendered,
-                    row.target or "",
-                    None,
-                    row.copy_kind or "dm",
-                    row.target,
-                    lead.id,
-                    None,
-                )
+                return _new_post(row, rendered)
             copy = session.get(CardCopy, row.card_copy_id) if row.card_copy_id else None
             if copy is None:
                 raise DeliveryError("card_copy_gone", permanent=True)
@@ -262,16 +261,7 @@ class Dispatcher:
             self._finish(row.id, status=OutboxStatus.CANCELLED)
             return None
         rendered = RenderedMessage(payload.get("text", ""), payload.get("blocks", []), 0)
-        return _Job(
-            row.kind,
-            rendered,
-            row.target or "",
-            None,
-            row.copy_kind or "dm",
-            row.target,
-            row.lead_id,
-            None,
-        )
+        return _new_post(row, rendered)
 
     def _seconds_until(self, moment: datetime) -> float:
         return max((moment - self.clock.now()).total_seconds(), 0.0)

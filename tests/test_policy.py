@@ -173,3 +173,20 @@ def test_a_long_snooze_lets_the_manager_step_overtake_the_reminders() -> None:
         start + timedelta(minutes=30),
     )
     assert next_step(chain, 3, start, None, None, timedelta(hours=2)) is None
+
+
+@pytest.mark.parametrize(
+    ("tier", "due"),
+    [
+        ("hot", (2026, 11, 20, 16, 5)),
+        ("warm", (2026, 11, 20, 17, 0)),
+        # 24h of business time: 1h30 Friday, 8h30 Monday and Tuesday, 5h30 into Wednesday.
+        ("cold", (2026, 11, 25, 14, 30)),
+    ],
+)
+def test_sla_deadline_for_each_tier_in_business_time(tier: str, due: tuple[int, ...]) -> None:
+    cfg = config(business_hours=HOURS, timezone="America/New_York")
+    chosen = cfg.tier(tier)
+    assert chosen is not None
+    friday_4pm = ny(2026, 11, 20, 16, 0)
+    assert sla_due_at(chosen, friday_4pm, business_calendar(cfg)) == ny(*due)

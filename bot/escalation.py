@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -22,7 +22,7 @@ from bot.config import Config
 from bot.durations import format_duration
 from bot.escalation_actions import ActionContext, release_held_nudges, run_actions
 from bot.hours import BusinessCalendar, business_calendar
-from bot.outbox import enqueue_card_updates
+from bot.outbox import enqueue_card_updates_for
 from bot.policy import ChainStep, next_step
 from bot.templates import TemplateRenderer
 from storage.db import Database
@@ -78,24 +78,31 @@ class Escalator:
 
     def sweep(self) -> SweepResult:
         now = self.clock.now()
-        with self.db.write() as session:
-            leads = self._due(session, now)
+        # One flush at the end instead of one per query: the tick's cost is per-lead overhead.
+        with self.db.write() as session, session.no_autoflush:
+            leads = self._guarded(session, self._due(session, now))
             steps = breaches = 0
+            touched: list[int] = []
             for lead in leads:
                 done, breached = self._advance(session, lead, now)
                 steps += done
                 breaches += breached
-            context = self._context(session, now)
-            held = release_held_nudges(context)
+                if done or breached:
+                    touched.append(lead.id)
+            session.flush()
+            enqueue_card_updates_for(session, touched, now)
+            held = release_held_nudges(self._context(session, now))
         result = SweepResult(steps, breaches, held)
         if steps or breaches or held:
             self.wake()
         return result
 
     def _due(self, session: Session, now: datetime) -> list[Lead]:
+        # Only `next_action_at`: claimed and closed leads have none, and a status filter here
+        # would tempt SQLite's planner onto the status index and a sort of every open lead.
         query = (
             select(Lead)
-            .where(Lead.next_action_at <= now, Lead.status.in_(LeadStatus.OPEN))
+            .where(Lead.next_action_at <= now)
             .order_by(Lead.next_action_at)
             .limit(BATCH)
         )
@@ -106,6 +113,34 @@ class Escalator:
     def _context(self, session: Session, now: datetime) -> ActionContext:
         return ActionContext(session, self.config, self.calendar, self.templates, now)
 
+    def _guarded(self, session: Session, leads: list[Lead]) -> list[Lead]:
+        """The guard, for the whole batch in one statement: each lead's step and version must
+        still be the ones we read, and the lead still open. A stale or duplicate tick, another
+        process, or a claim that committed first takes that lead out of this round."""
+        table = Lead.__table__
+        expected = [(lead.id, lead.escalation_step, lead.version) for lead in leads]
+        if not expected:
+            return []
+        won = set(
+            session.execute(
+                update(table)
+                .where(
+                    tuple_(table.c.id, table.c.escalation_step, table.c.version).in_(expected),
+                    table.c.status.in_(LeadStatus.OPEN),
+                )
+                .values(version=table.c.version + 1)
+                .returning(table.c.id)
+            ).scalars()
+        )
+        for lead in leads:
+            if lead.id in won:
+                set_committed_value(lead, "version", lead.version + 1)
+            elif lead.status not in LeadStatus.OPEN:
+                lead.next_action_at = None  # a timer left on a finished lead: clear it
+            else:
+                log.info("lead %s: step %s already taken; skipping", lead.id, lead.escalation_step)
+        return [lead for lead in leads if lead.id in won]
+
     def _advance(self, session: Session, lead: Lead, now: datetime) -> tuple[int, int]:
         """Run every step of this lead that is due by now, each once, in order."""
         steps = breaches = 0
@@ -113,33 +148,10 @@ class Escalator:
             due_at = lead.next_action_at
             if due_at is None or as_utc(due_at) > now or lead.status not in LeadStatus.OPEN:
                 break
-            if not self._guard(session, lead):
-                log.info("lead %s: step %s already taken; skipping", lead.id, lead.escalation_step)
-                break
             breaches += self._note_breach(session, lead, now)
             steps += self._run_due_step(session, lead, now)
             lead.next_action_at = plan_next(lead, self.config, self.calendar)
-        if steps or breaches:
-            enqueue_card_updates(session, lead.id, now)
         return steps, breaches
-
-    def _guard(self, session: Session, lead: Lead) -> bool:
-        """Claim this round for this lead: the step and version we read must still be current."""
-        session.flush()  # our own changes from the previous round go first
-        won = session.execute(
-            update(Lead)
-            .where(
-                Lead.id == lead.id,
-                Lead.escalation_step == lead.escalation_step,
-                Lead.version == lead.version,
-                Lead.status.in_(LeadStatus.OPEN),
-            )
-            .values(version=Lead.version + 1)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if won:
-            set_committed_value(lead, "version", lead.version + 1)
-        return bool(won)
 
     def _note_breach(self, session: Session, lead: Lead, now: datetime) -> int:
         if lead.sla_breached_at is not None or lead.sla_due_at is None:

@@ -81,17 +81,25 @@ def enqueue_post(
 
 def enqueue_card_updates(session: Session, lead_id: int, now: datetime) -> None:
     """Re-render every posted copy of the lead's card (copies not yet posted render fresh)."""
-    copy_ids = session.scalars(select(CardCopy.id).where(CardCopy.lead_id == lead_id)).all()
-    for copy_id in copy_ids:
-        session.add(
-            OutboxMessage(
-                lead_id=lead_id,
-                kind="update_card",
-                card_copy_id=copy_id,
-                created_at=now,
-                next_attempt_at=now,
-            )
+    enqueue_card_updates_for(session, [lead_id], now)
+
+
+def enqueue_card_updates_for(session: Session, lead_ids: list[int], now: datetime) -> None:
+    if not lead_ids:
+        return
+    copies = session.execute(
+        select(CardCopy.id, CardCopy.lead_id).where(CardCopy.lead_id.in_(lead_ids))
+    ).all()
+    session.add_all(
+        OutboxMessage(
+            lead_id=lead_id,
+            kind="update_card",
+            card_copy_id=copy_id,
+            created_at=now,
+            next_attempt_at=now,
         )
+        for copy_id, lead_id in copies
+    )
 
 
 class DeliveryError(Exception):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import io
 import json
 import logging
@@ -227,6 +228,8 @@ class Bench:
 
     def run(self, due: int, repeat: int, warmup: int) -> dict[str, Any]:
         ms, steps, breaches = [], set(), 0
+        gc.collect()
+        gc.freeze()  # as LeadbotApp.start_workers() does in `leadbot serve`
         for k in range(warmup + repeat):
             self.reset(due)
             start = time.perf_counter()
@@ -289,7 +292,11 @@ def main() -> int:
             r["rows"].append({"size": size, "open": args.open, **row})
         r["plans"][size] = bench.plan()
         if args.profile and size == max(args.sizes):
-            console.print(bench.profile(TARGET_DUE, args.profile), markup=False, highlight=False)
+            console.print(
+                bench.profile(TARGET_DUE, args.profile),
+                markup=False,
+                highlight=False,
+            )
         db.dispose()
     report(r, console)
     if args.json:

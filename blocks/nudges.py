@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, SectionBlock
 
 from blocks import ids
@@ -31,3 +34,20 @@ def digest_blocks(header: str, lines: list[str]) -> list[Block]:
     """Several held reminders merged into one message at the end of quiet hours."""
     body = "\n".join(f"• {line}" for line in lines)
     return [SectionBlock(text=header[:TEXT_LIMIT]), SectionBlock(text=body[:TEXT_LIMIT])]
+
+
+def message_blocks(payload: Mapping[str, Any], lead_id: int | None) -> list[dict[str, Any]]:
+    """An outbox message payload drawn as blocks at send time (`bot.outbox.enqueue_message`)."""
+    buttons = set(payload.get("buttons") or ())
+    if payload.get("lines"):
+        blocks = digest_blocks(str(payload["text"]), list(payload["lines"]))
+    elif lead_id is not None:
+        blocks = nudge_blocks(
+            str(payload["text"]),
+            lead_id,
+            offer_claim="claim" in buttons,
+            offer_snooze="snooze" in buttons,
+        )
+    else:
+        blocks = [SectionBlock(text=str(payload["text"])[:TEXT_LIMIT])]
+    return [block.to_dict() for block in blocks]

@@ -18,6 +18,7 @@ from bot.outbox import (
     PERMANENT_ERRORS,
     CardRenderer,
     DeliveryError,
+    MessageRenderer,
     RenderedMessage,
     RetryPolicy,
     enqueue_card_updates,
@@ -60,6 +61,7 @@ class Dispatcher:
         client: WebClient,
         clock: Clock,
         render: CardRenderer,
+        render_message: MessageRenderer,
         *,
         retry: RetryPolicy | None = None,
         idle_wait: float = 5.0,
@@ -69,6 +71,7 @@ class Dispatcher:
         self.client = client
         self.clock = clock
         self.render = render
+        self.render_message = render_message
         self.retry = retry or RetryPolicy()
         self.idle_wait = idle_wait
         # Each wake() lets one sender go: a burst of leads fans out, a single lead wakes one.
@@ -260,7 +263,8 @@ class Dispatcher:
             # Claimed (or moved on) since the step ran: the nudge would be wrong now.
             self._finish(row.id, status=OutboxStatus.CANCELLED)
             return None
-        rendered = RenderedMessage(payload.get("text", ""), payload.get("blocks", []), 0)
+        blocks = self.render_message(payload, row.lead_id)
+        rendered = RenderedMessage(str(payload.get("text", "")), blocks, 0)
         return _new_post(row, rendered)
 
     def _seconds_until(self, moment: datetime) -> float:

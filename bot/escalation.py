@@ -125,6 +125,8 @@ class Escalator:
             session.execute(
                 update(table)
                 .where(
+                    # `id IN` first: it lets SQLite walk the primary key, not every open lead.
+                    table.c.id.in_([lead_id for lead_id, _, _ in expected]),
                     tuple_(table.c.id, table.c.escalation_step, table.c.version).in_(expected),
                     table.c.status.in_(LeadStatus.OPEN),
                 )

@@ -14,7 +14,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from blocks.mrkdwn import escape_truncated, user
-from blocks.nudges import digest_blocks, nudge_blocks
 from bot.clock import as_utc
 from bot.config import Config
 from bot.durations import format_duration
@@ -24,6 +23,9 @@ from bot.policy import ChainStep
 from bot.routing import next_after_pass
 from bot.templates import Mrkdwn, TemplateRenderer
 from storage.models import HeldNudge, Lead, LeadEvent, LeadStatus
+
+CLAIM = ("claim",)
+CLAIM_SNOOZE = ("claim", "snooze")
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,6 @@ def remind_owner(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) -
         )
         ctx.event(lead, "reminded", to=owner, step=number, tone=step.tone, held_until=str(deliver))
         return
-    blocks = nudge_blocks(text, lead.id, offer_claim=True, offer_snooze=True)
     enqueue_message(
         ctx.session,
         lead.id,
@@ -87,7 +88,7 @@ def remind_owner(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) -
         owner,
         ctx.now,
         text=text,
-        blocks=[b.to_dict() for b in blocks],
+        buttons=CLAIM_SNOOZE,
         guard={"open": True, "owner": owner},
     )
     ctx.event(lead, "reminded", to=owner, step=number, tone=step.tone)
@@ -98,9 +99,6 @@ def notify_manager(ctx: ActionContext, lead: Lead, step: ChainStep, number: int)
     moving = "move_to_queue" in step.actions
     next_step = "It is going to the shared queue now." if moving else ""
     text = ctx.templates.render("notify_manager", **ctx.words(lead, next_step=next_step))
-    blocks = [
-        b.to_dict() for b in nudge_blocks(text, lead.id, offer_claim=True, offer_snooze=False)
-    ]
     targets: list[tuple[str, str]]
     if rep and rep.manager:
         targets = [("dm", rep.manager)]
@@ -116,7 +114,7 @@ def notify_manager(ctx: ActionContext, lead: Lead, step: ChainStep, number: int)
             target,
             ctx.now,
             text=text,
-            blocks=blocks,
+            buttons=CLAIM,
             guard={"open": True},
         )
     ctx.event(lead, "manager_notified", to=[t for _, t in targets], step=number)
@@ -158,9 +156,6 @@ def reassign(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) -> No
 
 def notify_channel(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) -> None:
     text = ctx.templates.render("notify_channel", **ctx.words(lead))
-    blocks = [
-        b.to_dict() for b in nudge_blocks(text, lead.id, offer_claim=True, offer_snooze=False)
-    ]
     channel = step.channel or ctx.config.channels.queue
     enqueue_message(
         ctx.session,
@@ -169,7 +164,7 @@ def notify_channel(ctx: ActionContext, lead: Lead, step: ChainStep, number: int)
         channel,
         ctx.now,
         text=text,
-        blocks=blocks,
+        buttons=CLAIM,
         guard={"open": True},
     )
     ctx.event(lead, "channel_notified", to=channel, step=number)
@@ -179,9 +174,6 @@ def queue_reminder(ctx: ActionContext, lead: Lead, step: ChainStep, number: int)
     if lead.status != LeadStatus.QUEUED:
         return
     text = ctx.templates.render("queue_reminder", **ctx.words(lead))
-    blocks = [
-        b.to_dict() for b in nudge_blocks(text, lead.id, offer_claim=True, offer_snooze=False)
-    ]
     enqueue_message(
         ctx.session,
         lead.id,
@@ -189,7 +181,7 @@ def queue_reminder(ctx: ActionContext, lead: Lead, step: ChainStep, number: int)
         ctx.config.channels.queue,
         ctx.now,
         text=text,
-        blocks=blocks,
+        buttons=CLAIM,
         guard={"open": True},
     )
     ctx.event(lead, "queue_reminded", step=number)
@@ -242,12 +234,12 @@ def _deliver_held(ctx: ActionContext, user_id: str, nudges: list[HeldNudge]) -> 
         return
     if len(live) == 1:
         only = live[0]
-        blocks = nudge_blocks(only.text, only.lead_id, offer_claim=True, offer_snooze=True)
         text, lead_id, guard = only.text, only.lead_id, {"open": True, "owner": user_id}
+        buttons, lines = CLAIM_SNOOZE, None
     else:
         header = ctx.templates.render("held_digest", owner=Mrkdwn(user(user_id)), count=len(live))
-        blocks = digest_blocks(header, [n.text for n in live])
         text, lead_id, guard = header, None, {}
+        buttons, lines = (), [n.text for n in live]
     enqueue_message(
         ctx.session,
         lead_id,
@@ -255,6 +247,7 @@ def _deliver_held(ctx: ActionContext, user_id: str, nudges: list[HeldNudge]) -> 
         user_id,
         ctx.now,
         text=text,
-        blocks=[b.to_dict() for b in blocks],
+        buttons=buttons,
+        lines=lines,
         guard=guard,
     )

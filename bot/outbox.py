@@ -49,6 +49,8 @@ class RenderedMessage:
 
 # Renders a card copy from the lead's current state: (session, lead, copy_kind, recipient).
 CardRenderer = Callable[[Session, Lead, str, str | None], RenderedMessage]
+# Draws a plain message's blocks from its outbox payload: (payload, lead id).
+MessageRenderer = Callable[[dict[str, Any], int | None], list[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -119,11 +121,14 @@ def enqueue_message(
     now: datetime,
     *,
     text: str,
-    blocks: list[dict[str, Any]],
+    buttons: tuple[str, ...] = (),
+    lines: list[str] | None = None,
     guard: dict[str, Any] | None = None,
 ) -> None:
-    """A plain message (reminder, escalation). `guard` says what must still hold at send time:
-    `{"open": True}` the lead is unclaimed, `{"owner": "U…"}` it still belongs to that rep."""
+    """A plain message (reminder, escalation), drawn into blocks when it is sent: `text` (mrkdwn,
+    escaped already), optional `lines` (a list under it) and `buttons` ("claim", "snooze").
+    `guard` says what must still hold at send time: `{"open": True}` the lead is unclaimed,
+    `{"owner": "U…"}` it still belongs to that rep."""
     session.add(
         OutboxMessage(
             lead_id=lead_id,
@@ -132,7 +137,12 @@ def enqueue_message(
             target=target,
             created_at=now,
             next_attempt_at=now,
-            payload={"text": text, "blocks": blocks, "guard": guard or {}},
+            payload={
+                "text": text,
+                "buttons": list(buttons),
+                "lines": lines or [],
+                "guard": guard or {},
+            },
         )
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from blocks import ids
+from blocks.nudges import message_blocks
 from blocks.render import card_renderer
 from bot.app import create_app
 from bot.dispatcher import Dispatcher
@@ -114,7 +115,9 @@ def test_claim_while_a_card_is_in_flight_still_updates_that_card(
             assert services.leads.claim(lead.id, "U0BO").ok  # lands mid-flight
         return drawn
 
-    dispatcher = Dispatcher(services.db, services.client, services.clock, render_then_claim)
+    dispatcher = Dispatcher(
+        services.db, services.client, services.clock, render_then_claim, message_blocks
+    )
     try:
         services.leads.receive(parse_lead(LEAD, ["warm"]))
         dispatcher.run_once()

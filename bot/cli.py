@@ -42,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--database", default=None, help="SQLite file (default: a temporary one)")
     demo.set_defaults(func=_demo)
 
+    route = sub.add_parser("route", help="show where leads would go, storing nothing")
+    route.add_argument("leads", help="a JSON lead, a JSON list, a CSV with a header, or - (stdin)")
+    route.add_argument("--json", action="store_true", help="print JSON for machines")
+    route.set_defaults(func=_route)
+
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     upgrade = db_sub.add_parser("upgrade", help="apply migrations up to the newest schema")
@@ -65,6 +70,22 @@ def _demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
     return run_demo(database=args.database)
+
+
+def _route(args: argparse.Namespace) -> int:
+    from bot.config import ConfigError, load_config
+    from bot.route_cli import RouteInputError, decide_all, print_answers, read_leads
+
+    logging.getLogger().setLevel(logging.WARNING)
+    settings = Settings.from_env()
+    try:
+        config = load_config(settings.config_path)
+        answers = decide_all(config, settings.database_url, read_leads(args.leads))
+    except (ConfigError, RouteInputError) as err:
+        print(err, file=sys.stderr)
+        return 2
+    print_answers(answers, config, args.json)
+    return 1 if any("errors" in answer for answer in answers) else 0
 
 
 def _db_upgrade(_args: argparse.Namespace) -> int:

@@ -49,6 +49,8 @@ from bot.config_policy import (
     Tier,
     default_tiers,
 )
+from bot.config_routing import Routing, Team
+from bot.config_routing_checks import check_routing
 from bot.durations import Duration, format_duration
 
 __all__ = [
@@ -173,6 +175,8 @@ class Config(_Section):
     escalation: EscalationField = Field(default_factory=Escalation)
     snooze: Snooze = Field(default_factory=Snooze)
     templates: Templates = Field(default_factory=Templates)
+    teams: dict[str, Team] = {}
+    routing: Routing = Field(default_factory=Routing)
 
     @model_validator(mode="after")
     def _tiers_coherent(self) -> Config:
@@ -246,6 +250,8 @@ def parse_config(data: object, source: str = "leadbot.yml") -> Config:
     except ValidationError as exc:
         problems = problems_from(exc, Config)
     problems += cross_checks(data)
+    if config is not None:
+        problems += check_routing(config.routing, config.teams, config.rep_ids())
     if problems or config is None:
         raise ConfigError.from_problems(sorted(problems, key=_document_order), source)
     return config

@@ -16,16 +16,19 @@ from sqlalchemy.orm import Session
 
 from bot.clock import Clock, as_utc
 from bot.config import Config
+from bot.config_policy import Tier
 from bot.escalation import plan_next
-from bot.hours import business_calendar, business_time_between
+from bot.hours import BusinessCalendar, business_calendar, business_time_between
 from bot.lead_input import LeadIn
 from bot.outbox import cancel_pending_messages, enqueue_card_updates, enqueue_post
 from bot.policy import chain_for, sla_due_at, tier_for
-from bot.routing import Decision, next_after_pass, round_robin
+from bot.router import PointerTaken, facts_of, route
+from bot.routing import Placement, next_after_pass
+from bot.routing_engine import Decision
 from storage.db import Database
-from storage.models import Lead, LeadEvent, LeadStatus, RoutePointer
+from storage.models import Lead, LeadEvent, LeadStatus
 
-DEFAULT_POOL = "default"
+ATTEMPTS = 5  # a duplicate or a pointer race: the retry sees the other transaction's result
 
 
 @dataclass(frozen=True)
@@ -57,17 +60,17 @@ class LeadService:
 
     # -- intake ----------------------------------------------------------------------------
     def receive(self, data: LeadIn, actor: str = "intake") -> Received:
-        for attempt in range(3):
+        for attempt in range(ATTEMPTS):
             try:
                 result = self._receive_once(data, actor)
                 break
-            except IntegrityError:
+            except (IntegrityError, PointerTaken):
                 # Another request stored the same (source, external_id) first: answer with it.
                 # Without one, a concurrent first use of a routing pool collided: try again.
                 existing = self._find_existing(data) if data.external_id else None
                 if existing is not None:
                     return existing
-                if attempt == 2:
+                if attempt == ATTEMPTS - 1:
                     raise
         if result.created:
             self.wake()
@@ -78,10 +81,7 @@ class LeadService:
             if data.external_id and (lead := _by_external_id(session, data)) is not None:
                 return Received(lead.id, lead.owner_id, lead.routing_reason, created=False)
             now = self.clock.now()
-            decision = self._route(session)
-            lead = _new_lead(data, decision, now, self.config, self.calendar)
-            session.add(lead)
-            session.flush()
+            lead, decision = self.place(session, data, now)
             _event(session, lead, actor, "received", now, source=data.source)
             self._deliver_assignment(session, lead, decision, now)
             return Received(lead.id, lead.owner_id, decision.reason, created=True)
@@ -93,15 +93,25 @@ class LeadService:
                 return None
             return Received(lead.id, lead.owner_id, lead.routing_reason, created=False)
 
-    def _route(self, session: Session) -> Decision:
-        slot = _take_slot(session, DEFAULT_POOL)
-        return round_robin(self.config.rep_ids(), self._names(), slot)
+    def place(self, session: Session, data: LeadIn, now: datetime) -> tuple[Lead, Decision]:
+        """Tier, route and store a new lead (no cards yet). `leadbot route` runs this too, in a
+        transaction it rolls back, so its answers are intake's answers."""
+        tier = self.tier_of(data)
+        decision = route(session, self.config, self.calendar, facts_of(data, tier.name), now)
+        lead = _new_lead(data, tier, decision, now, self.config, self.calendar)
+        session.add(lead)
+        session.flush()
+        return lead, decision
+
+    def tier_of(self, data: LeadIn) -> Tier:
+        facts = data.model_dump(include={"source", "product", "country", "company_size"})
+        return tier_for(data.tier, facts, self.config.tiers, self.config.default_tier)
 
     def _names(self) -> dict[str, str]:
         return {rep_id: self.config.display_name(rep_id) for rep_id in self.config.rep_ids()}
 
     def _deliver_assignment(
-        self, session: Session, lead: Lead, decision: Decision, now: datetime
+        self, session: Session, lead: Lead, decision: Placement, now: datetime
     ) -> None:
         """Cards for a fresh assignment: the owner's DM, or the queue; plus the leads channel."""
         if decision.owner_id:
@@ -213,7 +223,7 @@ class LeadService:
             return f"Only the lead's owner ({owner}) or a manager can {verb} lead #{lead_id}."
         return None
 
-    def _move(self, session: Session, lead: Lead, decision: Decision, now: datetime) -> bool:
+    def _move(self, session: Session, lead: Lead, decision: Placement, now: datetime) -> bool:
         """Conditional on the version we read: a concurrent click makes this a no-op."""
         moved = session.execute(
             update(Lead)
@@ -233,43 +243,33 @@ class LeadService:
         return bool(moved)
 
 
-def _take_slot(session: Session, pool: str) -> int:
-    """An atomic counter per pool: two concurrent intakes never get the same slot."""
-    slot = session.execute(
-        update(RoutePointer)
-        .where(RoutePointer.pool == pool)
-        .values(position=RoutePointer.position + 1)
-        .returning(RoutePointer.position)
-    ).scalar()
-    if slot is None:
-        session.add(RoutePointer(pool=pool, position=1))
-        session.flush()
-        slot = 1
-    return slot - 1
-
-
 def _new_lead(
-    data: LeadIn, decision: Decision, now: datetime, config: Config, calendar: object
+    data: LeadIn,
+    tier: Tier,
+    decision: Placement,
+    now: datetime,
+    config: Config,
+    calendar: BusinessCalendar | None,
 ) -> Lead:
-    facts = data.model_dump(include={"source", "product", "country", "company_size"})
-    tier = tier_for(data.tier, facts, config.tiers, config.default_tier)
     lead = Lead(
-        **data.model_dump(exclude={"tier", "received_at", "fields"}),
+        **data.model_dump(exclude={"tier", "received_at", "fields", "email"}),
+        email=data.email.lower() if data.email else None,
         fields=dict(data.fields),
         tier=tier.name,
         status=LeadStatus.ASSIGNED if decision.owner_id else LeadStatus.QUEUED,
         owner_id=decision.owner_id,
-        routing_reason=decision.reason,
+        routing_reason=decision.reason[:500],
+        routing_pool=getattr(decision, "pool", None),
         version=1,
         received_at=data.received_at or now,
         created_at=now,
         assigned_at=now,
-        sla_due_at=sla_due_at(tier, now, calendar),  # type: ignore[arg-type]
+        sla_due_at=sla_due_at(tier, now, calendar),
         chain=[step.to_json() for step in chain_for(tier, config.escalation)],
         escalation_step=0,
         escalation_started_at=now,
     )
-    lead.next_action_at = plan_next(lead, config, calendar)  # type: ignore[arg-type]
+    lead.next_action_at = plan_next(lead, config, calendar)
     return lead
 
 

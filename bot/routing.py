@@ -4,20 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
+
+
+class Placement(Protocol):
+    """Where a lead goes and why: a pass (below) or an engine decision (routing_engine)."""
+
+    @property
+    def owner_id(self) -> str | None: ...
+
+    @property
+    def reason(self) -> str: ...
 
 
 @dataclass(frozen=True)
 class Decision:
     owner_id: str | None  # None: the lead goes to the shared queue
     reason: str
-
-
-def round_robin(reps: Sequence[str], names: dict[str, str], slot: int) -> Decision:
-    """`slot` is the pool's ever-increasing counter, taken atomically from the database."""
-    if not reps:
-        return Decision(None, "no reps configured · shared queue")
-    owner = reps[slot % len(reps)]
-    return Decision(owner, f"round robin · {names.get(owner, owner)}'s turn")
 
 
 def next_after_pass(

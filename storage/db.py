@@ -71,6 +71,17 @@ class Database:
             yield session
 
     @contextmanager
+    def scratch(self) -> Iterator[Session]:
+        """A write transaction that is always rolled back: for dry runs that must see their own
+        earlier steps (a batch of leads taking turns) and leave nothing behind."""
+        with self._write_lock, self._write() as session:
+            session.begin()
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    @contextmanager
     def read(self) -> Iterator[Session]:
         with self._read() as session, session.begin():
             yield session

@@ -42,6 +42,9 @@ class Lead(Base):
     __table_args__ = (
         UniqueConstraint("source", "external_id", name="uq_leads_source_external_id"),
         Index("ix_leads_status_owner", "status", "owner_id"),
+        Index("ix_leads_routing_pool_id", "routing_pool", "id"),
+        Index("ix_leads_email_assigned", "email", "assigned_at"),
+        Index("ix_leads_owner_assigned", "owner_id", "assigned_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -64,6 +67,9 @@ class Lead(Base):
     owner_id: Mapped[str | None] = mapped_column(String(32))
     claimed_by: Mapped[str | None] = mapped_column(String(32))
     routing_reason: Mapped[str] = mapped_column(String(500), default="")
+    # The pool that placed the lead ("default", "team:emea", ...): weighted pools count recent
+    # placements per rep from it, and the ack-timeout backup goes back to it.
+    routing_pool: Mapped[str | None] = mapped_column(String(64))
     # Bumped on every state change; a card copy remembers the version it shows.
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -183,3 +189,13 @@ class RoutePointer(Base):
 
     pool: Mapped[str] = mapped_column(String(64), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RepAway(Base):
+    """A rep who said `/leads away [until]`: routing skips them until `until` (or `/leads back`)."""
+
+    __tablename__ = "rep_away"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    since: Mapped[datetime]
+    until: Mapped[datetime | None]

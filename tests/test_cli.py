@@ -152,3 +152,21 @@ def _wait_for_health(port: int) -> None:
         except OSError:
             time.sleep(0.1)
     raise AssertionError(f"leadbot serve did not answer on port {port}")
+
+
+def test_route_prints_decisions_and_stores_nothing(tmp_path: Path) -> None:
+    config = tmp_path / "leadbot.yml"
+    config.write_text(
+        "channels: {queue: C0QUEUE}\nreps:\n  - {id: U0ANA, name: Ana}\n  - {id: U0BO, name: Bo}\n"
+    )
+    leads = tmp_path / "leads.csv"
+    leads.write_text("name,email\nDana,d@x.test\nLuis,l@y.test\n")
+    env = {"LEADBOT_CONFIG": str(config), "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+    runs = [leadbot("route", str(leads), "--json", env=env) for _ in range(2)]
+    assert [r.returncode for r in runs] == [0, 0]
+    answers = json.loads(runs[0].stdout)
+    assert [a["owner"] for a in answers] == ["U0ANA", "U0BO"]
+    assert runs[0].stdout == runs[1].stdout
+    bad = leadbot("route", str(tmp_path / "nope.json"), env=env)
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == f"{tmp_path / 'nope.json'}: No such file or directory"

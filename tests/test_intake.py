@@ -44,7 +44,7 @@ def test_new_lead_is_stored_routed_and_posted_to_dm_and_leads_channel(bot: Harne
     assert answer == {
         "id": 1,
         "owner": "U0ALICE",
-        "reason": "round robin · Alice's turn",
+        "reason": "default pool · round robin",
         "duplicate": False,
     }
     posts = bot.card_posts(2)
@@ -57,8 +57,17 @@ def test_new_lead_is_stored_routed_and_posted_to_dm_and_leads_channel(bot: Harne
 
 
 def test_round_robin_takes_turns(bot: Harness) -> None:
-    owners = [bot.post_lead({**LEAD, "external_id": f"rr-{i}"})[1]["owner"] for i in range(4)]
+    leads = [{**LEAD, "external_id": f"rr-{i}", "email": f"p{i}@x.test"} for i in range(4)]
+    owners = [bot.post_lead(lead)[1]["owner"] for lead in leads]
     assert owners == ["U0ALICE", "U0BO", "U0CHEN", "U0ALICE"]
+
+
+def test_a_returning_contact_goes_back_to_its_owner(bot: Harness) -> None:
+    first = bot.post_lead({**LEAD, "external_id": "m-1", "email": "Dana@Northwind.test"})[1]
+    other = bot.post_lead({**LEAD, "external_id": "m-2", "email": "someone@else.test"})[1]
+    again = bot.post_lead({**LEAD, "external_id": "m-3", "email": "dana@northwind.test"})[1]
+    assert (first["owner"], other["owner"]) == ("U0ALICE", "U0BO")
+    assert (again["owner"], again["reason"]) == ("U0ALICE", "existing owner")
 
 
 def test_same_source_and_external_id_answers_200_and_posts_nothing_twice(bot: Harness) -> None:

@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 
 from blocks.nudges import message_blocks
 from blocks.render import card_renderer
+from bot.availability import Availability
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.dispatcher import Dispatcher
@@ -46,6 +47,7 @@ class Services:
     queries: LeadQueries
     metrics: Metrics
     escalator: Escalator
+    availability: Availability
 
 
 def create_services(
@@ -71,6 +73,7 @@ def create_services(
         LeadQueries(db),
         Metrics(db),
         escalator,
+        Availability(db, config, clock),
     )
 
 

@@ -39,3 +39,23 @@ def parse_snooze(words: list[str]) -> SnoozeArgs:
         except ValueError as err:
             raise CommandError(f"{err} ({SNOOZE_USAGE})") from None
     return SnoozeArgs(lead_id, choice)
+
+
+AWAY_USAGE = (
+    "usage: `/leads away [until]`, e.g. `/leads away`, `/leads away 2h` or `/leads away tomorrow`"
+)
+
+
+def parse_away(words: list[str]) -> str | None:
+    """None: away until `/leads back`; else a duration or "tomorrow" (9:00 your time)."""
+    if not words:
+        return None
+    if len(words) > 1:
+        raise CommandError(AWAY_USAGE)
+    choice = words[0].lower()
+    if choice != "tomorrow":
+        try:
+            parse_duration(choice)
+        except ValueError as err:
+            raise CommandError(f"{err} ({AWAY_USAGE})") from None
+    return choice

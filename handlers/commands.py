@@ -9,7 +9,7 @@ from slack_bolt import Ack, App, Respond
 from blocks.home import MAX_CARDS_IN_MESSAGE, my_leads_blocks
 from blocks.mrkdwn import date
 from blocks.render import card_view
-from bot.command_args import CommandError, parse_snooze
+from bot.command_args import CommandError, parse_away, parse_snooze
 from bot.hours import snooze_until
 from handlers.context import services_of
 
@@ -19,6 +19,8 @@ HELP = "\n".join(
         "`/leads mine`: your leads waiting for a claim, oldest first",
         "`/leads snooze <lead> <duration>`: pause reminders, e.g. `/leads snooze 42 1h` or"
         " `tomorrow` (9:00 your time)",
+        "`/leads away [until]`: no new leads for you until then (or until `/leads back`)",
+        "`/leads back`: take new leads again",
         "`/leads help`: this list",
     ]
 )
@@ -37,6 +39,10 @@ def leads_command(
         show_mine(command["user_id"], context, respond)
     elif words[:1] == ["snooze"]:
         snooze(command["user_id"], words[1:], context, respond)
+    elif words[:1] == ["away"]:
+        away(command["user_id"], words[1:], context, respond)
+    elif words[:1] == ["back"]:
+        back(command["user_id"], context, respond)
     else:
         respond(response_type="ephemeral", text=HELP)
 
@@ -65,3 +71,31 @@ def snooze(user_id: str, words: list[str], context: dict[str, Any], respond: Res
         respond(response_type="ephemeral", text=f"💤 Lead #{args.lead_id} snoozed until {when}.")
     else:
         respond(response_type="ephemeral", text=outcome.message)
+
+
+def away(user_id: str, words: list[str], context: dict[str, Any], respond: Respond) -> None:
+    services = services_of(context)
+    if services.config.rep(user_id) is None:
+        respond(
+            response_type="ephemeral",
+            text="You are not a rep in leadbot.yml: no leads come to you.",
+        )
+        return
+    try:
+        choice = parse_away(words)
+    except CommandError as err:
+        respond(response_type="ephemeral", text=str(err))
+        return
+    until = services.availability.set_away(user_id, choice)
+    if until is None:
+        text = "🏝️ You are away: new leads go to your teammates until you say `/leads back`."
+    else:
+        when = date(until, "{date_short_pretty} at {time}", until.strftime("%Y-%m-%d %H:%M UTC"))
+        text = f"🏝️ You are away until {when}: new leads go to your teammates until then."
+    respond(response_type="ephemeral", text=text)
+
+
+def back(user_id: str, context: dict[str, Any], respond: Respond) -> None:
+    was_away = services_of(context).availability.set_back(user_id)
+    text = "👋 Welcome back: new leads come to you again." if was_away else "You were not away."
+    respond(response_type="ephemeral", text=text)

@@ -120,3 +120,34 @@ def test_owner_memory_window(fake_slack: FakeSlack, sqlite_url: str) -> None:
     finally:
         bot.app.stop()
     assert timedelta(0) == short.routing.owner_memory
+
+
+def test_away_and_back_commands_steer_routing(fake_slack: FakeSlack, sqlite_url: str) -> None:
+    bot = start_bot(fake_slack, sqlite_url, make_config(reps=REPS))
+    try:
+        replies: list[str] = []
+        for text, user_id in [
+            ("away", "U0ANA"),
+            ("away someday", "U0BO"),
+            ("away 2h", "U0BO"),
+            ("away", "U0MAYA"),
+        ]:
+            bot.command(text, user_id)
+            replies.append(
+                fake_slack.wait_for("response_url", count=len(replies) + 1)[-1].args["text"]
+            )
+        assert replies[0].startswith("🏝️ You are away: new leads go to your teammates")
+        assert replies[1].startswith("'someday' is not a duration")
+        assert replies[2].startswith("🏝️ You are away until <!date^")
+        assert replies[3] == "You are not a rep in leadbot.yml: no leads come to you."
+        first = bot.post_lead({"name": "A", "email": "a@x.test"})[1]
+        assert first["owner"] == "U0CHEN"
+        assert (
+            first["reason"] == "default pool · round robin · Ana skipped (away), Bo skipped (away)"
+        )
+        bot.command("back", "U0ANA")
+        back = fake_slack.wait_for("response_url", count=5)[-1].args["text"]
+        assert back == "👋 Welcome back: new leads come to you again."
+        assert bot.post_lead({"name": "B", "email": "b@x.test"})[1]["owner"] == "U0ANA"
+    finally:
+        bot.app.stop()

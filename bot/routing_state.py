@@ -40,9 +40,14 @@ def load_inputs(
     lock: bool,
 ) -> RoutingInputs:
     rep_ids = config.rep_ids()
+    routes = routes_for(first_rule(config.routing, facts), config.routing, config.teams, rep_ids)
+    # Counting is only done when a pool on this lead's way needs it: on a large table it is the
+    # expensive part of a decision.
+    caps = any(pool.daily_cap is not None for pool in routes)
+    loads_needed = any(pool.strategy == "least_loaded" for pool in routes)
     away = _away(session, now)
-    today = _assigned_today(session, config, now)
-    loads = _open_loads(session)
+    today = _assigned_today(session, config, now) if caps else Counter[str]()
+    loads = _open_loads(session) if loads_needed else Counter[str]()
     reps = {
         rep_id: RepState(
             rep_id,
@@ -54,7 +59,6 @@ def load_inputs(
         )
         for rep_id in rep_ids
     }
-    routes = routes_for(first_rule(config.routing, facts), config.routing, config.teams, rep_ids)
     pointers = _pointers(session, sorted(pool.key for pool in routes), lock=lock)
     pools = {
         pool.key: _pool_state(session, pool.key, pool.strategy, pointers.get(pool.key, 0))

@@ -58,7 +58,7 @@ class CardView:
 class Nudge:
     """Who was told about this lead, and when: shown on the card."""
 
-    kind: str  # reminded | manager_notified | queued | channel_notified | queue_reminded
+    kind: str  # reminded | manager_notified | reassigned | queued | channel_notified | ...
     at: datetime
     to: tuple[str, ...] = ()  # user ids (or a channel id for channel_notified)
     tone: str | None = None
@@ -106,6 +106,10 @@ def state_line(card: CardView, now: datetime) -> str:
     if _passed_on(card):
         if card.status == "queued":
             return "📥 Moved to the shared queue: anyone can claim it there"
+        handoff = next((n for n in reversed(card.nudges) if n.kind == "reassigned"), None)
+        if handoff is not None and handoff.to == (card.owner_id,):
+            waited = format_duration(handoff.at - card.received_at)
+            return f"↪️ Reassigned to {user(card.owner_id or '')} after {waited} without a claim"
         return f"↪️ Now with {user(card.owner_id or '')}"
     if card.status == "queued":
         line = "📥 In the shared queue: anyone can claim it"
@@ -139,6 +143,8 @@ def _nudge_text(nudge: Nudge) -> str:
         return f"reminded {people} {at}{tone}"
     if nudge.kind == "manager_notified":
         return f"manager {people} told {at}"
+    if nudge.kind == "reassigned":
+        return f"reassigned to {people} {at}"
     if nudge.kind == "queued":
         return f"moved to the queue {at}"
     if nudge.kind == "channel_notified":

@@ -12,7 +12,14 @@ from bot.clock import Clock, as_utc
 from bot.outbox import CardRenderer, RenderedMessage
 from storage.models import Lead, LeadEvent
 
-NUDGE_KINDS = ("reminded", "manager_notified", "queued", "channel_notified", "queue_reminded")
+NUDGE_KINDS = (
+    "reminded",
+    "manager_notified",
+    "queued",
+    "channel_notified",
+    "queue_reminded",
+    "assigned",  # only those made by the escalation chain (with a step) are shown
+)
 
 
 def nudges_of(session: Session, lead_id: int) -> tuple[Nudge, ...]:
@@ -21,15 +28,19 @@ def nudges_of(session: Session, lead_id: int) -> tuple[Nudge, ...]:
         .where(LeadEvent.lead_id == lead_id, LeadEvent.kind.in_(NUDGE_KINDS))
         .order_by(LeadEvent.id)
     )
-    return tuple(_nudge(event) for event in events)
+    return tuple(
+        _nudge(event)
+        for event in events
+        if event.kind != "assigned" or (event.detail or {}).get("step") is not None
+    )
 
 
 def _nudge(event: LeadEvent) -> Nudge:
     detail = event.detail or {}
-    to = detail.get("to")
+    to = detail.get("owner") if event.kind == "assigned" else detail.get("to")
     held = detail.get("held_until")
     return Nudge(
-        kind=event.kind,
+        kind="reassigned" if event.kind == "assigned" else event.kind,
         at=as_utc(event.at),
         to=tuple(to) if isinstance(to, list) else ((str(to),) if to else ()),
         tone=detail.get("tone"),

@@ -21,6 +21,9 @@ from bot.hours import BusinessCalendar, deliverable_at, rep_quiet_hours
 from bot.outbox import enqueue_message, enqueue_post
 from bot.policy import ChainStep
 from bot.routing import next_after_pass
+from bot.routing_engine import backup
+from bot.routing_pools import DEFAULT_KEY
+from bot.routing_state import rep_states
 from bot.templates import Mrkdwn, TemplateRenderer
 from storage.models import HeldNudge, Lead, LeadEvent, LeadStatus
 
@@ -187,7 +190,43 @@ def queue_reminder(ctx: ActionContext, lead: Lead, step: ChainStep, number: int)
     ctx.event(lead, "queue_reminded", step=number)
 
 
+def backup_owner(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) -> None:
+    """routing.ack_timeout: the next eligible rep in the lead's pool gets it, once."""
+    current = lead.owner_id
+    if current is None:
+        return
+    reps = rep_states(ctx.session, ctx.config, ctx.calendar, ctx.now, caps=True, loads=False)
+    names = {rep_id: ctx.config.display_name(rep_id) for rep_id in ctx.config.rep_ids()}
+    had_it = {str(detail.get("owner")) for detail in _details(ctx, lead, "assigned")}
+    decision = backup(
+        lead.routing_pool or DEFAULT_KEY,
+        current,
+        ctx.config.routing,
+        ctx.config.teams,
+        reps,
+        names,
+        passed=had_it | {current},
+    )
+    if decision is None or decision.owner_id is None:
+        ctx.event(lead, "backup_skipped", owner=current, step=number, reason="nobody eligible")
+        return
+    lead.owner_id = decision.owner_id
+    lead.assigned_at = ctx.now
+    lead.routing_reason = decision.reason[:500]
+    ctx.session.flush()
+    enqueue_post(ctx.session, lead.id, "dm", decision.owner_id, ctx.now)
+    ctx.event(
+        lead,
+        "assigned",
+        owner=decision.owner_id,
+        previous_owner=current,
+        step=number,
+        reason=lead.routing_reason,
+    )
+
+
 ACTIONS = {
+    "backup": backup_owner,
     "remind_owner": remind_owner,
     "notify_manager": notify_manager,
     "move_to_queue": move_to_queue,

@@ -265,7 +265,10 @@ def _new_lead(
         created_at=now,
         assigned_at=now,
         sla_due_at=sla_due_at(tier, now, calendar),
-        chain=[step.to_json() for step in chain_for(tier, config.escalation)],
+        chain=[
+            step.to_json()
+            for step in chain_for(tier, config.escalation, config.routing.ack_timeout)
+        ],
         escalation_step=0,
         escalation_started_at=now,
     )

@@ -15,8 +15,9 @@ from bot.config_policy import SIZE_RULE, Escalation, EscalationStep, Tier, TierM
 from bot.hours import BusinessCalendar, add_business_time
 
 DEFAULT_TIER = "warm"
-# Steps that only talk to the owner: a snooze may push them as far as the owner asks.
-OWNER_ONLY_ACTIONS = frozenset({"remind_owner"})
+# Steps about the owner alone: a snooze may push them as far as the owner asks (a rep who
+# snoozed is working the lead, so the ack-timeout backup waits too).
+OWNER_ONLY_ACTIONS = frozenset({"remind_owner", "backup"})
 
 
 @dataclass(frozen=True)
@@ -107,8 +108,19 @@ def sla_due_at(tier: Tier, assigned_at: datetime, calendar: BusinessCalendar | N
     return add_business_time(assigned_at, tier.respond_within, calendar)
 
 
-def chain_for(tier: Tier, escalation: Escalation) -> list[ChainStep]:
-    return snapshot_chain((tier.escalation or escalation).steps)
+def chain_for(
+    tier: Tier, escalation: Escalation, ack_timeout: timedelta | None = None
+) -> list[ChainStep]:
+    """The tier's chain (or the default one), with the routing backup step when configured:
+    once, at `ack_timeout`, and only if that comes before the lead would go to the queue."""
+    chain = snapshot_chain((tier.escalation or escalation).steps)
+    if ack_timeout is None:
+        return chain
+    queued_at = [s.after for s in chain if "move_to_queue" in s.actions]
+    if queued_at and ack_timeout >= min(queued_at):
+        return chain
+    backup = ChainStep(ack_timeout.total_seconds(), ("backup",))
+    return sorted([*chain, backup], key=lambda step: step.after_seconds)
 
 
 def step_due(

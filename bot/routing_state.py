@@ -45,26 +45,39 @@ def load_inputs(
     # expensive part of a decision.
     caps = any(pool.daily_cap is not None for pool in routes)
     loads_needed = any(pool.strategy == "least_loaded" for pool in routes)
-    away = _away(session, now)
-    today = _assigned_today(session, config, now) if caps else Counter[str]()
-    loads = _open_loads(session) if loads_needed else Counter[str]()
-    reps = {
-        rep_id: RepState(
-            rep_id,
-            away=rep_id in away,
-            away_until=away.get(rep_id),
-            working_now=_working(config, calendar, rep_id, now),
-            assigned_today=today[rep_id],
-            open_leads=loads[rep_id],
-        )
-        for rep_id in rep_ids
-    }
+    reps = rep_states(session, config, calendar, now, caps=caps, loads=loads_needed)
     pointers = _pointers(session, sorted(pool.key for pool in routes), lock=lock)
     pools = {
         pool.key: _pool_state(session, pool.key, pool.strategy, pointers.get(pool.key, 0))
         for pool in routes
     }
     return RoutingInputs(reps, pools, _previous_owner(session, config, facts, now))
+
+
+def rep_states(
+    session: Session,
+    config: Config,
+    calendar: BusinessCalendar | None,
+    now: datetime,
+    *,
+    caps: bool,
+    loads: bool,
+) -> dict[str, RepState]:
+    """Every rep's availability now, in config order (the default pool relies on the order)."""
+    away = _away(session, now)
+    today = _assigned_today(session, config, now) if caps else Counter[str]()
+    open_leads = _open_loads(session) if loads else Counter[str]()
+    return {
+        rep_id: RepState(
+            rep_id,
+            away=rep_id in away,
+            away_until=away.get(rep_id),
+            working_now=_working(config, calendar, rep_id, now),
+            assigned_today=today[rep_id],
+            open_leads=open_leads[rep_id],
+        )
+        for rep_id in config.rep_ids()
+    }
 
 
 def _pointers(session: Session, keys: list[str], *, lock: bool) -> dict[str, int]:

@@ -186,7 +186,8 @@ def test_reassign_channel_alert_and_repeated_queue_reminders(
         assert "Claim" in str(bo_card.args["blocks"])
         alice_card = bot.dm_card("U0ALICE", 1)
         alice_now = fake_slack.message(alice_card.response["channel"], alice_card.response["ts"])
-        assert alice_now is not None and "Now with <@U0BO>" in str(alice_now["blocks"])
+        assert alice_now is not None
+        assert "Reassigned to <@U0BO> after 15m without a claim" in str(alice_now["blocks"])
         tick(bot, clock, start + timedelta(minutes=30))
         alert = ok_posts(fake_slack)[-1]
         assert alert.args["channel"] == "C0ALERTS"

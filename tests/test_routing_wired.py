@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.clock import FixedClock
 from bot.config import Config
 from bot.fakeslack import FakeSlack
+from bot.policy import chain_for
 from bot.route_cli import RouteInputError, decide_all, read_leads
 from storage.models import RepAway
 from tests.conftest import make_config, start_bot
@@ -151,3 +153,49 @@ def test_away_and_back_commands_steer_routing(fake_slack: FakeSlack, sqlite_url:
         assert bot.post_lead({"name": "B", "email": "b@x.test"})[1]["owner"] == "U0ANA"
     finally:
         bot.app.stop()
+
+
+def test_ack_timeout_hands_an_unclaimed_lead_to_the_next_rep_once(
+    fake_slack: FakeSlack, sqlite_url: str
+) -> None:
+    start = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+    clock = FixedClock(start)
+    cfg = make_config(reps=REPS, routing={"ack_timeout": "15m"})
+    bot = start_bot(fake_slack, sqlite_url, cfg, clock=clock)
+    try:
+        lead = bot.post_lead({"name": "Dana", "email": "d@x.test"})[1]
+        assert lead["owner"] == "U0ANA"
+        bot.settle()
+        clock.set(start + timedelta(minutes=15))
+        assert bot.app.services.escalator.sweep().steps == 1
+        bo_card = bot.dm_card("U0BO", 1)
+        assert "reassigned after 15m without a claim" in json.dumps(bo_card.args["blocks"])
+        ana_card = bot.dm_card("U0ANA", 1)
+        bot.fake.wait_for(
+            "chat.update",
+            where=lambda c: (
+                c.args["ts"] == ana_card.response["ts"]
+                and "Reassigned to <@U0BO> after 15m without a claim"
+                in json.dumps(c.args["blocks"])
+            ),
+        )
+        bot.settle()
+        clock.set(start + timedelta(minutes=29))
+        assert bot.app.services.escalator.sweep().steps == 0  # once only: no second backup
+        clock.set(start + timedelta(minutes=30))
+        bot.app.services.escalator.sweep()
+        bot.settle()
+        reminder = [c for c in fake_slack.calls("chat.postMessage") if "👋" in c.args["text"]]
+        assert reminder[0].args["text"].startswith("👋 <@U0BO>")  # the chain goes on with Bo
+    finally:
+        bot.app.stop()
+
+
+def test_ack_timeout_after_the_queue_step_is_not_added() -> None:
+    cfg = make_config(routing={"ack_timeout": "5h"})
+    warm = cfg.tier("warm")
+    assert warm is not None
+    chain = chain_for(warm, cfg.escalation, cfg.routing.ack_timeout)
+    assert all("backup" not in step.actions for step in chain)
+    short = chain_for(warm, cfg.escalation, timedelta(minutes=15))
+    assert [step.actions for step in short][:2] == [("backup",), ("remind_owner",)]

@@ -13,6 +13,8 @@ from slack_sdk.models.blocks import (
     DividerBlock,
     HeaderBlock,
     MarkdownTextObject,
+    Option,
+    OverflowMenuElement,
     SectionBlock,
 )
 
@@ -195,9 +197,9 @@ def _timing_line(card: CardView, now: datetime) -> str:
     return "  ·  ".join(parts)
 
 
-def _buttons(card: CardView) -> list[ButtonElement]:
+def _buttons(card: CardView) -> list[ButtonElement | OverflowMenuElement]:
     value = str(card.lead_id)
-    buttons: list[ButtonElement] = []
+    buttons: list[ButtonElement | OverflowMenuElement] = []
     if card.status in ("assigned", "queued") and not _passed_on(card):
         buttons.append(
             ButtonElement(text="Claim", action_id=ids.CLAIM, value=value, style="primary")
@@ -209,6 +211,10 @@ def _buttons(card: CardView) -> list[ButtonElement]:
         buttons.append(
             ButtonElement(text="Open in CRM", action_id=ids.OPEN_CRM, url=card.crm_url, value=value)
         )
+    if card.status in ("assigned", "queued") and not _passed_on(card):
+        # For managers; anyone else who picks it is told so.
+        option = Option(value=f"reassign:{card.lead_id}", text="Reassign…")
+        buttons.append(OverflowMenuElement(action_id=ids.LEAD_MENU, options=[option]))
     return buttons
 
 

@@ -15,3 +15,8 @@ SNOOZE_CHOICE = "snooze_choice_select"
 
 LEAD_BLOCK_PREFIX = "lead_card"
 NUDGE_BLOCK_PREFIX = "lead_nudge"
+
+LEAD_MENU = "lead_menu"  # the card's overflow: "reassign:<lead id>"
+REASSIGN_MODAL = "lead_reassign_modal"
+REASSIGN_USER_BLOCK = "reassign_user"
+REASSIGN_USER = "reassign_user_select"

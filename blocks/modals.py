@@ -9,6 +9,7 @@ from slack_sdk.models.blocks import (
     Option,
     RadioButtonsElement,
     SectionBlock,
+    UserSelectElement,
 )
 from slack_sdk.models.views import View
 
@@ -51,6 +52,26 @@ def snooze_modal(lead_id: int, lead_name: str | None, choices: Sequence[str]) ->
                     options=options,
                     initial_option=options[min(1, len(options) - 1)],
                 ),
+            ),
+        ],
+    )
+
+
+def reassign_modal(lead_id: int, lead_name: str | None) -> View:
+    name = escape_truncated(lead_name or f"lead #{lead_id}", 200)
+    return View(
+        type="modal",
+        callback_id=ids.REASSIGN_MODAL,
+        private_metadata=str(lead_id),
+        title="Reassign lead",
+        submit="Reassign",
+        close="Cancel",
+        blocks=[
+            SectionBlock(text=f"Who should take *{name}*? They get a fresh card now."),
+            InputBlock(
+                block_id=ids.REASSIGN_USER_BLOCK,
+                label="New owner",
+                element=UserSelectElement(action_id=ids.REASSIGN_USER, placeholder="Pick a rep"),
             ),
         ],
     )

@@ -27,12 +27,12 @@ from bot.outbox import RetryPolicy
 from bot.queries import LeadQueries
 from bot.scheduler import create_scheduler
 from bot.settings import Settings
-from handlers import app_home, commands, errors, lead_actions, snooze_modal
+from handlers import app_home, commands, errors, lead_actions, reassign, snooze_modal
 from handlers.context import services_middleware
 from storage.db import Database
 
 log = logging.getLogger(__name__)
-LISTENER_MODULES = (lead_actions, snooze_modal, app_home, commands, errors)
+LISTENER_MODULES = (lead_actions, snooze_modal, reassign, app_home, commands, errors)
 
 
 @dataclass

@@ -40,6 +40,12 @@ class Received:
 
 
 @dataclass(frozen=True)
+class Reassignment:
+    owner_id: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
 class Outcome:
     """What a click achieved; `message` is for the clicker when `ok` is False."""
 
@@ -189,6 +195,39 @@ class LeadService:
             _event(session, lead, user_id, "passed", now, owner=current)
             enqueue_card_updates(session, lead.id, now)
             self._deliver_assignment(session, lead, decision, now)
+        self.wake()
+        return Outcome(True, lead=lead)
+
+    def reassign(self, lead_id: int, manager_id: str, new_owner: str) -> Outcome:
+        """A manager hands an open lead to a rep: a fresh card for them, every copy redrawn."""
+        if not self.config.is_manager(manager_id):
+            return Outcome(False, "Only managers can reassign leads.")
+        if self.config.rep(new_owner) is None:
+            return Outcome(False, f"<@{new_owner}> is not a rep in leadbot.yml.")
+        now = self.clock.now()
+        with self.db.write() as session:
+            lead = session.get(Lead, lead_id)
+            if lead is None or lead.status not in LeadStatus.OPEN:
+                state = lead.status if lead else "gone"
+                return Outcome(False, f"Lead #{lead_id} is {state}: nothing to reassign.")
+            if lead.owner_id == new_owner:
+                return Outcome(False, f"Lead #{lead_id} is already with <@{new_owner}>.")
+            previous = lead.owner_id
+            by = self.config.display_name(manager_id)
+            placement = Reassignment(new_owner, f"reassigned by {by}")
+            if not self._move(session, lead, placement, now):
+                return Outcome(False, "Someone else changed this lead a moment ago; try again.")
+            _event(
+                session,
+                lead,
+                manager_id,
+                "reassigned",
+                now,
+                owner=new_owner,
+                previous_owner=previous,
+            )
+            enqueue_card_updates(session, lead.id, now)
+            self._deliver_assignment(session, lead, placement, now)
         self.wake()
         return Outcome(True, lead=lead)
 

@@ -31,8 +31,10 @@ def block_action(
     channel_id: str,
     message_ts: str,
     response_url: str = "https://hooks.slack.com/actions/T0TEAM/1/x",
+    selected: str | None = None,
 ) -> str:
-    """A `block_actions` payload for a button click, form-encoded as Slack sends it."""
+    """A `block_actions` payload for a button click (or, with `selected`, an overflow menu
+    choice), form-encoded as Slack sends it."""
     payload: dict[str, Any] = {
         "type": "block_actions",
         "team": {"id": "T0TEAM", "domain": "acme"},
@@ -54,6 +56,14 @@ def block_action(
             }
         ],
     }
+    if selected is not None:
+        payload["actions"][0] = {
+            "type": "overflow",
+            "action_id": action_id,
+            "block_id": "lead_card",
+            "selected_option": {"text": {"type": "plain_text", "text": "…"}, "value": selected},
+            "action_ts": f"{time.time():.6f}",
+        }
     return urlencode({"payload": json.dumps(payload)})
 
 

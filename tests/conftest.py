@@ -31,7 +31,7 @@ BASE_CONFIG: dict[str, Any] = {
     "timezone": "America/New_York",
     "business_hours": "always",
     "channels": {"leads": "C0LEADS", "queue": "C0QUEUE", "managers": "C0MGRS"},
-    "managers": ["U0MAYA"],
+    "managers": [{"id": "U0MAYA", "name": "Maya"}],
     "admins": ["U0MAYA"],
     "reps": [
         {"id": "U0ALICE", "name": "Alice", "timezone": "Europe/Berlin", "manager": "U0MAYA"},

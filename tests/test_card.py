@@ -54,9 +54,10 @@ def all_text(blocks: list[dict]) -> str:
 
 def test_open_lead_offers_claim_snooze_pass_and_crm_link() -> None:
     blocks = render(BASE)
-    assert action_ids(blocks) == [ids.CLAIM, ids.SNOOZE, ids.PASS, ids.OPEN_CRM]
-    crm = [e for b in blocks if b["type"] == "actions" for e in b["elements"]][-1]
-    assert crm["url"] == "https://crm.example.com/7"
+    assert action_ids(blocks) == [ids.CLAIM, ids.SNOOZE, ids.PASS, ids.OPEN_CRM, ids.LEAD_MENU]
+    elements = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    assert elements[3]["url"] == "https://crm.example.com/7"
+    assert elements[4]["options"][0]["value"] == "reassign:7"
 
 
 def test_card_shows_the_lead_and_the_sla() -> None:
@@ -100,7 +101,7 @@ def test_claimed_card_says_who_and_after_how_long_and_drops_the_buttons() -> Non
 def test_queued_card_has_no_pass_button() -> None:
     queued = replace(BASE, status="queued", owner_id=None, copy_kind="queue", recipient=None)
     blocks = render(queued)
-    assert action_ids(blocks) == [ids.CLAIM, ids.SNOOZE, ids.OPEN_CRM]
+    assert action_ids(blocks) == [ids.CLAIM, ids.SNOOZE, ids.OPEN_CRM, ids.LEAD_MENU]
     assert "In the shared queue" in all_text(blocks)
 
 

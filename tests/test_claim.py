@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 from sqlalchemy import select
@@ -140,3 +141,44 @@ def test_strangers_cannot_claim(bot: Harness) -> None:
     bot.click(ids.CLAIM, 1, "U0STRANGER", bot.dm_card("U0ALICE", 1))
     told = bot.fake.wait_for("chat.postEphemeral")[0]
     assert "not set up in leadbot.yml" in told.args["text"]
+
+
+def reassign_to(user_id: str) -> dict:
+    return {
+        ids.REASSIGN_USER_BLOCK: {
+            ids.REASSIGN_USER: {"type": "users_select", "selected_user": user_id}
+        }
+    }
+
+
+def test_a_manager_reassigns_from_the_card(bot: Harness) -> None:
+    bot.post_lead(LEAD)
+    alice_card = bot.dm_card("U0ALICE", 1)
+    bot.click(ids.LEAD_MENU, 1, "U0MAYA", alice_card, selected="reassign:1")
+    modal = bot.fake.wait_for("views.open")[0].args["view"]
+    assert (modal["callback_id"], modal["private_metadata"]) == (ids.REASSIGN_MODAL, "1")
+    status, body = bot.submit_view(ids.REASSIGN_MODAL, "1", reassign_to("U0CHEN"), "U0MAYA")
+    assert (status, body) == (200, "")
+    chen_card = bot.dm_card("U0CHEN", 1)
+    assert "reassigned by Maya" in str(chen_card.args["blocks"])
+    bot.fake.wait_for(
+        "chat.update",
+        where=lambda c: (
+            c.args["ts"] == alice_card.response["ts"]
+            and "Now with <@U0CHEN>" in str(c.args["blocks"])
+        ),
+    )
+
+
+def test_reassign_is_for_managers_and_reps_only(bot: Harness) -> None:
+    bot.post_lead(LEAD)
+    alice_card = bot.dm_card("U0ALICE", 1)
+    bot.click(ids.LEAD_MENU, 1, "U0BO", alice_card, selected="reassign:1")
+    told = bot.fake.wait_for("chat.postEphemeral")[0]
+    assert told.args["text"] == "Only managers can reassign leads."
+    assert bot.fake.calls("views.open") == []
+    _, body = bot.submit_view(ids.REASSIGN_MODAL, "1", reassign_to("U0NOBODY"), "U0MAYA")
+    assert json.loads(body) == {
+        "response_action": "errors",
+        "errors": {ids.REASSIGN_USER_BLOCK: "<@U0NOBODY> is not a rep in leadbot.yml."},
+    }

@@ -54,9 +54,17 @@ class Harness:
             return err.code, err.read().decode()
 
     def click(
-        self, action_id: str, lead_id: int, user_id: str, card: RecordedCall, *, sign: bool = True
+        self,
+        action_id: str,
+        lead_id: int,
+        user_id: str,
+        card: RecordedCall,
+        *,
+        sign: bool = True,
+        selected: str | None = None,
     ) -> tuple[int, str]:
-        """Click a button on a posted card (`card` is its chat.postMessage call)."""
+        """Click a button (or pick `selected` in a menu) on a posted card (`card` is its
+        chat.postMessage call)."""
         body = block_action(
             action_id,
             str(lead_id),
@@ -64,6 +72,7 @@ class Harness:
             channel_id=card.response["channel"],
             message_ts=card.response["ts"],
             response_url=self.fake.response_url(f"{user_id}-{action_id}"),
+            selected=selected,
         )
         return post_signed(f"{self.base}/slack/events", self.signing_secret, body, sign=sign)
 

@@ -88,6 +88,23 @@ class Person(_Section):
     timezone: TimeZoneName | None = None
 
 
+class AwaySpan(_Section):
+    start: Holiday = Field(alias="from")
+    end: Holiday = Field(alias="to")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AwaySpan:
+        if self.end < self.start:
+            raise ValueError(f"'to' ({self.end}) is before 'from' ({self.start})")
+        return self
+
+
+def _day_or_span(value: object) -> object:
+    if isinstance(value, dict):
+        return value
+    return {"from": value, "to": value}
+
+
 class Rep(Person):
     """Someone who receives leads; ``timezone`` falls back to the top-level one (``tz_for``)."""
 
@@ -95,6 +112,11 @@ class Rep(Person):
     email: Annotated[str, AfterValidator(check_email)] | None = None
     manager: UserId | None = None
     quiet_hours: Annotated[str, AfterValidator(check_quiet_hours)] | None = None
+    # Planned absence: single days, or {from: 2026-12-24, to: 2027-01-02} (both days included).
+    away: list[Annotated[AwaySpan, BeforeValidator(_day_or_span)]] = []
+
+    def away_on(self, day: date) -> bool:
+        return any(span.start <= day <= span.end for span in self.away)
 
     @property
     def quiet_window(self) -> tuple[time, time] | None:

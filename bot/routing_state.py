@@ -67,10 +67,13 @@ def rep_states(
     away = _away(session, now)
     today = _assigned_today(session, config, now) if caps else Counter[str]()
     open_leads = _open_loads(session) if loads else Counter[str]()
+    planned = {
+        rep.id for rep in config.reps if rep.away_on(now.astimezone(config.tz_for(rep.id)).date())
+    }
     return {
         rep_id: RepState(
             rep_id,
-            away=rep_id in away,
+            away=rep_id in away or rep_id in planned,
             away_until=away.get(rep_id),
             working_now=_working(config, calendar, rep_id, now),
             assigned_today=today[rep_id],

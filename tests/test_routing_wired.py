@@ -199,3 +199,18 @@ def test_ack_timeout_after_the_queue_step_is_not_added() -> None:
     assert all("backup" not in step.actions for step in chain)
     short = chain_for(warm, cfg.escalation, timedelta(minutes=15))
     assert [step.actions for step in short][:2] == [("backup",), ("remind_owner",)]
+
+
+def test_away_dates_in_config_count_in_the_reps_own_day(
+    fake_slack: FakeSlack, sqlite_url: str
+) -> None:
+    # 23:30 UTC on 23 November is already 24 November in Berlin, Ana's day off.
+    clock = FixedClock(datetime(2026, 11, 23, 23, 30, tzinfo=UTC))
+    reps = [{**REPS[0], "away": [{"from": "2026-11-24", "to": "2026-11-25"}]}, *REPS[1:]]
+    bot = start_bot(fake_slack, sqlite_url, make_config(reps=reps), clock=clock)
+    try:
+        answer = bot.post_lead({"name": "Dana", "email": "d@x.test"})[1]
+        assert answer["owner"] == "U0BO"
+        assert answer["reason"] == "default pool · round robin · Ana skipped (away)"
+    finally:
+        bot.app.stop()

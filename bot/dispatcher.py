@@ -11,17 +11,15 @@ from datetime import datetime, timedelta
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session
 
 from bot.clock import Clock, as_utc
+from bot.delivery_log import DeliveryLog, delivery_error
 from bot.outbox import (
-    PERMANENT_ERRORS,
     CardRenderer,
     DeliveryError,
     MessageRenderer,
     RenderedMessage,
     RetryPolicy,
-    enqueue_card_updates,
 )
 from storage.db import Database
 from storage.models import CardCopy, DmChannel, Lead, LeadStatus, OutboxMessage, OutboxStatus
@@ -73,6 +71,7 @@ class Dispatcher:
         self.render = render
         self.render_message = render_message
         self.retry = retry or RetryPolicy()
+        self.log = DeliveryLog(db, clock, self.retry)
         self.idle_wait = idle_wait
         # Each wake() lets one sender go: a burst of leads fans out, a single lead wakes one.
         self._signal = threading.Condition()
@@ -195,7 +194,8 @@ class Dispatcher:
         try:
             self._send(row_id, held)
         except DeliveryError as err:
-            self._record_failure(row_id, err, held)
+            if self.log.record_failure(row_id, err, held):
+                self.failed_count += 1
 
     def _send(self, row_id: int, held: dict[str, datetime]) -> None:
         job = self._prepare(row_id)
@@ -214,11 +214,14 @@ class Dispatcher:
             err.channel = channel
             raise
         if job.kind == "post_card" and job.lead_id is not None:
-            self._record_post(
-                row_id, job.lead_id, job.copy_kind, job.recipient, channel, posted_ts, job.rendered
-            )
+            where = (channel, posted_ts)
+            if self.log.record_post(
+                row_id, job.lead_id, job.copy_kind, job.recipient, where, job.rendered
+            ):
+                self.wake()
         else:
-            self._mark_sent(row_id, copy_id=job.copy_id, version=job.rendered.lead_version)
+            self.log.mark_sent(row_id, copy_id=job.copy_id, version=job.rendered.lead_version)
+        self.sent_count += 1
 
     def _prepare(self, row_id: int) -> _Job | None:
         """Read what to send, drawn from the lead's state now; None when nothing is left to do."""
@@ -238,7 +241,7 @@ class Dispatcher:
             if copy is None:
                 raise DeliveryError("card_copy_gone", permanent=True)
             if copy.shown_version >= lead.version:
-                self._mark_sent(row_id, copy_id=copy.id, version=copy.shown_version)
+                self.log.mark_sent(row_id, copy_id=copy.id, version=copy.shown_version)
                 return None
             rendered = self.render(session, lead, copy.kind, copy.recipient)
             return _Job(
@@ -261,7 +264,7 @@ class Dispatcher:
         )
         if stale:
             # Claimed (or moved on) since the step ran: the nudge would be wrong now.
-            self._finish(row.id, status=OutboxStatus.CANCELLED)
+            self.log.finish(row.id, status=OutboxStatus.CANCELLED)
             return None
         blocks = self.render_message(payload, row.lead_id)
         rendered = RenderedMessage(str(payload.get("text", "")), blocks, 0)
@@ -277,7 +280,7 @@ class Dispatcher:
         try:
             response = getattr(self.client, method)(**kwargs)
         except SlackApiError as err:
-            raise _delivery_error(err) from err
+            raise delivery_error(err) from err
         except Exception as err:  # connection refused, timeouts, garbage from a proxy
             raise DeliveryError(f"{type(err).__name__}: {err}"[:300]) from err
         return str(response.get("ts") or ts)
@@ -296,7 +299,7 @@ class Dispatcher:
         try:
             response = self.client.conversations_open(users=target)
         except SlackApiError as err:
-            raise _delivery_error(err) from err
+            raise delivery_error(err) from err
         except Exception as err:
             raise DeliveryError(f"{type(err).__name__}: {err}"[:300]) from err
         channel_id = str(response["channel"]["id"])
@@ -304,107 +307,3 @@ class Dispatcher:
             session.merge(DmChannel(user_id=target, channel_id=channel_id))
         self._dm_cache[target] = channel_id
         return channel_id
-
-    def _record_post(
-        self,
-        row_id: int,
-        lead_id: int,
-        copy_kind: str,
-        recipient: str | None,
-        channel: str,
-        ts: str,
-        rendered: RenderedMessage,
-    ) -> None:
-        now = self.clock.now()
-        with self.db.write() as session:
-            # Lock the lead first: every change to a lead updates its row before it looks for
-            # copies to refresh, so either that change sees this copy or we see its version.
-            lead = session.get(Lead, lead_id, with_for_update=True, populate_existing=True)
-            copy = CardCopy(
-                lead_id=lead_id,
-                kind=copy_kind,
-                recipient=recipient if copy_kind == "dm" else None,
-                channel=channel,
-                ts=ts,
-                shown_version=rendered.lead_version,
-                posted_at=now,
-            )
-            session.add(copy)
-            self._close(session, row_id, now)
-            # The lead changed while its card was in flight: that change saw no copy to update.
-            stale = lead is not None and lead.version != rendered.lead_version
-            if stale:
-                session.flush()
-                enqueue_card_updates(session, lead_id, now)
-        self.sent_count += 1
-        if stale:
-            self.wake()
-
-    def _mark_sent(self, row_id: int, *, copy_id: int | None, version: int) -> None:
-        now = self.clock.now()
-        with self.db.write() as session:
-            if copy_id is not None:
-                session.execute(
-                    update(CardCopy)
-                    .where(CardCopy.id == copy_id, CardCopy.shown_version < version)
-                    .values(shown_version=version)
-                )
-            self._close(session, row_id, now)
-        self.sent_count += 1
-
-    @staticmethod
-    def _close(
-        session: Session, row_id: int, now: datetime, status: str = OutboxStatus.SENT
-    ) -> None:
-        session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == row_id)
-            .values(status=status, sent_at=now, locked_until=None, last_error=None)
-        )
-
-    def _finish(self, row_id: int, *, status: str) -> None:
-        with self.db.write() as session:
-            self._close(session, row_id, self.clock.now(), status)
-
-    def _record_failure(self, row_id: int, err: DeliveryError, held: dict[str, datetime]) -> None:
-        now = self.clock.now()
-        with self.db.write() as session:
-            row = session.get(OutboxMessage, row_id)
-            if row is None:
-                return
-            if err.error != "held":
-                row.attempts += 1
-            expired = now - as_utc(row.created_at) > self.retry.give_up_after
-            if err.permanent or expired:
-                row.status = OutboxStatus.FAILED
-                self.failed_count += 1
-                log.error("outbox row %s for lead %s failed: %s", row_id, row.lead_id, err.error)
-            else:
-                row.next_attempt_at = now + self.retry.delay(row.attempts, err.retry_after)
-                if err.retry_after is not None and err.channel:
-                    held[err.channel] = row.next_attempt_at
-                log.warning(
-                    "outbox row %s: %s; retry %s at %s",
-                    row_id,
-                    err.error,
-                    row.attempts,
-                    row.next_attempt_at.isoformat(),
-                )
-            row.locked_until = None
-            row.last_error = err.error[:500]
-
-
-def _delivery_error(err: SlackApiError) -> DeliveryError:
-    response = err.response
-    status = getattr(response, "status_code", 200)
-    error = str(response.get("error") if hasattr(response, "get") else "") or f"http_{status}"
-    retry_after: float | None = None
-    if status >= 500:
-        error = f"http_{status}"  # an outage page, not a Slack error code
-    if status == 429:
-        header = (response.headers or {}).get("Retry-After") or (response.headers or {}).get(
-            "retry-after"
-        )
-        retry_after = float(header) if header else 1.0
-        error = "ratelimited"
-    return DeliveryError(error, retry_after=retry_after, permanent=error in PERMANENT_ERRORS)

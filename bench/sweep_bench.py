@@ -35,7 +35,8 @@ from sqlalchemy import bindparam, create_engine, delete, event, func, insert, se
 from sqlalchemy.engine import make_url
 
 from bot.clock import FixedClock
-from bot.config import Config, default_config
+from bot.config import Config
+from bot.config_load import default_config
 from bot.escalation import BATCH, Escalator, plan_next
 from bot.policy import chain_for
 from bot.routing import round_robin

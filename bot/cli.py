@@ -73,7 +73,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _route(args: argparse.Namespace) -> int:
-    from bot.config import ConfigError, load_config
+    from bot.config import ConfigError
+    from bot.config_load import load_config
     from bot.route_cli import RouteInputError, decide_all, print_answers, read_leads
 
     logging.getLogger().setLevel(logging.WARNING)
@@ -98,7 +99,8 @@ def _db_upgrade(_args: argparse.Namespace) -> int:
 
 
 def _config_check(args: argparse.Namespace) -> int:
-    from bot.config import ConfigError, load_config
+    from bot.config import ConfigError
+    from bot.config_load import load_config
 
     path = args.path or Settings.from_env().config_path
     try:

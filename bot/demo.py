@@ -21,7 +21,8 @@ from blocks import ids
 from blocks.text import render_message, render_mrkdwn
 from bot.app import LeadbotApp, create_app
 from bot.clock import FixedClock
-from bot.config import Config, default_config
+from bot.config import Config
+from bot.config_load import default_config
 from bot.durations import parse_duration
 from bot.fakeslack import FakeSlack, RecordedCall
 from bot.outbox import RetryPolicy

@@ -11,10 +11,9 @@ from bot.config import (
     Config,
     ConfigError,
     Person,
-    default_config,
-    load_config,
     parse_config,
 )
+from bot.config_load import default_config, load_config
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "leadbot.example.yml"
 

@@ -1,0 +1,72 @@
+"""Reading leadbot.yml from disk (YAML errors with line and column) and the built-in defaults
+the demo runs on. The schema itself is bot/config.py."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import yaml
+
+from bot.config import Config, ConfigError, parse_config
+
+
+def load_config(path: str | os.PathLike[str]) -> Config:
+    """Read and validate a ``leadbot.yml`` file; errors are prefixed with the path given."""
+    source = os.fspath(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(["file not found"], source) from None
+    except UnicodeDecodeError:
+        raise ConfigError(["not a UTF-8 text file"], source) from None
+    except OSError as exc:
+        raise ConfigError([f"cannot read the file: {exc.strerror or exc}"], source) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        raise ConfigError([_yaml_message(exc)], source) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"not valid YAML: {exc}"], source) from None
+    return parse_config(data, source)
+
+
+# PyYAML's parser messages name grammar tokens; these are the usual causes in hand-written files.
+_YAML_HINTS = {
+    "<block": "check that this line is indented like its siblings",
+    "'\\t'": "indent with spaces, not tabs",
+    "mapping values are not allowed": "quote values that contain ': '",
+}
+
+
+def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
+    mark = exc.problem_mark or exc.context_mark
+    message = exc.problem or exc.context or "not valid YAML"
+    hints = [hint for token, hint in _YAML_HINTS.items() if token in message]
+    if hints:
+        message += f" ({hints[0]})"
+    return f"line {mark.line + 1}, column {mark.column + 1}: {message}" if mark else message
+
+
+def default_config() -> Config:
+    """The built-in setup used by ``leadbot demo``: three reps in three time zones, one manager."""
+    return parse_config(
+        {
+            "timezone": "America/New_York",
+            "business_hours": "always",
+            "channels": {"leads": "C0LEADS", "queue": "C0QUEUE", "managers": "C0MGRS"},
+            "managers": [{"id": "U0MAYA", "name": "Maya", "timezone": "America/New_York"}],
+            "admins": ["U0MAYA"],
+            "reps": [
+                {
+                    "id": "U0ALICE",
+                    "name": "Alice",
+                    "timezone": "Europe/Berlin",
+                    "manager": "U0MAYA",
+                },
+                {"id": "U0BO", "name": "Bo", "timezone": "America/New_York", "manager": "U0MAYA"},
+                {"id": "U0CHEN", "name": "Chen", "timezone": "Asia/Singapore", "manager": "U0MAYA"},
+            ],
+        },
+        source="built-in defaults",
+    )

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,15 +18,16 @@ from bot.clock import Clock, as_utc
 from bot.config import Config
 from bot.config_policy import Tier
 from bot.escalation import plan_next
-from bot.hours import BusinessCalendar, business_calendar, business_time_between
+from bot.hours import business_calendar, business_time_between
 from bot.lead_input import LeadIn
+from bot.lead_records import add_event, by_external_id, new_lead, not_claimable, passed_by
 from bot.outbox import cancel_pending_messages, enqueue_card_updates, enqueue_post
-from bot.policy import chain_for, sla_due_at, tier_for
+from bot.policy import tier_for
 from bot.router import PointerTaken, facts_of, route
 from bot.routing import Placement, next_after_pass
 from bot.routing_engine import Decision
 from storage.db import Database
-from storage.models import Lead, LeadEvent, LeadStatus
+from storage.models import Lead, LeadStatus
 
 ATTEMPTS = 5  # a duplicate or a pointer race: the retry sees the other transaction's result
 
@@ -84,17 +85,17 @@ class LeadService:
 
     def _receive_once(self, data: LeadIn, actor: str) -> Received:
         with self.db.write() as session:
-            if data.external_id and (lead := _by_external_id(session, data)) is not None:
+            if data.external_id and (lead := by_external_id(session, data)) is not None:
                 return Received(lead.id, lead.owner_id, lead.routing_reason, created=False)
             now = self.clock.now()
             lead, decision = self.place(session, data, now)
-            _event(session, lead, actor, "received", now, source=data.source)
+            add_event(session, lead, actor, "received", now, source=data.source)
             self._deliver_assignment(session, lead, decision, now)
             return Received(lead.id, lead.owner_id, decision.reason, created=True)
 
     def _find_existing(self, data: LeadIn) -> Received | None:
         with self.db.read() as session:
-            lead = _by_external_id(session, data)
+            lead = by_external_id(session, data)
             if lead is None:
                 return None
             return Received(lead.id, lead.owner_id, lead.routing_reason, created=False)
@@ -104,7 +105,7 @@ class LeadService:
         transaction it rolls back, so its answers are intake's answers."""
         tier = self.tier_of(data)
         decision = route(session, self.config, self.calendar, facts_of(data, tier.name), now)
-        lead = _new_lead(data, tier, decision, now, self.config, self.calendar)
+        lead = new_lead(data, tier, decision, now, self.config, self.calendar)
         session.add(lead)
         session.flush()
         return lead, decision
@@ -121,7 +122,7 @@ class LeadService:
     ) -> None:
         """Cards for a fresh assignment: the owner's DM, or the queue; plus the leads channel."""
         if decision.owner_id:
-            _event(
+            add_event(
                 session,
                 lead,
                 "leadbot",
@@ -132,7 +133,7 @@ class LeadService:
             )
             enqueue_post(session, lead.id, "dm", decision.owner_id, now)
         else:
-            _event(session, lead, "leadbot", "queued", now, reason=decision.reason)
+            add_event(session, lead, "leadbot", "queued", now, reason=decision.reason)
             enqueue_post(session, lead.id, "queue", self.config.channels.queue, now)
         leads_channel = self.config.channels.leads
         if leads_channel and lead.version == 1:
@@ -167,14 +168,16 @@ class LeadService:
             if lead is None:
                 return Outcome(False, f"Lead #{lead_id} does not exist (any more).")
             if not won:
-                return Outcome(False, _not_claimable(lead, user_id, now), lead)
+                return Outcome(False, not_claimable(lead, user_id, now), lead)
             received = as_utc(lead.received_at)
             lead.claim_wait_seconds = (now - received).total_seconds()
             lead.claim_business_wait_seconds = business_time_between(
                 received, now, self.calendar
             ).total_seconds()
             lead.next_action_at = None
-            _event(session, lead, user_id, "claimed", now, waited_seconds=lead.claim_wait_seconds)
+            add_event(
+                session, lead, user_id, "claimed", now, waited_seconds=lead.claim_wait_seconds
+            )
             cancel_pending_messages(session, lead.id, now)
             enqueue_card_updates(session, lead.id, now)
         self.wake()
@@ -188,11 +191,11 @@ class LeadService:
             if refusal or lead is None:
                 return Outcome(False, refusal or "")
             current = lead.owner_id or user_id
-            passed = _passed_by(session, lead.id) | {current}
+            passed = passed_by(session, lead.id) | {current}
             decision = next_after_pass(self.config.rep_ids(), self._names(), current, passed)
             if not self._move(session, lead, decision, now):
                 return Outcome(False, "Someone else changed this lead a moment ago; try again.")
-            _event(session, lead, user_id, "passed", now, owner=current)
+            add_event(session, lead, user_id, "passed", now, owner=current)
             enqueue_card_updates(session, lead.id, now)
             self._deliver_assignment(session, lead, decision, now)
         self.wake()
@@ -217,7 +220,7 @@ class LeadService:
             placement = Reassignment(new_owner, f"reassigned by {by}")
             if not self._move(session, lead, placement, now):
                 return Outcome(False, "Someone else changed this lead a moment ago; try again.")
-            _event(
+            add_event(
                 session,
                 lead,
                 manager_id,
@@ -244,7 +247,7 @@ class LeadService:
             lead.snoozed_by = user_id
             lead.version += 1
             lead.next_action_at = plan_next(lead, self.config, self.calendar)
-            _event(session, lead, user_id, "snoozed", now, until=until.isoformat())
+            add_event(session, lead, user_id, "snoozed", now, until=until.isoformat())
             enqueue_card_updates(session, lead.id, now)
         self.wake()
         return Outcome(True, lead=lead)
@@ -280,63 +283,3 @@ class LeadService:
         ).rowcount
         session.refresh(lead)
         return bool(moved)
-
-
-def _new_lead(
-    data: LeadIn,
-    tier: Tier,
-    decision: Placement,
-    now: datetime,
-    config: Config,
-    calendar: BusinessCalendar | None,
-) -> Lead:
-    lead = Lead(
-        **data.model_dump(exclude={"tier", "received_at", "fields", "email"}),
-        email=data.email.lower() if data.email else None,
-        fields=dict(data.fields),
-        tier=tier.name,
-        status=LeadStatus.ASSIGNED if decision.owner_id else LeadStatus.QUEUED,
-        owner_id=decision.owner_id,
-        routing_reason=decision.reason[:500],
-        routing_pool=getattr(decision, "pool", None),
-        version=1,
-        received_at=data.received_at or now,
-        created_at=now,
-        assigned_at=now,
-        sla_due_at=sla_due_at(tier, now, calendar),
-        chain=[
-            step.to_json()
-            for step in chain_for(tier, config.escalation, config.routing.ack_timeout)
-        ],
-        escalation_step=0,
-        escalation_started_at=now,
-    )
-    lead.next_action_at = plan_next(lead, config, calendar)
-    return lead
-
-
-def _by_external_id(session: Session, data: LeadIn) -> Lead | None:
-    return session.scalars(
-        select(Lead).where(Lead.source == data.source, Lead.external_id == data.external_id)
-    ).first()
-
-
-def _passed_by(session: Session, lead_id: int) -> set[str]:
-    owners = session.scalars(
-        select(LeadEvent.detail).where(LeadEvent.lead_id == lead_id, LeadEvent.kind == "passed")
-    )
-    return {str(detail.get("owner")) for detail in owners if detail.get("owner")}
-
-
-def _not_claimable(lead: Lead, user_id: str, now: datetime) -> str:
-    if lead.status == LeadStatus.CLAIMED and lead.claimed_by:
-        if lead.claimed_by == user_id:
-            return f"You already claimed lead #{lead.id}."
-        return f"Lead #{lead.id} is already claimed by <@{lead.claimed_by}>."
-    return f"Lead #{lead.id} is {lead.status}; it can't be claimed."
-
-
-def _event(
-    session: Session, lead: Lead, actor: str, kind: str, at: datetime, **detail: object
-) -> None:
-    session.add(LeadEvent(lead_id=lead.id, at=at, actor=actor, kind=kind, detail=detail))

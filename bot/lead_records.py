@@ -1,0 +1,78 @@
+"""Building and reading lead rows for the lead service: a new lead with its tier, SLA and chain
+snapshot; lookups; the event log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.config import Config
+from bot.config_policy import Tier
+from bot.escalation import plan_next
+from bot.hours import BusinessCalendar
+from bot.lead_input import LeadIn
+from bot.policy import chain_for, sla_due_at
+from bot.routing import Placement
+from storage.models import Lead, LeadEvent, LeadStatus
+
+
+def new_lead(
+    data: LeadIn,
+    tier: Tier,
+    decision: Placement,
+    now: datetime,
+    config: Config,
+    calendar: BusinessCalendar | None,
+) -> Lead:
+    lead = Lead(
+        **data.model_dump(exclude={"tier", "received_at", "fields", "email"}),
+        email=data.email.lower() if data.email else None,
+        fields=dict(data.fields),
+        tier=tier.name,
+        status=LeadStatus.ASSIGNED if decision.owner_id else LeadStatus.QUEUED,
+        owner_id=decision.owner_id,
+        routing_reason=decision.reason[:500],
+        routing_pool=getattr(decision, "pool", None),
+        version=1,
+        received_at=data.received_at or now,
+        created_at=now,
+        assigned_at=now,
+        sla_due_at=sla_due_at(tier, now, calendar),
+        chain=[
+            step.to_json()
+            for step in chain_for(tier, config.escalation, config.routing.ack_timeout)
+        ],
+        escalation_step=0,
+        escalation_started_at=now,
+    )
+    lead.next_action_at = plan_next(lead, config, calendar)
+    return lead
+
+
+def by_external_id(session: Session, data: LeadIn) -> Lead | None:
+    return session.scalars(
+        select(Lead).where(Lead.source == data.source, Lead.external_id == data.external_id)
+    ).first()
+
+
+def passed_by(session: Session, lead_id: int) -> set[str]:
+    owners = session.scalars(
+        select(LeadEvent.detail).where(LeadEvent.lead_id == lead_id, LeadEvent.kind == "passed")
+    )
+    return {str(detail.get("owner")) for detail in owners if detail.get("owner")}
+
+
+def not_claimable(lead: Lead, user_id: str, now: datetime) -> str:
+    if lead.status == LeadStatus.CLAIMED and lead.claimed_by:
+        if lead.claimed_by == user_id:
+            return f"You already claimed lead #{lead.id}."
+        return f"Lead #{lead.id} is already claimed by <@{lead.claimed_by}>."
+    return f"Lead #{lead.id} is {lead.status}; it can't be claimed."
+
+
+def add_event(
+    session: Session, lead: Lead, actor: str, kind: str, at: datetime, **detail: object
+) -> None:
+    session.add(LeadEvent(lead_id=lead.id, at=at, actor=actor, kind=kind, detail=detail))

@@ -142,19 +142,8 @@ def reassign(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) -> No
     if decision.owner_id is None:
         move_to_queue(ctx, lead, step, number)
         return
-    lead.owner_id = decision.owner_id
-    lead.assigned_at = ctx.now
-    lead.routing_reason = f"reassigned after {format_duration(step.after)} without a claim"
-    ctx.session.flush()
-    enqueue_post(ctx.session, lead.id, "dm", decision.owner_id, ctx.now)
-    ctx.event(
-        lead,
-        "assigned",
-        owner=decision.owner_id,
-        previous_owner=current,
-        step=number,
-        reason=lead.routing_reason,
-    )
+    reason = f"reassigned after {format_duration(step.after)} without a claim"
+    _hand_over(ctx, lead, decision.owner_id, reason, number)
 
 
 def notify_channel(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) -> None:
@@ -210,19 +199,18 @@ def backup_owner(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) -
     if decision is None or decision.owner_id is None:
         ctx.event(lead, "backup_skipped", owner=current, step=number, reason="nobody eligible")
         return
-    lead.owner_id = decision.owner_id
+    _hand_over(ctx, lead, decision.owner_id, decision.reason, number)
+
+
+def _hand_over(ctx: ActionContext, lead: Lead, owner: str, reason: str, number: int) -> None:
+    """A new owner by the chain: their fresh card; the old copies redraw after the step."""
+    previous = lead.owner_id
+    lead.owner_id = owner
     lead.assigned_at = ctx.now
-    lead.routing_reason = decision.reason[:500]
+    lead.routing_reason = reason[:500]
     ctx.session.flush()
-    enqueue_post(ctx.session, lead.id, "dm", decision.owner_id, ctx.now)
-    ctx.event(
-        lead,
-        "assigned",
-        owner=decision.owner_id,
-        previous_owner=current,
-        step=number,
-        reason=lead.routing_reason,
-    )
+    enqueue_post(ctx.session, lead.id, "dm", owner, ctx.now)
+    ctx.event(lead, "assigned", owner=owner, previous_owner=previous, step=number, reason=reason)
 
 
 ACTIONS = {

@@ -39,7 +39,6 @@ from bot.config import Config
 from bot.config_load import default_config
 from bot.escalation import BATCH, Escalator, plan_next
 from bot.policy import chain_for
-from bot.routing import round_robin
 from storage.db import Database, alembic_config
 from storage.models import CardCopy, HeldNudge, Lead, LeadEvent, LeadStatus, OutboxMessage
 
@@ -80,15 +79,14 @@ class Rows:
         assert tier is not None
         self.chain = [step.to_json() for step in chain_for(tier, config.escalation)]
         self.sla, self.first = tier.respond_within, chain_for(tier, config.escalation)[0].after
-        names = {rep: config.display_name(rep) for rep in config.rep_ids()}
-        self.routes = [round_robin(config.rep_ids(), names, k) for k in range(len(names))]
+        self.reps = config.rep_ids()
         self.size, self.open, self.first_open = size, open_, size - open_ + 1
         self.pool = list(range(self.first_open, self.first_open + pool))
         if pool > open_ or self.first + timedelta(minutes=1, seconds=pool) >= self.sla:
             sys.exit(f"--due up to {pool} does not fit --open {open_} and a 1 h SLA")
 
     def owner(self, i: int) -> str | None:
-        return self.routes[i % len(self.routes)].owner_id
+        return self.reps[i % len(self.reps)]
 
     # fmt: off
     def row(self, i: int) -> dict[str, Any]:
@@ -100,7 +98,7 @@ class Rows:
             "product": "Analytics Enterprise", "crm_url": f"https://crm.example.com/leads/{i}",
             "message": "We need a demo before our Q1 budget meeting on Thursday; 25 seats.",
             "tier": "warm", "fields": {}, "chain": self.chain,
-            "routing_reason": self.routes[i % len(self.routes)].reason,
+            "routing_reason": "default pool · round robin",
         }
         if i >= self.first_open:
             return base | self.open_state(i, due=False)

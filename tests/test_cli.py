@@ -170,3 +170,17 @@ def test_route_prints_decisions_and_stores_nothing(tmp_path: Path) -> None:
     bad = leadbot("route", str(tmp_path / "nope.json"), env=env)
     assert bad.returncode == 2
     assert bad.stderr.strip() == f"{tmp_path / 'nope.json'}: No such file or directory"
+
+
+@pytest.mark.parametrize("script", ["bench/intake_bench.py", "bench/sweep_bench.py"])
+def test_benchmarks_still_start(script: str) -> None:
+    """Benchmarks are not tests, but they must keep importing what the code base provides."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / script), "--help"],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "usage:" in result.stdout

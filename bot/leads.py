@@ -24,6 +24,7 @@ from bot.lead_records import add_event, by_external_id, new_lead, not_claimable,
 from bot.outbox import cancel_pending_messages, enqueue_card_updates, enqueue_post
 from bot.policy import tier_for
 from bot.router import PointerTaken, facts_of, route
+from bot.routing import Decision as Handoff
 from bot.routing import Placement, next_after_pass
 from bot.routing_engine import Decision
 from storage.db import Database
@@ -38,12 +39,6 @@ class Received:
     owner_id: str | None
     reason: str
     created: bool
-
-
-@dataclass(frozen=True)
-class Reassignment:
-    owner_id: str | None
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -217,7 +212,7 @@ class LeadService:
                 return Outcome(False, f"Lead #{lead_id} is already with <@{new_owner}>.")
             previous = lead.owner_id
             by = self.config.display_name(manager_id)
-            placement = Reassignment(new_owner, f"reassigned by {by}")
+            placement = Handoff(new_owner, f"reassigned by {by}")
             if not self._move(session, lead, placement, now):
                 return Outcome(False, "Someone else changed this lead a moment ago; try again.")
             add_event(

@@ -11,26 +11,18 @@ from apscheduler.schedulers.background import BackgroundScheduler
 def create_scheduler(
     tick: timedelta, outbox_tick: Callable[[], None], sweep: Callable[[], object]
 ) -> BackgroundScheduler:
+    """Two ticks: the escalation sweep (due steps are found in the database, so a missed tick
+    loses nothing) and an outbox wake (retries, and rows written by another process; rows this
+    process writes wake the dispatcher at once)."""
     scheduler = BackgroundScheduler(timezone="UTC")
-    # The escalation sweep: due steps are found in the database, so a missed tick loses nothing.
-    scheduler.add_job(
-        sweep,
-        "interval",
-        seconds=tick.total_seconds(),
-        id="sweep",
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=None,
-    )
-    # Retries and rows written by another process are picked up on this tick; rows written by
-    # this process wake the dispatcher at once.
-    scheduler.add_job(
-        outbox_tick,
-        "interval",
-        seconds=tick.total_seconds(),
-        id="outbox",
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=None,
-    )
+    for job_id, job in (("sweep", sweep), ("outbox", outbox_tick)):
+        scheduler.add_job(
+            job,
+            "interval",
+            seconds=tick.total_seconds(),
+            id=job_id,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+        )
     return scheduler

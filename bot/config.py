@@ -56,6 +56,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "Person",
+    "QueueSettings",
     "Rep",
     "SchedulerConfig",
     "parse_config",
@@ -146,6 +147,12 @@ class Channels(_Section):
     managers: ChannelId | None = None
 
 
+class QueueSettings(_Section):
+    # Off: only the people leadbot.yml names may claim. On: anyone in the workspace may claim
+    # from the shared queue (never a lead still offered to a rep).
+    open_to_all: bool = False
+
+
 class SchedulerConfig(_Section):
     tick: Duration = timedelta(seconds=5)
 
@@ -187,6 +194,7 @@ class Config(_Section):
     admins: list[UserId] = []
     reps: list[Rep]
     scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
+    queue: QueueSettings = Field(default_factory=QueueSettings)
     tiers: Annotated[list[Tier], Field(min_length=1)] = Field(default_factory=default_tiers)
     default_tier: str = "warm"
     escalation: EscalationField = Field(default_factory=Escalation)
@@ -245,6 +253,13 @@ class Config(_Section):
 
     def is_admin(self, user_id: str) -> bool:
         return user_id in self.admins
+
+    def can_manage(self, user_id: str) -> bool:
+        """Managers and admins: reassign, act on anyone's lead, see everyone's numbers."""
+        return self.is_manager(user_id) or self.is_admin(user_id)
+
+    def is_known(self, user_id: str) -> bool:
+        return bool(self.rep(user_id)) or self.can_manage(user_id)
 
     def display_name(self, user_id: str) -> str:
         person = self._find_person(user_id)

@@ -69,7 +69,27 @@ def not_claimable(lead: Lead, user_id: str, now: datetime) -> str:
         if lead.claimed_by == user_id:
             return f"You already claimed lead #{lead.id}."
         return f"Lead #{lead.id} is already claimed by <@{lead.claimed_by}>."
+    if lead.status == LeadStatus.ASSIGNED:
+        return (
+            f"Lead #{lead.id} is offered to <@{lead.owner_id}>. People not set up in leadbot.yml"
+            " can claim only from the shared queue."
+        )
     return f"Lead #{lead.id} is {lead.status}; it can't be claimed."
+
+
+def refuse_owner_action(
+    config: Config, lead: Lead | None, lead_id: int, user_id: str, verb: str
+) -> str | None:
+    """Why `user_id` may not `verb` this lead (None: they may): only its owner or a manager."""
+    if lead is None:
+        return f"Lead #{lead_id} does not exist (any more)."
+    if lead.status not in LeadStatus.OPEN:
+        by = f" by <@{lead.claimed_by}>" if lead.claimed_by else ""
+        return f"Lead #{lead_id} is already {lead.status}{by}: nothing to {verb}."
+    if lead.owner_id != user_id and not config.can_manage(user_id):
+        owner = f"<@{lead.owner_id}>" if lead.owner_id else "the shared queue"
+        return f"Only the lead's owner ({owner}) or a manager can {verb} lead #{lead_id}."
+    return None
 
 
 def add_event(

@@ -20,7 +20,14 @@ from bot.config_policy import Tier
 from bot.escalation import plan_next
 from bot.hours import business_calendar, business_time_between
 from bot.lead_input import LeadIn
-from bot.lead_records import add_event, by_external_id, new_lead, not_claimable, passed_by
+from bot.lead_records import (
+    add_event,
+    by_external_id,
+    new_lead,
+    not_claimable,
+    passed_by,
+    refuse_owner_action,
+)
 from bot.outbox import cancel_pending_messages, enqueue_card_updates, enqueue_post
 from bot.policy import tier_for
 from bot.router import PointerTaken, facts_of, route
@@ -135,22 +142,17 @@ class LeadService:
             enqueue_post(session, lead.id, "channel", leads_channel, now)
 
     # -- clicks ----------------------------------------------------------------------------
-    def may_act(self, user_id: str) -> bool:
-        """Claiming is for the people leadbot.yml knows: reps, managers, admins."""
-        return bool(
-            self.config.rep(user_id)
-            or self.config.is_manager(user_id)
-            or self.config.is_admin(user_id)
-        )
-
     def claim(self, lead_id: int, user_id: str) -> Outcome:
-        if not self.may_act(user_id):
+        known = self.config.is_known(user_id)
+        if not known and not self.config.queue.open_to_all:
             return Outcome(False, "You are not set up in leadbot.yml, so you can't claim leads.")
+        # People leadbot.yml does not name may only take leads from the shared queue.
+        claimable = LeadStatus.OPEN if known else (LeadStatus.QUEUED,)
         now = self.clock.now()
         with self.db.write() as session:
             won = session.execute(
                 update(Lead)
-                .where(Lead.id == lead_id, Lead.status.in_(LeadStatus.OPEN))
+                .where(Lead.id == lead_id, Lead.status.in_(claimable))
                 .values(
                     status=LeadStatus.CLAIMED,
                     claimed_by=user_id,
@@ -182,7 +184,7 @@ class LeadService:
         now = self.clock.now()
         with self.db.write() as session:
             lead = session.get(Lead, lead_id)
-            refusal = self._refuse_owner_action(lead, lead_id, user_id, "pass on")
+            refusal = refuse_owner_action(self.config, lead, lead_id, user_id, "pass on")
             if refusal or lead is None:
                 return Outcome(False, refusal or "")
             current = lead.owner_id or user_id
@@ -198,7 +200,7 @@ class LeadService:
 
     def reassign(self, lead_id: int, manager_id: str, new_owner: str) -> Outcome:
         """A manager hands an open lead to a rep: a fresh card for them, every copy redrawn."""
-        if not self.config.is_manager(manager_id):
+        if not self.config.can_manage(manager_id):
             return Outcome(False, "Only managers can reassign leads.")
         if self.config.rep(new_owner) is None:
             return Outcome(False, f"<@{new_owner}> is not a rep in leadbot.yml.")
@@ -235,7 +237,7 @@ class LeadService:
             return Outcome(False, "Pick a snooze time in the future.")
         with self.db.write() as session:
             lead = session.get(Lead, lead_id)
-            refusal = self._refuse_owner_action(lead, lead_id, user_id, "snooze")
+            refusal = refuse_owner_action(self.config, lead, lead_id, user_id, "snooze")
             if refusal or lead is None:
                 return Outcome(False, refusal or "")
             lead.snoozed_until = until
@@ -246,19 +248,6 @@ class LeadService:
             enqueue_card_updates(session, lead.id, now)
         self.wake()
         return Outcome(True, lead=lead)
-
-    def _refuse_owner_action(
-        self, lead: Lead | None, lead_id: int, user_id: str, verb: str
-    ) -> str | None:
-        if lead is None:
-            return f"Lead #{lead_id} does not exist (any more)."
-        if lead.status not in LeadStatus.OPEN:
-            by = f" by <@{lead.claimed_by}>" if lead.claimed_by else ""
-            return f"Lead #{lead_id} is already {lead.status}{by}: nothing to {verb}."
-        if lead.owner_id != user_id and not self.config.is_manager(user_id):
-            owner = f"<@{lead.owner_id}>" if lead.owner_id else "the shared queue"
-            return f"Only the lead's owner ({owner}) or a manager can {verb} lead #{lead_id}."
-        return None
 
     def _move(self, session: Session, lead: Lead, decision: Placement, now: datetime) -> bool:
         """Conditional on the version we read: a concurrent click makes this a no-op."""

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
 
-from blocks.home import MAX_CARDS_IN_MESSAGE, my_leads_blocks
 from blocks.mrkdwn import date
-from blocks.render import card_view
 from bot.command_args import CommandError, parse_away, parse_snooze
 from bot.hours import snooze_until
+from handlers import lead_lists, new_lead, stats_command
 from handlers.context import services_of
 
 HELP = "\n".join(
     [
         "*leadbot commands*",
-        "`/leads mine`: your leads waiting for a claim, oldest first",
+        "`/leads mine`: your leads waiting for a claim or a first contact, oldest first",
+        "`/leads queue`: unclaimed leads in the shared queue, with Claim buttons",
+        "`/leads stats [today|week|month] [@rep|#source]`: speed to lead for the period",
+        "`/leads new`: enter a phone or walk-in lead in a form",
         "`/leads snooze <lead> <duration>`: pause reminders, e.g. `/leads snooze 42 1h` or"
         " `tomorrow` (9:00 your time)",
         "`/leads away [until]`: no new leads for you until then (or until `/leads back`)",
@@ -25,40 +29,42 @@ HELP = "\n".join(
     ]
 )
 
+Subcommand = Callable[[dict[str, Any], list[str], dict[str, Any], Respond, WebClient], None]
+
 
 def register(app: App) -> None:
     app.command("/leads")(leads_command)
 
 
 def leads_command(
-    ack: Ack, command: dict[str, Any], context: dict[str, Any], respond: Respond
+    ack: Ack, command: dict[str, Any], context: dict[str, Any], respond: Respond, client: WebClient
 ) -> None:
     ack()
     words = (command.get("text") or "").split()
-    if words[:1] == ["mine"]:
-        show_mine(command["user_id"], context, respond)
-    elif words[:1] == ["snooze"]:
-        snooze(command["user_id"], words[1:], context, respond)
-    elif words[:1] == ["away"]:
-        away(command["user_id"], words[1:], context, respond)
-    elif words[:1] == ["back"]:
-        back(command["user_id"], context, respond)
-    else:
-        respond(response_type="ephemeral", text=HELP)
+    name = words[0].lower() if words else "help"
+    run = SUBCOMMANDS.get(name, show_help)
+    run(command, words[1:], context, respond, client)
 
 
-def show_mine(user_id: str, context: dict[str, Any], respond: Respond) -> None:
+def show_help(
+    command: dict[str, Any],
+    words: list[str],
+    context: dict[str, Any],
+    respond: Respond,
+    client: WebClient,
+) -> None:
+    respond(response_type="ephemeral", text=HELP)
+
+
+def snooze(
+    command: dict[str, Any],
+    words: list[str],
+    context: dict[str, Any],
+    respond: Respond,
+    client: WebClient,
+) -> None:
     services = services_of(context)
-    leads = services.queries.open_leads_of(user_id, limit=MAX_CARDS_IN_MESSAGE)
-    total = services.queries.count_open_of(user_id)
-    cards = [card_view(lead, "dm", user_id) for lead in leads]
-    blocks = my_leads_blocks(cards, services.clock.now(), MAX_CARDS_IN_MESSAGE, total)
-    text = f"You have {total} lead(s) waiting." if total else "No leads waiting for you."
-    respond(response_type="ephemeral", text=text, blocks=[b.to_dict() for b in blocks])
-
-
-def snooze(user_id: str, words: list[str], context: dict[str, Any], respond: Respond) -> None:
-    services = services_of(context)
+    user_id = command["user_id"]
     try:
         args = parse_snooze(words)
     except CommandError as err:
@@ -73,8 +79,15 @@ def snooze(user_id: str, words: list[str], context: dict[str, Any], respond: Res
         respond(response_type="ephemeral", text=outcome.message)
 
 
-def away(user_id: str, words: list[str], context: dict[str, Any], respond: Respond) -> None:
+def away(
+    command: dict[str, Any],
+    words: list[str],
+    context: dict[str, Any],
+    respond: Respond,
+    client: WebClient,
+) -> None:
     services = services_of(context)
+    user_id = command["user_id"]
     if services.config.rep(user_id) is None:
         respond(
             response_type="ephemeral",
@@ -95,7 +108,25 @@ def away(user_id: str, words: list[str], context: dict[str, Any], respond: Respo
     respond(response_type="ephemeral", text=text)
 
 
-def back(user_id: str, context: dict[str, Any], respond: Respond) -> None:
-    was_away = services_of(context).availability.set_back(user_id)
+def back(
+    command: dict[str, Any],
+    words: list[str],
+    context: dict[str, Any],
+    respond: Respond,
+    client: WebClient,
+) -> None:
+    was_away = services_of(context).availability.set_back(command["user_id"])
     text = "👋 Welcome back: new leads come to you again." if was_away else "You were not away."
     respond(response_type="ephemeral", text=text)
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "mine": lead_lists.show_mine,
+    "queue": lead_lists.show_queue,
+    "stats": stats_command.show_stats,
+    "new": new_lead.open_form,
+    "snooze": snooze,
+    "away": away,
+    "back": back,
+    "help": show_help,
+}

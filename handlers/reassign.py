@@ -26,7 +26,7 @@ def open_menu_choice(
     kind, _, lead_ref = body["actions"][0]["selected_option"]["value"].partition(":")
     if kind != "reassign" or not lead_ref.isdigit():
         return
-    if not services.config.is_manager(body["user"]["id"]):
+    if not services.config.can_manage(body["user"]["id"]):
         tell(client, body, "Only managers can reassign leads.")
         return
     name = services.queries.lead_name(int(lead_ref))

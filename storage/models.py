@@ -45,6 +45,8 @@ class Lead(Base):
         Index("ix_leads_routing_pool_id", "routing_pool", "id"),
         Index("ix_leads_email_assigned", "email", "assigned_at"),
         Index("ix_leads_owner_assigned", "owner_id", "assigned_at"),
+        # Stats read one period of leads by arrival time.
+        Index("ix_leads_received_at", "received_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -82,6 +84,12 @@ class Lead(Base):
     snoozed_by: Mapped[str | None] = mapped_column(String(32))
     first_contact_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    # Logged contacts: the first one stops the speed-to-lead clock; the latest shows on the card.
+    first_contact_by: Mapped[str | None] = mapped_column(String(32))
+    first_contact_wait_seconds: Mapped[float | None]
+    last_contact_at: Mapped[datetime | None]
+    last_contact_outcome: Mapped[str | None] = mapped_column(String(32))
+    contact_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     # Escalation: the chain is a snapshot taken at assignment (config edits don't move leads in
     # flight); `escalation_step` is the index of the next step and doubles as the fencing value.
@@ -189,6 +197,17 @@ class RoutePointer(Base):
 
     pool: Mapped[str] = mapped_column(String(64), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class HomeTab(Base):
+    """Someone who has opened leadbot's App Home: their tab is republished when their leads
+    change (at most once per few seconds, from `published_at`)."""
+
+    __tablename__ = "home_tabs"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    opened_at: Mapped[datetime]
+    published_at: Mapped[datetime | None]
 
 
 class RepAway(Base):

@@ -16,11 +16,13 @@ from slack_sdk.models.blocks import (
     Option,
     OverflowMenuElement,
     SectionBlock,
+    StaticSelectElement,
 )
 
 from blocks import ids
 from blocks.mrkdwn import date, escape_truncated, user
 from bot.durations import format_duration
+from bot.outcomes import CONTACT_OUTCOMES, outcome_label
 
 TIER_BADGES = {"hot": "🔥 Hot", "warm": "🌤 Warm", "cold": "🧊 Cold"}
 FIELD_LIMIT = 1900  # section fields allow 2000 characters
@@ -51,6 +53,10 @@ class CardView:
     sla_due_at: datetime | None
     snoozed_until: datetime | None
     snoozed_by: str | None
+    first_contact_at: datetime | None = None
+    first_contact_by: str | None = None
+    last_contact_outcome: str | None = None
+    contact_count: int = 0
     copy_kind: str = "dm"  # dm | channel | queue
     recipient: str | None = None  # the rep a DM copy was sent to
     nudges: tuple[Nudge, ...] = ()
@@ -100,11 +106,13 @@ def fallback_text(card: CardView) -> str:
 
 
 def state_line(card: CardView, now: datetime) -> str:
+    if card.status == "closed":
+        outcome = outcome_label(card.last_contact_outcome) or "closed"
+        return f"Closed: {outcome}" + contact_line(card, prefix="\n")
     if card.status == "claimed" and card.claimed_by and card.claimed_at:
         waited = format_duration(card.claimed_at - card.received_at)
-        return f"✅ Claimed by {user(card.claimed_by)} after {waited}"
-    if card.status == "closed":
-        return "Closed"
+        line = f"✅ Claimed by {user(card.claimed_by)} after {waited}"
+        return line + (contact_line(card, prefix="\n") or "\n📞 No contact logged yet")
     if _passed_on(card):
         if card.status == "queued":
             return "📥 Moved to the shared queue: anyone can claim it there"
@@ -121,6 +129,22 @@ def state_line(card: CardView, now: datetime) -> str:
         until = date(card.snoozed_until, "{date_short_pretty} at {time}", _utc(card.snoozed_until))
         line += f"\n💤 Snoozed by {user(card.snoozed_by)} until {until}"
     return line
+
+
+def contact_line(card: CardView, prefix: str = "") -> str:
+    """ "📞 First contact after 22m (Call, @alice) · 3 logged, latest: 📅 Meeting booked"."""
+    if card.first_contact_at is None:
+        return ""
+    waited = format_duration(card.first_contact_at - card.received_at)
+    by = f", {user(card.first_contact_by)}" if card.first_contact_by else ""
+    line = f"📞 First contact after {waited}{by}"
+    if card.contact_count > 1:
+        line += (
+            f" · {card.contact_count} logged, latest: {outcome_label(card.last_contact_outcome)}"
+        )
+    elif card.last_contact_outcome:
+        line += f" · {outcome_label(card.last_contact_outcome)}"
+    return prefix + line
 
 
 MAX_NUDGES_SHOWN = 6
@@ -197,16 +221,40 @@ def _timing_line(card: CardView, now: datetime) -> str:
     return "  ·  ".join(parts)
 
 
-def _buttons(card: CardView) -> list[ButtonElement | OverflowMenuElement]:
+CardElement = ButtonElement | OverflowMenuElement | StaticSelectElement
+
+
+def log_contact_menu(lead_id: int) -> StaticSelectElement:
+    """One pick logs the contact: the option value carries the lead ("42:call")."""
+    options = [
+        Option(value=f"{lead_id}:{key}", text=label) for key, label in CONTACT_OUTCOMES.items()
+    ]
+    return StaticSelectElement(
+        action_id=ids.LOG_CONTACT, placeholder="Log contact…", options=options
+    )
+
+
+def lead_buttons(card: CardView) -> list[CardElement]:
+    """Claim, Log contact, Snooze, Pass: what the lead's state allows (lists use these too)."""
     value = str(card.lead_id)
-    buttons: list[ButtonElement | OverflowMenuElement] = []
-    if card.status in ("assigned", "queued") and not _passed_on(card):
+    buttons: list[CardElement] = []
+    if _passed_on(card) or card.status == "closed":
+        return buttons
+    if card.status in ("assigned", "queued"):
         buttons.append(
             ButtonElement(text="Claim", action_id=ids.CLAIM, value=value, style="primary")
         )
+    buttons.append(log_contact_menu(card.lead_id))
+    if card.status in ("assigned", "queued"):
         buttons.append(ButtonElement(text="Snooze", action_id=ids.SNOOZE, value=value))
-        if card.status == "assigned":
-            buttons.append(ButtonElement(text="Pass", action_id=ids.PASS, value=value))
+    if card.status == "assigned":
+        buttons.append(ButtonElement(text="Pass", action_id=ids.PASS, value=value))
+    return buttons
+
+
+def _buttons(card: CardView) -> list[CardElement]:
+    value = str(card.lead_id)
+    buttons = lead_buttons(card)
     if card.crm_url:
         buttons.append(
             ButtonElement(text="Open in CRM", action_id=ids.OPEN_CRM, url=card.crm_url, value=value)
@@ -222,4 +270,14 @@ def _utc(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
-__all__ = ["CardView", "Nudge", "fallback_text", "lead_card", "nudge_line", "state_line"]
+__all__ = [
+    "CardView",
+    "Nudge",
+    "contact_line",
+    "fallback_text",
+    "lead_buttons",
+    "lead_card",
+    "log_contact_menu",
+    "nudge_line",
+    "state_line",
+]

@@ -1,36 +1,128 @@
-"""App Home and `/leads mine`: a rep's open leads, drawn by the same card builder."""
+"""The App Home tab: my leads and SLA states, my week's numbers; for managers and admins also
+the team's table and the shared queue. A pure function of `HomeContent`, under 100 blocks."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
-from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, SectionBlock
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
 from slack_sdk.models.views import View
 
-from blocks.card import CardView, lead_card
+from blocks.card import CardView
+from blocks.lists import lead_row, more_line
+from blocks.render import card_view
+from blocks.stats import duration, share, stats_blocks
+from bot.clock import Clock
+from bot.config import Config
+from bot.queries import LeadQueries
+from bot.stats import StatsReport, StatsService, Summary, visible_to
 
-# Each card is at most 9 blocks; keep well inside the 100-block view and 50-block message limits.
-MAX_CARDS_IN_VIEW = 10
-MAX_CARDS_IN_MESSAGE = 5
+VIEW_LIMIT = 100
+# 10 + 5 rows of 3 blocks, headings and my week: under 60 blocks, leaving the team table 40.
+MY_ROWS = 10
+QUEUE_ROWS = 5
 
 
-def my_leads_blocks(
-    cards: Sequence[CardView], now: datetime, limit: int, total: int | None = None
-) -> list[Block]:
-    if not cards:
-        return [SectionBlock(text="Nothing waiting for you right now. Nice work! 🎉")]
-    blocks: list[Block] = []
-    for card in cards[:limit]:
-        blocks.extend(lead_card(card, now))
+@dataclass(frozen=True)
+class HomeContent:
+    now: datetime
+    mine: Sequence[CardView]  # the oldest of my to-do
+    mine_total: int
+    my_week: Summary
+    team: StatsReport | None = None  # managers and admins only
+    queue: Sequence[CardView] = ()
+    queue_total: int = 0
+
+
+def home_view(content: HomeContent) -> View:
+    blocks: list[Block] = [HeaderBlock(text="Your leads"), _my_week(content.my_week)]
+    blocks.append(DividerBlock())
+    blocks.extend(_my_leads(content))
+    if content.team is not None:
+        queue = _queue(content)
+        room = VIEW_LIMIT - len(blocks) - len(queue) - 1
         blocks.append(DividerBlock())
-    more = (total if total is not None else len(cards)) - min(len(cards), limit)
-    if more > 0:
-        blocks.append(ContextBlock(elements=[f"…and {more} more waiting: the oldest are shown."]))
-    return blocks
+        blocks.extend(_fit(stats_blocks(content.team), room))
+        blocks.extend(queue)
+    return View(type="home", blocks=blocks)
 
 
-def home_view(cards: Sequence[CardView], now: datetime, total: int) -> View:
-    header: list[Block] = [HeaderBlock(text="Your open leads")]
-    blocks = my_leads_blocks(cards, now, MAX_CARDS_IN_VIEW, total)
-    return View(type="home", blocks=header + blocks)
+def _my_week(week: Summary) -> Block:
+    if not week.leads:
+        text = "*Your last 7 days:* no leads came to you. Quiet week!"
+    else:
+        within_hour = week.contact.within[1] if len(week.contact.within) > 1 else 0.0
+        text = (
+            f"*Your last 7 days:* {week.leads} lead{'s' if week.leads != 1 else ''} · "
+            f"claimed in {duration(week.claim.median)} (median) · first contact in "
+            f"{duration(week.contact.median)} · {share(within_hour)} reached within 1 h · "
+            f"{week.breaches} SLA breach{'es' if week.breaches != 1 else ''}"
+        )
+    return SectionBlock(text=MarkdownTextObject(text=text))
+
+
+def _my_leads(content: HomeContent) -> list[Block]:
+    if not content.mine_total:
+        text = "Nothing waiting for you right now: no unclaimed leads, no claims without a contact."
+        return [SectionBlock(text=MarkdownTextObject(text=f"{text} 🎉"))]
+    title = f"*Waiting for you* ({content.mine_total}), oldest first"
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=title))]
+    for card in content.mine:
+        blocks.extend(lead_row(card, content.now))
+    return blocks + more_line(len(content.mine), content.mine_total, "/leads mine")
+
+
+def _queue(content: HomeContent) -> list[Block]:
+    if not content.queue_total:
+        return [SectionBlock(text=MarkdownTextObject(text="*Shared queue:* empty. 🎉"))]
+    title = f"*Shared queue* ({content.queue_total}), oldest first"
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=title))]
+    for card in content.queue:
+        blocks.extend(lead_row(card, content.now))
+    return blocks + more_line(len(content.queue), content.queue_total, "/leads queue")
+
+
+def _fit(blocks: list[Block], room: int) -> list[Block]:
+    """The team table is the part that grows with the team: cut it, and say where the rest is."""
+    if len(blocks) <= room:
+        return blocks
+    note = "…the full table: `/leads stats week`."
+    return [*blocks[: room - 1], ContextBlock(elements=[MarkdownTextObject(text=note)])]
+
+
+def home_renderer(
+    queries: LeadQueries, stats: StatsService, config: Config, clock: Clock
+) -> Callable[[str], dict[str, Any]]:
+    """What HomeRefresher calls to draw one person's tab from the database now."""
+
+    def render(user_id: str) -> dict[str, Any]:
+        tz = config.tz_for(user_id)
+        manages = config.can_manage(user_id)
+        mine = queries.open_leads_of(user_id, limit=MY_ROWS)
+        content = HomeContent(
+            now=clock.now(),
+            mine=[card_view(lead, "dm", user_id) for lead in mine],
+            mine_total=queries.count_open_of(user_id),
+            my_week=stats.report(tz, "week", rep=user_id).total,
+        )
+        if manages:
+            queue = queries.queued_leads(limit=QUEUE_ROWS)
+            content = replace(
+                content,
+                team=visible_to(stats.report(tz, "week"), user_id, sees_everyone=True),
+                queue=[card_view(lead, "list") for lead in queue],
+                queue_total=queries.count_queued(),
+            )
+        return home_view(content).to_dict()
+
+    return render

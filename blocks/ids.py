@@ -8,6 +8,7 @@ CLAIM = "lead_claim"
 SNOOZE = "lead_snooze"
 PASS = "lead_pass"
 OPEN_CRM = "lead_open_crm"
+LOG_CONTACT = "lead_log_contact"  # a select; each option's value is "<lead id>:<outcome>"
 
 SNOOZE_MODAL = "lead_snooze_modal"
 SNOOZE_CHOICE_BLOCK = "snooze_choice"
@@ -15,6 +16,10 @@ SNOOZE_CHOICE = "snooze_choice_select"
 
 LEAD_BLOCK_PREFIX = "lead_card"
 NUDGE_BLOCK_PREFIX = "lead_nudge"
+
+# Paging buttons under a list (`/leads mine`, `/leads queue`); value "<list>:<page>".
+PAGE_PREVIOUS = "list_page_previous"
+PAGE_NEXT = "list_page_next"
 
 LEAD_MENU = "lead_menu"  # the card's overflow: "reassign:<lead id>"
 REASSIGN_MODAL = "lead_reassign_modal"

@@ -13,13 +13,16 @@ from fastapi import FastAPI
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from blocks.home import home_renderer
 from blocks.nudges import message_blocks
 from blocks.render import card_renderer
 from bot.availability import Availability
 from bot.clock import Clock, SystemClock
 from bot.config import Config
+from bot.contact import ContactLog
 from bot.dispatcher import Dispatcher
 from bot.escalation import Escalator
+from bot.home_refresh import HomeRefresher
 from bot.http import create_http_app
 from bot.leads import LeadService
 from bot.metrics import Metrics
@@ -27,12 +30,31 @@ from bot.outbox import RetryPolicy
 from bot.queries import LeadQueries
 from bot.scheduler import create_scheduler
 from bot.settings import Settings
-from handlers import app_home, commands, errors, lead_actions, reassign, snooze_modal
+from bot.stats import StatsService
+from handlers import (
+    app_home,
+    commands,
+    errors,
+    lead_actions,
+    lead_lists,
+    new_lead,
+    reassign,
+    snooze_modal,
+)
 from handlers.context import services_middleware
 from storage.db import Database
 
 log = logging.getLogger(__name__)
-LISTENER_MODULES = (lead_actions, snooze_modal, reassign, app_home, commands, errors)
+LISTENER_MODULES = (
+    lead_actions,
+    lead_lists,
+    snooze_modal,
+    reassign,
+    new_lead,
+    app_home,
+    commands,
+    errors,
+)
 
 
 @dataclass
@@ -48,6 +70,9 @@ class Services:
     metrics: Metrics
     escalator: Escalator
     availability: Availability
+    contacts: ContactLog
+    homes: HomeRefresher
+    stats: StatsService
 
 
 def create_services(
@@ -62,18 +87,24 @@ def create_services(
     dispatcher = Dispatcher(db, client, clock, card_renderer(clock), message_blocks, retry=retry)
     leads = LeadService(db, config, clock, wake=dispatcher.wake)
     escalator = Escalator(db, config, clock, wake=dispatcher.wake)
+    queries = LeadQueries(db)
+    stats = StatsService(db, config, clock)
+    homes = HomeRefresher(db, client, clock, config, home_renderer(queries, stats, config, clock))
     return Services(
-        settings,
-        config,
-        clock,
-        db,
-        client,
-        dispatcher,
-        leads,
-        LeadQueries(db),
-        Metrics(db),
-        escalator,
-        Availability(db, config, clock),
+        settings=settings,
+        config=config,
+        clock=clock,
+        db=db,
+        client=client,
+        dispatcher=dispatcher,
+        leads=leads,
+        queries=queries,
+        metrics=Metrics(db),
+        escalator=escalator,
+        availability=Availability(db, config, clock),
+        contacts=ContactLog(db, config, clock, wake=dispatcher.wake),
+        homes=homes,
+        stats=stats,
     )
 
 
@@ -121,6 +152,7 @@ class LeadbotApp:
         gc.collect()
         gc.freeze()
         self.services.dispatcher.start()
+        self.services.homes.start()
         self._scheduler = create_scheduler(
             self.services.config.scheduler.tick,
             self.services.dispatcher.wake,
@@ -152,6 +184,7 @@ class LeadbotApp:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
         self.services.dispatcher.stop()
+        self.services.homes.stop()
         self.services.db.dispose()
 
 

@@ -8,11 +8,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.clock import as_utc
 from bot.config import Config
 from bot.config_policy import Tier
 from bot.escalation import plan_next
-from bot.hours import BusinessCalendar
+from bot.hours import BusinessCalendar, business_time_between
 from bot.lead_input import LeadIn
+from bot.outbox import cancel_pending_messages
 from bot.policy import chain_for, sla_due_at
 from bot.routing import Placement
 from storage.models import Lead, LeadEvent, LeadStatus
@@ -96,3 +98,25 @@ def add_event(
     session: Session, lead: Lead, actor: str, kind: str, at: datetime, **detail: object
 ) -> None:
     session.add(LeadEvent(lead_id=lead.id, at=at, actor=actor, kind=kind, detail=detail))
+
+
+def record_claim(
+    session: Session,
+    lead: Lead,
+    user_id: str,
+    now: datetime,
+    calendar: BusinessCalendar | None,
+    **detail: object,
+) -> None:
+    """What follows a won claim: speed to lead (wall clock and business time), the timers stop,
+    and nudges not yet sent are dropped, all in the claim's transaction."""
+    received = as_utc(lead.received_at)
+    lead.claim_wait_seconds = (now - received).total_seconds()
+    lead.claim_business_wait_seconds = business_time_between(
+        received, now, calendar
+    ).total_seconds()
+    lead.next_action_at = None
+    add_event(
+        session, lead, user_id, "claimed", now, waited_seconds=lead.claim_wait_seconds, **detail
+    )
+    cancel_pending_messages(session, lead.id, now)

@@ -14,11 +14,11 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.clock import Clock, as_utc
+from bot.clock import Clock
 from bot.config import Config
 from bot.config_policy import Tier
 from bot.escalation import plan_next
-from bot.hours import business_calendar, business_time_between
+from bot.hours import business_calendar
 from bot.lead_input import LeadIn
 from bot.lead_records import (
     add_event,
@@ -26,9 +26,10 @@ from bot.lead_records import (
     new_lead,
     not_claimable,
     passed_by,
+    record_claim,
     refuse_owner_action,
 )
-from bot.outbox import cancel_pending_messages, enqueue_card_updates, enqueue_post
+from bot.outbox import enqueue_card_updates, enqueue_post
 from bot.policy import tier_for
 from bot.router import PointerTaken, facts_of, route
 from bot.routing import Decision as Handoff
@@ -166,16 +167,7 @@ class LeadService:
                 return Outcome(False, f"Lead #{lead_id} does not exist (any more).")
             if not won:
                 return Outcome(False, not_claimable(lead, user_id, now), lead)
-            received = as_utc(lead.received_at)
-            lead.claim_wait_seconds = (now - received).total_seconds()
-            lead.claim_business_wait_seconds = business_time_between(
-                received, now, self.calendar
-            ).total_seconds()
-            lead.next_action_at = None
-            add_event(
-                session, lead, user_id, "claimed", now, waited_seconds=lead.claim_wait_seconds
-            )
-            cancel_pending_messages(session, lead.id, now)
+            record_claim(session, lead, user_id, now, self.calendar)
             enqueue_card_updates(session, lead.id, now)
         self.wake()
         return Outcome(True, lead=lead)

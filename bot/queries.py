@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from storage.db import Database
 from storage.models import Lead, LeadStatus
+
+
+def needs_me(user_id: str) -> ColumnElement[bool]:
+    """A rep's to-do: leads offered to them, and leads they claimed but have not contacted."""
+    return and_(
+        Lead.owner_id == user_id,
+        Lead.status.in_((LeadStatus.ASSIGNED, LeadStatus.CLAIMED)),
+        or_(Lead.status == LeadStatus.ASSIGNED, Lead.first_contact_at.is_(None)),
+    )
+
+
+IN_QUEUE = Lead.status == LeadStatus.QUEUED
 
 
 class LeadQueries:
@@ -20,24 +32,30 @@ class LeadQueries:
             return lead.name if lead else None
 
     def count_open_of(self, user_id: str) -> int:
-        with self.db.read() as session:
-            return (
-                session.scalar(
-                    select(func.count())
-                    .select_from(Lead)
-                    .where(Lead.owner_id == user_id, Lead.status == LeadStatus.ASSIGNED)
-                )
-                or 0
-            )
+        return self._count(needs_me(user_id))
 
-    def open_leads_of(self, user_id: str, limit: int = 20) -> list[Lead]:
-        """The user's leads still waiting for a claim, oldest first."""
+    def open_leads_of(self, user_id: str, limit: int = 20, offset: int = 0) -> list[Lead]:
+        """The user's to-do (see `needs_me`), oldest first."""
+        return self._oldest_first(needs_me(user_id), limit, offset)
+
+    def count_queued(self) -> int:
+        return self._count(IN_QUEUE)
+
+    def queued_leads(self, limit: int = 20, offset: int = 0) -> list[Lead]:
+        return self._oldest_first(IN_QUEUE, limit, offset)
+
+    def _count(self, where: ColumnElement[bool]) -> int:
+        with self.db.read() as session:
+            return session.scalar(select(func.count()).select_from(Lead).where(where)) or 0
+
+    def _oldest_first(self, where: ColumnElement[bool], limit: int, offset: int) -> list[Lead]:
         with self.db.read() as session:
             return list(
                 session.scalars(
                     select(Lead)
-                    .where(Lead.owner_id == user_id, Lead.status == LeadStatus.ASSIGNED)
+                    .where(where)
                     .order_by(Lead.received_at, Lead.id)
                     .limit(limit)
+                    .offset(offset)
                 )
             )

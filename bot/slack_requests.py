@@ -28,43 +28,57 @@ def block_action(
     value: str,
     *,
     user_id: str,
-    channel_id: str,
+    channel_id: str | None,
     message_ts: str,
     response_url: str = "https://hooks.slack.com/actions/T0TEAM/1/x",
     selected: str | None = None,
+    element: str = "overflow",
 ) -> str:
-    """A `block_actions` payload for a button click (or, with `selected`, an overflow menu
-    choice), form-encoded as Slack sends it."""
+    """A `block_actions` payload for a button click (or, with `selected`, a choice in an
+    `element`: "overflow" or "static_select"), form-encoded as Slack sends it. With no
+    `channel_id` the click comes from the App Home tab: no channel, no message, no response_url.
+    """
     payload: dict[str, Any] = {
         "type": "block_actions",
         "team": {"id": "T0TEAM", "domain": "acme"},
         "user": {"id": user_id, "username": user_id.lower(), "team_id": "T0TEAM"},
         "api_app_id": "A0LEADBOT",
         "token": "legacy-verification-token",
-        "container": {"type": "message", "message_ts": message_ts, "channel_id": channel_id},
         "trigger_id": f"{int(time.time())}.1.trigger",
-        "channel": {"id": channel_id, "name": "directmessage"},
-        "message": {"type": "message", "ts": message_ts},
-        "response_url": response_url,
-        "actions": [
-            {
-                "type": "button",
-                "action_id": action_id,
-                "block_id": "lead_card",
-                "value": value,
-                "action_ts": f"{time.time():.6f}",
-            }
-        ],
+        "actions": [_action(action_id, value, selected, element)],
     }
-    if selected is not None:
-        payload["actions"][0] = {
-            "type": "overflow",
+    if channel_id is None:
+        payload["container"] = {"type": "view", "view_id": "V0HOME"}
+        payload["view"] = {"id": "V0HOME", "type": "home", "callback_id": "", "hash": "1.abc"}
+    else:
+        payload["container"] = {
+            "type": "message",
+            "message_ts": message_ts,
+            "channel_id": channel_id,
+        }
+        payload["channel"] = {"id": channel_id, "name": "directmessage"}
+        payload["message"] = {"type": "message", "ts": message_ts}
+        payload["response_url"] = response_url
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def _action(action_id: str, value: str, selected: str | None, element: str) -> dict[str, Any]:
+    stamp = f"{time.time():.6f}"
+    if selected is None:
+        return {
+            "type": "button",
             "action_id": action_id,
             "block_id": "lead_card",
-            "selected_option": {"text": {"type": "plain_text", "text": "…"}, "value": selected},
-            "action_ts": f"{time.time():.6f}",
+            "value": value,
+            "action_ts": stamp,
         }
-    return urlencode({"payload": json.dumps(payload)})
+    return {
+        "type": element,
+        "action_id": action_id,
+        "block_id": "lead_card",
+        "selected_option": {"text": {"type": "plain_text", "text": "…"}, "value": selected},
+        "action_ts": stamp,
+    }
 
 
 def slash_command(text: str, *, user_id: str, channel_id: str, response_url: str) -> str:
@@ -101,8 +115,12 @@ def view_submission(
     values: dict[str, dict[str, Any]],
     *,
     user_id: str,
+    view_id: str = "V0MODAL",
 ) -> str:
-    """A modal's `view_submission`, with `values` as Slack nests them: block -> action -> state."""
+    """A modal's `view_submission`, with `values` as Slack nests them: block -> action -> state.
+
+    `view_id` is the id `views.open` answered with; Slack sends the same one again when the
+    same modal is submitted twice."""
     payload: dict[str, Any] = {
         "type": "view_submission",
         "team": {"id": "T0TEAM", "domain": "acme"},
@@ -111,7 +129,7 @@ def view_submission(
         "token": "legacy-verification-token",
         "trigger_id": f"{int(time.time())}.1.trigger",
         "view": {
-            "id": "V0MODAL",
+            "id": view_id,
             "type": "modal",
             "callback_id": callback_id,
             "private_metadata": private_metadata,

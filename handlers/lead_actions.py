@@ -1,4 +1,5 @@
-"""The card's buttons: Claim, Snooze, Pass and the CRM link. Ack first, one service call."""
+"""The card's buttons: Claim, Log contact, Snooze, Pass and the CRM link. Ack first, one service
+call."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ def register(app: App) -> None:
     app.action(ids.PASS)(pass_lead)
     app.action(ids.SNOOZE)(open_snooze)
     app.action(ids.OPEN_CRM)(open_crm)
+    app.action(ids.LOG_CONTACT)(log_contact)
 
 
 def claim(ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClient) -> None:
@@ -42,11 +44,27 @@ def open_snooze(ack: Ack, body: dict[str, Any], context: dict[str, Any], client:
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
+def log_contact(ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClient) -> None:
+    ack()
+    lead_ref, _, outcome = body["actions"][0]["selected_option"]["value"].partition(":")
+    if not lead_ref.isdigit():
+        return  # not a value leadbot drew
+    result = services_of(context).contacts.log(int(lead_ref), body["user"]["id"], outcome)
+    if not result.ok:
+        tell(client, body, result.message)
+
+
 def open_crm(ack: Ack) -> None:
     # A URL button still sends an action; Slack shows an error icon unless it is acknowledged.
     ack()
 
 
 def tell(client: WebClient, body: dict[str, Any], text: str) -> None:
-    """An ephemeral answer to the clicker, in the conversation the click came from."""
-    client.chat_postEphemeral(channel=body["channel"]["id"], user=body["user"]["id"], text=text)
+    """An ephemeral answer to the clicker, in the conversation the click came from. A click on
+    the App Home tab comes from no conversation: the answer goes to the app's DM instead."""
+    user_id = body["user"]["id"]
+    channel = (body.get("channel") or {}).get("id")
+    if channel:
+        client.chat_postEphemeral(channel=channel, user=user_id, text=text)
+    else:
+        client.chat_postMessage(channel=user_id, text=text)

@@ -1,15 +1,30 @@
-"""`/leads mine` and `/leads queue`: lists of leads with their buttons, paged."""
+"""`/leads mine` and `/leads queue`: leads with their buttons, a page at a time. Previous/Next
+redraw the same ephemeral message through its response_url."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from slack_bolt import Respond
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from blocks.home import MAX_CARDS_IN_MESSAGE, my_leads_blocks
+from blocks import ids
+from blocks.lists import ROWS_PER_MESSAGE, clamp_page, list_blocks
 from blocks.render import card_view
 from handlers.context import services_of
+
+if TYPE_CHECKING:
+    from bot.app import Services
+
+EMPTY_MINE = (
+    "Nothing waiting for you right now: no unclaimed leads, no claims without a contact. 🎉"
+)
+EMPTY_QUEUE = "The shared queue is empty. 🎉"
+
+
+def register(app: App) -> None:
+    app.action(ids.PAGE_PREVIOUS)(turn_page)
+    app.action(ids.PAGE_NEXT)(turn_page)
 
 
 def show_mine(
@@ -19,14 +34,8 @@ def show_mine(
     respond: Respond,
     client: WebClient,
 ) -> None:
-    services = services_of(context)
-    user_id = command["user_id"]
-    leads = services.queries.open_leads_of(user_id, limit=MAX_CARDS_IN_MESSAGE)
-    total = services.queries.count_open_of(user_id)
-    cards = [card_view(lead, "dm", user_id) for lead in leads]
-    blocks = my_leads_blocks(cards, services.clock.now(), MAX_CARDS_IN_MESSAGE, total)
-    text = f"You have {total} lead(s) waiting." if total else "No leads waiting for you."
-    respond(response_type="ephemeral", text=text, blocks=[b.to_dict() for b in blocks])
+    text, blocks = draw_list(services_of(context), "mine", command["user_id"], 1)
+    respond(response_type="ephemeral", text=text, blocks=blocks)
 
 
 def show_queue(
@@ -36,4 +45,39 @@ def show_queue(
     respond: Respond,
     client: WebClient,
 ) -> None:
-    respond(response_type="ephemeral", text="The queue list is being built.")
+    text, blocks = draw_list(services_of(context), "queue", command["user_id"], 1)
+    respond(response_type="ephemeral", text=text, blocks=blocks)
+
+
+def turn_page(ack: Ack, body: dict[str, Any], context: dict[str, Any], respond: Respond) -> None:
+    ack()
+    name, _, number = str(body["actions"][0].get("value", "")).partition(":")
+    if name not in ("mine", "queue") or not number.isdigit():
+        return  # not a value leadbot drew
+    text, blocks = draw_list(services_of(context), name, body["user"]["id"], int(number))
+    respond(response_type="ephemeral", replace_original=True, text=text, blocks=blocks)
+
+
+def draw_list(
+    services: Services, name: str, user_id: str, number: int
+) -> tuple[str, list[dict[str, Any]]]:
+    queries = services.queries
+    if name == "mine":
+        total = queries.count_open_of(user_id)
+        page = clamp_page(name, number, ROWS_PER_MESSAGE, total)
+        leads = queries.open_leads_of(user_id, limit=page.size, offset=page.offset)
+        title, empty = "Your leads", EMPTY_MINE
+        text = f"You have {total} lead(s) to work on." if total else "No leads waiting for you."
+    else:
+        total = queries.count_queued()
+        page = clamp_page(name, number, ROWS_PER_MESSAGE, total)
+        leads = queries.queued_leads(limit=page.size, offset=page.offset)
+        title, empty = "Shared queue", EMPTY_QUEUE
+        text = f"{total} lead(s) in the shared queue." if total else "The shared queue is empty."
+    # Queue rows are drawn like the queue channel's copy: offered to whoever may claim.
+    cards = [
+        card_view(lead, "dm", user_id) if name == "mine" else card_view(lead, "list")
+        for lead in leads
+    ]
+    blocks = list_blocks(title, empty, cards, page, services.clock.now())
+    return text, [block.to_dict() for block in blocks]

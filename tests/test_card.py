@@ -54,10 +54,24 @@ def all_text(blocks: list[dict]) -> str:
 
 def test_open_lead_offers_claim_snooze_pass_and_crm_link() -> None:
     blocks = render(BASE)
-    assert action_ids(blocks) == [ids.CLAIM, ids.SNOOZE, ids.PASS, ids.OPEN_CRM, ids.LEAD_MENU]
+    assert action_ids(blocks) == [
+        ids.CLAIM,
+        ids.LOG_CONTACT,
+        ids.SNOOZE,
+        ids.PASS,
+        ids.OPEN_CRM,
+        ids.LEAD_MENU,
+    ]
     elements = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
-    assert elements[3]["url"] == "https://crm.example.com/7"
-    assert elements[4]["options"][0]["value"] == "reassign:7"
+    assert [o["value"] for o in elements[1]["options"]] == [
+        "7:call",
+        "7:email",
+        "7:linkedin",
+        "7:meeting",
+        "7:not_a_fit",
+    ]
+    assert elements[4]["url"] == "https://crm.example.com/7"
+    assert elements[5]["options"][0]["value"] == "reassign:7"
 
 
 def test_card_shows_the_lead_and_the_sla() -> None:
@@ -85,23 +99,68 @@ def test_no_crm_url_means_no_link_button() -> None:
     assert ids.OPEN_CRM not in action_ids(render(replace(BASE, crm_url=None)))
 
 
-def test_claimed_card_says_who_and_after_how_long_and_drops_the_buttons() -> None:
+def test_claimed_card_says_who_and_after_how_long_and_keeps_only_log_contact() -> None:
     claimed = replace(
         BASE,
         status="claimed",
         claimed_by="U0BO",
         owner_id="U0BO",
         claimed_at=BASE.received_at + timedelta(minutes=3, seconds=12),
+        recipient="U0BO",
     )
     blocks = render(claimed)
     assert "✅ Claimed by <@U0BO> after 3m 12s" in all_text(blocks)
+    assert "📞 No contact logged yet" in all_text(blocks)
+    assert action_ids(blocks) == [ids.LOG_CONTACT, ids.OPEN_CRM]
+    # Alice's copy: Bo has it now, nothing for her to do there.
+    assert action_ids(render(replace(claimed, recipient="U0ALICE"))) == [ids.OPEN_CRM]
+
+
+def test_contacted_card_shows_the_first_contact_and_the_latest_outcome() -> None:
+    contacted = replace(
+        BASE,
+        status="claimed",
+        claimed_by="U0BO",
+        owner_id="U0BO",
+        claimed_at=BASE.received_at + timedelta(minutes=3),
+        first_contact_at=BASE.received_at + timedelta(minutes=22),
+        first_contact_by="U0BO",
+        last_contact_outcome="call",
+        contact_count=1,
+    )
+    assert "📞 First contact after 22m, <@U0BO> · 📞 Call" in all_text(render(contacted))
+    again = replace(contacted, last_contact_outcome="meeting", contact_count=3)
+    text = all_text(render(again))
+    assert "📞 First contact after 22m, <@U0BO> · 3 logged, latest: 📅 Meeting booked" in text
+
+
+def test_closed_card_says_why_and_has_no_buttons_but_the_crm_link() -> None:
+    closed = replace(
+        BASE,
+        status="closed",
+        claimed_by="U0BO",
+        owner_id="U0BO",
+        claimed_at=BASE.received_at + timedelta(minutes=3),
+        first_contact_at=BASE.received_at + timedelta(minutes=3),
+        first_contact_by="U0BO",
+        last_contact_outcome="not_a_fit",
+        contact_count=1,
+    )
+    blocks = render(closed)
+    assert "Closed: 🚫 Not a fit" in all_text(blocks)
     assert action_ids(blocks) == [ids.OPEN_CRM]
 
 
 def test_queued_card_has_no_pass_button() -> None:
     queued = replace(BASE, status="queued", owner_id=None, copy_kind="queue", recipient=None)
     blocks = render(queued)
-    assert action_ids(blocks) == [ids.CLAIM, ids.SNOOZE, ids.OPEN_CRM, ids.LEAD_MENU]
+    assert action_ids(blocks) == [
+        ids.CLAIM,
+        ids.LOG_CONTACT,
+        ids.SNOOZE,
+        ids.OPEN_CRM,
+        ids.LEAD_MENU,
+    ]
     assert "In the shared queue" in all_text(blocks)
 
 

@@ -16,7 +16,7 @@ def test_demo_walks_through_intake_cards_and_claim() -> None:
     assert text.count("HTTP 201") == 3
     for rep in ("Alice's DM", "Bo's DM", "Chen's DM"):
         assert rep in text
-    assert "[ Claim ]  [ Snooze ]  [ Pass ]" in text
+    assert "[ Claim ]  [ Log contact… ▾ ]  [ Snooze ]  [ Pass ]" in text
     # The hostile sample name is shown as text, never as a mention.
     assert "Luis Ortega <!channel>" in text and "@channel" not in text
     assert text.count("✅ Claimed by @Alice after 3m 12s") == 2

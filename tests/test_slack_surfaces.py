@@ -1,4 +1,4 @@
-"""Snooze modal, /leads and App Home through real Bolt dispatch with signed requests."""
+"""The snooze modal through real Bolt dispatch with signed requests."""
 
 from __future__ import annotations
 
@@ -76,39 +76,3 @@ def test_tomorrow_is_nine_in_the_reps_own_zone_across_dst() -> None:
     now = datetime(2026, 3, 8, 4, 30, tzinfo=UTC)
     assert snooze_until("tomorrow", now, new_york) == datetime(2026, 3, 8, 13, 0, tzinfo=UTC)
     assert snooze_until("15m", now, new_york) == now + timedelta(minutes=15)
-
-
-def test_leads_mine_lists_my_waiting_leads(bot: Harness) -> None:
-    for i in range(4):
-        bot.post_lead({**LEAD, "external_id": f"m-{i}", "name": f"Lead {i}"})
-    status, _ = bot.command("mine", "U0ALICE")
-    assert status == 200
-    answer = bot.fake.wait_for("response_url")[0].args
-    assert answer["response_type"] == "ephemeral"
-    assert answer["text"] == "You have 2 lead(s) waiting."
-    shown = json.dumps(answer["blocks"])
-    assert "Lead 0" in shown and "Lead 3" in shown and "Lead 1" not in shown
-
-
-def test_leads_mine_when_nothing_waits_says_so_kindly(bot: Harness) -> None:
-    bot.command("mine", "U0BO")
-    answer = bot.fake.wait_for("response_url")[0].args
-    assert answer["text"] == "No leads waiting for you."
-    assert "Nothing waiting for you right now" in json.dumps(answer["blocks"])
-
-
-def test_unknown_subcommand_answers_with_help(bot: Harness) -> None:
-    bot.command("frobnicate now", "U0BO")
-    answer = bot.fake.wait_for("response_url")[0].args
-    assert answer["text"].startswith("*leadbot commands*")
-    assert "`/leads mine`" in answer["text"]
-
-
-def test_app_home_shows_my_open_leads(bot: Harness) -> None:
-    bot.post_lead(LEAD)
-    status, _ = bot.send_event({"type": "app_home_opened", "user": "U0ALICE", "tab": "home"})
-    assert status == 200
-    published = bot.fake.wait_for("views.publish")[0].args
-    assert published["user_id"] == "U0ALICE"
-    assert "Dana" in json.dumps(published["view"]["blocks"])
-    assert bot.fake.problems() == []

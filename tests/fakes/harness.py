@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
+from blocks import ids
 from bot.app import LeadbotApp
 from bot.fakeslack import FakeSlack, RecordedCall
 from bot.slack_requests import (
@@ -17,6 +19,7 @@ from bot.slack_requests import (
     slash_command,
     view_submission,
 )
+from storage.models import Lead
 
 
 @dataclass
@@ -73,8 +76,32 @@ class Harness:
             message_ts=card.response["ts"],
             response_url=self.fake.response_url(f"{user_id}-{action_id}"),
             selected=selected,
+            element="static_select" if action_id == ids.LOG_CONTACT else "overflow",
         )
         return post_signed(f"{self.base}/slack/events", self.signing_secret, body, sign=sign)
+
+    def click_in(
+        self,
+        action_id: str,
+        value: str,
+        user_id: str,
+        *,
+        where: str | None = "C0LEADS",
+        selected: str | None = None,
+    ) -> tuple[int, str]:
+        """Click in an ephemeral answer (`where` is its channel; its response_url is named
+        "<user>-<action>"), or with `where=None` on the App Home tab."""
+        body = block_action(
+            action_id,
+            value,
+            user_id=user_id,
+            channel_id=where,
+            message_ts="1700000000.000100",
+            response_url=self.fake.response_url(f"{user_id}-{action_id}"),
+            selected=selected,
+            element="static_select" if action_id == ids.LOG_CONTACT else "overflow",
+        )
+        return post_signed(f"{self.base}/slack/events", self.signing_secret, body)
 
     def command(self, text: str, user_id: str, channel_id: str = "C0LEADS") -> tuple[int, str]:
         body = slash_command(
@@ -99,6 +126,17 @@ class Harness:
         """Wait until the outbox has nothing pending (every Slack call made and recorded)."""
         if not self.app.services.dispatcher.wait_until_idle(timeout):
             raise AssertionError(f"outbox rows still pending after {timeout}s")
+
+    def lead_status(self, lead_id: int, expected: str, timeout: float = 5.0) -> None:
+        """Wait until the lead is in `expected` state: a click is acked before it is handled."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.app.services.db.read() as session:
+                lead = session.get(Lead, lead_id)
+                if lead is not None and lead.status == expected:
+                    return
+            time.sleep(0.01)
+        raise AssertionError(f"lead #{lead_id} not {expected} after {timeout}s")
 
     def card_posts(self, count: int, timeout: float = 5.0) -> list[RecordedCall]:
         return self.fake.wait_for("chat.postMessage", count=count, timeout=timeout)

@@ -1,0 +1,202 @@
+"""`/leads stats`: the speed-to-lead report as Block Kit; monospace tables in code blocks.
+
+Pure: a StatsReport in, blocks out. Section text is capped at 3000 characters (the rep table is
+split across sections when long) and a message at 50 blocks (reps beyond that are counted, not
+shown). Names and sources are escaped: a source may be anything an intake client sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+
+from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, SectionBlock
+from slack_sdk.models.blocks.basic_components import MarkdownTextObject
+
+from blocks.mrkdwn import escape, escape_truncated, truncate
+from bot.durations import format_duration
+from bot.stats import Period, Speed, StatsReport, Summary
+
+MAX_BLOCKS = 50
+SECTION_LIMIT = 3000
+FENCE = "```"
+NAME_WIDTH = 16
+NONE = "–"
+SHARE_NAMES = ("Within 5 min", "Within 1 h", "Within 24 h")
+# Rep table: (heading, width, cell); widths are for the unescaped text.
+RepColumn = tuple[str, int, Callable[[Summary], str]]
+
+
+def duration(seconds: float | None) -> str:
+    return NONE if seconds is None else format_duration(timedelta(seconds=seconds))
+
+
+def share(fraction: float) -> str:
+    return f"{fraction:.0%}"
+
+
+def count(n: int) -> str:
+    return f"{n:,}"
+
+
+REP_COLUMNS: tuple[RepColumn, ...] = (
+    ("Leads", 6, lambda s: count(s.leads)),
+    ("Claim p50", 9, lambda s: duration(s.claim.median)),
+    ("p90", 7, lambda s: duration(s.claim.p90)),
+    ("Contact p50", 11, lambda s: duration(s.contact.median)),
+    ("p90", 7, lambda s: duration(s.contact.p90)),
+    ("No contact", 10, lambda s: share(s.contact.never) if s.leads else NONE),
+    ("SLA", 5, lambda s: count(s.breaches)),
+)
+
+
+def leads(n: int) -> str:
+    return f"{count(n)} lead" + ("" if n == 1 else "s")
+
+
+def breaches(n: int) -> str:
+    return f"{count(n)} SLA breach" + ("" if n == 1 else "es")
+
+
+def stats_blocks(report: StatsReport) -> list[Block]:
+    blocks: list[Block] = [HeaderBlock(text="Speed to lead")]
+    if not report.total.leads:
+        blocks.append(_section(empty_text(report)))
+        return blocks
+    blocks.append(_section(_overview(report)))
+    blocks.append(_section(_code(_speed_table(report.total))))
+    blocks.extend(_rep_sections(report, MAX_BLOCKS - len(blocks) - 1))
+    blocks.append(_footnote(report))
+    return blocks
+
+
+def stats_text(report: StatsReport) -> str:
+    """Fallback text (notifications, clients without blocks)."""
+    total = report.total
+    if not total.leads:
+        return empty_text(report)
+    return (
+        f"Speed to lead, {_period_phrase(report.period)}{_filters(report)}: "
+        f"{leads(total.leads)}, time to claim median {duration(total.claim.median)}, "
+        f"first contact median {duration(total.contact.median)}, "
+        f"{breaches(total.breaches)}."
+    )
+
+
+def empty_text(report: StatsReport) -> str:
+    longer = "" if report.period.name == "month" else " `/leads stats month` looks further back."
+    return f"No leads arrived {_period_phrase(report.period)}{_filters(report)} yet.{longer}"
+
+
+def _period_phrase(period: Period) -> str:
+    if period.name == "today":
+        return period.label[0].lower() + period.label[1:]
+    return "in the " + period.label[0].lower() + period.label[1:]
+
+
+def _filters(report: StatsReport) -> str:
+    parts = []
+    if report.source is not None:
+        parts.append(f" from #{escape_truncated(report.source, 80)}")
+    if report.rep is not None:
+        parts.append(f" for {escape_truncated(_rep_name(report), 80)}")
+    return "".join(parts)
+
+
+def _overview(report: StatsReport) -> str:
+    total, period = report.total, report.period
+    lines = [f"*{escape(period.label)}*, {escape(period.tz)} time"]
+    if report.source is not None:
+        lines.append(f"Source: *#{escape_truncated(report.source, 80)}*")
+    if report.rep is not None:
+        lines.append(f"Rep: *{escape_truncated(_rep_name(report), 80)}*")
+    breached = f"{breaches(total.breaches)} ({share(total.breaches / total.leads)})"
+    lines.append(f"*{leads(total.leads)}* · *{breached}*")
+    return "\n".join(lines)
+
+
+def _rep_name(report: StatsReport) -> str:
+    return report.rows[0].name if report.rows else str(report.rep)
+
+
+def _speed_table(total: Summary) -> list[str]:
+    def line(label: str, claim: str, contact: str) -> str:
+        return f"{label:<14}{claim:>10}  {contact:>13}"
+
+    def done(speed: Speed) -> str:
+        return f"{count(speed.count)} ({share(1 - speed.never)})"
+
+    claim, contact = total.claim, total.contact
+    lines = [
+        line("", "Claim", "First contact"),
+        line("Done", done(claim), done(contact)),
+        line("Median", duration(claim.median), duration(contact.median)),
+        line("p90", duration(claim.p90), duration(contact.p90)),
+    ]
+    for name, a, b in zip(SHARE_NAMES, claim.within, contact.within, strict=True):
+        lines.append(line(name, share(a), share(b)))
+    lines.append(line("Not yet", share(claim.never), share(contact.never)))
+    return lines
+
+
+def _rep_line(name: str, summary: Summary | None) -> str:
+    cells = [escape(truncate(name, NAME_WIDTH).ljust(NAME_WIDTH))]
+    for heading, width, cell in REP_COLUMNS:
+        cells.append((heading if summary is None else cell(summary)).rjust(width))
+    return "  ".join(cells).rstrip()
+
+
+def _rep_lines(report: StatsReport) -> list[str]:
+    lines = [_rep_line(row.name, row.summary) for row in report.rows]
+    if report.rep is None:  # with a rep filter the total is that rep's row
+        lines.append(_rep_line("Team total", report.total))
+    return lines
+
+
+def _rep_sections(report: StatsReport, budget: int) -> list[Block]:
+    """The rep table in as few sections as fit, each with its heading line; at most `budget`."""
+    heading = _rep_line("Rep", None)
+    title = "*By rep*" if len(report.rows) > 1 or report.rep is None else "*The rep*"
+    chunks = _chunks(_rep_lines(report), heading, SECTION_LIMIT - len(title) - 1)
+    shown = chunks[: max(budget - 1, 1)] if len(chunks) > budget else chunks
+    blocks: list[Block] = []
+    for index, chunk in enumerate(shown):
+        text = _code([heading, *chunk])
+        blocks.append(_section(f"{title}\n{text}" if index == 0 else text))
+    hidden = sum(len(chunk) for chunk in chunks[len(shown) :])
+    if hidden:
+        blocks.append(_context(f"…and {hidden} more rows: too many for one message."))
+    return blocks
+
+
+def _chunks(lines: Sequence[str], heading: str, limit: int) -> list[list[str]]:
+    chunks: list[list[str]] = []
+    size = limit  # forces a first chunk
+    overhead = len(_code([heading]))
+    for line in lines:
+        if size + len(line) + 1 > limit:
+            chunks.append([])
+            size = overhead
+        chunks[-1].append(line)
+        size += len(line) + 1
+    return chunks
+
+
+def _footnote(report: StatsReport) -> Block:
+    return _context(
+        "Median and p90 over the leads claimed or contacted; shares are of the "
+        f"{leads(report.total.leads)} (nearest rank, wall-clock time from arrival). "
+        "SLA: breached, claimed after the deadline, or unclaimed past it."
+    )
+
+
+def _code(lines: Sequence[str]) -> str:
+    return FENCE + "\n" + "\n".join(lines) + "\n" + FENCE
+
+
+def _section(text: str) -> Block:
+    return SectionBlock(text=MarkdownTextObject(text=text))
+
+
+def _context(text: str) -> Block:
+    return ContextBlock(elements=[MarkdownTextObject(text=text)])

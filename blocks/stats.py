@@ -156,7 +156,7 @@ def _rep_lines(report: StatsReport) -> list[str]:
 def _rep_sections(report: StatsReport, budget: int) -> list[Block]:
     """The rep table in as few sections as fit, each with its heading line; at most `budget`."""
     heading = _rep_line("Rep", None)
-    title = "*By rep*" if len(report.rows) > 1 or report.rep is None else "*The rep*"
+    title = "*By rep*"
     chunks = _chunks(_rep_lines(report), heading, SECTION_LIMIT - len(title) - 1)
     shown = chunks[: max(budget - 1, 1)] if len(chunks) > budget else chunks
     blocks: list[Block] = []

@@ -1,7 +1,8 @@
 """`leadbot demo`: the whole flow offline, on embedded defaults, against a local fake Slack.
 
 Three leads arrive over real HTTP, are routed and posted; their cards are printed as a rep would
-read them; one is claimed through a signed Slack request; the updated cards are printed.
+read them; one is claimed and its first contact logged through signed Slack requests; the
+others escalate on a virtual clock; the manager reads the week's speed to lead.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from bot.durations import parse_duration
 from bot.fakeslack import FakeSlack, RecordedCall
 from bot.outbox import RetryPolicy
 from bot.settings import Settings
-from bot.slack_requests import block_action, post_signed
+from bot.slack_requests import block_action, post_signed, slash_command
 
 INTAKE_TOKEN = "demo-intake-token"
 SIGNING_SECRET = "demo-signing-secret"
@@ -139,7 +140,50 @@ def _walkthrough(
     _click_claim(base, other, channel_copy)
     told = fake.wait_for("chat.postEphemeral")[0]
     console.print(f"Only {names[other]} sees: {render_mrkdwn(told.args['text'], names=names)}")
+    _log_contact(console, app, fake, base, owner, first)
     _escalation(console, app, fake, config)
+    _review(console, app, fake, base, config)
+
+
+def _log_contact(
+    console: Console, app: LeadbotApp, fake: FakeSlack, base: str, owner: str, card: RecordedCall
+) -> None:
+    """The owner reaches the lead and logs it from the card: speed to lead stops here."""
+    config = app.services.config
+    console.rule(f"[bold]6. {config.display_name(owner)} calls and logs it: Log contact → Meeting")
+    channel, ts = card.response["channel"], card.response["ts"]
+    body = block_action(
+        ids.LOG_CONTACT,
+        "1",
+        user_id=owner,
+        channel_id=channel,
+        message_ts=ts,
+        selected="1:meeting",
+        element="static_select",
+    )
+    post_signed(f"{base}/slack/events", SIGNING_SECRET, body)
+    fake.wait_for("chat.update", where=lambda c: "First contact" in json.dumps(c.args))
+    app.services.dispatcher.wait_until_idle()
+    names = {rep.id: rep.name for rep in config.reps}
+    _show(console, fake, (channel, ts), names, config, app.services.clock.now())
+
+
+def _review(console: Console, app: LeadbotApp, fake: FakeSlack, base: str, config: Config) -> None:
+    """The manager's weekly review starts from `/leads stats week`."""
+    manager = config.managers[0]
+    console.rule(f"[bold]10. {manager.name or manager.id} types /leads stats week")
+    body = slash_command(
+        "stats week",
+        user_id=manager.id,
+        channel_id="D0MANAGER",
+        response_url=fake.response_url("demo-stats"),
+    )
+    post_signed(f"{base}/slack/events", SIGNING_SECRET, body)
+    answer = fake.wait_for("response_url", where=lambda c: c.path.endswith("/demo-stats"))[0]
+    names = {p.id: p.name or p.id for p in [*config.reps, *config.managers]}
+    tz = config.tz_for(manager.id)
+    text = render_message(answer.args, names=names, tz=tz, now=app.services.clock.now())
+    console.print(Panel(text, title="only Maya sees this (ephemeral)", width=100))
 
 
 def _escalation(console: Console, app: LeadbotApp, fake: FakeSlack, config: Config) -> None:
@@ -149,9 +193,9 @@ def _escalation(console: Console, app: LeadbotApp, fake: FakeSlack, config: Conf
     names = {person.id: person.name or person.id for person in [*config.reps, *config.managers]}
     start = clock.now()
     for after, title in (
-        (timedelta(minutes=30), "6. 30 minutes on, leads #2 and #3 are unclaimed: gentle nudges"),
-        (timedelta(hours=2), "7. 2 hours on: direct nudges"),
-        (timedelta(hours=4), "8. 4 hours on: the manager is told, the leads go to the queue"),
+        (timedelta(minutes=30), "7. 30 minutes on, leads #2 and #3 are unclaimed: gentle nudges"),
+        (timedelta(hours=2), "8. 2 hours on: direct nudges"),
+        (timedelta(hours=4), "9. 4 hours on: the manager is told, the leads go to the queue"),
     ):
         app.services.dispatcher.wait_until_idle()
         seen = len(fake.calls("chat.postMessage"))

@@ -19,7 +19,7 @@ def test_demo_walks_through_intake_cards_and_claim() -> None:
     assert "[ Claim ]  [ Log contact… ▾ ]  [ Snooze ]  [ Pass ]" in text
     # The hostile sample name is shown as text, never as a mention.
     assert "Luis Ortega <!channel>" in text and "@channel" not in text
-    assert text.count("✅ Claimed by @Alice after 3m 12s") == 2
+    assert text.count("✅ Claimed by @Alice after 3m 12s") == 3  # both copies, then after contact
     assert "Only Bo sees: Lead #1 is already claimed by @Alice." in text
     # The virtual clock moves on: nudges, then the manager and the queue.
     assert text.count("👋 @Bo, *Luis Ortega <!channel>*") == 1
@@ -27,3 +27,7 @@ def test_demo_walks_through_intake_cards_and_claim() -> None:
     assert "#3 has waited 2h. Please claim" in text
     assert text.count("Maya's DM") == 2 and text.count("#C0QUEUE") == 2
     assert "manager @Maya told" in text
+    # Alice logs the first contact; Maya's weekly review starts from /leads stats week.
+    assert "📞 First contact after 3m 12s, @Alice · 📅 Meeting booked" in text
+    assert "10. Maya types /leads stats week" in text
+    assert "*3 leads* · *1 SLA breach (33%)*" in text

@@ -20,7 +20,7 @@ from bot.stats import Period, Speed, StatsReport, Summary
 MAX_BLOCKS = 50
 SECTION_LIMIT = 3000
 FENCE = "```"
-NAME_WIDTH = 16
+NAME_WIDTH = 14
 NONE = "–"
 SHARE_NAMES = ("Within 5 min", "Within 1 h", "Within 24 h")
 # Rep table: (heading, width, cell); widths are for the unescaped text.
@@ -39,14 +39,15 @@ def count(n: int) -> str:
     return f"{n:,}"
 
 
+# Under 80 characters a line, so the table does not wrap in a narrow Slack window.
 REP_COLUMNS: tuple[RepColumn, ...] = (
-    ("Leads", 6, lambda s: count(s.leads)),
-    ("Claim p50", 9, lambda s: duration(s.claim.median)),
+    ("Leads", 5, lambda s: count(s.leads)),
+    ("Claim", 7, lambda s: duration(s.claim.median)),
     ("p90", 7, lambda s: duration(s.claim.p90)),
-    ("Contact p50", 11, lambda s: duration(s.contact.median)),
+    ("Contact", 7, lambda s: duration(s.contact.median)),
     ("p90", 7, lambda s: duration(s.contact.p90)),
-    ("No contact", 10, lambda s: share(s.contact.never) if s.leads else NONE),
-    ("SLA", 5, lambda s: count(s.breaches)),
+    ("Not yet", 7, lambda s: share(s.contact.never) if s.leads else NONE),
+    ("SLA", 4, lambda s: count(s.breaches)),
 )
 
 
@@ -184,6 +185,7 @@ def _chunks(lines: Sequence[str], heading: str, limit: int) -> list[list[str]]:
 
 def _footnote(report: StatsReport) -> Block:
     return _context(
+        "By rep: median and p90 time to claim and to first contact; Not yet: no contact logged. "
         "Median and p90 over the leads claimed or contacted; shares are of the "
         f"{leads(report.total.leads)} (nearest rank, wall-clock time from arrival). "
         "SLA: breached, claimed after the deadline, or unclaimed past it."

@@ -172,7 +172,9 @@ def test_route_prints_decisions_and_stores_nothing(tmp_path: Path) -> None:
     assert bad.stderr.strip() == f"{tmp_path / 'nope.json'}: No such file or directory"
 
 
-@pytest.mark.parametrize("script", ["bench/intake_bench.py", "bench/sweep_bench.py"])
+@pytest.mark.parametrize(
+    "script", ["bench/intake_bench.py", "bench/sweep_bench.py", "bench/stats_bench.py"]
+)
 def test_benchmarks_still_start(script: str) -> None:
     """Benchmarks are not tests, but they must keep importing what the code base provides."""
     result = subprocess.run(

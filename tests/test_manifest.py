@@ -98,7 +98,8 @@ def test_manifest_declares_what_leadbot_relies_on() -> None:
 
     commands = {c["command"]: c for c in features["slash_commands"]}
     assert "/leads" in commands
-    assert commands["/leads"]["should_escape"] is False
+    # `@alice` arrives as <@U0ALICE|alice>: /leads stats @rep needs the id, not a display name.
+    assert commands["/leads"]["should_escape"] is True
     assert features["app_home"]["home_tab_enabled"] is True
     assert features["bot_user"]["display_name"] == "leadbot"
     assert settings["interactivity"]["is_enabled"] is True

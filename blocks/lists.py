@@ -46,22 +46,30 @@ class ListPage:
         return (self.number - 1) * self.size
 
 
+def place_of(block_id: str) -> tuple[str, int] | None:
+    """The list and page a row's buttons were drawn in ("lead_card:42:mine.2"), if any."""
+    _, _, place = block_id.partition(":")[2].partition(":")
+    name, _, number = place.partition(".")
+    return (name, int(number)) if name and number.isdigit() else None
+
+
 def clamp_page(name: str, number: int, size: int, total: int) -> ListPage:
     """A page that exists: a stale "Next" on a list that shrank lands on its last page."""
     last = max(1, -(-total // size))
     return ListPage(name, min(max(number, 1), last), size, total)
 
 
-def lead_row(card: CardView, now: datetime) -> list[Block]:
+def lead_row(card: CardView, now: datetime, place: str | None = None) -> list[Block]:
+    """`place` ("mine.2": the list and page) rides in the buttons' block id, so a click can
+    redraw the list it came from."""
     name = escape_truncated(card.name or card.email or card.phone or "Unnamed lead", 200)
     company = f" · {escape_truncated(card.company, 200)}" if card.company else ""
     text = f"*{name}*{company}  (#{card.lead_id})\n{row_status(card, now)}"
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text))]
     buttons = lead_buttons(card)
     if buttons:
-        blocks.append(
-            ActionsBlock(block_id=f"{ids.LEAD_BLOCK_PREFIX}:{card.lead_id}", elements=buttons)
-        )
+        block_id = f"{ids.LEAD_BLOCK_PREFIX}:{card.lead_id}" + (f":{place}" if place else "")
+        blocks.append(ActionsBlock(block_id=block_id, elements=buttons))
     blocks.append(DividerBlock())
     return blocks
 
@@ -112,7 +120,7 @@ def list_blocks(
         header += f" (showing {first}–{last}, page {page.number} of {page.pages})"
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=header))]
     for card in cards:
-        blocks.extend(lead_row(card, now))
+        blocks.extend(lead_row(card, now, f"{page.name}.{page.number}"))
     blocks.extend(paging_blocks(page))
     return blocks
 

@@ -33,6 +33,7 @@ def block_action(
     response_url: str = "https://hooks.slack.com/actions/T0TEAM/1/x",
     selected: str | None = None,
     element: str = "overflow",
+    block_id: str = "lead_card",
 ) -> str:
     """A `block_actions` payload for a button click (or, with `selected`, a choice in an
     `element`: "overflow" or "static_select"), form-encoded as Slack sends it. With no
@@ -45,7 +46,7 @@ def block_action(
         "api_app_id": "A0LEADBOT",
         "token": "legacy-verification-token",
         "trigger_id": f"{int(time.time())}.1.trigger",
-        "actions": [_action(action_id, value, selected, element)],
+        "actions": [{**_action(action_id, value, selected, element), "block_id": block_id}],
     }
     if channel_id is None:
         payload["container"] = {"type": "view", "view_id": "V0HOME"}

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from blocks import ids
 from blocks.modals import snooze_modal
 from handlers.context import lead_id_of, services_of
+from handlers.lead_lists import redraw_after_click
 
 
 def register(app: App) -> None:
@@ -21,18 +22,24 @@ def register(app: App) -> None:
     app.action(ids.LOG_CONTACT)(log_contact)
 
 
-def claim(ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClient) -> None:
+def claim(
+    ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClient, respond: Respond
+) -> None:
     ack()
     outcome = services_of(context).leads.claim(lead_id_of(body), body["user"]["id"])
     if not outcome.ok:
         tell(client, body, outcome.message)
+    redraw_after_click(body, context, respond)
 
 
-def pass_lead(ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClient) -> None:
+def pass_lead(
+    ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClient, respond: Respond
+) -> None:
     ack()
     outcome = services_of(context).leads.pass_lead(lead_id_of(body), body["user"]["id"])
     if not outcome.ok:
         tell(client, body, outcome.message)
+    redraw_after_click(body, context, respond)
 
 
 def open_snooze(ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClient) -> None:
@@ -44,7 +51,9 @@ def open_snooze(ack: Ack, body: dict[str, Any], context: dict[str, Any], client:
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
-def log_contact(ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClient) -> None:
+def log_contact(
+    ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClient, respond: Respond
+) -> None:
     ack()
     lead_ref, _, outcome = body["actions"][0]["selected_option"]["value"].partition(":")
     if not lead_ref.isdigit():
@@ -52,6 +61,7 @@ def log_contact(ack: Ack, body: dict[str, Any], context: dict[str, Any], client:
     result = services_of(context).contacts.log(int(lead_ref), body["user"]["id"], outcome)
     if not result.ok:
         tell(client, body, result.message)
+    redraw_after_click(body, context, respond)
 
 
 def open_crm(ack: Ack) -> None:

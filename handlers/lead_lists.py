@@ -9,7 +9,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from blocks import ids
-from blocks.lists import ROWS_PER_MESSAGE, clamp_page, list_blocks
+from blocks.lists import ROWS_PER_MESSAGE, clamp_page, list_blocks, place_of
 from blocks.render import card_view
 from handlers.context import services_of
 
@@ -55,6 +55,19 @@ def turn_page(ack: Ack, body: dict[str, Any], context: dict[str, Any], respond: 
     if name not in ("mine", "queue") or not number.isdigit():
         return  # not a value leadbot drew
     text, blocks = draw_list(services_of(context), name, body["user"]["id"], int(number))
+    respond(response_type="ephemeral", replace_original=True, text=text, blocks=blocks)
+
+
+def redraw_after_click(body: dict[str, Any], context: dict[str, Any], respond: Respond) -> None:
+    """A click on a row of `/leads mine` or `/leads queue`: redraw that page, so the row shows
+    the lead's new state (the list is an ephemeral message: nothing else updates it)."""
+    place = place_of(str(body["actions"][0].get("block_id", "")))
+    if place is None or not body.get("response_url"):
+        return
+    name, number = place
+    if name not in ("mine", "queue"):
+        return
+    text, blocks = draw_list(services_of(context), name, body["user"]["id"], number)
     respond(response_type="ephemeral", replace_original=True, text=text, blocks=blocks)
 
 

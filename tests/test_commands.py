@@ -103,6 +103,21 @@ def test_mine_lists_what_needs_me_with_the_buttons_each_state_allows(bot: Harnes
     assert "Dee" not in json.dumps(answer_to(bot, "cmd-U0ALICE", 2)["blocks"])
 
 
+def test_a_click_in_the_list_redraws_the_list(bot: Harness) -> None:
+    bot.post_lead({**LEAD, "external_id": "m-9", "name": "Ann"})  # Alice's
+    bot.command("mine", "U0ALICE")
+    row = [b for b in answer_to(bot, "cmd-U0ALICE")["blocks"] if b["type"] == "actions"][0]
+    assert row["block_id"] == "lead_card:1:mine.1"
+    bot.click_in(ids.CLAIM, "1", "U0ALICE", block_id=row["block_id"])
+    redrawn = answer_to(bot, f"U0ALICE-{ids.CLAIM}")
+    assert redrawn["replace_original"] is True
+    assert "✅ claimed · 📞 no contact logged yet" in json.dumps(redrawn, ensure_ascii=False)
+    assert action_ids(redrawn["blocks"]) == [[ids.LOG_CONTACT]]
+    bot.click_in(ids.LOG_CONTACT, "", "U0ALICE", block_id=row["block_id"], selected="1:meeting")
+    done = answer_to(bot, f"U0ALICE-{ids.LOG_CONTACT}")
+    assert done["text"] == "No leads waiting for you."
+
+
 def test_mine_when_nothing_waits_says_so_kindly(bot: Harness) -> None:
     bot.command("mine", "U0BO")
     answer = answer_to(bot, "cmd-U0BO")

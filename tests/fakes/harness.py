@@ -88,6 +88,7 @@ class Harness:
         *,
         where: str | None = "C0LEADS",
         selected: str | None = None,
+        block_id: str = "lead_card",
     ) -> tuple[int, str]:
         """Click in an ephemeral answer (`where` is its channel; its response_url is named
         "<user>-<action>"), or with `where=None` on the App Home tab."""
@@ -100,6 +101,7 @@ class Harness:
             response_url=self.fake.response_url(f"{user_id}-{action_id}"),
             selected=selected,
             element="static_select" if action_id == ids.LOG_CONTACT else "overflow",
+            block_id=block_id,
         )
         return post_signed(f"{self.base}/slack/events", self.signing_secret, body)
 

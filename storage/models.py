@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -47,6 +48,16 @@ class Lead(Base):
         Index("ix_leads_owner_assigned", "owner_id", "assigned_at"),
         # Stats read one period of leads by arrival time.
         Index("ix_leads_received_at", "received_at"),
+        # A rep's to-do (`/leads mine`, App Home): only leads without a first contact, so it
+        # stays small however long the history; covering, oldest first.
+        Index(
+            "ix_leads_todo",
+            "owner_id",
+            "received_at",
+            "status",
+            sqlite_where=text("first_contact_at IS NULL"),
+            postgresql_where=text("first_contact_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -106,7 +106,7 @@ def test_mine_lists_what_needs_me_with_the_buttons_each_state_allows(bot: Harnes
 def test_a_click_in_the_list_redraws_the_list(bot: Harness) -> None:
     bot.post_lead({**LEAD, "external_id": "m-9", "name": "Ann"})  # Alice's
     bot.command("mine", "U0ALICE")
-    row = [b for b in answer_to(bot, "cmd-U0ALICE")["blocks"] if b["type"] == "actions"][0]
+    row = next(b for b in answer_to(bot, "cmd-U0ALICE")["blocks"] if b["type"] == "actions")
     assert row["block_id"] == "lead_card:1:mine.1"
     bot.click_in(ids.CLAIM, "1", "U0ALICE", block_id=row["block_id"])
     redrawn = answer_to(bot, f"U0ALICE-{ids.CLAIM}")

@@ -12,7 +12,7 @@ from blocks.mrkdwn import date
 from bot.command_args import CommandError, parse_away, parse_snooze
 from bot.hours import snooze_until
 from handlers import lead_lists, new_lead, stats_command
-from handlers.context import services_of
+from handlers.context import SlashCommand, services_of
 
 HELP = "\n".join(
     [
@@ -29,7 +29,7 @@ HELP = "\n".join(
     ]
 )
 
-Subcommand = Callable[[dict[str, Any], list[str], dict[str, Any], Respond, WebClient], None]
+Subcommand = Callable[[SlashCommand], None]
 
 
 def register(app: App) -> None:
@@ -43,81 +43,62 @@ def leads_command(
     words = (command.get("text") or "").split()
     name = words[0].lower() if words else "help"
     run = SUBCOMMANDS.get(name, show_help)
-    run(command, words[1:], context, respond, client)
+    run(
+        SlashCommand(
+            user_id=command["user_id"],
+            channel_id=command.get("channel_id", ""),
+            trigger_id=command.get("trigger_id", ""),
+            words=words[1:],
+            services=services_of(context),
+            respond=respond,
+            client=client,
+        )
+    )
 
 
-def show_help(
-    command: dict[str, Any],
-    words: list[str],
-    context: dict[str, Any],
-    respond: Respond,
-    client: WebClient,
-) -> None:
-    respond(response_type="ephemeral", text=HELP)
+def show_help(cmd: SlashCommand) -> None:
+    cmd.answer(HELP)
 
 
-def snooze(
-    command: dict[str, Any],
-    words: list[str],
-    context: dict[str, Any],
-    respond: Respond,
-    client: WebClient,
-) -> None:
-    services = services_of(context)
-    user_id = command["user_id"]
+def snooze(cmd: SlashCommand) -> None:
+    services, user_id = cmd.services, cmd.user_id
     try:
-        args = parse_snooze(words)
+        args = parse_snooze(cmd.words)
     except CommandError as err:
-        respond(response_type="ephemeral", text=str(err))
+        cmd.answer(str(err))
         return
     until = snooze_until(args.choice, services.clock.now(), services.config.tz_for(user_id))
     outcome = services.leads.snooze(args.lead_id, user_id, until)
     if outcome.ok:
         when = date(until, "{date_short_pretty} at {time}", until.strftime("%Y-%m-%d %H:%M UTC"))
-        respond(response_type="ephemeral", text=f"💤 Lead #{args.lead_id} snoozed until {when}.")
+        cmd.answer(f"💤 Lead #{args.lead_id} snoozed until {when}.")
     else:
-        respond(response_type="ephemeral", text=outcome.message)
+        cmd.answer(outcome.message)
 
 
-def away(
-    command: dict[str, Any],
-    words: list[str],
-    context: dict[str, Any],
-    respond: Respond,
-    client: WebClient,
-) -> None:
-    services = services_of(context)
-    user_id = command["user_id"]
-    if services.config.rep(user_id) is None:
-        respond(
-            response_type="ephemeral",
-            text="You are not a rep in leadbot.yml: no leads come to you.",
-        )
+def away(cmd: SlashCommand) -> None:
+    if cmd.services.config.rep(cmd.user_id) is None:
+        cmd.answer("You are not a rep in leadbot.yml: no leads come to you.")
         return
     try:
-        choice = parse_away(words)
+        choice = parse_away(cmd.words)
     except CommandError as err:
-        respond(response_type="ephemeral", text=str(err))
+        cmd.answer(str(err))
         return
-    until = services.availability.set_away(user_id, choice)
+    until = cmd.services.availability.set_away(cmd.user_id, choice)
     if until is None:
         text = "🏝️ You are away: new leads go to your teammates until you say `/leads back`."
     else:
         when = date(until, "{date_short_pretty} at {time}", until.strftime("%Y-%m-%d %H:%M UTC"))
         text = f"🏝️ You are away until {when}: new leads go to your teammates until then."
-    respond(response_type="ephemeral", text=text)
+    cmd.answer(text)
 
 
-def back(
-    command: dict[str, Any],
-    words: list[str],
-    context: dict[str, Any],
-    respond: Respond,
-    client: WebClient,
-) -> None:
-    was_away = services_of(context).availability.set_back(command["user_id"])
-    text = "👋 Welcome back: new leads come to you again." if was_away else "You were not away."
-    respond(response_type="ephemeral", text=text)
+def back(cmd: SlashCommand) -> None:
+    was_away = cmd.services.availability.set_back(cmd.user_id)
+    cmd.answer(
+        "👋 Welcome back: new leads come to you again." if was_away else "You were not away."
+    )
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {

@@ -6,7 +6,11 @@ Listeners never import the app; `bot/app.py` installs `services_middleware` when
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from slack_bolt import Respond
+from slack_sdk import WebClient
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -29,3 +33,23 @@ def services_of(context: dict[str, Any]) -> Services:
 def lead_id_of(body: dict[str, Any]) -> int:
     """Card buttons carry the lead id as their value."""
     return int(body["actions"][0]["value"])
+
+
+@dataclass(frozen=True)
+class SlashCommand:
+    """One `/leads <subcommand> …`, already acknowledged: who asked, the words after the
+    subcommand, and how to answer (only the caller sees the answer)."""
+
+    user_id: str
+    channel_id: str
+    trigger_id: str
+    words: list[str]
+    services: Services
+    respond: Respond
+    client: WebClient
+
+    def answer(self, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
+        if blocks is None:
+            self.respond(response_type="ephemeral", text=text)
+        else:
+            self.respond(response_type="ephemeral", text=text, blocks=blocks)

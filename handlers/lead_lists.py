@@ -6,12 +6,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App, Respond
-from slack_sdk import WebClient
 
 from blocks import ids
 from blocks.lists import ROWS_PER_MESSAGE, clamp_page, list_blocks, place_of
 from blocks.render import card_view
-from handlers.context import services_of
+from handlers.context import SlashCommand, services_of
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -27,26 +26,12 @@ def register(app: App) -> None:
     app.action(ids.PAGE_NEXT)(turn_page)
 
 
-def show_mine(
-    command: dict[str, Any],
-    words: list[str],
-    context: dict[str, Any],
-    respond: Respond,
-    client: WebClient,
-) -> None:
-    text, blocks = draw_list(services_of(context), "mine", command["user_id"], 1)
-    respond(response_type="ephemeral", text=text, blocks=blocks)
+def show_mine(cmd: SlashCommand) -> None:
+    cmd.answer(*draw_list(cmd.services, "mine", cmd.user_id, 1))
 
 
-def show_queue(
-    command: dict[str, Any],
-    words: list[str],
-    context: dict[str, Any],
-    respond: Respond,
-    client: WebClient,
-) -> None:
-    text, blocks = draw_list(services_of(context), "queue", command["user_id"], 1)
-    respond(response_type="ephemeral", text=text, blocks=blocks)
+def show_queue(cmd: SlashCommand) -> None:
+    cmd.answer(*draw_list(cmd.services, "queue", cmd.user_id, 1))
 
 
 def turn_page(ack: Ack, body: dict[str, Any], context: dict[str, Any], respond: Respond) -> None:

@@ -10,7 +10,7 @@ import json
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -18,7 +18,7 @@ from blocks.mrkdwn import escape_truncated, truncate, user
 from blocks.new_lead_modal import AUTO_TIER, FIELDS, NAME_BLOCK, NEW_LEAD_MODAL, new_lead_modal
 from bot.lead_input import LeadIn, LeadInputError, parse_lead
 from bot.leads import Received
-from handlers.context import services_of
+from handlers.context import SlashCommand, services_of
 
 log = logging.getLogger("leadbot.handlers")
 
@@ -34,20 +34,13 @@ def register(app: App) -> None:
     app.view(NEW_LEAD_MODAL)(submit_new_lead)
 
 
-def open_form(
-    command: dict[str, Any],
-    words: list[str],
-    context: dict[str, Any],
-    respond: Respond,
-    client: WebClient,
-) -> None:
-    services = services_of(context)
-    if not services.config.is_known(command["user_id"]):
-        respond(response_type="ephemeral", text=NOT_KNOWN)
+def open_form(cmd: SlashCommand) -> None:
+    config = cmd.services.config
+    if not config.is_known(cmd.user_id):
+        cmd.answer(NOT_KNOWN)
         return
-    tiers = [tier.name for tier in services.config.tiers]
-    view = new_lead_modal(command["channel_id"], tiers)
-    client.views_open(trigger_id=command["trigger_id"], view=view)
+    view = new_lead_modal(cmd.channel_id, [tier.name for tier in config.tiers])
+    cmd.client.views_open(trigger_id=cmd.trigger_id, view=view)
 
 
 def submit_new_lead(

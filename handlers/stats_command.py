@@ -6,44 +6,29 @@ told why when they ask for someone else's numbers.
 
 from __future__ import annotations
 
-from typing import Any
-
-from slack_bolt import Respond
-from slack_sdk import WebClient
-
 from blocks.stats import stats_blocks, stats_text
 from bot.command_args import CommandError
 from bot.stats import visible_to
 from bot.stats_args import parse_stats
-from handlers.context import services_of
+from handlers.context import SlashCommand
 
 
-def show_stats(
-    command: dict[str, Any],
-    words: list[str],
-    context: dict[str, Any],
-    respond: Respond,
-    client: WebClient,
-) -> None:
-    services = services_of(context)
-    user_id, config = command["user_id"], services.config
+def show_stats(cmd: SlashCommand) -> None:
+    services, user_id, config = cmd.services, cmd.user_id, cmd.services.config
     try:
-        args = parse_stats(words, config)
+        args = parse_stats(cmd.words, config)
     except CommandError as err:
-        respond(response_type="ephemeral", text=str(err))
+        cmd.answer(str(err))
         return
     manager = config.can_manage(user_id)
     if args.rep is not None and args.rep != user_id and not manager:
-        respond(response_type="ephemeral", text=refusal(args.period))
+        cmd.answer(refusal(args.period))
         return
     report = services.stats.report(
         config.tz_for(user_id), args.period, rep=args.rep, source=args.source
     )
     report = visible_to(report, user_id, sees_everyone=manager)
-    blocks = stats_blocks(report)
-    respond(
-        response_type="ephemeral", text=stats_text(report), blocks=[b.to_dict() for b in blocks]
-    )
+    cmd.answer(stats_text(report), [block.to_dict() for block in stats_blocks(report)])
 
 
 def refusal(period: str) -> str:

@@ -28,18 +28,17 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy
-from alembic.script import ScriptDirectory
+from bench_cache import cached_database, schema_head
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import bindparam, create_engine, delete, event, func, insert, select, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import bindparam, delete, event, func, insert, select, text, update
 
 from bot.clock import FixedClock
 from bot.config import Config
 from bot.config_load import default_config
 from bot.escalation import BATCH, Escalator, plan_next
 from bot.policy import chain_for
-from storage.db import Database, alembic_config
+from storage.db import Database
 from storage.models import CardCopy, HeldNudge, Lead, LeadEvent, LeadStatus, OutboxMessage
 
 NOW = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)  # the bench clock; cached databases are built on it
@@ -147,32 +146,14 @@ class Rows:
 
 def open_database(args: argparse.Namespace, rows: Rows) -> tuple[Database, float]:
     """The database of `rows`: cached (SQLite file, PostgreSQL schema) or built now (+ seconds)."""
-    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
-    key = f"v{ROWS_VERSION}-r{head}-{rows.size}-{rows.open}-{len(rows.pool)}"
-    if args.database_url is None:
-        path = CACHE / f"leads-{key}.db"
-        if args.rebuild or not path.exists():
-            CACHE.mkdir(exist_ok=True)
-            building = path.with_suffix(".building")
-            for stale in CACHE.glob(f"{building.name}*"):
-                stale.unlink()
-            seconds = build(f"sqlite:///{building}", rows)
-            building.rename(path)  # build() disposed its engine: WAL checkpointed and removed
-            return Database(f"sqlite:///{path}"), seconds
-        return Database(f"sqlite:///{path}"), 0.0
-    schema = f"sweep_bench_{rows.size}"  # our own schema: intake_bench drops `public`
-    url = make_url(args.database_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    url_text, engine = url.render_as_string(hide_password=False), create_engine(args.database_url)
-    with engine.begin() as conn:
-        sql = "SELECT obj_description(oid, 'pg_namespace') FROM pg_namespace WHERE nspname = :s"
-        cached = conn.execute(text(sql), {"s": schema}).scalar() == key and not args.rebuild
-        if not cached:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"))
-    seconds = 0.0 if cached else build(url_text, rows)
-    with engine.begin() as conn:
-        conn.execute(text(f"COMMENT ON SCHEMA {schema} IS '{key}'"))  # built: reuse it next time
-    engine.dispose()
-    return Database(url_text), seconds
+    return cached_database(
+        args.database_url,
+        key=f"v{ROWS_VERSION}-r{schema_head()}-{rows.size}-{rows.open}-{len(rows.pool)}",
+        cache=CACHE,
+        schema=f"sweep_bench_{rows.size}",
+        build=lambda url: build(url, rows),
+        rebuild=args.rebuild,
+    )
 
 
 def build(url: str, rows: Rows) -> float:

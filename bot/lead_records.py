@@ -89,8 +89,11 @@ def refuse_owner_action(
         by = f" by <@{lead.claimed_by}>" if lead.claimed_by else ""
         return f"Lead #{lead_id} is already {lead.status}{by}: nothing to {verb}."
     if lead.owner_id != user_id and not config.can_manage(user_id):
-        owner = f"<@{lead.owner_id}>" if lead.owner_id else "the shared queue"
-        return f"Only the lead's owner ({owner}) or a manager can {verb} lead #{lead_id}."
+        if lead.owner_id is None:
+            return f"Lead #{lead_id} is in the shared queue: only a manager can {verb} it."
+        return (
+            f"Only the lead's owner (<@{lead.owner_id}>) or a manager can {verb} lead #{lead_id}."
+        )
     return None
 
 

@@ -103,6 +103,9 @@ def test_without_open_to_all_strangers_cannot_claim_from_the_queue(
             "You are not set up in leadbot.yml, so you can't claim leads."
         )
         assert owner_and_status(bot, 1) == (None, "queued")
+        bot.command("snooze 1 1h", "U0BO")  # a rep, but the lead is nobody's yet
+        answer = bot.fake.wait_for("response_url")[0].args["text"]
+        assert answer == "Lead #1 is in the shared queue: only a manager can snooze it."
     finally:
         bot.app.stop()
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from bot.clock import Clock, as_utc
 from bot.config import Config
@@ -50,7 +50,7 @@ class HomeRefresher:
         self.render = render
         self.throttle = throttle
         self.poll_seconds = poll_seconds
-        self._stale: set[str] = set()
+        self._stale: dict[str, datetime] = {}  # user -> when the change was noticed
         self._newest_seen: int | None = None  # read at the first pass: the schema exists by then
         self._seen_recently: set[int] = set()
         self._lock = threading.Lock()  # one pass at a time: the thread, or a test's run_once
@@ -84,46 +84,67 @@ class HomeRefresher:
         with self.db.write() as session:
             tab = session.get(HomeTab, user_id)
             if tab is None:
-                session.add(HomeTab(user_id=user_id, opened_at=now))
+                session.add(HomeTab(user_id=user_id, opened_at=now, published_at=now))
             else:
-                tab.opened_at = now
-        self._publish(user_id, now)
+                tab.opened_at = tab.published_at = now
+        self._draw(user_id)
 
     def run_once(self) -> int:
-        """Note whose tabs went stale since the last pass; republish those not throttled."""
+        """Note whose tabs went stale since the last pass; redraw those not throttled."""
         self._watch_from_now()
         with self._lock:
-            self._stale |= self._people_with_changes()
+            now = self.clock.now()
+            for user_id in self._people_with_changes():
+                self._stale.setdefault(user_id, now)
             if not self._stale:
                 return 0
-            now = self.clock.now()
-            due = [user for user, last in self._tabs(self._stale) if self._may_publish(last, now)]
-            for user_id in due:
-                self._publish(user_id, now)
-            self._stale -= set(due)
-            return len(due)
+            tabs = self._tabs(set(self._stale))
+            drawn = 0
+            for user_id, noticed in list(self._stale.items()):
+                if user_id not in tabs or _drawn_since(tabs[user_id], noticed):
+                    del self._stale[user_id]  # never opened, or redrawn elsewhere meanwhile
+                elif self._take_turn(user_id, now):
+                    self._draw(user_id)
+                    del self._stale[user_id]
+                    drawn += 1
+            return drawn
 
-    def _may_publish(self, published_at: datetime | None, now: datetime) -> bool:
-        return published_at is None or as_utc(published_at) + self.throttle <= now
+    def stale_people(self) -> set[str]:
+        """Whose tabs wait for a redraw (after their throttle)."""
+        with self._lock:
+            return set(self._stale)
 
-    def _publish(self, user_id: str, now: datetime) -> None:
-        # Stamp first: a pass running meanwhile (another process, too) sees the throttle start.
+    def _take_turn(self, user_id: str, now: datetime) -> bool:
+        """Stamp the redraw unless one happened within the throttle: with several leadbot
+        processes sharing a database, one of them draws, the others see the fresh stamp."""
         with self.db.write() as session:
-            session.execute(
-                update(HomeTab).where(HomeTab.user_id == user_id).values(published_at=now)
+            return bool(
+                session.execute(
+                    update(HomeTab)
+                    .where(
+                        HomeTab.user_id == user_id,
+                        or_(
+                            HomeTab.published_at.is_(None),
+                            HomeTab.published_at <= now - self.throttle,
+                        ),
+                    )
+                    .values(published_at=now)
+                ).rowcount
             )
+
+    def _draw(self, user_id: str) -> None:
         try:
             self.client.views_publish(user_id=user_id, view=self.render(user_id))
         except SlackApiError as err:
             # Tried again at the next change; the stamp keeps a failure from looping.
             log.warning("views.publish for %s failed: %s", user_id, err.response.get("error"))
 
-    def _tabs(self, users: set[str]) -> list[tuple[str, datetime | None]]:
+    def _tabs(self, users: set[str]) -> dict[str, datetime | None]:
         with self.db.read() as session:
             rows = session.execute(
                 select(HomeTab.user_id, HomeTab.published_at).where(HomeTab.user_id.in_(users))
             ).all()
-        return [(user, published) for user, published in rows]
+        return {user: published for user, published in rows}
 
     def _people_with_changes(self) -> set[str]:
         newest = self._newest_seen or 0
@@ -155,3 +176,7 @@ class HomeRefresher:
             if self._newest_seen is None:
                 with self.db.read() as session:
                     self._newest_seen = session.scalar(select(func.max(LeadEvent.id))) or 0
+
+
+def _drawn_since(published_at: datetime | None, noticed: datetime) -> bool:
+    return published_at is not None and as_utc(published_at) > noticed

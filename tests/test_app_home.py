@@ -13,6 +13,7 @@ import pytest
 from blocks import ids
 from bot.clock import FixedClock
 from bot.fakeslack import FakeSlack, RecordedCall
+from bot.home_refresh import HomeRefresher
 from bot.lead_input import parse_lead
 from storage.models import HomeTab
 from tests.conftest import make_config, start_bot
@@ -123,6 +124,36 @@ def test_republishing_is_throttled_per_person(timed: Harness, clock: FixedClock)
     clock.advance(timedelta(seconds=10))
     assert homes.run_once() == 0  # nothing changed, so nothing to redraw
     assert len(publishes(timed, "U0ALICE")) == 2
+
+
+def test_two_leadbot_processes_redraw_a_tab_once_per_change(
+    timed: Harness, clock: FixedClock
+) -> None:
+    services = timed.app.services
+    first = services.homes
+    second = HomeRefresher(services.db, services.client, clock, services.config, first.render)
+    open_home(timed, "U0ALICE")
+    published(timed, "U0ALICE")
+    second.run_once()  # starts watching the event log
+    add_lead(timed, "Ann")  # Alice's
+    assert second.run_once() == 0  # noticed, but drawn a moment ago: throttled
+    clock.advance(timedelta(seconds=3))
+    assert first.run_once() == 1
+    clock.advance(timedelta(seconds=1))
+    assert second.run_once() == 0  # the first process drew it after the change: nothing left
+    clock.advance(timedelta(seconds=10))
+    assert second.run_once() == 0 and first.run_once() == 0
+    assert len(publishes(timed, "U0ALICE")) == 2
+
+
+def test_people_who_never_opened_the_tab_are_not_tracked(timed: Harness) -> None:
+    homes = timed.app.services.homes
+    homes.run_once()
+    add_lead(timed, "Ann")  # Alice's; Alice and Maya never opened the tab
+    assert homes.run_once() == 0
+    assert homes.run_once() == 0
+    assert timed.fake.calls("views.publish") == []
+    assert not homes.stale_people()
 
 
 def test_clicks_on_the_home_tab_work_and_refusals_arrive_as_a_dm(

@@ -118,6 +118,23 @@ def _walkthrough(
         )
 
     first = next(call for call in dm_posts if "lead #1:" in call.args["text"])
+    owner = _claims(console, app, fake, base, posts, first)
+    _log_contact(console, app, fake, base, owner, first)
+    _escalation(console, app, fake, config)
+    _review(console, app, fake, base, config)
+
+
+def _claims(
+    console: Console,
+    app: LeadbotApp,
+    fake: FakeSlack,
+    base: str,
+    posts: list[RecordedCall],
+    first: RecordedCall,
+) -> str:
+    """Lead #1's owner claims it; a teammate clicking a moment later is told who won."""
+    config = app.services.config
+    names = {rep.id: rep.name for rep in config.reps}
     owner = _owner_of(first.response["channel"], fake, config)
     console.rule(f"[bold]3. {names[owner]} clicks Claim on lead #1 (a signed Slack request)")
     status, _ = _click_claim(base, owner, first)
@@ -140,9 +157,7 @@ def _walkthrough(
     _click_claim(base, other, channel_copy)
     told = fake.wait_for("chat.postEphemeral")[0]
     console.print(f"Only {names[other]} sees: {render_mrkdwn(told.args['text'], names=names)}")
-    _log_contact(console, app, fake, base, owner, first)
-    _escalation(console, app, fake, config)
-    _review(console, app, fake, base, config)
+    return owner
 
 
 def _log_contact(

@@ -25,7 +25,7 @@ from blocks.stats import duration, share, stats_blocks
 from bot.clock import Clock
 from bot.config import Config
 from bot.queries import LeadQueries
-from bot.stats import StatsReport, StatsService, Summary, visible_to
+from bot.stats import StatsReport, StatsService, Summary, summarize
 
 VIEW_LIMIT = 100
 # 10 + 5 rows of 3 blocks, headings and my week: under 60 blocks, leaving the team table 40.
@@ -106,20 +106,21 @@ def home_renderer(
     """What HomeRefresher calls to draw one person's tab from the database now."""
 
     def render(user_id: str) -> dict[str, Any]:
-        tz = config.tz_for(user_id)
-        manages = config.can_manage(user_id)
+        # One week query serves both my numbers and the team table: the rep filter is applied
+        # in Python after it anyway (see StatsService.report).
+        week = stats.report(config.tz_for(user_id), "week")
         mine = queries.open_leads_of(user_id, limit=MY_ROWS)
         content = HomeContent(
             now=clock.now(),
             mine=[card_view(lead, "dm", user_id) for lead in mine],
             mine_total=queries.count_open_of(user_id),
-            my_week=stats.report(tz, "week", rep=user_id).total,
+            my_week=next((r.summary for r in week.rows if r.owner_id == user_id), summarize([])),
         )
-        if manages:
+        if config.can_manage(user_id):
             queue = queries.queued_leads(limit=QUEUE_ROWS)
             content = replace(
                 content,
-                team=visible_to(stats.report(tz, "week"), user_id, sees_everyone=True),
+                team=week,
                 queue=[card_view(lead, "list") for lead in queue],
                 queue_total=queries.count_queued(),
             )

@@ -5,17 +5,20 @@ Listeners never import the app; `bot/app.py` installs `services_middleware` when
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 if TYPE_CHECKING:
     from bot.app import Services
 
 SERVICES_KEY = "leadbot_services"
+log = logging.getLogger("leadbot.handlers")
 
 
 def services_middleware(services: Services) -> Callable[..., Any]:
@@ -28,6 +31,19 @@ def services_middleware(services: Services) -> Callable[..., Any]:
 
 def services_of(context: dict[str, Any]) -> Services:
     return context[SERVICES_KEY]
+
+
+def tell_user(client: WebClient, channel: str | None, user_id: str, text: str) -> None:
+    """A note only `user_id` sees, in `channel`. Without a channel (a click on the App Home
+    tab), or where leadbot may not post (a channel it is not in), a DM instead."""
+    if channel:
+        try:
+            client.chat_postEphemeral(channel=channel, user=user_id, text=text)
+            return
+        except SlackApiError as err:
+            error = err.response.get("error")
+            log.warning("no ephemeral in %s (%s): telling %s in a DM", channel, error, user_id)
+    client.chat_postMessage(channel=user_id, text=text)
 
 
 def lead_id_of(body: dict[str, Any]) -> int:

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from blocks import ids
 from blocks.modals import snooze_modal
-from handlers.context import lead_id_of, services_of
+from handlers.context import lead_id_of, services_of, tell_user
 from handlers.lead_lists import redraw_after_click
 
 
@@ -70,11 +70,6 @@ def open_crm(ack: Ack) -> None:
 
 
 def tell(client: WebClient, body: dict[str, Any], text: str) -> None:
-    """An ephemeral answer to the clicker, in the conversation the click came from. A click on
-    the App Home tab comes from no conversation: the answer goes to the app's DM instead."""
-    user_id = body["user"]["id"]
+    """An answer only the clicker sees, in the conversation the click came from."""
     channel = (body.get("channel") or {}).get("id")
-    if channel:
-        client.chat_postEphemeral(channel=channel, user=user_id, text=text)
-    else:
-        client.chat_postMessage(channel=user_id, text=text)
+    tell_user(client, channel, body["user"]["id"], text)

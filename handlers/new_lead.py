@@ -12,13 +12,12 @@ from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from blocks.mrkdwn import escape_truncated, truncate, user
 from blocks.new_lead_modal import AUTO_TIER, FIELDS, NAME_BLOCK, NEW_LEAD_MODAL, new_lead_modal
 from bot.lead_input import LeadIn, LeadInputError, parse_lead
 from bot.leads import Received
-from handlers.context import SlashCommand, services_of
+from handlers.context import SlashCommand, services_of, tell_user
 
 log = logging.getLogger("leadbot.handlers")
 
@@ -69,7 +68,7 @@ def submit_new_lead(
     outcome = "created" if result.created else "duplicate"
     services.metrics.leads_received.labels(lead.source, outcome).inc()
     log.info("lead %s %s from /leads new by %s", result.lead_id, outcome, user_id)
-    tell(client, channel, user_id, confirmation(result, lead))
+    tell_user(client, channel, user_id, confirmation(result, lead))
 
 
 def form_data(view: dict[str, Any]) -> dict[str, Any]:
@@ -131,16 +130,3 @@ def _channel_of(view: dict[str, Any]) -> str | None:
     except (json.JSONDecodeError, AttributeError):
         return None
     return channel if isinstance(channel, str) and channel else None
-
-
-def tell(client: WebClient, channel: str | None, user_id: str, text: str) -> None:
-    """An ephemeral note in the channel the command came from; where leadbot may not post
-    (a channel it is not in), a DM instead."""
-    if channel:
-        try:
-            client.chat_postEphemeral(channel=channel, user=user_id, text=text)
-            return
-        except SlackApiError as err:
-            error = err.response.get("error")
-            log.warning("no ephemeral in %s (%s): telling %s in a DM", channel, error, user_id)
-    client.chat_postMessage(channel=user_id, text=text)

@@ -29,10 +29,10 @@ sys.path.insert(0, str(ROOT))
 
 from bot.app import create_app  # noqa: E402
 from bot.clock import FixedClock  # noqa: E402
-from bot.config_load import default_config  # noqa: E402
-from bot.fakeslack import FakeSlack  # noqa: E402
+from bot.config.load import default_config  # noqa: E402
+from bot.fakeslack.requests import post_signed, slash_command  # noqa: E402
+from bot.fakeslack.server import FakeSlack  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from bot.slack_requests import post_signed, slash_command  # noqa: E402
 
 SECRET = "bench-signing-secret"
 CASES = (  # (label, command text, user)

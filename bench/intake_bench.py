@@ -35,7 +35,7 @@ from rich.table import Table
 from slack_sdk import WebClient
 from sqlalchemy import create_engine, make_url, text
 
-from bot.fakeslack import FakeSlack, RecordedCall
+from bot.fakeslack.server import FakeSlack, RecordedCall
 
 TOKEN = "bench-intake-token"
 SETTINGS = {"slack_bot_token": "xoxb-bench", "slack_signing_secret": "bench", "intake_token": TOKEN}

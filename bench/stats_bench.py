@@ -34,9 +34,9 @@ from sqlalchemy import event, func, insert, select, text
 
 from blocks.stats import stats_blocks
 from bot.clock import FixedClock
-from bot.config import Config
-from bot.config_load import default_config
-from bot.stats import StatsService, period_window
+from bot.config.load import default_config
+from bot.config.schema import Config
+from bot.review.stats import StatsService, period_window
 from storage.db import Database
 from storage.models import Lead, LeadStatus
 

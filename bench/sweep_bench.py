@@ -34,10 +34,10 @@ from rich.table import Table
 from sqlalchemy import bindparam, delete, event, func, insert, select, text, update
 
 from bot.clock import FixedClock
-from bot.config import Config
-from bot.config_load import default_config
-from bot.escalation import BATCH, Escalator, plan_next
-from bot.policy import chain_for
+from bot.config.load import default_config
+from bot.config.schema import Config
+from bot.escalation.policy import chain_for
+from bot.escalation.sweep import BATCH, Escalator, plan_next
 from storage.db import Database
 from storage.models import CardCopy, HeldNudge, Lead, LeadEvent, LeadStatus, OutboxMessage
 

@@ -22,7 +22,7 @@ from slack_sdk.models.blocks import (
 from blocks import ids
 from blocks.mrkdwn import date, escape_truncated, user
 from bot.durations import format_duration
-from bot.outcomes import CONTACT_OUTCOMES, outcome_label
+from bot.leads.outcomes import CONTACT_OUTCOMES, outcome_label
 
 TIER_BADGES = {"hot": "🔥 Hot", "warm": "🌤 Warm", "cold": "🧊 Cold"}
 FIELD_LIMIT = 1900  # section fields allow 2000 characters

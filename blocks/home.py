@@ -20,12 +20,12 @@ from slack_sdk.models.views import View
 
 from blocks.card import CardView
 from blocks.lists import lead_row, more_line
-from blocks.render import card_view
 from blocks.stats import duration, share, stats_blocks
 from bot.clock import Clock
-from bot.config import Config
-from bot.queries import LeadQueries
-from bot.stats import StatsReport, StatsService, Summary, summarize
+from bot.config.schema import Config
+from bot.delivery.cards import card_view
+from bot.leads.queries import LeadQueries
+from bot.review.stats import StatsReport, StatsService, Summary, summarize
 
 VIEW_LIMIT = 100
 # 10 + 5 rows of 3 blocks, headings and my week: under 60 blocks, leaving the team table 40.

@@ -21,7 +21,7 @@ from blocks import ids
 from blocks.card import TIER_BADGES, CardView, lead_buttons
 from blocks.mrkdwn import date, escape_truncated, user
 from bot.durations import format_duration
-from bot.outcomes import outcome_label
+from bot.leads.outcomes import outcome_label
 
 BLOCKS_PER_ROW = 3  # section, buttons, divider
 # 15 rows (45 blocks) + a title and two paging blocks stay under the 50-block message limit.

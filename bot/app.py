@@ -15,22 +15,22 @@ from slack_sdk import WebClient
 
 from blocks.home import home_renderer
 from blocks.nudges import message_blocks
-from blocks.render import card_renderer
-from bot.availability import Availability
 from bot.clock import Clock, SystemClock
-from bot.config import Config
-from bot.contact import ContactLog
-from bot.dispatcher import Dispatcher
-from bot.escalation import Escalator
-from bot.home_refresh import HomeRefresher
+from bot.config.schema import Config
+from bot.delivery.cards import card_renderer
+from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.home_refresh import HomeRefresher
+from bot.delivery.outbox import RetryPolicy
+from bot.escalation.sweep import Escalator
 from bot.http import create_http_app
-from bot.leads import LeadService
+from bot.leads.availability import Availability
+from bot.leads.contact import ContactLog
+from bot.leads.queries import LeadQueries
+from bot.leads.service import LeadService
 from bot.metrics import Metrics
-from bot.outbox import RetryPolicy
-from bot.queries import LeadQueries
+from bot.review.stats import StatsService
 from bot.scheduler import create_scheduler
 from bot.settings import Settings
-from bot.stats import StatsService
 from handlers import (
     app_home,
     commands,

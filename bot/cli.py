@@ -67,15 +67,15 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from bot.demo import run_demo
+    from bot.tools.demo import run_demo
 
     return run_demo(database=args.database)
 
 
 def _route(args: argparse.Namespace) -> int:
-    from bot.config import ConfigError
-    from bot.config_load import load_config
-    from bot.route_cli import RouteInputError, decide_all, print_answers, read_leads
+    from bot.config.errors import ConfigError
+    from bot.config.load import load_config
+    from bot.tools.route import RouteInputError, decide_all, print_answers, read_leads
 
     logging.getLogger().setLevel(logging.WARNING)
     settings = Settings.from_env()
@@ -99,8 +99,8 @@ def _db_upgrade(_args: argparse.Namespace) -> int:
 
 
 def _config_check(args: argparse.Namespace) -> int:
-    from bot.config import ConfigError
-    from bot.config_load import load_config
+    from bot.config.errors import ConfigError
+    from bot.config.load import load_config
 
     path = args.path or Settings.from_env().config_path
     try:

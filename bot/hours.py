@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from bot.durations import parse_duration
 
 if TYPE_CHECKING:
-    from bot.config import BusinessHours, Config, Rep
+    from bot.config.schema import BusinessHours, Config, Rep
 
 TOMORROW_MORNING = "tomorrow"
 MORNING = time(9, 0)

@@ -18,7 +18,7 @@ from slack_bolt import App, BoltRequest
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
-from bot.lead_input import LeadInputError, parse_lead
+from bot.leads.input import LeadInputError, parse_lead
 
 if TYPE_CHECKING:
     from bot.app import Services

@@ -13,8 +13,8 @@ from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError
 
 from bot.app import LeadbotApp, create_app
-from bot.config import ConfigError
-from bot.config_load import load_config
+from bot.config.errors import ConfigError
+from bot.config.load import load_config
 from bot.settings import SETUP_HINT, Settings
 
 log = logging.getLogger("leadbot")

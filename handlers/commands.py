@@ -9,9 +9,9 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from blocks.mrkdwn import date
-from bot.command_args import CommandError, parse_away, parse_snooze
 from bot.hours import snooze_until
 from handlers import lead_lists, new_lead, stats_command
+from handlers.args import CommandError, parse_away, parse_snooze
 from handlers.context import SlashCommand, services_of
 
 HELP = "\n".join(

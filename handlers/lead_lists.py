@@ -9,7 +9,7 @@ from slack_bolt import Ack, App, Respond
 
 from blocks import ids
 from blocks.lists import ROWS_PER_MESSAGE, clamp_page, list_blocks, place_of
-from blocks.render import card_view
+from bot.delivery.cards import card_view
 from handlers.context import SlashCommand, services_of
 
 if TYPE_CHECKING:

@@ -15,8 +15,8 @@ from slack_sdk import WebClient
 
 from blocks.mrkdwn import escape_truncated, truncate, user
 from blocks.new_lead_modal import AUTO_TIER, FIELDS, NAME_BLOCK, NEW_LEAD_MODAL, new_lead_modal
-from bot.lead_input import LeadIn, LeadInputError, parse_lead
-from bot.leads import Received
+from bot.leads.input import LeadIn, LeadInputError, parse_lead
+from bot.leads.service import Received
 from handlers.context import SlashCommand, services_of, tell_user
 
 log = logging.getLogger("leadbot.handlers")

@@ -14,9 +14,10 @@ from sqlalchemy.exc import OperationalError
 
 from bot.app import LeadbotApp, create_app
 from bot.clock import Clock
-from bot.config import Config, parse_config
-from bot.fakeslack import FakeSlack
-from bot.outbox import RetryPolicy
+from bot.config.load import parse_config
+from bot.config.schema import Config
+from bot.delivery.outbox import RetryPolicy
+from bot.fakeslack.server import FakeSlack
 from bot.settings import Settings
 from tests.fakes.harness import Harness
 

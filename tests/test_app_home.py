@@ -12,9 +12,9 @@ import pytest
 
 from blocks import ids
 from bot.clock import FixedClock
-from bot.fakeslack import FakeSlack, RecordedCall
-from bot.home_refresh import HomeRefresher
-from bot.lead_input import parse_lead
+from bot.delivery.home_refresh import HomeRefresher
+from bot.fakeslack.server import FakeSlack, RecordedCall
+from bot.leads.input import parse_lead
 from handlers.app_home import publish_home
 from handlers.context import SERVICES_KEY
 from storage.models import HomeTab

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.fakeslack import FakeSlack
+from bot.fakeslack.server import FakeSlack
 
 ROOT = Path(__file__).resolve().parents[1]
 

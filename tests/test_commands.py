@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from blocks import ids
-from bot.fakeslack import FakeSlack, RecordedCall
-from bot.lead_input import parse_lead
+from bot.fakeslack.server import FakeSlack, RecordedCall
+from bot.leads.input import parse_lead
 from handlers.context import SERVICES_KEY
 from handlers.lead_lists import turn_page
 from tests.conftest import BASE_CONFIG, make_config, start_bot

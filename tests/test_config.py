@@ -6,14 +6,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.config import (
-    BusinessHours,
-    Config,
-    ConfigError,
-    Person,
-    parse_config,
-)
-from bot.config_load import default_config, load_config
+from bot.config.errors import ConfigError
+from bot.config.load import default_config, load_config, parse_config
+from bot.config.schema import BusinessHours, Config, Person
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "leadbot.example.yml"
 

@@ -9,9 +9,9 @@ import pytest
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.config_errors import format_path, problems_from
-from bot.config_routing import Pool, Routing, Team
-from bot.config_routing_checks import check_routing
+from bot.config.errors import format_path, problems_from
+from bot.config.routing import Pool, Routing, Team
+from bot.config.routing_checks import check_routing
 
 REP_IDS = ["U0ALICE", "U0BO", "U0CHEN"]
 

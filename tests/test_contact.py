@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from blocks import ids
 from bot.clock import FixedClock, as_utc
-from bot.fakeslack import FakeSlack, RecordedCall
+from bot.fakeslack.server import FakeSlack, RecordedCall
 from storage.models import Lead, LeadEvent, OutboxMessage
 from tests.conftest import make_config, start_bot
 from tests.fakes.harness import Harness

@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from bot.demo import run_demo
+from bot.tools.demo import run_demo
 
 
 def test_demo_walks_through_intake_cards_and_claim() -> None:

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from blocks import ids
 from bot.clock import FixedClock
-from bot.escalation import Escalator
-from bot.fakeslack import FakeSlack, RecordedCall
+from bot.escalation.sweep import Escalator
+from bot.fakeslack.server import FakeSlack, RecordedCall
 from storage.models import Lead, LeadEvent, OutboxMessage
 from tests.conftest import make_config, start_bot
 from tests.fakes.harness import Harness
@@ -179,7 +179,7 @@ def test_racing_sweeps_never_double_send(
 
 
 def _lead_in(external_id: str = "e-1"):
-    from bot.lead_input import parse_lead
+    from bot.leads.input import parse_lead
 
     return parse_lead({**LEAD, "external_id": external_id}, ["hot", "warm", "cold"])
 

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from bot.app import create_app
 from bot.clock import FixedClock
-from bot.fakeslack import FakeSlack, RecordedCall
-from bot.lead_input import parse_lead
+from bot.fakeslack.server import FakeSlack, RecordedCall
+from bot.leads.input import parse_lead
 from bot.settings import Settings
 from storage.models import LeadEvent, OutboxMessage
 from tests.conftest import BASE_CONFIG, make_config, start_bot

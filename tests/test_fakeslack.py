@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, SectionBlock
 
-from bot.fakeslack import FakeSlack, dm_channel_id
+from bot.fakeslack.server import FakeSlack, dm_channel_id
 
 TOKEN = "xoxb-test"
 

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.config import BusinessHours, Rep, parse_config
+from bot.config.load import parse_config
+from bot.config.schema import BusinessHours, Rep
 from bot.hours import (
     BusinessCalendar,
     QuietHours,

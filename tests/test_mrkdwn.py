@@ -18,7 +18,7 @@ from blocks.mrkdwn import (
     unescape,
     user,
 )
-from blocks.text import render_mrkdwn
+from bot.tools.text import render_mrkdwn
 
 HOSTILE_NAMES = ["<!channel>", "<!here|here>", "<@U123>", "<https://x|y>", "A & B", "&lt;b&gt;"]
 

@@ -24,8 +24,8 @@ from blocks.new_lead_modal import (
     TIER_BLOCK,
     new_lead_metadata,
 )
-from bot.fakeslack import RecordedCall
-from bot.slack_requests import post_signed, view_submission
+from bot.fakeslack.requests import post_signed, view_submission
+from bot.fakeslack.server import RecordedCall
 from handlers.new_lead import ERROR_LIMIT, NOT_KNOWN, errors_by_block
 from storage.models import Lead, LeadEvent
 from tests.fakes.harness import Harness

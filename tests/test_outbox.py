@@ -6,11 +6,11 @@ from sqlalchemy import select
 
 from blocks import ids
 from blocks.nudges import message_blocks
-from blocks.render import card_renderer
 from bot.app import create_app
-from bot.dispatcher import Dispatcher
-from bot.fakeslack import FakeSlack
-from bot.lead_input import parse_lead
+from bot.delivery.cards import card_renderer
+from bot.delivery.dispatcher import Dispatcher
+from bot.fakeslack.server import FakeSlack
+from bot.leads.input import parse_lead
 from bot.settings import Settings
 from storage.models import CardCopy, OutboxMessage
 from tests.conftest import make_config, start_bot

@@ -7,9 +7,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.config import parse_config
+from bot.config.load import parse_config
+from bot.escalation.policy import (
+    chain_for,
+    next_step,
+    sla_due_at,
+    snapshot_chain,
+    step_due,
+    tier_for,
+)
 from bot.hours import business_calendar
-from bot.policy import chain_for, next_step, sla_due_at, snapshot_chain, step_due, tier_for
 from tests.conftest import BASE_CONFIG
 
 NY = ZoneInfo("America/New_York")

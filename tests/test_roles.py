@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from blocks import ids
-from bot.fakeslack import FakeSlack, RecordedCall
+from bot.fakeslack.server import FakeSlack, RecordedCall
 from storage.models import Lead
 from tests.conftest import BASE_CONFIG, make_config, start_bot
 from tests.fakes.harness import Harness

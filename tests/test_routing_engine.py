@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.config_routing import Condition, Routing, Team
-from bot.routing_engine import (
+from bot.config.routing import Condition, Routing, Team
+from bot.routing.engine import (
     Decision,
     LeadFacts,
     PoolState,
@@ -21,8 +21,8 @@ from bot.routing_engine import (
     first_rule,
     ineligible,
 )
-from bot.routing_match import condition_matches, owner_key
-from bot.routing_pools import ResolvedPool, find_pool, routes_for
+from bot.routing.match import condition_matches, owner_key
+from bot.routing.pools import ResolvedPool, find_pool, routes_for
 
 NAMES = {"U0ANA": "Ana", "U0BO": "Bo", "U0CHEN": "Chen", "U0DEV": "Dev", "U0EVE": "Eve"}
 EVERYONE = list(NAMES)

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from bot.clock import FixedClock
-from bot.config import Config
-from bot.fakeslack import FakeSlack
-from bot.policy import chain_for
-from bot.route_cli import RouteInputError, decide_all, read_leads
+from bot.config.schema import Config
+from bot.escalation.policy import chain_for
+from bot.fakeslack.server import FakeSlack
+from bot.tools.route import RouteInputError, decide_all, read_leads
 from storage.models import RepAway
 from tests.conftest import make_config, start_bot
 

@@ -16,9 +16,8 @@ from sqlalchemy import update
 
 from blocks.stats import SECTION_LIMIT, stats_blocks, stats_text
 from bot.clock import FixedClock
-from bot.command_args import CommandError
-from bot.fakeslack import FakeSlack
-from bot.stats import (
+from bot.fakeslack.server import FakeSlack
+from bot.review.stats import (
     SHARED_QUEUE,
     RepRow,
     StatsReport,
@@ -29,7 +28,8 @@ from bot.stats import (
     summarize,
     visible_to,
 )
-from bot.stats_args import StatsArgs, parse_stats
+from handlers.args import CommandError
+from handlers.stats_args import StatsArgs, parse_stats
 from storage.db import Database
 from storage.models import Lead, LeadStatus
 from tests.conftest import make_config, start_bot

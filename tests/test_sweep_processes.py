@@ -13,8 +13,9 @@ from sqlalchemy import func, select
 
 from bot.app import create_app
 from bot.clock import FixedClock
-from bot.config import Config, parse_config
-from bot.lead_input import parse_lead
+from bot.config.load import parse_config
+from bot.config.schema import Config
+from bot.leads.input import parse_lead
 from bot.settings import Settings
 from storage.models import LeadEvent, OutboxMessage
 from tests.conftest import BASE_CONFIG, _fresh_postgres
@@ -26,8 +27,8 @@ SWEEPER = textwrap.dedent(
     import sys
     from datetime import datetime
     from bot.clock import FixedClock
-    from bot.config import Config, parse_config
-    from bot.escalation import Escalator
+    from bot.config.load import parse_config
+    from bot.escalation.sweep import Escalator
     from storage.db import Database
     from tests.conftest import BASE_CONFIG
 

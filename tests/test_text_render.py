@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import (
 )
 
 from blocks.mrkdwn import date, escape, link, user
-from blocks.text import format_date, render_blocks, render_message, render_mrkdwn
+from bot.tools.text import format_date, render_blocks, render_message, render_mrkdwn
 
 NEW_YORK = ZoneInfo("America/New_York")
 STAMP = 1700000000  # 2023-11-14 22:13:20 UTC, 17:13:20 in New York

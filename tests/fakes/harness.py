@@ -11,14 +11,14 @@ from typing import Any
 
 from blocks import ids
 from bot.app import LeadbotApp
-from bot.fakeslack import FakeSlack, RecordedCall
-from bot.slack_requests import (
+from bot.fakeslack.requests import (
     block_action,
     event_callback,
     post_signed,
     slash_command,
     view_submission,
 )
+from bot.fakeslack.server import FakeSlack, RecordedCall
 from storage.models import Lead
 
 

@@ -1,0 +1,101 @@
+"""Draw a stored lead as a card copy: the adapter between storage and the pure card builder."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from blocks.card import CardView, Nudge, fallback_text, lead_card
+from bot.clock import Clock, as_utc
+from bot.delivery.outbox import CardRenderer, RenderedMessage
+from storage.models import Lead, LeadEvent
+
+NUDGE_KINDS = (
+    "reminded",
+    "manager_notified",
+    "queued",
+    "channel_notified",
+    "queue_reminded",
+    "assigned",  # only those made by the escalation chain (with a step) are shown
+)
+
+
+def nudges_of(session: Session, lead_id: int) -> tuple[Nudge, ...]:
+    events = session.scalars(
+        select(LeadEvent)
+        .where(LeadEvent.lead_id == lead_id, LeadEvent.kind.in_(NUDGE_KINDS))
+        .order_by(LeadEvent.id)
+    )
+    return tuple(
+        _nudge(event)
+        for event in events
+        if event.kind != "assigned" or (event.detail or {}).get("step") is not None
+    )
+
+
+def _nudge(event: LeadEvent) -> Nudge:
+    detail = event.detail or {}
+    to = detail.get("owner") if event.kind == "assigned" else detail.get("to")
+    held = detail.get("held_until")
+    return Nudge(
+        kind="reassigned" if event.kind == "assigned" else event.kind,
+        at=as_utc(event.at),
+        to=tuple(to) if isinstance(to, list) else ((str(to),) if to else ()),
+        tone=detail.get("tone"),
+        held_until=datetime.fromisoformat(held) if held else None,
+    )
+
+
+def card_view(
+    lead: Lead,
+    copy_kind: str = "dm",
+    recipient: str | None = None,
+    nudges: tuple[Nudge, ...] = (),
+) -> CardView:
+
+    return CardView(
+        lead_id=lead.id,
+        name=lead.name,
+        company=lead.company,
+        company_size=lead.company_size,
+        product=lead.product,
+        source=lead.source,
+        message=lead.message,
+        email=lead.email,
+        phone=lead.phone,
+        crm_url=lead.crm_url,
+        tier=lead.tier,
+        status=lead.status,
+        owner_id=lead.owner_id,
+        claimed_by=lead.claimed_by,
+        routing_reason=lead.routing_reason,
+        received_at=as_utc(lead.received_at),
+        claimed_at=_utc(lead.claimed_at),
+        sla_due_at=_utc(lead.sla_due_at),
+        snoozed_until=_utc(lead.snoozed_until),
+        snoozed_by=lead.snoozed_by,
+        first_contact_at=_utc(lead.first_contact_at),
+        first_contact_by=lead.first_contact_by,
+        last_contact_outcome=lead.last_contact_outcome,
+        contact_count=lead.contact_count or 0,
+        copy_kind=copy_kind,
+        recipient=recipient,
+        nudges=nudges,
+    )
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return as_utc(moment) if moment is not None else None
+
+
+def card_renderer(clock: Clock) -> CardRenderer:
+    def render(
+        session: Session, lead: Lead, copy_kind: str, recipient: str | None
+    ) -> RenderedMessage:
+        view = card_view(lead, copy_kind, recipient, nudges_of(session, lead.id))
+        blocks = [block.to_dict() for block in lead_card(view, clock.now())]
+        return RenderedMessage(text=fallback_text(view), blocks=blocks, lead_version=lead.version)
+
+    return render

@@ -1,0 +1,280 @@
+"""What each escalation action does, inside the sweep's transaction.
+
+Every action writes events and outbox rows only; the dispatcher sends after commit, and checks
+each message's guard (lead still unclaimed, still this rep's) right before sending.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from blocks.mrkdwn import escape_truncated, user
+from bot.clock import as_utc
+from bot.config.schema import Config
+from bot.delivery.outbox import enqueue_message, enqueue_post
+from bot.durations import format_duration
+from bot.escalation.policy import ChainStep
+from bot.escalation.templates import Mrkdwn, TemplateRenderer
+from bot.hours import BusinessCalendar, deliverable_at, rep_quiet_hours
+from bot.routing.decision import next_after_pass
+from bot.routing.engine import backup
+from bot.routing.pools import DEFAULT_KEY
+from bot.routing.state import rep_states
+from storage.models import HeldNudge, Lead, LeadEvent, LeadStatus
+
+CLAIM = ("claim",)
+CLAIM_SNOOZE = ("claim", "snooze")
+
+
+@dataclass(frozen=True)
+class ActionContext:
+    session: Session
+    config: Config
+    calendar: BusinessCalendar | None
+    templates: TemplateRenderer
+    now: datetime
+
+    def event(self, lead: Lead, kind: str, **detail: object) -> None:
+        self.session.add(
+            LeadEvent(lead_id=lead.id, at=self.now, actor="leadbot", kind=kind, detail=detail)
+        )
+
+    def words(self, lead: Lead, **extra: object) -> dict[str, object]:
+        """Template variables; lead-supplied text is escaped by the renderer's finalize."""
+        tier = self.config.tier(lead.tier)
+        sla = format_duration(tier.respond_within) if tier else "?"
+        label = lead.name or lead.email or lead.phone or "a lead"
+        company = f" ({escape_truncated(lead.company, 200)})" if lead.company else ""
+        owner = Mrkdwn(user(lead.owner_id)) if lead.owner_id else "nobody"
+        return {
+            "lead": Mrkdwn(f"*{escape_truncated(label, 200)}*{company} #{lead.id}"),
+            "owner": owner,
+            "waited": format_duration(self.now - as_utc(lead.received_at)),
+            "sla": sla,
+            "tier": lead.tier,
+            "overdue": lead.sla_due_at is not None and as_utc(lead.sla_due_at) <= self.now,
+            **extra,
+        }
+
+
+def run_actions(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) -> None:
+    for action in step.actions:
+        ACTIONS[action](ctx, lead, step, number)
+
+
+def remind_owner(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) -> None:
+    owner = lead.owner_id
+    if owner is None:
+        return  # already in the queue: the queue reminder speaks for it
+    text = ctx.templates.render(f"remind_owner_{step.tone}", **ctx.words(lead))
+    tier = ctx.config.tier(lead.tier)
+    deliver = deliverable_at(
+        ctx.now, rep_quiet_hours(ctx.config, owner), urgent=bool(tier and tier.urgent)
+    )
+    if deliver > ctx.now:
+        ctx.session.add(
+            HeldNudge(
+                lead_id=lead.id, user_id=owner, text=text, created_at=ctx.now, deliver_at=deliver
+            )
+        )
+        ctx.event(lead, "reminded", to=owner, step=number, tone=step.tone, held_until=str(deliver))
+        return
+    enqueue_message(
+        ctx.session,
+        lead.id,
+        "dm",
+        owner,
+        ctx.now,
+        text=text,
+        buttons=CLAIM_SNOOZE,
+        guard={"open": True, "owner": owner},
+    )
+    ctx.event(lead, "reminded", to=owner, step=number, tone=step.tone)
+
+
+def notify_manager(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) -> None:
+    rep = ctx.config.rep(lead.owner_id) if lead.owner_id else None
+    moving = "move_to_queue" in step.actions
+    next_step = "It is going to the shared queue now." if moving else ""
+    text = ctx.templates.render("notify_manager", **ctx.words(lead, next_step=next_step))
+    targets: list[tuple[str, str]]
+    if rep and rep.manager:
+        targets = [("dm", rep.manager)]
+    elif ctx.config.channels.managers:
+        targets = [("channel", ctx.config.channels.managers)]
+    else:
+        targets = [("dm", manager) for manager in ctx.config.manager_ids()]
+    for kind, target in targets:
+        enqueue_message(
+            ctx.session,
+            lead.id,
+            kind,
+            target,
+            ctx.now,
+            text=text,
+            buttons=CLAIM,
+            guard={"open": True},
+        )
+    ctx.event(lead, "manager_notified", to=[t for _, t in targets], step=number)
+
+
+def move_to_queue(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) -> None:
+    previous = lead.owner_id
+    lead.status = LeadStatus.QUEUED
+    lead.owner_id = None
+    lead.snoozed_until = None
+    lead.snoozed_by = None
+    ctx.session.flush()
+    enqueue_post(ctx.session, lead.id, "queue", ctx.config.channels.queue, ctx.now)
+    ctx.event(lead, "queued", previous_owner=previous, step=number, reason="escalation")
+
+
+def reassign(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) -> None:
+    had_it = {str(detail.get("owner")) for detail in _details(ctx, lead, "assigned")}
+    current = lead.owner_id or ""
+    names = {rid: ctx.config.display_name(rid) for rid in ctx.config.rep_ids()}
+    decision = next_after_pass(ctx.config.rep_ids(), names, current, had_it | {current})
+    if decision.owner_id is None:
+        move_to_queue(ctx, lead, step, number)
+        return
+    reason = f"reassigned after {format_duration(step.after)} without a claim"
+    _hand_over(ctx, lead, decision.owner_id, reason, number)
+
+
+def notify_channel(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) -> None:
+    text = ctx.templates.render("notify_channel", **ctx.words(lead))
+    channel = step.channel or ctx.config.channels.queue
+    enqueue_message(
+        ctx.session,
+        lead.id,
+        "channel",
+        channel,
+        ctx.now,
+        text=text,
+        buttons=CLAIM,
+        guard={"open": True},
+    )
+    ctx.event(lead, "channel_notified", to=channel, step=number)
+
+
+def queue_reminder(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) -> None:
+    if lead.status != LeadStatus.QUEUED:
+        return
+    text = ctx.templates.render("queue_reminder", **ctx.words(lead))
+    enqueue_message(
+        ctx.session,
+        lead.id,
+        "channel",
+        ctx.config.channels.queue,
+        ctx.now,
+        text=text,
+        buttons=CLAIM,
+        guard={"open": True},
+    )
+    ctx.event(lead, "queue_reminded", step=number)
+
+
+def backup_owner(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) -> None:
+    """routing.ack_timeout: the next eligible rep in the lead's pool gets it, once."""
+    current = lead.owner_id
+    if current is None:
+        return
+    reps = rep_states(ctx.session, ctx.config, ctx.calendar, ctx.now, caps=True, loads=False)
+    names = {rep_id: ctx.config.display_name(rep_id) for rep_id in ctx.config.rep_ids()}
+    had_it = {str(detail.get("owner")) for detail in _details(ctx, lead, "assigned")}
+    decision = backup(
+        lead.routing_pool or DEFAULT_KEY,
+        current,
+        ctx.config.routing,
+        ctx.config.teams,
+        reps,
+        names,
+        passed=had_it | {current},
+    )
+    if decision is None or decision.owner_id is None:
+        ctx.event(lead, "backup_skipped", owner=current, step=number, reason="nobody eligible")
+        return
+    _hand_over(ctx, lead, decision.owner_id, decision.reason, number)
+
+
+def _hand_over(ctx: ActionContext, lead: Lead, owner: str, reason: str, number: int) -> None:
+    """A new owner by the chain: their fresh card; the old copies redraw after the step."""
+    previous = lead.owner_id
+    lead.owner_id = owner
+    lead.assigned_at = ctx.now
+    lead.routing_reason = reason[:500]
+    ctx.session.flush()
+    enqueue_post(ctx.session, lead.id, "dm", owner, ctx.now)
+    ctx.event(lead, "assigned", owner=owner, previous_owner=previous, step=number, reason=reason)
+
+
+ACTIONS = {
+    "backup": backup_owner,
+    "remind_owner": remind_owner,
+    "notify_manager": notify_manager,
+    "move_to_queue": move_to_queue,
+    "reassign": reassign,
+    "notify_channel": notify_channel,
+    "queue_reminder": queue_reminder,
+}
+
+
+def _details(ctx: ActionContext, lead: Lead, kind: str) -> list[dict[str, object]]:
+    return list(
+        ctx.session.scalars(
+            select(LeadEvent.detail).where(LeadEvent.lead_id == lead.id, LeadEvent.kind == kind)
+        )
+    )
+
+
+def release_held_nudges(ctx: ActionContext) -> int:
+    """Reminders whose quiet hours are over: one message per rep, however many piled up."""
+    held = list(
+        ctx.session.scalars(
+            select(HeldNudge)
+            .where(HeldNudge.status == "held", HeldNudge.deliver_at <= ctx.now)
+            .order_by(HeldNudge.id)
+        )
+    )
+    by_user: dict[str, list[HeldNudge]] = defaultdict(list)
+    for nudge in held:
+        by_user[nudge.user_id].append(nudge)
+    for user_id, nudges in by_user.items():
+        _deliver_held(ctx, user_id, nudges)
+    return len(by_user)
+
+
+def _deliver_held(ctx: ActionContext, user_id: str, nudges: list[HeldNudge]) -> None:
+    live: list[HeldNudge] = []
+    for nudge in nudges:
+        lead = ctx.session.get(Lead, nudge.lead_id)
+        still_theirs = lead and lead.status in LeadStatus.OPEN and lead.owner_id == user_id
+        nudge.status = "delivered" if still_theirs else "dropped"
+        if still_theirs:
+            live.append(nudge)
+    if not live:
+        return
+    if len(live) == 1:
+        only = live[0]
+        text, lead_id, guard = only.text, only.lead_id, {"open": True, "owner": user_id}
+        buttons, lines = CLAIM_SNOOZE, None
+    else:
+        header = ctx.templates.render("held_digest", owner=Mrkdwn(user(user_id)), count=len(live))
+        text, lead_id, guard = header, None, {}
+        buttons, lines = (), [n.text for n in live]
+    enqueue_message(
+        ctx.session,
+        lead_id,
+        "dm",
+        user_id,
+        ctx.now,
+        text=text,
+        buttons=buttons,
+        lines=lines,
+        guard=guard,
+    )

@@ -1,0 +1,190 @@
+"""The sweep: due leads -> execute the due step under a guard -> plan the next one.
+
+APScheduler only ticks this; the timers are `leads.next_action_at`. Each step runs under a
+conditional UPDATE on `escalation_step` (the fencing value): a stale or duplicate tick, a second
+process, or a claim that committed first makes the UPDATE match nothing, and nothing is sent.
+On PostgreSQL several sweepers share the due rows with `FOR UPDATE SKIP LOCKED`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, tuple_, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from bot.clock import Clock, as_utc
+from bot.config.schema import Config
+from bot.delivery.outbox import enqueue_card_updates_for
+from bot.durations import format_duration
+from bot.escalation.actions import ActionContext, release_held_nudges, run_actions
+from bot.escalation.policy import ChainStep, next_step
+from bot.escalation.templates import TemplateRenderer
+from bot.hours import BusinessCalendar, business_calendar
+from storage.db import Database
+from storage.models import Lead, LeadEvent, LeadStatus
+
+log = logging.getLogger(__name__)
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    steps: int = 0
+    breaches: int = 0
+    held_delivered: int = 0
+
+
+def plan_next(lead: Lead, config: Config, calendar: BusinessCalendar | None) -> datetime | None:
+    """The next moment the sweep must look at this lead: its next step or its SLA breach."""
+    if lead.status not in LeadStatus.OPEN:
+        return None
+    moments: list[datetime] = []
+    upcoming = _next_step(lead, config, calendar)
+    if upcoming is not None:
+        moments.append(upcoming[1])
+    if lead.sla_due_at is not None and lead.sla_breached_at is None:
+        moments.append(as_utc(lead.sla_due_at))
+    return min(moments) if moments else None
+
+
+def _next_step(
+    lead: Lead, config: Config, calendar: BusinessCalendar | None
+) -> tuple[int, datetime] | None:
+    if lead.escalation_started_at is None:
+        return None
+    chain = [ChainStep.from_json(step) for step in lead.chain or []]
+    snoozed = as_utc(lead.snoozed_until) if lead.snoozed_until else None
+    started = as_utc(lead.escalation_started_at)
+    return next_step(
+        chain, lead.escalation_step, started, calendar, snoozed, config.snooze.max_delay
+    )
+
+
+class Escalator:
+    def __init__(
+        self, db: Database, config: Config, clock: Clock, wake: Callable[[], None]
+    ) -> None:
+        self.db = db
+        self.config = config
+        self.clock = clock
+        self.wake = wake
+        self.calendar = business_calendar(config)
+        self.templates = TemplateRenderer(config.templates)
+
+    def sweep(self) -> SweepResult:
+        now = self.clock.now()
+        # One flush at the end instead of one per query: the tick's cost is per-lead overhead.
+        with self.db.write() as session, session.no_autoflush:
+            leads = self._guarded(session, self._due(session, now))
+            steps = breaches = 0
+            touched: list[int] = []
+            for lead in leads:
+                done, breached = self._advance(session, lead, now)
+                steps += done
+                breaches += breached
+                if done or breached:
+                    touched.append(lead.id)
+            session.flush()
+            enqueue_card_updates_for(session, touched, now)
+            held = release_held_nudges(self._context(session, now))
+        result = SweepResult(steps, breaches, held)
+        if steps or breaches or held:
+            self.wake()
+        return result
+
+    def _due(self, session: Session, now: datetime) -> list[Lead]:
+        # Only `next_action_at`: claimed and closed leads have none, and a status filter here
+        # would tempt SQLite's planner onto the status index and a sort of every open lead.
+        query = (
+            select(Lead)
+            .where(Lead.next_action_at <= now)
+            .order_by(Lead.next_action_at)
+            .limit(BATCH)
+        )
+        if not self.db.is_sqlite:
+            query = query.with_for_update(skip_locked=True)
+        return list(session.scalars(query))
+
+    def _context(self, session: Session, now: datetime) -> ActionContext:
+        return ActionContext(session, self.config, self.calendar, self.templates, now)
+
+    def _guarded(self, session: Session, leads: list[Lead]) -> list[Lead]:
+        """The guard, for the whole batch in one statement: each lead's step and version must
+        still be the ones we read, and the lead still open. A stale or duplicate tick, another
+        process, or a claim that committed first takes that lead out of this round."""
+        table = Lead.__table__
+        expected = [(lead.id, lead.escalation_step, lead.version) for lead in leads]
+        if not expected:
+            return []
+        won = set(
+            session.execute(
+                update(table)
+                .where(
+                    # `id IN` first: it lets SQLite walk the primary key, not every open lead.
+                    table.c.id.in_([lead_id for lead_id, _, _ in expected]),
+                    tuple_(table.c.id, table.c.escalation_step, table.c.version).in_(expected),
+                    table.c.status.in_(LeadStatus.OPEN),
+                )
+                .values(version=table.c.version + 1)
+                .returning(table.c.id)
+            ).scalars()
+        )
+        for lead in leads:
+            if lead.id in won:
+                set_committed_value(lead, "version", lead.version + 1)
+            elif lead.status not in LeadStatus.OPEN:
+                lead.next_action_at = None  # a timer left on a finished lead: clear it
+            else:
+                log.info("lead %s: step %s already taken; skipping", lead.id, lead.escalation_step)
+        return [lead for lead in leads if lead.id in won]
+
+    def _advance(self, session: Session, lead: Lead, now: datetime) -> tuple[int, int]:
+        """Run every step of this lead that is due by now, each once, in order."""
+        steps = breaches = 0
+        for _ in range(len(lead.chain or []) + 2):
+            due_at = lead.next_action_at
+            if due_at is None or as_utc(due_at) > now or lead.status not in LeadStatus.OPEN:
+                break
+            breaches += self._note_breach(session, lead, now)
+            steps += self._run_due_step(session, lead, now)
+            lead.next_action_at = plan_next(lead, self.config, self.calendar)
+        return steps, breaches
+
+    def _note_breach(self, session: Session, lead: Lead, now: datetime) -> int:
+        if lead.sla_breached_at is not None or lead.sla_due_at is None:
+            return 0
+        if as_utc(lead.sla_due_at) > now:
+            return 0
+        lead.sla_breached_at = now
+        session.add(
+            LeadEvent(lead_id=lead.id, at=now, actor="leadbot", kind="sla_breached", detail={})
+        )
+        return 1
+
+    def _run_due_step(self, session: Session, lead: Lead, now: datetime) -> int:
+        upcoming = _next_step(lead, self.config, self.calendar)
+        if upcoming is None or upcoming[1] > now:
+            return 0
+        index, due = upcoming
+        late = now - due
+        if late > self.config.escalation.catch_up:
+            log.warning(
+                "lead %s: step %s is %s late (after a restart?); running it once now",
+                lead.id,
+                index + 1,
+                format_duration(late),
+            )
+        if index > lead.escalation_step:
+            skipped = list(range(lead.escalation_step + 1, index + 1))
+            log.info(
+                "lead %s: snoozed reminders %s overtaken by step %s", lead.id, skipped, index + 1
+            )
+        step = ChainStep.from_json(lead.chain[index])
+        lead.escalation_step = index + 1
+        run_actions(self._context(session, now), lead, step, index + 1)
+        return 1

@@ -1,0 +1,336 @@
+"""A fake Slack Web API served over real HTTP, for the test suite and `leadbot demo`.
+
+The bot talks to it with the real `slack_sdk.WebClient(base_url=fake.url)`, so request encoding,
+HTTP status handling, `Retry-After` and error parsing are the SDK's own: nothing is monkeypatched.
+Every call is recorded with its decoded arguments and validated (see fakeslack_checks.py); tests
+wait for calls with `wait_for` instead of sleeping. Standard library + slack_sdk only.
+"""
+
+import json
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Self
+from urllib.parse import parse_qsl, urlsplit
+
+from bot.fakeslack.checks import check_call, decode_body, decode_json_fields
+from bot.fakeslack.world import METHODS, SlackWorld, dm_channel_id
+
+__all__ = ["FakeSlack", "RecordedCall", "dm_channel_id"]
+
+_HTML_503 = b"<html><body><h1>503 Service Unavailable</h1></body></html>"
+
+
+@dataclass
+class RecordedCall:
+    method: str
+    args: dict[str, Any]
+    token: str | None
+    at: float
+    response: dict[str, Any]
+    problems: list[str]
+    path: str = ""  # request path; tells response_url names apart ("/response/r1")
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.response.get("ok"))
+
+
+@dataclass
+class _Reply:
+    """One HTTP answer; `response` is what gets recorded (also for non-JSON answers)."""
+
+    response: dict[str, Any]
+    status: int = 200
+    body: bytes | None = None  # None: the JSON of `response`
+    content_type: str = "application/json; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Failure:
+    status: int
+    error: str
+    retry_after: int | None
+
+
+class FakeSlack:
+    """Fake Slack Web API; use as a context manager or call start()/stop()."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.host, self.port = host, port
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        # One condition guards all state below; wait_for sleeps on it until a call is recorded.
+        self._cond = threading.Condition()
+        self._world = SlackWorld()
+        self.reset()
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def start(self) -> Self:
+        if self._server is None:
+            self._server = _Server((self.host, self.port), _Handler)
+            self._server.fake = self
+            self.port = self._server.server_address[1]
+            # A short poll interval makes stop() (and so every test teardown) quick.
+            self._thread = threading.Thread(
+                target=self._server.serve_forever, args=(0.02,), name="fakeslack", daemon=True
+            )
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            if self._thread is not None:
+                self._thread.join(timeout=5)
+            self._server, self._thread = None, None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("FakeSlack is not started")
+        return f"http://{self.host}:{self.port}/api/"
+
+    def response_url(self, name: str = "r1") -> str:
+        return self.url.removesuffix("/api/") + f"/response/{name}"
+
+    # -- inspection ----------------------------------------------------------------------------
+    def calls(self, method: str | None = None) -> list[RecordedCall]:
+        with self._cond:
+            return [c for c in self._calls if method is None or c.method == method]
+
+    def wait_for(
+        self,
+        method: str,
+        count: int = 1,
+        timeout: float = 5.0,
+        where: Callable[[RecordedCall], bool] | None = None,
+    ) -> list[RecordedCall]:
+        """Wait until `count` successful `method` calls (matching `where`) were recorded."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                found = [
+                    c
+                    for c in self._calls
+                    if c.method == method and c.ok and (where is None or where(c))
+                ]
+                remaining = deadline - time.monotonic()
+                if len(found) >= count or remaining <= 0:
+                    break
+                self._cond.wait(remaining)
+            if len(found) >= count:
+                return found
+            seen = "\n".join(f"  {_short(c)}" for c in self._calls) or "  (none)"
+        raise AssertionError(
+            f"waited {timeout}s for {count} ok {method} call(s), got {len(found)}; "
+            f"calls so far:\n{seen}"
+        )
+
+    def message(self, channel: str, ts: str) -> dict[str, Any] | None:
+        """A posted message as it is now, with "history": its versions before each update."""
+        with self._cond:
+            return self._world.message(channel, ts)
+
+    def messages(self, channel: str | None = None) -> list[dict[str, Any]]:
+        with self._cond:
+            return self._world.messages(channel)
+
+    def problems(self) -> list[str]:
+        with self._cond:
+            return list(self._problems)
+
+    def home(self, user_id: str) -> dict[str, Any] | None:
+        """The App Home view last published for a user."""
+        with self._cond:
+            return self._world.home(user_id)
+
+    # -- scripting -----------------------------------------------------------------------------
+    def set_down(self, down: bool) -> None:
+        with self._cond:
+            self._down = down
+
+    def fail_next(
+        self,
+        method: str,
+        times: int = 1,
+        *,
+        status: int = 200,
+        error: str = "internal_error",
+        retry_after: int | None = None,
+    ) -> None:
+        with self._cond:
+            self._failures[method].extend(
+                _Failure(status, error, retry_after) for _ in range(times)
+            )
+
+    def add_user(
+        self, user_id: str, name: str, real_name: str | None = None, tz: str = "America/New_York"
+    ) -> None:
+        with self._cond:
+            self._world.add_user(user_id, name, real_name or name, tz)
+
+    def reset(self) -> None:
+        with self._cond:
+            self._calls: list[RecordedCall] = []
+            self._problems: list[str] = []
+            self._world.reset()
+            self._failures: defaultdict[str, deque[_Failure]] = defaultdict(deque)
+            self._down = False
+
+    # -- request handling (runs on server threads) ---------------------------------------------
+    def _serve(self, request: "_Request") -> _Reply:
+        """Answer one request and record it."""
+        method = request.method
+        verdict = check_call(method, request.args)  # pure and slowish: outside the lock
+        problems = request.problems + verdict.problems
+        with self._cond:
+            reply = self._gate(method, request.token)
+            if reply is None:
+                reply = self._answer(method, request.args, verdict.error, problems)
+            error = reply.response.get("error")
+            if error == "unknown_method":
+                problems.append("unknown method: the fake does not implement it")
+            elif error == "http_404":
+                problems.append("unknown path: is base_url missing the trailing /api/?")
+            self._problems += [f"{method}: {p}" for p in problems]
+            self._calls.append(
+                RecordedCall(
+                    method,
+                    request.args,
+                    request.token,
+                    request.at,
+                    reply.response,
+                    problems,
+                    request.path,
+                )
+            )
+            self._cond.notify_all()
+        return reply
+
+    def _gate(self, method: str, token: str | None) -> _Reply | None:
+        """Outage, routing, auth and scripted failures, before any method logic runs."""
+        if self._down:
+            return _Reply({"ok": False, "error": "http_503"}, 503, _HTML_503, "text/html")
+        if method.startswith("/"):
+            return _Reply({"ok": False, "error": "http_404"}, 404, b"not found", "text/plain")
+        if method != "response_url":  # response_urls are capability URLs: no token, like Slack
+            if method not in METHODS:
+                return _Reply({"ok": False, "error": "unknown_method"})
+            if not token:
+                return _Reply({"ok": False, "error": "not_authed"})
+            if not token.startswith(("xoxb-", "xoxp-")):
+                return _Reply({"ok": False, "error": "invalid_auth"})
+        queue = self._failures.get(method)
+        return _failure_reply(queue.popleft()) if queue else None
+
+    def _answer(
+        self, method: str, args: dict[str, Any], error: str | None, problems: list[str]
+    ) -> _Reply:
+        if method == "response_url":
+            if error:  # hooks answer in plain text, with a 400 for bad payloads
+                return _Reply({"ok": False, "error": error}, 400, error.encode(), "text/plain")
+            return _Reply({"ok": True}, body=b"ok", content_type="text/plain")
+        if error:
+            messages = [f"[ERROR] {p}" for p in problems]
+            return _Reply(
+                {"ok": False, "error": error, "response_metadata": {"messages": messages}}
+            )
+        try:
+            return _Reply(self._world.call(method, args))
+        except Exception as exc:  # a bug in the fake must surface as a problem, not a dead socket
+            problems.append(f"the fake crashed: {exc!r}")
+            return _Reply({"ok": False, "error": "fake_crashed"}, 500)
+
+
+@dataclass
+class _Request:
+    method: str  # "response_url" for response URLs, the path itself for unknown paths
+    path: str
+    args: dict[str, Any]
+    token: str | None
+    at: float
+    problems: list[str]
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # The default backlog of 5 makes bursts of 20+ clients wait for SYN retries (1 s and up).
+    request_queue_size = 128
+    fake: FakeSlack
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def do_POST(self) -> None:
+        at = time.monotonic()  # arrival, before the body is read
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        args, problems = decode_body(body, self.headers.get("Content-Type") or "")
+        query = decode_json_fields(dict(parse_qsl(parts.query, keep_blank_values=True)))
+        args = {**query, **args}
+        form_token = args.pop("token", None)  # kept out of args: tests compare args verbatim
+        auth = self.headers.get("Authorization") or ""
+        token = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else None
+        request = _Request(_route(parts.path), parts.path, args, token or form_token, at, problems)
+        self._send(self.server.fake._serve(request))
+
+    do_GET = do_POST  # Slack accepts GET with query arguments too
+
+    def _send(self, reply: _Reply) -> None:
+        body = reply.body if reply.body is not None else json.dumps(reply.response).encode()
+        try:
+            self.send_response(reply.status)
+            self.send_header("Content-Type", reply.content_type)
+            self.send_header("Content-Length", str(len(body)))
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (timeout); the call is recorded anyway
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # keep test and demo output clean; calls() is the log
+
+
+def _route(path: str) -> str:
+    if path.startswith("/api/") and len(path) > len("/api/"):
+        return path.removeprefix("/api/")
+    if path.startswith("/response/"):
+        return "response_url"
+    return path
+
+
+def _failure_reply(failure: _Failure) -> _Reply:
+    if failure.status == 429:
+        retry_after = str(failure.retry_after if failure.retry_after is not None else 1)
+        return _Reply(
+            {"ok": False, "error": "ratelimited"}, 429, headers={"Retry-After": retry_after}
+        )
+    if failure.status == 200:
+        return _Reply({"ok": False, "error": failure.error})
+    body = f"<html><body>{failure.status}</body></html>".encode()
+    return _Reply(
+        {"ok": False, "error": f"http_{failure.status}"}, failure.status, body, "text/html"
+    )
+
+
+def _short(call: RecordedCall) -> str:
+    args = json.dumps(call.args, default=str, sort_keys=True)
+    args = args if len(args) <= 160 else args[:157] + "..."
+    outcome = "ok" if call.ok else call.response.get("error")
+    return f"{call.method} [{outcome}] {args}"

@@ -1,0 +1,113 @@
+"""Log contact: the rep says they reached the lead (call, email, ...). The first contact stops
+the speed-to-lead clock; logging on a lead nobody has claimed yet claims it too, since whoever
+reached the lead is working it. "Not a fit" closes the lead."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from bot.clock import Clock, as_utc
+from bot.config.schema import Config
+from bot.delivery.outbox import enqueue_card_updates
+from bot.hours import business_calendar
+from bot.leads.outcomes import CLOSING_OUTCOMES, CONTACT_OUTCOMES, outcome_label
+from bot.leads.records import add_event, record_claim
+from bot.leads.service import Outcome
+from storage.db import Database
+from storage.models import Lead, LeadStatus
+
+
+class ContactLog:
+    def __init__(
+        self, db: Database, config: Config, clock: Clock, wake: Callable[[], None]
+    ) -> None:
+        self.db = db
+        self.config = config
+        self.clock = clock
+        self.wake = wake
+        self.calendar = business_calendar(config)
+
+    def log(self, lead_id: int, user_id: str, outcome: str) -> Outcome:
+        if outcome not in CONTACT_OUTCOMES:
+            known = ", ".join(CONTACT_OUTCOMES)
+            return Outcome(False, f"'{outcome[:40]}' is not a contact outcome (known: {known}).")
+        now = self.clock.now()
+        with self.db.write() as session:
+            lead = session.get(Lead, lead_id)
+            refusal = self.refusal(lead, lead_id, user_id)
+            if refusal or lead is None:
+                return Outcome(False, refusal or "")
+            if not self._record(session, lead, user_id, outcome, now):
+                return Outcome(False, "Someone else changed this lead a moment ago; try again.")
+            enqueue_card_updates(session, lead.id, now)
+        self.wake()
+        return Outcome(True, lead=lead)
+
+    def refusal(self, lead: Lead | None, lead_id: int, user_id: str) -> str | None:
+        """Why `user_id` may not log a contact here (None: they may). The owner or a manager may;
+        a lead in the shared queue, whoever may claim it."""
+        if lead is None:
+            return f"Lead #{lead_id} does not exist (any more)."
+        if lead.status == LeadStatus.CLOSED:
+            why = (
+                f" ({outcome_label(lead.last_contact_outcome)})"
+                if lead.last_contact_outcome
+                else ""
+            )
+            return f"Lead #{lead_id} is closed{why}: nothing more to log."
+        if self.config.can_manage(user_id) or lead.owner_id == user_id:
+            return None
+        if lead.status == LeadStatus.QUEUED and (
+            self.config.is_known(user_id) or self.config.queue.open_to_all
+        ):
+            return None
+        owner = f"<@{lead.owner_id}>" if lead.owner_id else "the shared queue"
+        return (
+            f"Only the lead's owner ({owner}) or a manager can log a contact for lead #{lead_id}."
+        )
+
+    def _record(
+        self, session: Session, lead: Lead, user_id: str, outcome: str, now: datetime
+    ) -> bool:
+        values = self._contact_values(lead, user_id, outcome, now)
+        claims = lead.status in LeadStatus.OPEN
+        if claims:
+            values.update(status=LeadStatus.CLAIMED, claimed_by=user_id, claimed_at=now)
+            values.update(owner_id=user_id)
+        if outcome in CLOSING_OUTCOMES:
+            values.update(status=LeadStatus.CLOSED, closed_at=now, next_action_at=None)
+        # Conditional on the version read: a claim or pass landing meanwhile wins, we retry.
+        changed = session.execute(
+            update(Lead)
+            .where(Lead.id == lead.id, Lead.version == lead.version)
+            .values(version=Lead.version + 1, **values)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not changed:
+            return False
+        session.refresh(lead)
+        if claims:
+            record_claim(session, lead, user_id, now, self.calendar, via="contact")
+        first = lead.contact_count == 1
+        add_event(session, lead, user_id, "contacted", now, outcome=outcome, first=first)
+        if outcome in CLOSING_OUTCOMES:
+            add_event(session, lead, user_id, "closed", now, reason=outcome)
+        return True
+
+    @staticmethod
+    def _contact_values(lead: Lead, user_id: str, outcome: str, now: datetime) -> dict[str, object]:
+        values: dict[str, object] = {
+            "last_contact_at": now,
+            "last_contact_outcome": outcome,
+            "contact_count": (lead.contact_count or 0) + 1,
+        }
+        if lead.first_contact_at is None:
+            waited = (now - as_utc(lead.received_at)).total_seconds()
+            values.update(
+                first_contact_at=now, first_contact_by=user_id, first_contact_wait_seconds=waited
+            )
+        return values

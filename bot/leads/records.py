@@ -1,0 +1,125 @@
+"""Building and reading lead rows for the lead service: a new lead with its tier, SLA and chain
+snapshot; lookups; the event log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.clock import as_utc
+from bot.config.policy import Tier
+from bot.config.schema import Config
+from bot.delivery.outbox import cancel_pending_messages
+from bot.escalation.policy import chain_for, sla_due_at
+from bot.escalation.sweep import plan_next
+from bot.hours import BusinessCalendar, business_time_between
+from bot.leads.input import LeadIn
+from bot.routing.decision import Placement
+from storage.models import Lead, LeadEvent, LeadStatus
+
+
+def new_lead(
+    data: LeadIn,
+    tier: Tier,
+    decision: Placement,
+    now: datetime,
+    config: Config,
+    calendar: BusinessCalendar | None,
+) -> Lead:
+    lead = Lead(
+        **data.model_dump(exclude={"tier", "received_at", "fields", "email"}),
+        email=data.email.lower() if data.email else None,
+        fields=dict(data.fields),
+        tier=tier.name,
+        status=LeadStatus.ASSIGNED if decision.owner_id else LeadStatus.QUEUED,
+        owner_id=decision.owner_id,
+        routing_reason=decision.reason[:500],
+        routing_pool=getattr(decision, "pool", None),
+        version=1,
+        received_at=data.received_at or now,
+        created_at=now,
+        assigned_at=now,
+        sla_due_at=sla_due_at(tier, now, calendar),
+        chain=[
+            step.to_json()
+            for step in chain_for(tier, config.escalation, config.routing.ack_timeout)
+        ],
+        escalation_step=0,
+        escalation_started_at=now,
+    )
+    lead.next_action_at = plan_next(lead, config, calendar)
+    return lead
+
+
+def by_external_id(session: Session, data: LeadIn) -> Lead | None:
+    return session.scalars(
+        select(Lead).where(Lead.source == data.source, Lead.external_id == data.external_id)
+    ).first()
+
+
+def passed_by(session: Session, lead_id: int) -> set[str]:
+    owners = session.scalars(
+        select(LeadEvent.detail).where(LeadEvent.lead_id == lead_id, LeadEvent.kind == "passed")
+    )
+    return {str(detail.get("owner")) for detail in owners if detail.get("owner")}
+
+
+def not_claimable(lead: Lead, user_id: str, now: datetime) -> str:
+    if lead.status == LeadStatus.CLAIMED and lead.claimed_by:
+        if lead.claimed_by == user_id:
+            return f"You already claimed lead #{lead.id}."
+        return f"Lead #{lead.id} is already claimed by <@{lead.claimed_by}>."
+    if lead.status == LeadStatus.ASSIGNED:
+        return (
+            f"Lead #{lead.id} is offered to <@{lead.owner_id}>. People not set up in leadbot.yml"
+            " can claim only from the shared queue."
+        )
+    return f"Lead #{lead.id} is {lead.status}; it can't be claimed."
+
+
+def refuse_owner_action(
+    config: Config, lead: Lead | None, lead_id: int, user_id: str, verb: str
+) -> str | None:
+    """Why `user_id` may not `verb` this lead (None: they may): only its owner or a manager."""
+    if lead is None:
+        return f"Lead #{lead_id} does not exist (any more)."
+    if lead.status not in LeadStatus.OPEN:
+        by = f" by <@{lead.claimed_by}>" if lead.claimed_by else ""
+        return f"Lead #{lead_id} is already {lead.status}{by}: nothing to {verb}."
+    if lead.owner_id != user_id and not config.can_manage(user_id):
+        if lead.owner_id is None:
+            return f"Lead #{lead_id} is in the shared queue: only a manager can {verb} it."
+        return (
+            f"Only the lead's owner (<@{lead.owner_id}>) or a manager can {verb} lead #{lead_id}."
+        )
+    return None
+
+
+def add_event(
+    session: Session, lead: Lead, actor: str, kind: str, at: datetime, **detail: object
+) -> None:
+    session.add(LeadEvent(lead_id=lead.id, at=at, actor=actor, kind=kind, detail=detail))
+
+
+def record_claim(
+    session: Session,
+    lead: Lead,
+    user_id: str,
+    now: datetime,
+    calendar: BusinessCalendar | None,
+    **detail: object,
+) -> None:
+    """What follows a won claim: speed to lead (wall clock and business time), the timers stop,
+    and nudges not yet sent are dropped, all in the claim's transaction."""
+    received = as_utc(lead.received_at)
+    lead.claim_wait_seconds = (now - received).total_seconds()
+    lead.claim_business_wait_seconds = business_time_between(
+        received, now, calendar
+    ).total_seconds()
+    lead.next_action_at = None
+    add_event(
+        session, lead, user_id, "claimed", now, waited_seconds=lead.claim_wait_seconds, **detail
+    )
+    cancel_pending_messages(session, lead.id, now)

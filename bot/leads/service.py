@@ -1,0 +1,261 @@
+"""The lead lifecycle service: receive, claim, pass, snooze. One transaction per call.
+
+Every state change bumps `Lead.version`, writes a `lead_events` row and queues card updates in
+the same transaction; the dispatcher is woken after commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.clock import Clock
+from bot.config.policy import Tier
+from bot.config.schema import Config
+from bot.delivery.outbox import enqueue_card_updates, enqueue_post
+from bot.escalation.policy import tier_for
+from bot.escalation.sweep import plan_next
+from bot.hours import business_calendar
+from bot.leads.input import LeadIn
+from bot.leads.records import (
+    add_event,
+    by_external_id,
+    new_lead,
+    not_claimable,
+    passed_by,
+    record_claim,
+    refuse_owner_action,
+)
+from bot.routing.decision import Decision as Handoff
+from bot.routing.decision import Placement, next_after_pass
+from bot.routing.engine import Decision
+from bot.routing.router import PointerTaken, facts_of, route
+from storage.db import Database
+from storage.models import Lead, LeadStatus
+
+ATTEMPTS = 5  # a duplicate or a pointer race: the retry sees the other transaction's result
+
+
+@dataclass(frozen=True)
+class Received:
+    lead_id: int
+    owner_id: str | None
+    reason: str
+    created: bool
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a click achieved; `message` is for the clicker when `ok` is False."""
+
+    ok: bool
+    message: str = ""
+    lead: Lead | None = None
+
+
+class LeadService:
+    def __init__(
+        self, db: Database, config: Config, clock: Clock, wake: Callable[[], None]
+    ) -> None:
+        self.db = db
+        self.config = config
+        self.clock = clock
+        self.wake = wake
+        self.calendar = business_calendar(config)
+
+    # -- intake ----------------------------------------------------------------------------
+    def receive(self, data: LeadIn, actor: str = "intake") -> Received:
+        for attempt in range(ATTEMPTS):
+            try:
+                result = self._receive_once(data, actor)
+                break
+            except (IntegrityError, PointerTaken):
+                # Another request stored the same (source, external_id) first: answer with it.
+                # Without one, a concurrent first use of a routing pool collided: try again.
+                existing = self._find_existing(data) if data.external_id else None
+                if existing is not None:
+                    return existing
+                if attempt == ATTEMPTS - 1:
+                    raise
+        if result.created:
+            self.wake()
+        return result
+
+    def _receive_once(self, data: LeadIn, actor: str) -> Received:
+        with self.db.write() as session:
+            if data.external_id and (lead := by_external_id(session, data)) is not None:
+                return Received(lead.id, lead.owner_id, lead.routing_reason, created=False)
+            now = self.clock.now()
+            lead, decision = self.place(session, data, now)
+            add_event(session, lead, actor, "received", now, source=data.source)
+            self._deliver_assignment(session, lead, decision, now)
+            return Received(lead.id, lead.owner_id, decision.reason, created=True)
+
+    def _find_existing(self, data: LeadIn) -> Received | None:
+        with self.db.read() as session:
+            lead = by_external_id(session, data)
+            if lead is None:
+                return None
+            return Received(lead.id, lead.owner_id, lead.routing_reason, created=False)
+
+    def place(self, session: Session, data: LeadIn, now: datetime) -> tuple[Lead, Decision]:
+        """Tier, route and store a new lead (no cards yet). `leadbot route` runs this too, in a
+        transaction it rolls back, so its answers are intake's answers."""
+        tier = self.tier_of(data)
+        decision = route(session, self.config, self.calendar, facts_of(data, tier.name), now)
+        lead = new_lead(data, tier, decision, now, self.config, self.calendar)
+        session.add(lead)
+        session.flush()
+        return lead, decision
+
+    def tier_of(self, data: LeadIn) -> Tier:
+        facts = data.model_dump(include={"source", "product", "country", "company_size"})
+        return tier_for(data.tier, facts, self.config.tiers, self.config.default_tier)
+
+    def _names(self) -> dict[str, str]:
+        return {rep_id: self.config.display_name(rep_id) for rep_id in self.config.rep_ids()}
+
+    def _deliver_assignment(
+        self, session: Session, lead: Lead, decision: Placement, now: datetime
+    ) -> None:
+        """Cards for a fresh assignment: the owner's DM, or the queue; plus the leads channel."""
+        if decision.owner_id:
+            add_event(
+                session,
+                lead,
+                "leadbot",
+                "assigned",
+                now,
+                owner=decision.owner_id,
+                reason=decision.reason,
+            )
+            enqueue_post(session, lead.id, "dm", decision.owner_id, now)
+        else:
+            add_event(session, lead, "leadbot", "queued", now, reason=decision.reason)
+            enqueue_post(session, lead.id, "queue", self.config.channels.queue, now)
+        leads_channel = self.config.channels.leads
+        if leads_channel and lead.version == 1:
+            enqueue_post(session, lead.id, "channel", leads_channel, now)
+
+    # -- clicks ----------------------------------------------------------------------------
+    def claim(self, lead_id: int, user_id: str) -> Outcome:
+        known = self.config.is_known(user_id)
+        if not known and not self.config.queue.open_to_all:
+            return Outcome(False, "You are not set up in leadbot.yml, so you can't claim leads.")
+        # People leadbot.yml does not name may only take leads from the shared queue.
+        claimable = LeadStatus.OPEN if known else (LeadStatus.QUEUED,)
+        now = self.clock.now()
+        with self.db.write() as session:
+            won = session.execute(
+                update(Lead)
+                .where(Lead.id == lead_id, Lead.status.in_(claimable))
+                .values(
+                    status=LeadStatus.CLAIMED,
+                    claimed_by=user_id,
+                    claimed_at=now,
+                    owner_id=user_id,
+                    version=Lead.version + 1,
+                )
+            ).rowcount
+            lead = session.get(Lead, lead_id)
+            if lead is None:
+                return Outcome(False, f"Lead #{lead_id} does not exist (any more).")
+            if not won:
+                return Outcome(False, not_claimable(lead, user_id, now), lead)
+            record_claim(session, lead, user_id, now, self.calendar)
+            enqueue_card_updates(session, lead.id, now)
+        self.wake()
+        return Outcome(True, lead=lead)
+
+    def pass_lead(self, lead_id: int, user_id: str) -> Outcome:
+        now = self.clock.now()
+        with self.db.write() as session:
+            lead = session.get(Lead, lead_id)
+            refusal = refuse_owner_action(self.config, lead, lead_id, user_id, "pass on")
+            if refusal or lead is None:
+                return Outcome(False, refusal or "")
+            current = lead.owner_id or user_id
+            passed = passed_by(session, lead.id) | {current}
+            decision = next_after_pass(self.config.rep_ids(), self._names(), current, passed)
+            if not self._move(session, lead, decision, now):
+                return Outcome(False, "Someone else changed this lead a moment ago; try again.")
+            add_event(session, lead, user_id, "passed", now, owner=current)
+            enqueue_card_updates(session, lead.id, now)
+            self._deliver_assignment(session, lead, decision, now)
+        self.wake()
+        return Outcome(True, lead=lead)
+
+    def reassign(self, lead_id: int, manager_id: str, new_owner: str) -> Outcome:
+        """A manager hands an open lead to a rep: a fresh card for them, every copy redrawn."""
+        if not self.config.can_manage(manager_id):
+            return Outcome(False, "Only managers can reassign leads.")
+        if self.config.rep(new_owner) is None:
+            return Outcome(False, f"<@{new_owner}> is not a rep in leadbot.yml.")
+        now = self.clock.now()
+        with self.db.write() as session:
+            lead = session.get(Lead, lead_id)
+            if lead is None or lead.status not in LeadStatus.OPEN:
+                state = lead.status if lead else "gone"
+                return Outcome(False, f"Lead #{lead_id} is {state}: nothing to reassign.")
+            if lead.owner_id == new_owner:
+                return Outcome(False, f"Lead #{lead_id} is already with <@{new_owner}>.")
+            previous = lead.owner_id
+            by = self.config.display_name(manager_id)
+            placement = Handoff(new_owner, f"reassigned by {by}")
+            if not self._move(session, lead, placement, now):
+                return Outcome(False, "Someone else changed this lead a moment ago; try again.")
+            add_event(
+                session,
+                lead,
+                manager_id,
+                "reassigned",
+                now,
+                owner=new_owner,
+                previous_owner=previous,
+            )
+            enqueue_card_updates(session, lead.id, now)
+            self._deliver_assignment(session, lead, placement, now)
+        self.wake()
+        return Outcome(True, lead=lead)
+
+    def snooze(self, lead_id: int, user_id: str, until: datetime) -> Outcome:
+        now = self.clock.now()
+        if until <= now:
+            return Outcome(False, "Pick a snooze time in the future.")
+        with self.db.write() as session:
+            lead = session.get(Lead, lead_id)
+            refusal = refuse_owner_action(self.config, lead, lead_id, user_id, "snooze")
+            if refusal or lead is None:
+                return Outcome(False, refusal or "")
+            lead.snoozed_until = until
+            lead.snoozed_by = user_id
+            lead.version += 1
+            lead.next_action_at = plan_next(lead, self.config, self.calendar)
+            add_event(session, lead, user_id, "snoozed", now, until=until.isoformat())
+            enqueue_card_updates(session, lead.id, now)
+        self.wake()
+        return Outcome(True, lead=lead)
+
+    def _move(self, session: Session, lead: Lead, decision: Placement, now: datetime) -> bool:
+        """Conditional on the version we read: a concurrent click makes this a no-op."""
+        moved = session.execute(
+            update(Lead)
+            .where(Lead.id == lead.id, Lead.version == lead.version)
+            .values(
+                owner_id=decision.owner_id,
+                status=LeadStatus.ASSIGNED if decision.owner_id else LeadStatus.QUEUED,
+                assigned_at=now,
+                routing_reason=decision.reason,
+                snoozed_until=None,
+                snoozed_by=None,
+                version=Lead.version + 1,
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        session.refresh(lead)
+        return bool(moved)

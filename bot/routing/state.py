@@ -1,0 +1,165 @@
+"""What the routing engine needs to know right now, read from the database in the decision's
+own transaction: who is away, how many leads each rep got today (in their own time zone), open
+loads, each pool's pointer and recent placements, and who owned this contact before."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, time
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from bot.clock import as_utc
+from bot.config.schema import Config
+from bot.hours import BusinessCalendar, is_open
+from bot.routing.engine import PoolState, RepState, first_rule
+from bot.routing.match import LeadFacts, owner_key
+from bot.routing.pools import routes_for
+from storage.models import Lead, LeadStatus, RepAway, RoutePointer
+
+RECENT_PLACEMENTS = 100  # weighted pools balance over this many recent leads
+
+
+@dataclass(frozen=True)
+class RoutingInputs:
+    reps: dict[str, RepState]
+    pools: dict[str, PoolState]
+    previous_owner: str | None
+
+
+def load_inputs(
+    session: Session,
+    config: Config,
+    facts: LeadFacts,
+    calendar: BusinessCalendar | None,
+    now: datetime,
+    *,
+    lock: bool,
+) -> RoutingInputs:
+    rep_ids = config.rep_ids()
+    routes = routes_for(first_rule(config.routing, facts), config.routing, config.teams, rep_ids)
+    # Counting is only done when a pool on this lead's way needs it: on a large table it is the
+    # expensive part of a decision.
+    caps = any(pool.daily_cap is not None for pool in routes)
+    loads_needed = any(pool.strategy == "least_loaded" for pool in routes)
+    reps = rep_states(session, config, calendar, now, caps=caps, loads=loads_needed)
+    pointers = _pointers(session, sorted(pool.key for pool in routes), lock=lock)
+    pools = {
+        pool.key: _pool_state(session, pool.key, pool.strategy, pointers.get(pool.key, 0))
+        for pool in routes
+    }
+    return RoutingInputs(reps, pools, _previous_owner(session, config, facts, now))
+
+
+def rep_states(
+    session: Session,
+    config: Config,
+    calendar: BusinessCalendar | None,
+    now: datetime,
+    *,
+    caps: bool,
+    loads: bool,
+) -> dict[str, RepState]:
+    """Every rep's availability now, in config order (the default pool relies on the order)."""
+    away = _away(session, now)
+    today = _assigned_today(session, config, now) if caps else Counter[str]()
+    open_leads = _open_loads(session) if loads else Counter[str]()
+    planned = {
+        rep.id for rep in config.reps if rep.away_on(now.astimezone(config.tz_for(rep.id)).date())
+    }
+    return {
+        rep_id: RepState(
+            rep_id,
+            away=rep_id in away or rep_id in planned,
+            away_until=away.get(rep_id),
+            working_now=_working(config, calendar, rep_id, now),
+            assigned_today=today[rep_id],
+            open_leads=open_leads[rep_id],
+        )
+        for rep_id in config.rep_ids()
+    }
+
+
+def _pointers(session: Session, keys: list[str], *, lock: bool) -> dict[str, int]:
+    """Each pool's pointer; `lock` holds the rows (PostgreSQL) until the decision commits, in
+    key order, so concurrent intakes for one pool take turns instead of racing for a slot."""
+    query = select(RoutePointer.pool, RoutePointer.position).where(RoutePointer.pool.in_(keys))
+    if lock:
+        query = query.order_by(RoutePointer.pool).with_for_update()
+    return {pool: position for pool, position in session.execute(query)}
+
+
+def _away(session: Session, now: datetime) -> dict[str, datetime | None]:
+    rows = session.execute(
+        select(RepAway.user_id, RepAway.until).where(
+            or_(RepAway.until.is_(None), RepAway.until > now)
+        )
+    )
+    return {user_id: (as_utc(until) if until else None) for user_id, until in rows}
+
+
+def _working(config: Config, calendar: BusinessCalendar | None, rep_id: str, now: datetime) -> bool:
+    """Inside business hours as the rep keeps them: the same days and hours, their own zone."""
+    if calendar is None:
+        return True
+    return is_open(now, replace(calendar, tz=config.tz_for(rep_id)))
+
+
+def _assigned_today(session: Session, config: Config, now: datetime) -> Counter[str]:
+    midnights = {rep: _local_midnight(now, config, rep) for rep in config.rep_ids()}
+    if not midnights:
+        return Counter()
+    rows = session.execute(
+        select(Lead.owner_id, Lead.assigned_at).where(
+            Lead.owner_id.in_(list(midnights)), Lead.assigned_at >= min(midnights.values())
+        )
+    )
+    return Counter(owner for owner, at in rows if owner and as_utc(at) >= midnights[owner])
+
+
+def _local_midnight(now: datetime, config: Config, rep_id: str) -> datetime:
+    tz = config.tz_for(rep_id)
+    return datetime.combine(now.astimezone(tz).date(), time(0), tzinfo=tz).astimezone(UTC)
+
+
+def _open_loads(session: Session) -> Counter[str]:
+    rows = session.execute(
+        select(Lead.owner_id, func.count())
+        .where(Lead.status.in_([LeadStatus.ASSIGNED, LeadStatus.CLAIMED]))
+        .group_by(Lead.owner_id)
+    )
+    return Counter({owner: count for owner, count in rows if owner})
+
+
+def _pool_state(session: Session, key: str, strategy: str, pointer: int) -> PoolState:
+    if strategy != "weighted":
+        return PoolState(pointer=pointer)
+    recent: Sequence[str | None] = session.scalars(
+        select(Lead.owner_id)
+        .where(Lead.routing_pool == key)
+        .order_by(Lead.id.desc())
+        .limit(RECENT_PLACEMENTS)
+    ).all()
+    return PoolState(pointer=pointer, served=Counter(owner for owner in recent if owner))
+
+
+def _previous_owner(
+    session: Session, config: Config, facts: LeadFacts, now: datetime
+) -> str | None:
+    key = owner_key(facts, config.routing)
+    if key is None:
+        return None
+    kind, value = key
+    match = Lead.email == value if kind == "email" else Lead.email.like(f"%@{value}")
+    owner = session.scalar(
+        select(func.coalesce(Lead.claimed_by, Lead.owner_id))
+        .where(
+            match, Lead.owner_id.is_not(None), Lead.assigned_at >= now - config.routing.owner_memory
+        )
+        .order_by(Lead.assigned_at.desc())
+        .limit(1)
+    )
+    return owner if owner in config.rep_ids() else None

@@ -37,8 +37,9 @@ from bot.clock import FixedClock
 from bot.config.load import default_config
 from bot.config.schema import Config
 from bot.review.stats import StatsService, period_window
+from bot.vocabulary import LeadStatus
 from storage.db import Database
-from storage.models import Lead, LeadStatus
+from storage.models import Lead
 
 NOW = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)  # the bench clock; cached databases are built on it
 SPAN = timedelta(days=700)  # 1,000,000 leads over 700 days: 10,000 a week

@@ -38,8 +38,10 @@ from bot.config.load import default_config
 from bot.config.schema import Config
 from bot.escalation.policy import chain_for
 from bot.escalation.sweep import BATCH, Escalator, plan_next
+from bot.services import Deps
+from bot.vocabulary import LeadStatus
 from storage.db import Database
-from storage.models import CardCopy, HeldNudge, Lead, LeadEvent, LeadStatus, OutboxMessage
+from storage.models import CardCopy, HeldNudge, Lead, LeadEvent, OutboxMessage
 
 NOW = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)  # the bench clock; cached databases are built on it
 CHUNK = 10_000
@@ -180,7 +182,7 @@ def build(url: str, rows: Rows) -> float:
 class Bench:
     def __init__(self, db: Database, config: Config, rows: Rows, analyze: bool) -> None:
         self.db, self.rows, self.dirty = db, rows, len(rows.pool)  # cached: reset all at first
-        self.escalator = Escalator(db, config, FixedClock(NOW), wake=lambda: None)
+        self.escalator = Escalator(Deps.create(db, config, FixedClock(NOW)))
         with db.engine.begin() as conn:
             self.base = [conn.execute(select(func.max(t.c.id))).scalar() or 0 for t in CREATED]
             if db.is_sqlite:  # as leadbot runs it (no statistics), unless --analyze

@@ -22,7 +22,7 @@ from slack_sdk.models.blocks import (
 from blocks import ids
 from blocks.mrkdwn import date, escape_truncated, user
 from bot.durations import format_duration
-from bot.leads.outcomes import CONTACT_OUTCOMES, outcome_label
+from bot.vocabulary import CONTACT_LABELS, CopyKind, EventKind, LeadStatus, outcome_label
 
 TIER_BADGES = {"hot": "🔥 Hot", "warm": "🌤 Warm", "cold": "🧊 Cold"}
 FIELD_LIMIT = 1900  # section fields allow 2000 characters
@@ -57,7 +57,7 @@ class CardView:
     first_contact_by: str | None = None
     last_contact_outcome: str | None = None
     contact_count: int = 0
-    copy_kind: str = "dm"  # dm | channel | queue
+    copy_kind: CopyKind = CopyKind.DM
     recipient: str | None = None  # the rep a DM copy was sent to
     nudges: tuple[Nudge, ...] = ()
 
@@ -66,7 +66,7 @@ class CardView:
 class Nudge:
     """Who was told about this lead, and when: shown on the card."""
 
-    kind: str  # reminded | manager_notified | reassigned | queued | channel_notified | ...
+    kind: EventKind  # a handover by the chain is shown as REASSIGNED
     at: datetime
     to: tuple[str, ...] = ()  # user ids (or a channel id for channel_notified)
     tone: str | None = None
@@ -106,22 +106,22 @@ def fallback_text(card: CardView) -> str:
 
 
 def state_line(card: CardView, now: datetime) -> str:
-    if card.status == "closed":
+    if card.status == LeadStatus.CLOSED:
         outcome = outcome_label(card.last_contact_outcome) or "closed"
         return f"Closed: {outcome}" + contact_line(card, prefix="\n")
-    if card.status == "claimed" and card.claimed_by and card.claimed_at:
+    if card.status == LeadStatus.CLAIMED and card.claimed_by and card.claimed_at:
         waited = format_duration(card.claimed_at - card.received_at)
         line = f"✅ Claimed by {user(card.claimed_by)} after {waited}"
         return line + (contact_line(card, prefix="\n") or "\n📞 No contact logged yet")
     if _passed_on(card):
-        if card.status == "queued":
+        if card.status == LeadStatus.QUEUED:
             return "📥 Moved to the shared queue: anyone can claim it there"
-        handoff = next((n for n in reversed(card.nudges) if n.kind == "reassigned"), None)
+        handoff = next((n for n in reversed(card.nudges) if n.kind == EventKind.REASSIGNED), None)
         if handoff is not None and handoff.to == (card.owner_id,):
             waited = format_duration(handoff.at - card.received_at)
             return f"↪️ Reassigned to {user(card.owner_id or '')} after {waited} without a claim"
         return f"↪️ Now with {user(card.owner_id or '')}"
-    if card.status == "queued":
+    if card.status == LeadStatus.QUEUED:
         line = "📥 In the shared queue: anyone can claim it"
     else:
         line = f"⏳ Waiting for {user(card.owner_id or '')} to claim"
@@ -161,26 +161,30 @@ def nudge_line(nudges: tuple[Nudge, ...]) -> str:
 def _nudge_text(nudge: Nudge) -> str:
     at = date(nudge.at, "{time}", _utc(nudge.at))
     people = " ".join(user(u) for u in nudge.to)
-    if nudge.kind == "reminded":
+    if nudge.kind == EventKind.REMINDED:
         tone = f" ({nudge.tone})" if nudge.tone else ""
         if nudge.held_until:
             until = date(nudge.held_until, "{time}", _utc(nudge.held_until))
             return f"reminder for {people}{tone} held for quiet hours until {until}"
         return f"reminded {people} {at}{tone}"
-    if nudge.kind == "manager_notified":
+    if nudge.kind == EventKind.MANAGER_NOTIFIED:
         return f"manager {people} told {at}"
-    if nudge.kind == "reassigned":
+    if nudge.kind == EventKind.REASSIGNED:
         return f"reassigned to {people} {at}"
-    if nudge.kind == "queued":
+    if nudge.kind == EventKind.QUEUED:
         return f"moved to the queue {at}"
-    if nudge.kind == "channel_notified":
+    if nudge.kind == EventKind.CHANNEL_NOTIFIED:
         return f"<#{nudge.to[0]}> told {at}" if nudge.to else f"channel told {at}"
     return f"queue reminded {at}"
 
 
 def _passed_on(card: CardView) -> bool:
     """A DM copy whose rep is no longer the owner: that rep has nothing left to do here."""
-    return card.copy_kind == "dm" and card.recipient is not None and card.recipient != card.owner_id
+    return (
+        card.copy_kind == CopyKind.DM
+        and card.recipient is not None
+        and card.recipient != card.owner_id
+    )
 
 
 def _headline(card: CardView) -> str:
@@ -208,7 +212,7 @@ def _fields(card: CardView) -> list[MarkdownTextObject]:
 def _timing_line(card: CardView, now: datetime) -> str:
     arrived = date(card.received_at, "{ago}", _utc(card.received_at))
     parts = [f"Arrived {arrived}"]
-    if card.sla_due_at and card.status in ("assigned", "queued"):
+    if card.sla_due_at and card.status in LeadStatus.OPEN:
         due = date(card.sla_due_at, "{time}", _utc(card.sla_due_at))
         left = card.sla_due_at - now
         if left.total_seconds() >= 0:
@@ -227,7 +231,7 @@ CardElement = ButtonElement | OverflowMenuElement | StaticSelectElement
 def log_contact_menu(lead_id: int) -> StaticSelectElement:
     """One pick logs the contact: the option value carries the lead ("42:call")."""
     options = [
-        Option(value=f"{lead_id}:{key}", text=label) for key, label in CONTACT_OUTCOMES.items()
+        Option(value=f"{lead_id}:{key}", text=label) for key, label in CONTACT_LABELS.items()
     ]
     return StaticSelectElement(
         action_id=ids.LOG_CONTACT, placeholder="Log contact…", options=options
@@ -238,16 +242,16 @@ def lead_buttons(card: CardView) -> list[CardElement]:
     """Claim, Log contact, Snooze, Pass: what the lead's state allows (lists use these too)."""
     value = str(card.lead_id)
     buttons: list[CardElement] = []
-    if _passed_on(card) or card.status == "closed":
+    if _passed_on(card) or card.status == LeadStatus.CLOSED:
         return buttons
-    if card.status in ("assigned", "queued"):
+    if card.status in LeadStatus.OPEN:
         buttons.append(
             ButtonElement(text="Claim", action_id=ids.CLAIM, value=value, style="primary")
         )
     buttons.append(log_contact_menu(card.lead_id))
-    if card.status in ("assigned", "queued"):
+    if card.status in LeadStatus.OPEN:
         buttons.append(ButtonElement(text="Snooze", action_id=ids.SNOOZE, value=value))
-    if card.status == "assigned":
+    if card.status == LeadStatus.ASSIGNED:
         buttons.append(ButtonElement(text="Pass", action_id=ids.PASS, value=value))
     return buttons
 
@@ -259,7 +263,7 @@ def _buttons(card: CardView) -> list[CardElement]:
         buttons.append(
             ButtonElement(text="Open in CRM", action_id=ids.OPEN_CRM, url=card.crm_url, value=value)
         )
-    if card.status in ("assigned", "queued") and not _passed_on(card):
+    if card.status in LeadStatus.OPEN and not _passed_on(card):
         # For managers; anyone else who picks it is told so.
         option = Option(value=f"reassign:{card.lead_id}", text="Reassign…")
         buttons.append(OverflowMenuElement(action_id=ids.LEAD_MENU, options=[option]))

@@ -21,7 +21,7 @@ from blocks import ids
 from blocks.card import TIER_BADGES, CardView, lead_buttons
 from blocks.mrkdwn import date, escape_truncated, user
 from bot.durations import format_duration
-from bot.leads.outcomes import outcome_label
+from bot.vocabulary import LeadStatus, outcome_label
 
 BLOCKS_PER_ROW = 3  # section, buttons, divider
 # 15 rows (45 blocks) + a title and two paging blocks stay under the 50-block message limit.
@@ -84,11 +84,11 @@ def row_status(card: CardView, now: datetime) -> str:
 
 
 def _standing(card: CardView, now: datetime) -> str:
-    if card.status == "claimed":
+    if card.status == LeadStatus.CLAIMED:
         if card.last_contact_outcome:
             return f"✅ claimed · {outcome_label(card.last_contact_outcome)}"
         return "✅ claimed · 📞 no contact logged yet"
-    if card.status == "closed":
+    if card.status == LeadStatus.CLOSED:
         return f"closed: {outcome_label(card.last_contact_outcome) or 'closed'}"
     parts: list[str] = []
     if card.sla_due_at is not None:
@@ -100,7 +100,7 @@ def _standing(card: CardView, now: datetime) -> str:
     if card.snoozed_until and card.snoozed_until > now:
         until = date(card.snoozed_until, "{time}", card.snoozed_until.strftime("%H:%M UTC"))
         parts.append(f"💤 until {until}")
-    if card.status == "queued":
+    if card.status == LeadStatus.QUEUED:
         parts.append("📥 in the shared queue")
     elif card.owner_id and card.recipient != card.owner_id:
         parts.append(f"with {user(card.owner_id)}")

@@ -30,6 +30,7 @@ from bot.leads.service import LeadService
 from bot.metrics import Metrics
 from bot.review.stats import StatsService
 from bot.scheduler import create_scheduler
+from bot.services import Deps, Services
 from bot.settings import Settings
 from handlers import (
     app_home,
@@ -57,24 +58,6 @@ LISTENER_MODULES = (
 )
 
 
-@dataclass
-class Services:
-    settings: Settings
-    config: Config
-    clock: Clock
-    db: Database
-    client: WebClient
-    dispatcher: Dispatcher
-    leads: LeadService
-    queries: LeadQueries
-    metrics: Metrics
-    escalator: Escalator
-    availability: Availability
-    contacts: ContactLog
-    homes: HomeRefresher
-    stats: StatsService
-
-
 def create_services(
     settings: Settings,
     config: Config,
@@ -85,8 +68,7 @@ def create_services(
     db = Database(settings.database_url)
     client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
     dispatcher = Dispatcher(db, client, clock, card_renderer(clock), message_blocks, retry=retry)
-    leads = LeadService(db, config, clock, wake=dispatcher.wake)
-    escalator = Escalator(db, config, clock, wake=dispatcher.wake)
+    deps = Deps.create(db, config, clock, wake=dispatcher.wake)
     queries = LeadQueries(db)
     stats = StatsService(db, config, clock)
     homes = HomeRefresher(db, client, clock, config, home_renderer(queries, stats, config, clock))
@@ -97,12 +79,12 @@ def create_services(
         db=db,
         client=client,
         dispatcher=dispatcher,
-        leads=leads,
+        leads=LeadService(deps),
         queries=queries,
         metrics=Metrics(db),
-        escalator=escalator,
+        escalator=Escalator(deps),
         availability=Availability(db, config, clock),
-        contacts=ContactLog(db, config, clock, wake=dispatcher.wake),
+        contacts=ContactLog(deps),
         homes=homes,
         stats=stats,
     )

@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from bot.leads.input import LeadInputError, parse_lead
 
 if TYPE_CHECKING:
-    from bot.app import Services
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024

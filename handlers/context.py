@@ -15,7 +15,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 if TYPE_CHECKING:
-    from bot.app import Services
+    from bot.services import Services
 
 SERVICES_KEY = "leadbot_services"
 log = logging.getLogger("leadbot.handlers")

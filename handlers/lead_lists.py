@@ -13,7 +13,7 @@ from bot.delivery.cards import card_view
 from handlers.context import SlashCommand, services_of
 
 if TYPE_CHECKING:
-    from bot.app import Services
+    from bot.services import Services
 
 EMPTY_MINE = (
     "Nothing waiting for you right now: no unclaimed leads, no claims without a contact. 🎉"

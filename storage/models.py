@@ -28,16 +28,6 @@ class Base(DeclarativeBase):
     }
 
 
-class LeadStatus:
-    """Plain strings in the database: readable in SQL and stable across versions."""
-
-    ASSIGNED = "assigned"  # has an owner, nobody has claimed it yet
-    QUEUED = "queued"  # in the shared queue, anyone may claim
-    CLAIMED = "claimed"
-    CLOSED = "closed"
-    OPEN = (ASSIGNED, QUEUED)
-
-
 class Lead(Base):
     __tablename__ = "leads"
     __table_args__ = (
@@ -177,6 +167,12 @@ class OutboxMessage(Base):
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
+class HeldNudgeStatus:
+    HELD = "held"  # waiting for its rep's quiet hours to end
+    DELIVERED = "delivered"
+    DROPPED = "dropped"  # the lead was claimed or moved on meanwhile
+
+
 class HeldNudge(Base):
     """A reminder that fell in its rep's quiet hours: delivered, merged, when they end."""
 
@@ -189,7 +185,7 @@ class HeldNudge(Base):
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
     deliver_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(16), default="held")  # held | delivered | dropped
+    status: Mapped[str] = mapped_column(String(16), default=HeldNudgeStatus.HELD)
 
 
 class DmChannel(Base):

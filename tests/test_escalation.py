@@ -14,6 +14,7 @@ from blocks import ids
 from bot.clock import FixedClock
 from bot.escalation.sweep import Escalator
 from bot.fakeslack.server import FakeSlack, RecordedCall
+from bot.services import Deps
 from storage.models import Lead, LeadEvent, OutboxMessage
 from tests.conftest import make_config, start_bot
 from tests.fakes.harness import Harness
@@ -150,7 +151,7 @@ def test_racing_sweeps_never_double_send(
         clock.set(MONDAY_9_NY + timedelta(minutes=31))
         services = bot.app.services
         sweepers = [
-            Escalator(services.db, services.config, clock, wake=services.dispatcher.wake)
+            Escalator(Deps.create(services.db, services.config, clock, services.dispatcher.wake))
             for _ in range(4)
         ]
         gate = threading.Barrier(len(sweepers))

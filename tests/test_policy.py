@@ -17,6 +17,7 @@ from bot.escalation.policy import (
     tier_for,
 )
 from bot.hours import business_calendar
+from bot.routing.match import LeadFacts
 from tests.conftest import BASE_CONFIG
 
 NY = ZoneInfo("America/New_York")
@@ -59,7 +60,8 @@ TIERS = [
 )
 def test_tiers_first_match_wins(explicit: str | None, facts: dict, expected: str) -> None:
     cfg = config(tiers=TIERS, default_tier="cold")
-    assert tier_for(explicit, facts, cfg.tiers, cfg.default_tier).name == expected
+    lead = LeadFacts(tier=explicit, **facts)
+    assert tier_for(lead, cfg.tiers, cfg.default_tier).name == expected
 
 
 @pytest.mark.parametrize(
@@ -73,7 +75,7 @@ def test_company_size_rules(rule: str, size: int, ok: bool) -> None:
         {"name": "other", "respond_within": "1h"},
     ]
     cfg = config(tiers=tiers, default_tier="other")
-    assert (tier_for(None, {"company_size": size}, cfg.tiers, "other").name == "t") is ok
+    assert (tier_for(LeadFacts(company_size=size), cfg.tiers, "other").name == "t") is ok
 
 
 def test_hot_lead_on_friday_night_is_due_monday_0905() -> None:

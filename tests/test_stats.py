@@ -28,10 +28,11 @@ from bot.review.stats import (
     summarize,
     visible_to,
 )
+from bot.vocabulary import LeadStatus
 from handlers.args import CommandError
 from handlers.stats_args import StatsArgs, parse_stats
 from storage.db import Database
-from storage.models import Lead, LeadStatus
+from storage.models import Lead
 from tests.conftest import make_config, start_bot
 from tests.fakes.harness import Harness
 

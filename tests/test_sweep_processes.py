@@ -29,12 +29,13 @@ SWEEPER = textwrap.dedent(
     from bot.clock import FixedClock
     from bot.config.load import parse_config
     from bot.escalation.sweep import Escalator
+    from bot.services import Deps
     from storage.db import Database
     from tests.conftest import BASE_CONFIG
 
     url, moment = sys.argv[1], datetime.fromisoformat(sys.argv[2])
     config = parse_config(BASE_CONFIG)
-    escalator = Escalator(Database(url), config, FixedClock(moment), lambda: None)
+    escalator = Escalator(Deps.create(Database(url), config, FixedClock(moment)))
     sys.stdin.readline()  # both processes start sweeping together
     print(sum(escalator.sweep().steps for _ in range(20)))
     """

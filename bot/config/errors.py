@@ -32,6 +32,7 @@ __all__ = [
     "cross_checks",
     "describe",
     "format_path",
+    "one_of",
     "parse_clock",
     "problems_from",
     "to_clock_time",
@@ -60,6 +61,12 @@ class ConfigError(Exception):
     def from_problems(cls, problems: Iterable[Problem], source: str) -> ConfigError:
         lines = [f"{format_path(loc)}: {msg}" if loc else msg for loc, msg in problems]
         return cls(lines, source)
+
+
+def one_of(values: Iterable[str]) -> str:
+    """``'a', 'b' or 'c'``: the way pydantic lists the values a key accepts."""
+    quoted = [repr(str(value)) for value in values]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
 
 
 def format_path(loc: Loc) -> str:
@@ -130,7 +137,7 @@ def _message(err: ErrorDetails, root: type[BaseModel]) -> str:
         return _unknown_key(tuple(err["loc"]), root)
     if kind in ("too_short", "string_too_short") and ctx.get("min_length") == 1:
         return "must not be empty"
-    if kind == "literal_error":
+    if kind in ("literal_error", "enum"):
         return f"expected {ctx.get('expected')}, got {describe(err['input'])}"
     if kind in _EXPECTED:
         return f"{_EXPECTED[kind]}, got {describe(err['input'])}"

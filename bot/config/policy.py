@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from itertools import pairwise
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import (
     AfterValidator,
@@ -17,14 +16,23 @@ from pydantic import (
     model_validator,
 )
 
-from bot.config.errors import check_channel_id
+from bot.config.errors import check_channel_id, describe, one_of
+from bot.config.routing import SIZE_RULE, Condition
 from bot.durations import Duration, parse_duration
 from bot.escalation.templates import check_template
+from bot.vocabulary import CONFIGURABLE_ACTIONS, Action, Tone
 
-Action = Literal["remind_owner", "notify_manager", "move_to_queue", "reassign", "notify_channel"]
-Tone = Literal["gentle", "direct", "urgent"]
 ChannelId = Annotated[str, AfterValidator(check_channel_id)]
-SIZE_RULE = re.compile(r"^\s*(?:(>=|<=|>|<)\s*(\d+)|(\d+)\s*-\s*(\d+))\s*$")
+
+
+def _configurable_action(value: object) -> object:
+    # The actions leadbot adds itself (backup, queue_reminder) are not offered in leadbot.yml.
+    if value not in CONFIGURABLE_ACTIONS:
+        raise ValueError(f"expected {one_of(CONFIGURABLE_ACTIONS)}, got {describe(value)}")
+    return value
+
+
+ConfigAction = Annotated[Action, BeforeValidator(_configurable_action)]
 
 
 class _Section(BaseModel):
@@ -45,7 +53,7 @@ class TierMatch(_Section):
     source: StrList | None = None
     product: StrList | None = None
     country: StrList | None = None
-    tier: StrList | None = None
+    tier: StrList | None = None  # the tier a lead arrived with, one leadbot.yml does not define
     company_size: str | None = None
 
     @field_validator("company_size")
@@ -55,20 +63,33 @@ class TierMatch(_Section):
             raise ValueError(f"{rule!r} is not a size rule: use '>=1000', '<50' or '50-999'")
         return rule
 
+    def condition(self) -> Condition | None:
+        """The same test in the grammar of routing rules, so one matcher decides both (None:
+        no key given, every lead matches). Built without validation: the keys were validated,
+        and an empty list must keep matching nothing rather than fail."""
+        tests = [
+            Condition.model_construct(field=key, in_=list(values))
+            for key in ("source", "product", "country", "tier")
+            if (values := getattr(self, key)) is not None
+        ]
+        if self.company_size is not None:
+            tests.append(Condition.model_construct(field="company_size", range=self.company_size))
+        return Condition.model_construct(all=tests) if tests else None
+
 
 class EscalationStep(_Section):
     after: Duration
-    do: Annotated[list[Action], Field(min_length=1)]
-    tone: Tone = "gentle"
+    do: Annotated[list[ConfigAction], Field(min_length=1)]
+    tone: Tone = Tone.GENTLE
     channel: ChannelId | None = None  # for notify_channel
     repeat: Annotated[int, Field(ge=0, le=100)] = 0
     every: Duration = timedelta(hours=1)
 
     @model_validator(mode="after")
     def _coherent(self) -> EscalationStep:
-        if "notify_channel" in self.do and self.channel is None:
+        if Action.NOTIFY_CHANNEL in self.do and self.channel is None:
             raise ValueError("notify_channel needs a 'channel' on the same step")
-        if self.repeat and "move_to_queue" not in self.do:
+        if self.repeat and Action.MOVE_TO_QUEUE not in self.do:
             raise ValueError("repeat re-posts the queue reminder: use it on a move_to_queue step")
         if self.every < timedelta(minutes=1):
             raise ValueError("every must be at least 1m")
@@ -83,9 +104,11 @@ def _steps_or_mapping(value: object) -> object:
 class Escalation(_Section):
     steps: list[EscalationStep] = Field(
         default_factory=lambda: [
-            EscalationStep(after=timedelta(minutes=30), do=["remind_owner"], tone="gentle"),
-            EscalationStep(after=timedelta(hours=2), do=["remind_owner"], tone="direct"),
-            EscalationStep(after=timedelta(hours=4), do=["notify_manager", "move_to_queue"]),
+            EscalationStep(after=timedelta(minutes=30), do=[Action.REMIND_OWNER]),
+            EscalationStep(after=timedelta(hours=2), do=[Action.REMIND_OWNER], tone=Tone.DIRECT),
+            EscalationStep(
+                after=timedelta(hours=4), do=[Action.NOTIFY_MANAGER, Action.MOVE_TO_QUEUE]
+            ),
         ]
     )
     catch_up: Duration = timedelta(hours=1)

@@ -22,7 +22,6 @@ from pydantic import (
 )
 
 from bot.config.errors import check_user_id, describe
-from bot.config.policy import SIZE_RULE
 from bot.durations import Duration
 
 __all__ = [
@@ -36,6 +35,8 @@ __all__ = [
 ]
 
 Strategy = Literal["round_robin", "weighted", "least_loaded"]
+# company_size tests: ">=1000", "<50", "50-999" (tiers' `match` uses the same rules).
+SIZE_RULE = re.compile(r"^\s*(?:(>=|<=|>|<)\s*(\d+)|(\d+)\s*-\s*(\d+))\s*$")
 Comparison = Literal[">=", "<=", ">", "<", "=="]
 FIELDS = ("country", "region", "company_size", "product", "source", "tier", "email", "domain")
 OPERATORS = ("equals", "in", "regex", "op", "range")

@@ -21,8 +21,9 @@ from bot.delivery.outbox import (
     RenderedMessage,
     RetryPolicy,
 )
+from bot.vocabulary import LeadStatus
 from storage.db import Database
-from storage.models import CardCopy, DmChannel, Lead, LeadStatus, OutboxMessage, OutboxStatus
+from storage.models import CardCopy, DmChannel, Lead, OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 

@@ -7,6 +7,7 @@ each message's guard (lead still unclaimed, still this rep's) right before sendi
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,11 +22,13 @@ from bot.durations import format_duration
 from bot.escalation.policy import ChainStep
 from bot.escalation.templates import Mrkdwn, TemplateRenderer
 from bot.hours import BusinessCalendar, deliverable_at, rep_quiet_hours
+from bot.leads.events import LEADBOT, add_event, owners_in
 from bot.routing.decision import next_after_pass
 from bot.routing.engine import backup
 from bot.routing.pools import DEFAULT_KEY
 from bot.routing.state import rep_states
-from storage.models import HeldNudge, Lead, LeadEvent, LeadStatus
+from bot.vocabulary import Action, CopyKind, EventKind, LeadStatus
+from storage.models import HeldNudge, HeldNudgeStatus, Lead
 
 CLAIM = ("claim",)
 CLAIM_SNOOZE = ("claim", "snooze")
@@ -39,10 +42,8 @@ class ActionContext:
     templates: TemplateRenderer
     now: datetime
 
-    def event(self, lead: Lead, kind: str, **detail: object) -> None:
-        self.session.add(
-            LeadEvent(lead_id=lead.id, at=self.now, actor="leadbot", kind=kind, detail=detail)
-        )
+    def event(self, lead: Lead, kind: EventKind, **detail: object) -> None:
+        add_event(self.session, lead, LEADBOT, kind, self.now, **detail)
 
     def words(self, lead: Lead, **extra: object) -> dict[str, object]:
         """Template variables; lead-supplied text is escaped by the renderer's finalize."""
@@ -82,33 +83,35 @@ def remind_owner(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) -
                 lead_id=lead.id, user_id=owner, text=text, created_at=ctx.now, deliver_at=deliver
             )
         )
-        ctx.event(lead, "reminded", to=owner, step=number, tone=step.tone, held_until=str(deliver))
+        ctx.event(
+            lead, EventKind.REMINDED, to=owner, step=number, tone=step.tone, held_until=str(deliver)
+        )
         return
     enqueue_message(
         ctx.session,
         lead.id,
-        "dm",
+        CopyKind.DM,
         owner,
         ctx.now,
         text=text,
         buttons=CLAIM_SNOOZE,
         guard={"open": True, "owner": owner},
     )
-    ctx.event(lead, "reminded", to=owner, step=number, tone=step.tone)
+    ctx.event(lead, EventKind.REMINDED, to=owner, step=number, tone=step.tone)
 
 
 def notify_manager(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) -> None:
     rep = ctx.config.rep(lead.owner_id) if lead.owner_id else None
-    moving = "move_to_queue" in step.actions
+    moving = Action.MOVE_TO_QUEUE in step.actions
     next_step = "It is going to the shared queue now." if moving else ""
     text = ctx.templates.render("notify_manager", **ctx.words(lead, next_step=next_step))
-    targets: list[tuple[str, str]]
+    targets: list[tuple[CopyKind, str]]
     if rep and rep.manager:
-        targets = [("dm", rep.manager)]
+        targets = [(CopyKind.DM, rep.manager)]
     elif ctx.config.channels.managers:
-        targets = [("channel", ctx.config.channels.managers)]
+        targets = [(CopyKind.CHANNEL, ctx.config.channels.managers)]
     else:
-        targets = [("dm", manager) for manager in ctx.config.manager_ids()]
+        targets = [(CopyKind.DM, manager) for manager in ctx.config.manager_ids()]
     for kind, target in targets:
         enqueue_message(
             ctx.session,
@@ -120,7 +123,7 @@ def notify_manager(ctx: ActionContext, lead: Lead, step: ChainStep, number: int)
             buttons=CLAIM,
             guard={"open": True},
         )
-    ctx.event(lead, "manager_notified", to=[t for _, t in targets], step=number)
+    ctx.event(lead, EventKind.MANAGER_NOTIFIED, to=[t for _, t in targets], step=number)
 
 
 def move_to_queue(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) -> None:
@@ -130,12 +133,12 @@ def move_to_queue(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) 
     lead.snoozed_until = None
     lead.snoozed_by = None
     ctx.session.flush()
-    enqueue_post(ctx.session, lead.id, "queue", ctx.config.channels.queue, ctx.now)
-    ctx.event(lead, "queued", previous_owner=previous, step=number, reason="escalation")
+    enqueue_post(ctx.session, lead.id, CopyKind.QUEUE, ctx.config.channels.queue, ctx.now)
+    ctx.event(lead, EventKind.QUEUED, previous_owner=previous, step=number, reason="escalation")
 
 
 def reassign(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) -> None:
-    had_it = {str(detail.get("owner")) for detail in _details(ctx, lead, "assigned")}
+    had_it = owners_in(ctx.session, lead.id, EventKind.ASSIGNED)
     current = lead.owner_id or ""
     names = {rid: ctx.config.display_name(rid) for rid in ctx.config.rep_ids()}
     decision = next_after_pass(ctx.config.rep_ids(), names, current, had_it | {current})
@@ -152,14 +155,14 @@ def notify_channel(ctx: ActionContext, lead: Lead, step: ChainStep, number: int)
     enqueue_message(
         ctx.session,
         lead.id,
-        "channel",
+        CopyKind.CHANNEL,
         channel,
         ctx.now,
         text=text,
         buttons=CLAIM,
         guard={"open": True},
     )
-    ctx.event(lead, "channel_notified", to=channel, step=number)
+    ctx.event(lead, EventKind.CHANNEL_NOTIFIED, to=channel, step=number)
 
 
 def queue_reminder(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) -> None:
@@ -169,14 +172,14 @@ def queue_reminder(ctx: ActionContext, lead: Lead, step: ChainStep, number: int)
     enqueue_message(
         ctx.session,
         lead.id,
-        "channel",
+        CopyKind.CHANNEL,
         ctx.config.channels.queue,
         ctx.now,
         text=text,
         buttons=CLAIM,
         guard={"open": True},
     )
-    ctx.event(lead, "queue_reminded", step=number)
+    ctx.event(lead, EventKind.QUEUE_REMINDED, step=number)
 
 
 def backup_owner(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) -> None:
@@ -186,7 +189,7 @@ def backup_owner(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) -
         return
     reps = rep_states(ctx.session, ctx.config, ctx.calendar, ctx.now, caps=True, loads=False)
     names = {rep_id: ctx.config.display_name(rep_id) for rep_id in ctx.config.rep_ids()}
-    had_it = {str(detail.get("owner")) for detail in _details(ctx, lead, "assigned")}
+    had_it = owners_in(ctx.session, lead.id, EventKind.ASSIGNED)
     decision = backup(
         lead.routing_pool or DEFAULT_KEY,
         current,
@@ -197,7 +200,9 @@ def backup_owner(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) -
         passed=had_it | {current},
     )
     if decision is None or decision.owner_id is None:
-        ctx.event(lead, "backup_skipped", owner=current, step=number, reason="nobody eligible")
+        ctx.event(
+            lead, EventKind.BACKUP_SKIPPED, owner=current, step=number, reason="nobody eligible"
+        )
         return
     _hand_over(ctx, lead, decision.owner_id, decision.reason, number)
 
@@ -209,27 +214,22 @@ def _hand_over(ctx: ActionContext, lead: Lead, owner: str, reason: str, number: 
     lead.assigned_at = ctx.now
     lead.routing_reason = reason[:500]
     ctx.session.flush()
-    enqueue_post(ctx.session, lead.id, "dm", owner, ctx.now)
-    ctx.event(lead, "assigned", owner=owner, previous_owner=previous, step=number, reason=reason)
-
-
-ACTIONS = {
-    "backup": backup_owner,
-    "remind_owner": remind_owner,
-    "notify_manager": notify_manager,
-    "move_to_queue": move_to_queue,
-    "reassign": reassign,
-    "notify_channel": notify_channel,
-    "queue_reminder": queue_reminder,
-}
-
-
-def _details(ctx: ActionContext, lead: Lead, kind: str) -> list[dict[str, object]]:
-    return list(
-        ctx.session.scalars(
-            select(LeadEvent.detail).where(LeadEvent.lead_id == lead.id, LeadEvent.kind == kind)
-        )
+    enqueue_post(ctx.session, lead.id, CopyKind.DM, owner, ctx.now)
+    ctx.event(
+        lead, EventKind.ASSIGNED, owner=owner, previous_owner=previous, step=number, reason=reason
     )
+
+
+ActionFunction = Callable[[ActionContext, Lead, ChainStep, int], None]
+ACTIONS: dict[Action, ActionFunction] = {
+    Action.BACKUP: backup_owner,
+    Action.REMIND_OWNER: remind_owner,
+    Action.NOTIFY_MANAGER: notify_manager,
+    Action.MOVE_TO_QUEUE: move_to_queue,
+    Action.REASSIGN: reassign,
+    Action.NOTIFY_CHANNEL: notify_channel,
+    Action.QUEUE_REMINDER: queue_reminder,
+}
 
 
 def release_held_nudges(ctx: ActionContext) -> int:
@@ -237,7 +237,7 @@ def release_held_nudges(ctx: ActionContext) -> int:
     held = list(
         ctx.session.scalars(
             select(HeldNudge)
-            .where(HeldNudge.status == "held", HeldNudge.deliver_at <= ctx.now)
+            .where(HeldNudge.status == HeldNudgeStatus.HELD, HeldNudge.deliver_at <= ctx.now)
             .order_by(HeldNudge.id)
         )
     )
@@ -254,7 +254,7 @@ def _deliver_held(ctx: ActionContext, user_id: str, nudges: list[HeldNudge]) -> 
     for nudge in nudges:
         lead = ctx.session.get(Lead, nudge.lead_id)
         still_theirs = lead and lead.status in LeadStatus.OPEN and lead.owner_id == user_id
-        nudge.status = "delivered" if still_theirs else "dropped"
+        nudge.status = HeldNudgeStatus.DELIVERED if still_theirs else HeldNudgeStatus.DROPPED
         if still_theirs:
             live.append(nudge)
     if not live:
@@ -270,7 +270,7 @@ def _deliver_held(ctx: ActionContext, user_id: str, nudges: list[HeldNudge]) -> 
     enqueue_message(
         ctx.session,
         lead_id,
-        "dm",
+        CopyKind.DM,
         user_id,
         ctx.now,
         text=text,

@@ -11,20 +11,19 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.config.policy import SIZE_RULE, Escalation, EscalationStep, Tier, TierMatch, default_tiers
+from bot.config.policy import Escalation, EscalationStep, Tier, default_tiers
 from bot.hours import BusinessCalendar, add_business_time
+from bot.routing.match import LeadFacts, condition_matches
+from bot.vocabulary import OWNER_ONLY_ACTIONS, Action, Tone
 
 DEFAULT_TIER = "warm"
-# Steps about the owner alone: a snooze may push them as far as the owner asks (a rep who
-# snoozed is working the lead, so the ack-timeout backup waits too).
-OWNER_ONLY_ACTIONS = frozenset({"remind_owner", "backup"})
 
 
 @dataclass(frozen=True)
 class ChainStep:
     after_seconds: float
-    actions: tuple[str, ...]
-    tone: str = "gentle"
+    actions: tuple[str, ...]  # Action values; kept as stored, so an old snapshot still loads
+    tone: str = Tone.GENTLE
     channel: str | None = None
 
     @property
@@ -45,7 +44,7 @@ class ChainStep:
         return cls(
             after_seconds=float(data["after_seconds"]),
             actions=tuple(data["actions"]),
-            tone=str(data.get("tone", "gentle")),
+            tone=str(data.get("tone", Tone.GENTLE)),
             channel=data.get("channel"),
         )
 
@@ -57,51 +56,24 @@ def snapshot_chain(steps: Sequence[EscalationStep]) -> list[ChainStep]:
         chain.append(ChainStep(step.after.total_seconds(), tuple(step.do), step.tone, step.channel))
         for k in range(1, step.repeat + 1):
             after = step.after + step.every * k
-            chain.append(ChainStep(after.total_seconds(), ("queue_reminder",), step.tone))
+            chain.append(ChainStep(after.total_seconds(), (Action.QUEUE_REMINDER,), step.tone))
     return chain
 
 
-def tier_for(
-    explicit: str | None, facts: Mapping[str, Any], tiers: Sequence[Tier], default: str
-) -> Tier:
-    """An explicit, configured tier wins; then the first tier whose `match` holds; else default."""
+def tier_for(facts: LeadFacts, tiers: Sequence[Tier], default: str) -> Tier:
+    """`facts.tier` is the tier the lead arrived with: a configured one wins; else the first tier
+    whose `match` holds (the routing rules' matcher; `tier` there tests the arrived tier);
+    else the default."""
     by_name = {tier.name: tier for tier in tiers}
-    if explicit and explicit in by_name:
-        return by_name[explicit]
+    if facts.tier and facts.tier in by_name:
+        return by_name[facts.tier]
     for tier in tiers:
-        if tier.match is not None and matches(tier.match, explicit, facts):
+        if tier.match is None:
+            continue
+        condition = tier.match.condition()
+        if condition is None or condition_matches(condition, facts):
             return tier
     return by_name[default]
-
-
-def matches(rule: TierMatch, explicit: str | None, facts: Mapping[str, Any]) -> bool:
-    checks = {
-        "source": facts.get("source"),
-        "product": facts.get("product"),
-        "country": facts.get("country"),
-        "tier": explicit,
-    }
-    for key, value in checks.items():
-        allowed = getattr(rule, key)
-        if allowed is not None and (value is None or str(value).lower() not in _lower(allowed)):
-            return False
-    return rule.company_size is None or size_matches(rule.company_size, facts.get("company_size"))
-
-
-def size_matches(rule: str, size: object) -> bool:
-    if not isinstance(size, int):
-        return False
-    found = SIZE_RULE.match(rule)
-    assert found is not None  # the config validated it
-    op, bound, low, high = found.groups()
-    if low is not None:
-        return int(low) <= size <= int(high)
-    limit = int(bound)
-    return {">=": size >= limit, "<=": size <= limit, ">": size > limit, "<": size < limit}[op]
-
-
-def _lower(values: Sequence[str]) -> set[str]:
-    return {str(v).lower() for v in values}
 
 
 def sla_due_at(tier: Tier, assigned_at: datetime, calendar: BusinessCalendar | None) -> datetime:
@@ -116,10 +88,10 @@ def chain_for(
     chain = snapshot_chain((tier.escalation or escalation).steps)
     if ack_timeout is None:
         return chain
-    queued_at = [s.after for s in chain if "move_to_queue" in s.actions]
+    queued_at = [s.after for s in chain if Action.MOVE_TO_QUEUE in s.actions]
     if queued_at and ack_timeout >= min(queued_at):
         return chain
-    backup = ChainStep(ack_timeout.total_seconds(), ("backup",))
+    backup = ChainStep(ack_timeout.total_seconds(), (Action.BACKUP,))
     return sorted([*chain, backup], key=lambda step: step.after_seconds)
 
 

@@ -9,7 +9,6 @@ On PostgreSQL several sweepers share the due rows with `FOR UPDATE SKIP LOCKED`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,16 +16,18 @@ from sqlalchemy import select, tuple_, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from bot.clock import Clock, as_utc
+from bot.clock import as_utc
 from bot.config.schema import Config
 from bot.delivery.outbox import enqueue_card_updates_for
 from bot.durations import format_duration
 from bot.escalation.actions import ActionContext, release_held_nudges, run_actions
 from bot.escalation.policy import ChainStep, next_step
 from bot.escalation.templates import TemplateRenderer
-from bot.hours import BusinessCalendar, business_calendar
-from storage.db import Database
-from storage.models import Lead, LeadEvent, LeadStatus
+from bot.hours import BusinessCalendar
+from bot.leads.events import LEADBOT, add_event
+from bot.services import Deps, WithDeps
+from bot.vocabulary import EventKind, LeadStatus
+from storage.models import Lead
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -65,16 +66,10 @@ def _next_step(
     )
 
 
-class Escalator:
-    def __init__(
-        self, db: Database, config: Config, clock: Clock, wake: Callable[[], None]
-    ) -> None:
-        self.db = db
-        self.config = config
-        self.clock = clock
-        self.wake = wake
-        self.calendar = business_calendar(config)
-        self.templates = TemplateRenderer(config.templates)
+class Escalator(WithDeps):
+    def __init__(self, deps: Deps) -> None:
+        super().__init__(deps)
+        self.templates = TemplateRenderer(deps.config.templates)
 
     def sweep(self) -> SweepResult:
         now = self.clock.now()
@@ -161,9 +156,7 @@ class Escalator:
         if as_utc(lead.sla_due_at) > now:
             return 0
         lead.sla_breached_at = now
-        session.add(
-            LeadEvent(lead_id=lead.id, at=now, actor="leadbot", kind="sla_breached", detail={})
-        )
+        add_event(session, lead, LEADBOT, EventKind.SLA_BREACHED, now)
         return 1
 
     def _run_due_step(self, session: Session, lead: Lead, now: datetime) -> int:

@@ -4,36 +4,25 @@ reached the lead is working it. "Not a fit" closes the lead."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from bot.clock import Clock, as_utc
-from bot.config.schema import Config
+from bot.clock import as_utc
 from bot.delivery.outbox import enqueue_card_updates
-from bot.hours import business_calendar
-from bot.leads.outcomes import CLOSING_OUTCOMES, CONTACT_OUTCOMES, outcome_label
-from bot.leads.records import add_event, record_claim
+from bot.leads.events import add_event
+from bot.leads.records import record_claim
 from bot.leads.service import Outcome
-from storage.db import Database
-from storage.models import Lead, LeadStatus
+from bot.services import WithDeps
+from bot.vocabulary import CLOSING_OUTCOMES, CONTACT_LABELS, EventKind, LeadStatus, outcome_label
+from storage.models import Lead
 
 
-class ContactLog:
-    def __init__(
-        self, db: Database, config: Config, clock: Clock, wake: Callable[[], None]
-    ) -> None:
-        self.db = db
-        self.config = config
-        self.clock = clock
-        self.wake = wake
-        self.calendar = business_calendar(config)
-
+class ContactLog(WithDeps):
     def log(self, lead_id: int, user_id: str, outcome: str) -> Outcome:
-        if outcome not in CONTACT_OUTCOMES:
-            known = ", ".join(CONTACT_OUTCOMES)
+        if outcome not in CONTACT_LABELS:
+            known = ", ".join(CONTACT_LABELS)
             return Outcome(False, f"'{outcome[:40]}' is not a contact outcome (known: {known}).")
         now = self.clock.now()
         with self.db.write() as session:
@@ -93,9 +82,9 @@ class ContactLog:
         if claims:
             record_claim(session, lead, user_id, now, self.calendar, via="contact")
         first = lead.contact_count == 1
-        add_event(session, lead, user_id, "contacted", now, outcome=outcome, first=first)
+        add_event(session, lead, user_id, EventKind.CONTACTED, now, outcome=outcome, first=first)
         if outcome in CLOSING_OUTCOMES:
-            add_event(session, lead, user_id, "closed", now, reason=outcome)
+            add_event(session, lead, user_id, EventKind.CLOSED, now, reason=outcome)
         return True
 
     @staticmethod

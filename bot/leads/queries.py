@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, and_, func, select
 
+from bot.vocabulary import LeadStatus
 from storage.db import Database
-from storage.models import Lead, LeadStatus
+from storage.models import Lead
 
 
 def needs_me(user_id: str) -> ColumnElement[bool]:

@@ -1,5 +1,5 @@
 """Building and reading lead rows for the lead service: a new lead with its tier, SLA and chain
-snapshot; lookups; the event log."""
+snapshot; lookups; who may act on a lead; what follows a won claim."""
 
 from __future__ import annotations
 
@@ -15,15 +15,17 @@ from bot.delivery.outbox import cancel_pending_messages
 from bot.escalation.policy import chain_for, sla_due_at
 from bot.escalation.sweep import plan_next
 from bot.hours import BusinessCalendar, business_time_between
+from bot.leads.events import add_event
 from bot.leads.input import LeadIn
-from bot.routing.decision import Placement
-from storage.models import Lead, LeadEvent, LeadStatus
+from bot.routing.decision import Decision
+from bot.vocabulary import EventKind, LeadStatus
+from storage.models import Lead
 
 
 def new_lead(
     data: LeadIn,
     tier: Tier,
-    decision: Placement,
+    decision: Decision,
     now: datetime,
     config: Config,
     calendar: BusinessCalendar | None,
@@ -36,7 +38,7 @@ def new_lead(
         status=LeadStatus.ASSIGNED if decision.owner_id else LeadStatus.QUEUED,
         owner_id=decision.owner_id,
         routing_reason=decision.reason[:500],
-        routing_pool=getattr(decision, "pool", None),
+        routing_pool=decision.pool,
         version=1,
         received_at=data.received_at or now,
         created_at=now,
@@ -57,13 +59,6 @@ def by_external_id(session: Session, data: LeadIn) -> Lead | None:
     return session.scalars(
         select(Lead).where(Lead.source == data.source, Lead.external_id == data.external_id)
     ).first()
-
-
-def passed_by(session: Session, lead_id: int) -> set[str]:
-    owners = session.scalars(
-        select(LeadEvent.detail).where(LeadEvent.lead_id == lead_id, LeadEvent.kind == "passed")
-    )
-    return {str(detail.get("owner")) for detail in owners if detail.get("owner")}
 
 
 def not_claimable(lead: Lead, user_id: str, now: datetime) -> str:
@@ -97,12 +92,6 @@ def refuse_owner_action(
     return None
 
 
-def add_event(
-    session: Session, lead: Lead, actor: str, kind: str, at: datetime, **detail: object
-) -> None:
-    session.add(LeadEvent(lead_id=lead.id, at=at, actor=actor, kind=kind, detail=detail))
-
-
 def record_claim(
     session: Session,
     lead: Lead,
@@ -120,6 +109,12 @@ def record_claim(
     ).total_seconds()
     lead.next_action_at = None
     add_event(
-        session, lead, user_id, "claimed", now, waited_seconds=lead.claim_wait_seconds, **detail
+        session,
+        lead,
+        user_id,
+        EventKind.CLAIMED,
+        now,
+        waited_seconds=lead.claim_wait_seconds,
+        **detail,
     )
     cancel_pending_messages(session, lead.id, now)

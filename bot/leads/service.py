@@ -1,4 +1,4 @@
-"""The lead lifecycle service: receive, claim, pass, snooze. One transaction per call.
+"""The lead lifecycle service: receive, claim, pass, reassign, snooze. One transaction per call.
 
 Every state change bumps `Lead.version`, writes a `lead_events` row and queues card updates in
 the same transaction; the dispatcher is woken after commit.
@@ -6,37 +6,32 @@ the same transaction; the dispatcher is woken after commit.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.clock import Clock
 from bot.config.policy import Tier
-from bot.config.schema import Config
 from bot.delivery.outbox import enqueue_card_updates, enqueue_post
 from bot.escalation.policy import tier_for
 from bot.escalation.sweep import plan_next
-from bot.hours import business_calendar
+from bot.leads.events import LEADBOT, add_event, owners_in
 from bot.leads.input import LeadIn
 from bot.leads.records import (
-    add_event,
     by_external_id,
     new_lead,
     not_claimable,
-    passed_by,
     record_claim,
     refuse_owner_action,
 )
-from bot.routing.decision import Decision as Handoff
-from bot.routing.decision import Placement, next_after_pass
-from bot.routing.engine import Decision
+from bot.routing.decision import Decision, by_hand, next_after_pass
+from bot.routing.match import LeadFacts
 from bot.routing.router import PointerTaken, facts_of, route
-from storage.db import Database
-from storage.models import Lead, LeadStatus
+from bot.services import WithDeps
+from bot.vocabulary import CopyKind, EventKind, LeadStatus
+from storage.models import Lead
 
 ATTEMPTS = 5  # a duplicate or a pointer race: the retry sees the other transaction's result
 
@@ -58,16 +53,7 @@ class Outcome:
     lead: Lead | None = None
 
 
-class LeadService:
-    def __init__(
-        self, db: Database, config: Config, clock: Clock, wake: Callable[[], None]
-    ) -> None:
-        self.db = db
-        self.config = config
-        self.clock = clock
-        self.wake = wake
-        self.calendar = business_calendar(config)
-
+class LeadService(WithDeps):
     # -- intake ----------------------------------------------------------------------------
     def receive(self, data: LeadIn, actor: str = "intake") -> Received:
         for attempt in range(ATTEMPTS):
@@ -92,7 +78,7 @@ class LeadService:
                 return Received(lead.id, lead.owner_id, lead.routing_reason, created=False)
             now = self.clock.now()
             lead, decision = self.place(session, data, now)
-            add_event(session, lead, actor, "received", now, source=data.source)
+            add_event(session, lead, actor, EventKind.RECEIVED, now, source=data.source)
             self._deliver_assignment(session, lead, decision, now)
             return Received(lead.id, lead.owner_id, decision.reason, created=True)
 
@@ -106,41 +92,37 @@ class LeadService:
     def place(self, session: Session, data: LeadIn, now: datetime) -> tuple[Lead, Decision]:
         """Tier, route and store a new lead (no cards yet). `leadbot route` runs this too, in a
         transaction it rolls back, so its answers are intake's answers."""
-        tier = self.tier_of(data)
-        decision = route(session, self.config, self.calendar, facts_of(data, tier.name), now)
+        facts = facts_of(data)
+        tier = self.tier_of(facts)
+        decision = route(session, self.config, self.calendar, replace(facts, tier=tier.name), now)
         lead = new_lead(data, tier, decision, now, self.config, self.calendar)
         session.add(lead)
         session.flush()
         return lead, decision
 
-    def tier_of(self, data: LeadIn) -> Tier:
-        facts = data.model_dump(include={"source", "product", "country", "company_size"})
-        return tier_for(data.tier, facts, self.config.tiers, self.config.default_tier)
+    def tier_of(self, facts: LeadFacts) -> Tier:
+        """`facts.tier` is the tier the lead arrived with, if any (see `tier_for`)."""
+        return tier_for(facts, self.config.tiers, self.config.default_tier)
 
     def _names(self) -> dict[str, str]:
         return {rep_id: self.config.display_name(rep_id) for rep_id in self.config.rep_ids()}
 
     def _deliver_assignment(
-        self, session: Session, lead: Lead, decision: Placement, now: datetime
+        self, session: Session, lead: Lead, decision: Decision, now: datetime
     ) -> None:
         """Cards for a fresh assignment: the owner's DM, or the queue; plus the leads channel."""
         if decision.owner_id:
+            owner = decision.owner_id
             add_event(
-                session,
-                lead,
-                "leadbot",
-                "assigned",
-                now,
-                owner=decision.owner_id,
-                reason=decision.reason,
+                session, lead, LEADBOT, EventKind.ASSIGNED, now, owner=owner, reason=decision.reason
             )
-            enqueue_post(session, lead.id, "dm", decision.owner_id, now)
+            enqueue_post(session, lead.id, CopyKind.DM, owner, now)
         else:
-            add_event(session, lead, "leadbot", "queued", now, reason=decision.reason)
-            enqueue_post(session, lead.id, "queue", self.config.channels.queue, now)
+            add_event(session, lead, LEADBOT, EventKind.QUEUED, now, reason=decision.reason)
+            enqueue_post(session, lead.id, CopyKind.QUEUE, self.config.channels.queue, now)
         leads_channel = self.config.channels.leads
         if leads_channel and lead.version == 1:
-            enqueue_post(session, lead.id, "channel", leads_channel, now)
+            enqueue_post(session, lead.id, CopyKind.CHANNEL, leads_channel, now)
 
     # -- clicks ----------------------------------------------------------------------------
     def claim(self, lead_id: int, user_id: str) -> Outcome:
@@ -180,11 +162,11 @@ class LeadService:
             if refusal or lead is None:
                 return Outcome(False, refusal or "")
             current = lead.owner_id or user_id
-            passed = passed_by(session, lead.id) | {current}
+            passed = owners_in(session, lead.id, EventKind.PASSED) | {current}
             decision = next_after_pass(self.config.rep_ids(), self._names(), current, passed)
             if not self._move(session, lead, decision, now):
                 return Outcome(False, "Someone else changed this lead a moment ago; try again.")
-            add_event(session, lead, user_id, "passed", now, owner=current)
+            add_event(session, lead, user_id, EventKind.PASSED, now, owner=current)
             enqueue_card_updates(session, lead.id, now)
             self._deliver_assignment(session, lead, decision, now)
         self.wake()
@@ -206,14 +188,14 @@ class LeadService:
                 return Outcome(False, f"Lead #{lead_id} is already with <@{new_owner}>.")
             previous = lead.owner_id
             by = self.config.display_name(manager_id)
-            placement = Handoff(new_owner, f"reassigned by {by}")
+            placement = by_hand(new_owner, f"reassigned by {by}")
             if not self._move(session, lead, placement, now):
                 return Outcome(False, "Someone else changed this lead a moment ago; try again.")
             add_event(
                 session,
                 lead,
                 manager_id,
-                "reassigned",
+                EventKind.REASSIGNED,
                 now,
                 owner=new_owner,
                 previous_owner=previous,
@@ -236,12 +218,12 @@ class LeadService:
             lead.snoozed_by = user_id
             lead.version += 1
             lead.next_action_at = plan_next(lead, self.config, self.calendar)
-            add_event(session, lead, user_id, "snoozed", now, until=until.isoformat())
+            add_event(session, lead, user_id, EventKind.SNOOZED, now, until=until.isoformat())
             enqueue_card_updates(session, lead.id, now)
         self.wake()
         return Outcome(True, lead=lead)
 
-    def _move(self, session: Session, lead: Lead, decision: Placement, now: datetime) -> bool:
+    def _move(self, session: Session, lead: Lead, decision: Decision, now: datetime) -> bool:
         """Conditional on the version we read: a concurrent click makes this a no-op."""
         moved = session.execute(
             update(Lead)

@@ -19,6 +19,7 @@ from datetime import datetime
 
 from bot.config.routing import Routing, Rule, Team
 from bot.durations import format_duration
+from bot.routing.decision import OWNER_POOL, QUEUE_POOL, Decision
 from bot.routing.match import LeadFacts, condition_matches
 from bot.routing.pools import ResolvedPool, find_pool, routes_for
 
@@ -35,8 +36,6 @@ __all__ = [
     "ineligible",
 ]
 
-OWNER_POOL = "owner"  # Decision.pool when owner memory decided
-QUEUE_POOL = "queue"  # Decision.pool when nobody was eligible
 STRATEGY_LABELS = {
     "round_robin": "round robin",
     "weighted": "weighted round robin",
@@ -58,17 +57,6 @@ class RepState:
 class PoolState:
     pointer: int = 0  # how many leads the pool has placed: round robin starts at pointer % size
     served: Mapping[str, int] = field(default_factory=dict)  # leads per rep, for weighted
-
-
-@dataclass(frozen=True)
-class Decision:
-    owner_id: str | None  # None: the shared queue
-    pool: str  # the key of the pool that decided, or OWNER_POOL / QUEUE_POOL
-    rule: str | None  # the rule that matched, if any (also when a fallback assigned)
-    strategy: str  # round_robin | weighted | least_loaded | existing_owner | queue | backup
-    reason: str
-    skipped: tuple[tuple[str, str], ...] = ()  # (rep id, why), in the order they were passed
-    advance_pointer_to: int | None = None  # compare-and-set the pool's pointer to this value
 
 
 _EMPTY = PoolState()

@@ -1,4 +1,5 @@
-"""Pure: the facts routing looks at, and whether a rule's ``when:`` holds for a lead.
+"""Pure: the facts about a lead, and whether a condition holds for it: the one matcher for
+routing rules (``when:``) and tiers (``match:``, turned into a condition by ``TierMatch``).
 
 Text is compared case-insensitively (``emea`` matches ``EMEA``); numbers that arrive as text
 (``fields.employees: "1200"``) compare as numbers. A leaf test on a field the lead lacks (missing,
@@ -15,10 +16,16 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import lru_cache
 
-from bot.config.routing import Condition, Routing
-from bot.escalation.policy import size_matches
+from bot.config.routing import SIZE_RULE, Condition, Routing
 
-__all__ = ["FREE_MAIL_DOMAINS", "LeadFacts", "condition_matches", "lead_value", "owner_key"]
+__all__ = [
+    "FREE_MAIL_DOMAINS",
+    "LeadFacts",
+    "condition_matches",
+    "lead_value",
+    "owner_key",
+    "size_matches",
+]
 
 # Matching owners by company domain must not hand every gmail.com lead to one rep.
 FREE_MAIL_DOMAINS = frozenset(
@@ -99,6 +106,17 @@ def _leaf_matches(cond: Condition, value: object) -> bool:
     if left is not None and right is not None:
         return _COMPARE[cond.op](left, right)
     return cond.op == "==" and _same(value, cond.value)
+
+
+def size_matches(rule: str, size: int) -> bool:
+    """A company size against a validated SIZE_RULE: ">=1000", "<50" or "50-999"."""
+    found = SIZE_RULE.match(rule)
+    assert found is not None  # the config validated it
+    op, bound, low, high = found.groups()
+    if low is not None:
+        return int(low) <= size <= int(high)
+    limit = int(bound)
+    return {">=": size >= limit, "<=": size <= limit, ">": size > limit, "<": size < limit}[op]
 
 
 def _same(value: object, expected: object) -> bool:

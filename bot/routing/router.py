@@ -20,7 +20,9 @@ class PointerTaken(Exception):
     """Another intake moved the pool's pointer first: decide again with the new state."""
 
 
-def facts_of(data: LeadIn, tier: str) -> LeadFacts:
+def facts_of(data: LeadIn) -> LeadFacts:
+    """What tiers and routing rules look at; `tier` is the one the lead arrived with, if any
+    (the service puts the tier it settled on before routing)."""
     email = (data.email or "").lower() or None
     return LeadFacts(
         email=email,
@@ -30,7 +32,7 @@ def facts_of(data: LeadIn, tier: str) -> LeadFacts:
         company_size=data.company_size,
         product=data.product,
         source=data.source,
-        tier=tier,
+        tier=data.tier,
         fields=dict(data.fields),
     )
 

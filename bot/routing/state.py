@@ -18,7 +18,8 @@ from bot.hours import BusinessCalendar, is_open
 from bot.routing.engine import PoolState, RepState, first_rule
 from bot.routing.match import LeadFacts, owner_key
 from bot.routing.pools import routes_for
-from storage.models import Lead, LeadStatus, RepAway, RoutePointer
+from bot.vocabulary import LeadStatus
+from storage.models import Lead, RepAway, RoutePointer
 
 RECENT_PLACEMENTS = 100  # weighted pools balance over this many recent leads
 

@@ -17,6 +17,7 @@ from bot.clock import SystemClock
 from bot.config.schema import Config
 from bot.leads.input import LeadInputError, parse_lead
 from bot.leads.service import LeadService
+from bot.services import Deps
 from storage.db import Database
 
 
@@ -63,7 +64,7 @@ def decide_all(
     moved, in a transaction that is rolled back: nothing is stored or posted."""
     db = Database(database_url)
     db.upgrade()  # an empty database routes like a fresh install would
-    service = LeadService(db, config, SystemClock(), wake=lambda: None)
+    service = LeadService(Deps.create(db, config, SystemClock()))
     tiers = [tier.name for tier in config.tiers]
     answers: list[dict[str, Any]] = []
     try:

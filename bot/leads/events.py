@@ -1,0 +1,39 @@
+"""The event log: the one place a `lead_events` row is written, and the questions asked of it.
+
+Every state change of a lead writes one event in the change's own transaction: it is the audit
+trail (who did what, when), the card's nudge line, and the change feed the App Home follows.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.vocabulary import EventKind
+from storage.models import Lead, LeadEvent
+
+LEADBOT = "leadbot"  # the actor of what leadbot does by itself (routing, the chain)
+
+
+def add_event(
+    session: Session, lead: Lead, actor: str, kind: EventKind, at: datetime, **detail: object
+) -> None:
+    session.add(LeadEvent(lead_id=lead.id, at=at, actor=actor, kind=kind, detail=detail))
+
+
+def details_of(session: Session, lead_id: int, kind: EventKind) -> list[dict[str, object]]:
+    return list(
+        session.scalars(
+            select(LeadEvent.detail).where(LeadEvent.lead_id == lead_id, LeadEvent.kind == kind)
+        )
+    )
+
+
+def owners_in(session: Session, lead_id: int, kind: EventKind) -> set[str]:
+    """The reps named as `owner` in this lead's events of `kind`: who passed on it (PASSED), or
+    who has had it (ASSIGNED)."""
+    return {
+        str(detail["owner"]) for detail in details_of(session, lead_id, kind) if detail.get("owner")
+    }

@@ -1,0 +1,84 @@
+"""The dependency bundles: `Deps`, what every service that changes leads is built from, and
+`Services`, everything the Slack listeners and the HTTP surface reach (one per app, built by
+`bot.app.create_services`; listeners get it from Bolt's context, never from a global)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.clock import Clock
+from bot.config.schema import Config
+from bot.hours import BusinessCalendar, business_calendar
+from storage.db import Database
+
+if TYPE_CHECKING:
+    from slack_sdk import WebClient
+
+    from bot.delivery.dispatcher import Dispatcher
+    from bot.delivery.home_refresh import HomeRefresher
+    from bot.escalation.sweep import Escalator
+    from bot.leads.availability import Availability
+    from bot.leads.contact import ContactLog
+    from bot.leads.queries import LeadQueries
+    from bot.leads.service import LeadService
+    from bot.metrics import Metrics
+    from bot.review.stats import StatsService
+    from bot.settings import Settings
+
+
+def _nothing_to_wake() -> None:
+    """For dry runs and tools: no dispatcher is listening."""
+
+
+@dataclass(frozen=True)
+class Deps:
+    """What a lead-changing service needs: the database, the config, the clock, the business
+    calendar the config implies, and `wake`, called after a commit that wrote outbox rows."""
+
+    db: Database
+    config: Config
+    clock: Clock
+    calendar: BusinessCalendar | None
+    wake: Callable[[], None] = _nothing_to_wake
+
+    @classmethod
+    def create(
+        cls,
+        db: Database,
+        config: Config,
+        clock: Clock,
+        wake: Callable[[], None] = _nothing_to_wake,
+    ) -> Deps:
+        return cls(db, config, clock, business_calendar(config), wake)
+
+
+class WithDeps:
+    """The one constructor of LeadService, ContactLog and Escalator: the Deps as attributes."""
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+        self.db = deps.db
+        self.config = deps.config
+        self.clock = deps.clock
+        self.calendar = deps.calendar
+        self.wake = deps.wake
+
+
+@dataclass
+class Services:
+    settings: Settings
+    config: Config
+    clock: Clock
+    db: Database
+    client: WebClient
+    dispatcher: Dispatcher
+    leads: LeadService
+    queries: LeadQueries
+    metrics: Metrics
+    escalator: Escalator
+    availability: Availability
+    contacts: ContactLog
+    homes: HomeRefresher
+    stats: StatsService

@@ -1,0 +1,114 @@
+"""The words leadbot stores and sends, each defined once: lead statuses, event kinds, escalation
+actions and tones, card copy kinds, contact outcomes.
+
+Every value here is written to the database (`leads.status`, `lead_events.kind`, the chain
+snapshot on each lead), to `leadbot.yml`, or into Slack payloads already posted: renaming a
+value breaks rows and cards that exist. Add values; never rename one. They are `StrEnum`s, so a
+value read back from the database (a plain `str`) compares equal to its member.
+
+Pure: imports nothing of leadbot's, so every layer (blocks included) may use it.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum, nonmember
+
+
+class LeadStatus(StrEnum):
+    ASSIGNED = "assigned"  # has an owner, nobody has claimed it yet
+    QUEUED = "queued"  # in the shared queue, anyone may claim
+    CLAIMED = "claimed"
+    CLOSED = "closed"
+    # Still waiting for someone to take it: the escalation chain runs only while a lead is open.
+    OPEN = nonmember((ASSIGNED, QUEUED))
+
+
+class EventKind(StrEnum):
+    """`lead_events.kind`: the audit trail and the change feed the App Home reads."""
+
+    RECEIVED = "received"
+    ASSIGNED = "assigned"  # by routing, or by the chain (then the detail has a `step`)
+    QUEUED = "queued"
+    CLAIMED = "claimed"
+    PASSED = "passed"
+    REASSIGNED = "reassigned"  # by a manager
+    SNOOZED = "snoozed"
+    CONTACTED = "contacted"
+    CLOSED = "closed"
+    SLA_BREACHED = "sla_breached"
+    REMINDED = "reminded"
+    MANAGER_NOTIFIED = "manager_notified"
+    CHANNEL_NOTIFIED = "channel_notified"
+    QUEUE_REMINDED = "queue_reminded"
+    BACKUP_SKIPPED = "backup_skipped"
+
+
+class Action(StrEnum):
+    """What an escalation step does (`escalation[].do` in leadbot.yml, and the chain snapshot)."""
+
+    REMIND_OWNER = "remind_owner"
+    NOTIFY_MANAGER = "notify_manager"
+    MOVE_TO_QUEUE = "move_to_queue"
+    REASSIGN = "reassign"
+    NOTIFY_CHANNEL = "notify_channel"
+    # Added by leadbot itself, never written in leadbot.yml:
+    BACKUP = "backup"  # routing.ack_timeout: the next rep in the pool, once
+    QUEUE_REMINDER = "queue_reminder"  # a step's `repeat`
+
+
+CONFIGURABLE_ACTIONS: tuple[Action, ...] = (
+    Action.REMIND_OWNER,
+    Action.NOTIFY_MANAGER,
+    Action.MOVE_TO_QUEUE,
+    Action.REASSIGN,
+    Action.NOTIFY_CHANNEL,
+)
+# Steps about the owner alone: a snooze may push them as far as the owner asks (a rep who
+# snoozed is working the lead, so the ack-timeout backup waits too).
+OWNER_ONLY_ACTIONS = frozenset({Action.REMIND_OWNER, Action.BACKUP})
+
+
+class Tone(StrEnum):
+    """How firmly a reminder is worded (`remind_owner_<tone>` templates)."""
+
+    GENTLE = "gentle"
+    DIRECT = "direct"
+    URGENT = "urgent"
+
+
+class CopyKind(StrEnum):
+    """Which copy of a lead's card is drawn: it decides the card's wording and buttons."""
+
+    DM = "dm"  # the owner's direct message
+    CHANNEL = "channel"  # channels.leads, or a channel an escalation step tells
+    QUEUE = "queue"  # the shared queue channel
+    LIST = "list"  # a row in `/leads queue` or the App Home (never posted as a card)
+
+
+class ContactOutcome(StrEnum):
+    """What a rep logs after reaching out to a lead; the values ride in the card's Log contact
+    menu ("42:call")."""
+
+    CALL = "call"
+    EMAIL = "email"
+    LINKEDIN = "linkedin"
+    MEETING = "meeting"
+    NOT_A_FIT = "not_a_fit"
+
+
+CONTACT_LABELS: dict[ContactOutcome, str] = {
+    ContactOutcome.CALL: "📞 Call",
+    ContactOutcome.EMAIL: "✉️ Email",
+    ContactOutcome.LINKEDIN: "💼 LinkedIn",
+    ContactOutcome.MEETING: "📅 Meeting booked",
+    ContactOutcome.NOT_A_FIT: "🚫 Not a fit",
+}
+# Logging this closes the lead: there is nothing left to follow up.
+CLOSING_OUTCOMES = frozenset({ContactOutcome.NOT_A_FIT})
+
+
+def outcome_label(key: str | None) -> str:
+    """The label a person reads; an outcome this version does not know is shown as stored."""
+    if not key:
+        return ""
+    return next((label for outcome, label in CONTACT_LABELS.items() if outcome == key), key)

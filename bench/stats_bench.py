@@ -36,7 +36,8 @@ from blocks.stats import stats_blocks
 from bot.clock import FixedClock
 from bot.config.load import default_config
 from bot.config.schema import Config
-from bot.review.stats import StatsService, period_window
+from bot.review.report import period_window
+from bot.review.stats import StatsService
 from bot.vocabulary import LeadStatus
 from storage.db import Database
 from storage.models import Lead

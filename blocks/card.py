@@ -57,7 +57,7 @@ class CardView:
     first_contact_by: str | None = None
     last_contact_outcome: str | None = None
     contact_count: int = 0
-    copy_kind: CopyKind = CopyKind.DM
+    copy_kind: str = CopyKind.DM  # a CopyKind, as stored
     recipient: str | None = None  # the rep a DM copy was sent to
     nudges: tuple[Nudge, ...] = ()
 

@@ -3,10 +3,9 @@ the team's table and the shared queue. A pure function of `HomeContent`, under 1
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from slack_sdk.models.blocks import (
     Block,
@@ -21,16 +20,9 @@ from slack_sdk.models.views import View
 from blocks.card import CardView
 from blocks.lists import lead_row, more_line
 from blocks.stats import duration, share, stats_blocks
-from bot.clock import Clock
-from bot.config.schema import Config
-from bot.delivery.cards import card_view
-from bot.leads.queries import LeadQueries
-from bot.review.stats import StatsReport, StatsService, Summary, summarize
+from bot.review.report import StatsReport, Summary
 
 VIEW_LIMIT = 100
-# 10 + 5 rows of 3 blocks, headings and my week: under 60 blocks, leaving the team table 40.
-MY_ROWS = 10
-QUEUE_ROWS = 5
 
 
 @dataclass(frozen=True)
@@ -98,32 +90,3 @@ def _fit(blocks: list[Block], room: int) -> list[Block]:
         return blocks
     note = "…the full table: `/leads stats week`."
     return [*blocks[: room - 1], ContextBlock(elements=[MarkdownTextObject(text=note)])]
-
-
-def home_renderer(
-    queries: LeadQueries, stats: StatsService, config: Config, clock: Clock
-) -> Callable[[str], dict[str, Any]]:
-    """What HomeRefresher calls to draw one person's tab from the database now."""
-
-    def render(user_id: str) -> dict[str, Any]:
-        # One week query serves both my numbers and the team table: the rep filter is applied
-        # in Python after it anyway (see StatsService.report).
-        week = stats.report(config.tz_for(user_id), "week")
-        mine = queries.open_leads_of(user_id, limit=MY_ROWS)
-        content = HomeContent(
-            now=clock.now(),
-            mine=[card_view(lead, "dm", user_id) for lead in mine],
-            mine_total=queries.count_open_of(user_id),
-            my_week=next((r.summary for r in week.rows if r.owner_id == user_id), summarize([])),
-        )
-        if config.can_manage(user_id):
-            queue = queries.queued_leads(limit=QUEUE_ROWS)
-            content = replace(
-                content,
-                team=week,
-                queue=[card_view(lead, "list") for lead in queue],
-                queue_total=queries.count_queued(),
-            )
-        return home_view(content).to_dict()
-
-    return render

@@ -15,7 +15,7 @@ from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 
 from blocks.mrkdwn import escape, escape_truncated, truncate
 from bot.durations import format_duration
-from bot.review.stats import Period, Speed, StatsReport, Summary
+from bot.review.report import Period, Speed, StatsReport, Summary
 
 MAX_BLOCKS = 50
 SECTION_LIMIT = 3000

@@ -13,12 +13,12 @@ from fastapi import FastAPI
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from blocks.home import home_renderer
 from blocks.nudges import message_blocks
 from bot.clock import Clock, SystemClock
 from bot.config.schema import Config
 from bot.delivery.cards import card_renderer
 from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.home import home_renderer
 from bot.delivery.home_refresh import HomeRefresher
 from bot.delivery.outbox import RetryPolicy
 from bot.escalation.sweep import Escalator

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from blocks.mrkdwn import escape, escape_truncated, unescape, user
 from bot.config.schema import Config, Person
-from bot.review.stats import DEFAULT_PERIOD, PERIODS
+from bot.review.report import DEFAULT_PERIOD, PERIODS
 from handlers.args import CommandError
 
 MAX_SOURCE = 64  # Lead.source

@@ -7,7 +7,7 @@ told why when they ask for someone else's numbers.
 from __future__ import annotations
 
 from blocks.stats import stats_blocks, stats_text
-from bot.review.stats import visible_to
+from bot.review.report import visible_to
 from handlers.args import CommandError
 from handlers.context import SlashCommand
 from handlers.stats_args import parse_stats

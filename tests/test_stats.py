@@ -17,17 +17,17 @@ from sqlalchemy import update
 from blocks.stats import SECTION_LIMIT, stats_blocks, stats_text
 from bot.clock import FixedClock
 from bot.fakeslack.server import FakeSlack
-from bot.review.stats import (
+from bot.review.report import (
     SHARED_QUEUE,
     RepRow,
     StatsReport,
-    StatsService,
     percentile,
     period_window,
     speed,
     summarize,
     visible_to,
 )
+from bot.review.stats import StatsService
 from bot.vocabulary import LeadStatus
 from handlers.args import CommandError
 from handlers.stats_args import StatsArgs, parse_stats

@@ -1,4 +1,5 @@
-"""Draw a stored lead as a card copy: the adapter between storage and the pure card builder."""
+"""The card composer: a stored lead (and its nudges from the event log) as the plain values the
+pure card builder draws (`blocks/card.py`), for every copy and every list row."""
 
 from __future__ import annotations
 
@@ -10,15 +11,16 @@ from sqlalchemy.orm import Session
 from blocks.card import CardView, Nudge, fallback_text, lead_card
 from bot.clock import Clock, as_utc
 from bot.delivery.outbox import CardRenderer, RenderedMessage
+from bot.vocabulary import CopyKind, EventKind
 from storage.models import Lead, LeadEvent
 
 NUDGE_KINDS = (
-    "reminded",
-    "manager_notified",
-    "queued",
-    "channel_notified",
-    "queue_reminded",
-    "assigned",  # only those made by the escalation chain (with a step) are shown
+    EventKind.REMINDED,
+    EventKind.MANAGER_NOTIFIED,
+    EventKind.QUEUED,
+    EventKind.CHANNEL_NOTIFIED,
+    EventKind.QUEUE_REMINDED,
+    EventKind.ASSIGNED,  # only those made by the escalation chain (with a step) are shown
 )
 
 
@@ -31,16 +33,17 @@ def nudges_of(session: Session, lead_id: int) -> tuple[Nudge, ...]:
     return tuple(
         _nudge(event)
         for event in events
-        if event.kind != "assigned" or (event.detail or {}).get("step") is not None
+        if event.kind != EventKind.ASSIGNED or (event.detail or {}).get("step") is not None
     )
 
 
 def _nudge(event: LeadEvent) -> Nudge:
     detail = event.detail or {}
-    to = detail.get("owner") if event.kind == "assigned" else detail.get("to")
+    handover = event.kind == EventKind.ASSIGNED
+    to = detail.get("owner") if handover else detail.get("to")
     held = detail.get("held_until")
     return Nudge(
-        kind="reassigned" if event.kind == "assigned" else event.kind,
+        kind=EventKind.REASSIGNED if handover else EventKind(event.kind),
         at=as_utc(event.at),
         to=tuple(to) if isinstance(to, list) else ((str(to),) if to else ()),
         tone=detail.get("tone"),
@@ -50,7 +53,7 @@ def _nudge(event: LeadEvent) -> Nudge:
 
 def card_view(
     lead: Lead,
-    copy_kind: str = "dm",
+    copy_kind: str = CopyKind.DM,
     recipient: str | None = None,
     nudges: tuple[Nudge, ...] = (),
 ) -> CardView:

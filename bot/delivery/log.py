@@ -1,29 +1,27 @@
-"""What the dispatcher writes back after each Slack call: the copy it posted, the row sent, or
-the failure and when to try again. Each is one small write transaction, right after the call, so
-the window in which a crash could repeat a message stays tiny (chat.postMessage has no
-idempotency key)."""
+"""What the dispatcher writes back after each row: the copy it posted, the row sent or skipped,
+or the failure and when to try again. The one place that records a result.
+
+Each record is one small write transaction right after the Slack call, so the window in which a
+crash could repeat a message stays tiny (chat.postMessage has no idempotency key).
+"""
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
 
-from slack_sdk.errors import SlackApiError
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock, as_utc
-from bot.delivery.outbox import (
-    PERMANENT_ERRORS,
-    DeliveryError,
-    RenderedMessage,
-    RetryPolicy,
-    enqueue_card_updates,
-)
+from bot.delivery.outbox import POST_CARD, DeliveryError, RetryPolicy, enqueue_card_updates
+from bot.delivery.plan import Send
+from bot.delivery.slack import Sent
+from bot.vocabulary import CopyKind
 from storage.db import Database
 from storage.models import CardCopy, Lead, OutboxMessage, OutboxStatus
 
-log = logging.getLogger("bot.dispatcher")
+log = logging.getLogger(__name__)
 
 
 class DeliveryLog:
@@ -32,42 +30,69 @@ class DeliveryLog:
         self.clock = clock
         self.retry = retry
 
-    def record_post(
-        self,
-        row_id: int,
-        lead_id: int,
-        copy_kind: str,
-        recipient: str | None,
-        where: tuple[str, str],
-        rendered: RenderedMessage,
-    ) -> bool:
-        """Store the posted copy; True when the lead changed meanwhile (an update is queued)."""
-        channel, ts = where
+    def record_sent(self, send: Send, sent: Sent) -> bool:
+        """True when a redraw was queued: the lead changed while its new card was in flight."""
+        if send.kind == POST_CARD and send.lead_id is not None:
+            return self._record_post(send, sent)
+        self._mark_sent(send.row_id, copy_id=send.copy_id, version=send.rendered.lead_version)
+        return False
+
+    def close(self, row_id: int, status: str) -> None:
+        with self.db.write() as session:
+            _close(session, row_id, self.clock.now(), status)
+
+    def record_failure(self, row_id: int, err: DeliveryError) -> datetime | None:
+        """Schedule the retry and return when it is due; None when the row is given up."""
+        now = self.clock.now()
+        with self.db.write() as session:
+            row = session.get(OutboxMessage, row_id)
+            if row is None:
+                return now
+            if err.error != "held":
+                row.attempts += 1
+            row.locked_until = None
+            row.last_error = err.error[:500]
+            if err.permanent or now - as_utc(row.created_at) > self.retry.give_up_after:
+                row.status = OutboxStatus.FAILED
+                log.error("outbox row %s for lead %s failed: %s", row_id, row.lead_id, err.error)
+                return None
+            row.next_attempt_at = now + self.retry.delay(row.attempts, err.retry_after)
+            log.warning(
+                "outbox row %s: %s; retry %s at %s",
+                row_id,
+                err.error,
+                row.attempts,
+                row.next_attempt_at.isoformat(),
+            )
+            return row.next_attempt_at
+
+    def _record_post(self, send: Send, sent: Sent) -> bool:
+        assert send.lead_id is not None
         now = self.clock.now()
         with self.db.write() as session:
             # Lock the lead first: every change to a lead updates its row before it looks for
             # copies to refresh, so either that change sees this copy or we see its version.
-            lead = session.get(Lead, lead_id, with_for_update=True, populate_existing=True)
+            lead = session.get(Lead, send.lead_id, with_for_update=True, populate_existing=True)
             session.add(
                 CardCopy(
-                    lead_id=lead_id,
-                    kind=copy_kind,
-                    recipient=recipient if copy_kind == "dm" else None,
-                    channel=channel,
-                    ts=ts,
-                    shown_version=rendered.lead_version,
+                    lead_id=send.lead_id,
+                    kind=send.copy_kind,
+                    recipient=send.recipient if send.copy_kind == CopyKind.DM else None,
+                    channel=sent.channel,
+                    ts=sent.ts,
+                    shown_version=send.rendered.lead_version,
                     posted_at=now,
                 )
             )
-            close(session, row_id, now)
+            _close(session, send.row_id, now)
             # The lead changed while its card was in flight: that change saw no copy to update.
-            stale = lead is not None and lead.version != rendered.lead_version
+            stale = lead is not None and lead.version != send.rendered.lead_version
             if stale:
                 session.flush()
-                enqueue_card_updates(session, lead_id, now)
+                enqueue_card_updates(session, send.lead_id, now)
         return stale
 
-    def mark_sent(self, row_id: int, *, copy_id: int | None, version: int) -> None:
+    def _mark_sent(self, row_id: int, *, copy_id: int | None, version: int) -> None:
         now = self.clock.now()
         with self.db.write() as session:
             if copy_id is not None:
@@ -76,59 +101,12 @@ class DeliveryLog:
                     .where(CardCopy.id == copy_id, CardCopy.shown_version < version)
                     .values(shown_version=version)
                 )
-            close(session, row_id, now)
-
-    def finish(self, row_id: int, *, status: str) -> None:
-        with self.db.write() as session:
-            close(session, row_id, self.clock.now(), status)
-
-    def record_failure(self, row_id: int, err: DeliveryError, held: dict[str, datetime]) -> bool:
-        """Schedule the retry (holding the channel on 429); True when the row is given up."""
-        now = self.clock.now()
-        with self.db.write() as session:
-            row = session.get(OutboxMessage, row_id)
-            if row is None:
-                return False
-            if err.error != "held":
-                row.attempts += 1
-            row.locked_until = None
-            row.last_error = err.error[:500]
-            if err.permanent or now - as_utc(row.created_at) > self.retry.give_up_after:
-                row.status = OutboxStatus.FAILED
-                log.error("outbox row %s for lead %s failed: %s", row_id, row.lead_id, err.error)
-                return True
-            row.next_attempt_at = now + self.retry.delay(row.attempts, err.retry_after)
-            if err.retry_after is not None and err.channel:
-                held[err.channel] = row.next_attempt_at
-            log.warning(
-                "outbox row %s: %s; retry %s at %s",
-                row_id,
-                err.error,
-                row.attempts,
-                row.next_attempt_at.isoformat(),
-            )
-            return False
+            _close(session, row_id, now)
 
 
-def close(session: Session, row_id: int, now: datetime, status: str = OutboxStatus.SENT) -> None:
+def _close(session: Session, row_id: int, now: datetime, status: str = OutboxStatus.SENT) -> None:
     session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == row_id)
         .values(status=status, sent_at=now, locked_until=None, last_error=None)
     )
-
-
-def delivery_error(err: SlackApiError) -> DeliveryError:
-    """Slack's answer as a retry decision: outage (5xx), 429 with Retry-After, or permanent."""
-    response = err.response
-    status = getattr(response, "status_code", 200)
-    error = str(response.get("error") if hasattr(response, "get") else "") or f"http_{status}"
-    retry_after: float | None = None
-    if status >= 500:
-        error = f"http_{status}"  # an outage page, not a Slack error code
-    if status == 429:
-        headers = response.headers or {}
-        header = headers.get("Retry-After") or headers.get("retry-after")
-        retry_after = float(header) if header else 1.0
-        error = "ratelimited"
-    return DeliveryError(error, retry_after=retry_after, permanent=error in PERMANENT_ERRORS)

@@ -22,6 +22,11 @@ from storage.models import CardCopy, Lead, OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 
+# What a row asks for (`outbox.kind`).
+POST_CARD = "post_card"  # a new copy of a lead's card
+UPDATE_CARD = "update_card"  # redraw a posted copy from the lead's state now
+MESSAGE = "message"  # a reminder or escalation, drawn from its payload
+
 # Slack errors that will not go away by waiting: retrying them only delays the alarm.
 PERMANENT_ERRORS = {
     "channel_not_found",
@@ -72,7 +77,7 @@ def enqueue_post(
     session.add(
         OutboxMessage(
             lead_id=lead_id,
-            kind="post_card",
+            kind=POST_CARD,
             copy_kind=copy_kind,
             target=target,
             created_at=now,
@@ -95,7 +100,7 @@ def enqueue_card_updates_for(session: Session, lead_ids: list[int], now: datetim
     session.add_all(
         OutboxMessage(
             lead_id=lead_id,
-            kind="update_card",
+            kind=UPDATE_CARD,
             card_copy_id=copy_id,
             created_at=now,
             next_attempt_at=now,
@@ -132,7 +137,7 @@ def enqueue_message(
     session.add(
         OutboxMessage(
             lead_id=lead_id,
-            kind="message",
+            kind=MESSAGE,
             copy_kind=copy_kind,
             target=target,
             created_at=now,
@@ -154,7 +159,7 @@ def cancel_pending_messages(session: Session, lead_id: int, now: datetime) -> No
         update(OutboxMessage)
         .where(
             OutboxMessage.lead_id == lead_id,
-            OutboxMessage.kind == "message",
+            OutboxMessage.kind == MESSAGE,
             OutboxMessage.status == OutboxStatus.PENDING,
         )
         .values(status=OutboxStatus.CANCELLED, sent_at=now)

@@ -1,10 +1,13 @@
-"""Read-only questions the Slack surfaces ask about leads."""
+"""Read-only questions the Slack surfaces ask about leads; lists come back as the card builder's
+plain values (`CardView`), so the surfaces never handle a database row."""
 
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, and_, func, select
 
-from bot.vocabulary import LeadStatus
+from blocks.card import CardView
+from bot.delivery.cards import card_view
+from bot.vocabulary import CopyKind, LeadStatus
 from storage.db import Database
 from storage.models import Lead
 
@@ -41,15 +44,19 @@ class LeadQueries:
     def count_open_of(self, user_id: str) -> int:
         return self._count(needs_me(user_id))
 
-    def open_leads_of(self, user_id: str, limit: int = 20, offset: int = 0) -> list[Lead]:
-        """The user's to-do (see `needs_me`), oldest first."""
-        return self._oldest_first(needs_me(user_id), limit, offset)
+    def open_leads_of(self, user_id: str, limit: int = 20, offset: int = 0) -> list[CardView]:
+        """The user's to-do (see `needs_me`), oldest first, each drawn as their own DM copy."""
+        leads = self._oldest_first(needs_me(user_id), limit, offset)
+        return [card_view(lead, CopyKind.DM, user_id) for lead in leads]
 
     def count_queued(self) -> int:
         return self._count(IN_QUEUE)
 
-    def queued_leads(self, limit: int = 20, offset: int = 0) -> list[Lead]:
-        return self._oldest_first(IN_QUEUE, limit, offset)
+    def queued_leads(self, limit: int = 20, offset: int = 0) -> list[CardView]:
+        """The shared queue, oldest first, drawn as list rows: offered to whoever may claim."""
+        return [
+            card_view(lead, CopyKind.LIST) for lead in self._oldest_first(IN_QUEUE, limit, offset)
+        ]
 
     def _count(self, where: ColumnElement[bool]) -> int:
         with self.db.read() as session:

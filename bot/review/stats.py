@@ -1,184 +1,24 @@
-"""Speed to lead for `/leads stats`: period windows, the summary maths and the one query.
+"""Speed to lead for `/leads stats` and the App Home: the one query, and the service that turns
+its rows into a `StatsReport` (bot/review/report.py).
 
-Pure parts first (`period_window`, `percentile`, `speed`, `summarize`, `visible_to`), then the
-service. The query reads four narrow columns of one period's leads through `ix_leads_received_at`;
-percentiles are computed here, so SQLite and PostgreSQL give the same numbers.
+The query reads four narrow columns of one period's leads through `ix_leads_received_at`;
+percentiles are computed in Python, so SQLite and PostgreSQL give the same numbers.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, case, func, literal, select
 
 from bot.clock import Clock
 from bot.config.schema import Config
+from bot.review.report import StatsReport, build_report, by_owner, period_window
 from storage.db import Database
 from storage.models import Lead
 
-PERIODS: tuple[str, ...] = ("today", "week", "month")
-DEFAULT_PERIOD = "week"
-ROLLING_DAYS: dict[str, int] = {"week": 7, "month": 30}
-SHARE_LIMITS: tuple[float, ...] = (5 * 60, 60 * 60, 24 * 60 * 60)  # within 5 min, 1 h, 24 h
-SHARED_QUEUE = "Shared queue"
 
-# (claim wait seconds, first contact wait seconds, breached): one lead of the cohort.
-Times = tuple[float | None, float | None, bool]
-
-
-@dataclass(frozen=True)
-class Period:
-    name: str
-    start: datetime  # aware UTC, included
-    end: datetime  # aware UTC ("now"), excluded
-    tz: str  # the caller's time zone, the one the window was computed in
-    label: str  # "Last 7 days (Nov 16 – Nov 23)"
-
-
-@dataclass(frozen=True)
-class Speed:
-    """One measure (claim or first contact) over a cohort; shares are of the whole cohort."""
-
-    count: int  # leads where it happened
-    median: float | None  # seconds, nearest rank; None when count == 0
-    p90: float | None
-    within: tuple[float, ...]  # shares done within each of SHARE_LIMITS
-    never: float  # share not (yet) done
-
-
-@dataclass(frozen=True)
-class Summary:
-    leads: int
-    claim: Speed
-    contact: Speed
-    breaches: int
-
-
-@dataclass(frozen=True)
-class RepRow:
-    owner_id: str | None  # None: the shared queue
-    name: str
-    summary: Summary
-
-
-@dataclass(frozen=True)
-class StatsReport:
-    period: Period
-    total: Summary  # the team (or, with a rep filter, that rep)
-    rows: tuple[RepRow, ...]
-    rep: str | None = None
-    source: str | None = None
-
-
-# -- periods --------------------------------------------------------------------------------------
-def period_window(name: str, now: datetime, tz: ZoneInfo) -> Period:
-    """The rolling window `name` ending at `now`, in the caller's zone `tz`.
-
-    `today` starts at local midnight; `week`/`month` start at the same local wall-clock time 7/30
-    days earlier (so across a DST change the window is an hour longer or shorter than 7×24 h).
-    """
-    if name not in PERIODS:
-        raise ValueError(f"unknown period {name!r}: use {', '.join(PERIODS)}")
-    if now.tzinfo is None:
-        raise ValueError("period_window needs an aware datetime")
-    now, local = now.astimezone(UTC), now.astimezone(tz)
-    if name == "today":
-        start_local = datetime.combine(local.date(), time(0), tzinfo=tz)
-    else:
-        start_local = local - timedelta(days=ROLLING_DAYS[name])  # wall-clock arithmetic
-    start = min(start_local.astimezone(UTC), now)
-    return Period(name, start, now, str(tz), _label(name, start.astimezone(tz), local))
-
-
-def _label(name: str, start: datetime, end: datetime) -> str:
-    if name == "today":
-        return f"Today ({_day(end, weekday=True)}, since midnight)"
-    days = ROLLING_DAYS[name]
-    year = start.year != end.year
-    return f"Last {days} days ({_day(start, year=year)} – {_day(end, year=year)})"
-
-
-def _day(moment: datetime, *, weekday: bool = False, year: bool = False) -> str:
-    text = f"{moment:%b} {moment.day}"
-    if weekday:
-        text = f"{moment:%a} {text}"
-    return f"{text}, {moment.year}" if year else text
-
-
-# -- the maths ------------------------------------------------------------------------------------
-def percentile(ordered: Sequence[float], p: int) -> float | None:
-    """Nearest-rank percentile of already sorted values: the ceil(p·n/100)-th smallest."""
-    if not 0 < p <= 100:
-        raise ValueError(f"percentile must be in 1..100, got {p}")
-    if not ordered:
-        return None
-    rank = -(-p * len(ordered) // 100)  # ceil without floats
-    return ordered[rank - 1]
-
-
-def speed(waits: Iterable[float | None], cohort: int) -> Speed:
-    done = sorted(w for w in waits if w is not None)
-    if not cohort:
-        return Speed(0, None, None, tuple(0.0 for _ in SHARE_LIMITS), 0.0)
-    within = tuple(bisect_right(done, limit) / cohort for limit in SHARE_LIMITS)
-    never = (cohort - len(done)) / cohort
-    return Speed(len(done), percentile(done, 50), percentile(done, 90), within, never)
-
-
-def summarize(times: Sequence[Times]) -> Summary:
-    cohort = len(times)
-    return Summary(
-        leads=cohort,
-        claim=speed((t[0] for t in times), cohort),
-        contact=speed((t[1] for t in times), cohort),
-        breaches=sum(1 for t in times if t[2]),
-    )
-
-
-def by_owner(
-    rows: Iterable[tuple[str | None, float | None, float | None, Any]],
-) -> dict[str | None, list[Times]]:
-    """Split (owner, claim, contact, breached) rows into each owner's Times."""
-    groups: dict[str | None, list[Times]] = {}
-    for owner, claim, contact, breached in rows:
-        groups.setdefault(owner, []).append((claim, contact, bool(breached)))
-    return groups
-
-
-def build_report(
-    period: Period,
-    groups: dict[str | None, list[Times]],
-    config: Config,
-    *,
-    rep: str | None = None,
-    source: str | None = None,
-) -> StatsReport:
-    """Every configured rep gets a row (zero leads included); other owners and the shared queue
-    only when they have leads. With `rep`, only that rep."""
-    owners: list[str | None] = [rep] if rep else list(dict.fromkeys([*config.rep_ids(), *groups]))
-    rows = [
-        RepRow(owner, config.display_name(owner) if owner else SHARED_QUEUE, summarize(times))
-        for owner in owners
-        for times in [groups.get(owner, [])]
-    ]
-    rows.sort(key=lambda row: (row.owner_id is None, row.name.casefold()))
-    everyone = [t for owner in owners for t in groups.get(owner, [])]
-    return StatsReport(period, summarize(everyone), tuple(rows), rep, source)
-
-
-def visible_to(report: StatsReport, viewer: str, *, sees_everyone: bool) -> StatsReport:
-    """Managers see every row; anyone else their own row (if any) and the total."""
-    if sees_everyone:
-        return report
-    return replace(report, rows=tuple(row for row in report.rows if row.owner_id == viewer))
-
-
-# -- the query ------------------------------------------------------------------------------------
 def period_query(
     start: datetime, end: datetime, now: datetime, source: str | None = None
 ) -> Select:

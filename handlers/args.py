@@ -1,10 +1,20 @@
-"""Parsing `/leads` arguments: precise messages that say which word is wrong and why."""
+"""Parsing `/leads` arguments: precise messages that say which word is wrong and why.
+
+`/leads stats [today|week|month] [@rep|#source]` takes words in any order, at most one of each.
+With `should_escape: true` Slack sends a user as `<@U0ALICE|alice>` (or `<@U0ALICE>`) and a
+channel as `<#C0123|webform>`; people may also type `@Alice` (a configured name, any case) or a
+plain `#webform`.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+from blocks.mrkdwn import escape, escape_truncated, unescape, user
+from bot.config.schema import Config, Person
 from bot.durations import parse_duration
+from bot.review.report import DEFAULT_PERIOD, PERIODS
 
 SNOOZE_USAGE = "usage: `/leads snooze <lead> <duration>`, e.g. `/leads snooze 42 1h` or `tomorrow`"
 
@@ -59,3 +69,123 @@ def parse_away(words: list[str]) -> str | None:
         except ValueError as err:
             raise CommandError(f"{err} ({AWAY_USAGE})") from None
     return choice
+
+
+# -- /leads stats -----------------------------------------------------------------------------
+MAX_SOURCE = 64  # Lead.source
+_TOKEN = re.compile(r"<[^>]*>|\S+")  # a `<…>` mention stays one word even with spaces inside
+_USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_CHANNEL = re.compile(r"<#C[A-Z0-9]+(?:\|([^>]*))?>")
+
+
+@dataclass(frozen=True)
+class StatsArgs:
+    period: str = DEFAULT_PERIOD
+    rep: str | None = None  # a user id
+    source: str | None = None
+
+
+def parse_stats(words: list[str], config: Config) -> StatsArgs:
+    found: dict[str, tuple[str, str]] = {}  # kind -> (value, the word as typed)
+    for word in _TOKEN.findall(" ".join(words)):
+        kind, value = _classify(word, config)
+        if kind in found:
+            raise CommandError(
+                f"{_shown(word)}: give at most one {kind} (you also gave {_shown(found[kind][1])})"
+            )
+        found[kind] = (value, word)
+    return StatsArgs(
+        period=found["period"][0] if "period" in found else DEFAULT_PERIOD,
+        rep=found["@rep"][0] if "@rep" in found else None,
+        source=found["#source"][0] if "#source" in found else None,
+    )
+
+
+def _classify(word: str, config: Config) -> tuple[str, str]:
+    if word.lower() in PERIODS:
+        return "period", word.lower()
+    if user := _USER.fullmatch(word):
+        return "@rep", user.group(1)
+    if channel := _CHANNEL.fullmatch(word):
+        if not channel.group(1):
+            raise CommandError(
+                "Slack sent that channel without its name: type the source, e.g. #website"
+            )
+        return "#source", _source(word, channel.group(1))
+    if word.startswith("#"):
+        return "#source", _source(word, unescape(word[1:]))
+    if word.startswith("@"):
+        return "@rep", _person_named(word, config)
+    raise CommandError(_not_understood(word, config))
+
+
+def _source(word: str, name: str) -> str:
+    if not name:
+        raise CommandError(
+            f"{_shown(word)}: no source name in it; type the source after #, e.g. #website"
+        )
+    if len(name) > MAX_SOURCE:
+        raise CommandError(f"{_shown(word)} is not a source: names have at most {MAX_SOURCE} chars")
+    return name
+
+
+def _people(config: Config) -> list[Person]:
+    return [*config.reps, *(m for m in config.managers if m.name and not config.rep(m.id))]
+
+
+def _person_named(word: str, config: Config) -> str:
+    wanted = _squash(word[1:])
+    people = _people(config)
+    exact = [p for p in people if p.id.casefold() == wanted or _squash(p.name or "") == wanted]
+    first = [p for p in people if p.name and _squash(p.name.split()[0]) == wanted]
+    matches = exact or first
+    if len(matches) == 1:
+        return matches[0].id
+    if matches:
+        names = " and ".join(escape(p.name or p.id) for p in matches[:2])
+        raise CommandError(f"{_shown(word)} could be {names}: mention the one you mean with @")
+    raise CommandError(
+        f"{_shown(word)} is not a rep in leadbot.yml: use one of {_rep_names(config)}, "
+        "or mention them with @"
+    )
+
+
+def _not_understood(word: str, config: Config) -> str:
+    hint = ""
+    if _person_named_quietly("@" + word, config):
+        hint = f" (did you mean {_shown('@' + word)}?)"
+    return (
+        f"{_shown(word)} is not a period, a @rep or a #source{hint}: use today, week or month, "
+        f"a @rep such as @{_first_rep(config)}, or a #source such as #website"
+    )
+
+
+def _person_named_quietly(word: str, config: Config) -> bool:
+    try:
+        _person_named(word, config)
+    except CommandError:
+        return False
+    return True
+
+
+def _rep_names(config: Config) -> str:
+    names = [escape(r.name) for r in config.reps]
+    shown = ", ".join(names[:10])
+    return shown + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+
+
+def _first_rep(config: Config) -> str:
+    return escape(config.reps[0].name.split()[0]) if config.reps else "Alice"
+
+
+def _squash(text: str) -> str:
+    return "".join(text.split()).casefold()
+
+
+def _shown(word: str) -> str:
+    """The word as the user typed it, made safe for mrkdwn (Slack already escaped it once)."""
+    if mention := _USER.fullmatch(word):
+        return user(mention.group(1))
+    if channel := _CHANNEL.fullmatch(word):
+        word = "#" + (channel.group(1) or "")
+    return f"'{escape_truncated(unescape(word), 40)}'"

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from blocks.stats import stats_blocks, stats_text
 from bot.review.report import visible_to
-from handlers.args import CommandError
+from handlers.args import CommandError, parse_stats
 from handlers.context import SlashCommand
-from handlers.stats_args import parse_stats
 
 
 def show_stats(cmd: SlashCommand) -> None:

@@ -29,8 +29,7 @@ from bot.review.report import (
 )
 from bot.review.stats import StatsService
 from bot.vocabulary import LeadStatus
-from handlers.args import CommandError
-from handlers.stats_args import StatsArgs, parse_stats
+from handlers.args import CommandError, StatsArgs, parse_stats
 from storage.db import Database
 from storage.models import Lead
 from tests.conftest import make_config, start_bot

@@ -83,7 +83,7 @@ def test_twenty_concurrent_claims_have_exactly_one_winner(fake_slack, database_u
         for thread in threads:
             thread.join()
         assert statuses == [200] * 20
-        told = harness.fake.wait_for("chat.postEphemeral", count=19, timeout=15)
+        told = harness.fake.wait_for("chat.postEphemeral", count=19)
         with harness.app.services.db.read() as session:
             lead = session.get(Lead, 1)
             claims = session.scalars(select(LeadEvent).where(LeadEvent.kind == "claimed")).all()

@@ -257,7 +257,7 @@ def test_concurrent_posts_get_unique_increasing_ts(fake: FakeSlack) -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    calls = fake.wait_for("chat.postMessage", count=120, timeout=10)
+    calls = fake.wait_for("chat.postMessage", count=120)
     stamps = [c.response["ts"] for c in calls]
     assert len(set(stamps)) == 120
     assert stamps == sorted(stamps, key=float)  # arrival order, ts increasing

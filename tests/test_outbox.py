@@ -138,7 +138,7 @@ def test_claim_and_updates_survive_a_rate_limited_update(bot: Harness) -> None:
     bot.card_posts(2)
     bot.fake.fail_next("chat.update", times=1, status=429, retry_after=1)
     bot.click(ids.CLAIM, 1, "U0ALICE", bot.dm_card("U0ALICE", 1))
-    updates = bot.fake.wait_for("chat.update", count=2, timeout=10)
+    updates = bot.fake.wait_for("chat.update", count=2)
     assert len(updates) == 2
 
 
@@ -152,7 +152,7 @@ def _wait_for_failed_attempts(bot: Harness, attempts: int) -> int:
     return outbox_rows(bot)[0].attempts
 
 
-def _wait_until(condition, timeout: float = 10.0) -> None:
+def _wait_until(condition, timeout: float = 30.0) -> None:
     import time
 
     deadline = time.monotonic() + timeout

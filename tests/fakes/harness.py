@@ -21,6 +21,10 @@ from bot.fakeslack.requests import (
 from bot.fakeslack.server import FakeSlack, RecordedCall
 from storage.models import Lead
 
+# The ceiling on every wait for something that should happen: waits return as soon as it does,
+# so only a failing test pays it, and a loaded machine does not fail a healthy one.
+PATIENCE = 30.0
+
 
 @dataclass
 class Harness:
@@ -44,14 +48,14 @@ class Harness:
             f"{self.base}/api/leads", data=data, headers=headers, method="POST"
         )
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:
+            with urllib.request.urlopen(request, timeout=PATIENCE) as response:
                 return response.status, json.loads(response.read())
         except urllib.error.HTTPError as err:
             return err.code, json.loads(err.read() or b"{}")
 
     def get(self, path: str) -> tuple[int, str]:
         try:
-            with urllib.request.urlopen(f"{self.base}{path}", timeout=10) as response:
+            with urllib.request.urlopen(f"{self.base}{path}", timeout=PATIENCE) as response:
                 return response.status, response.read().decode()
         except urllib.error.HTTPError as err:
             return err.code, err.read().decode()
@@ -124,12 +128,12 @@ class Harness:
         body = event_callback(event)
         return post_signed(f"{self.base}/slack/events", self.signing_secret, body)
 
-    def settle(self, timeout: float = 10.0) -> None:
+    def settle(self, timeout: float = PATIENCE) -> None:
         """Wait until the outbox has nothing pending (every Slack call made and recorded)."""
         if not self.app.services.dispatcher.wait_until_idle(timeout):
             raise AssertionError(f"outbox rows still pending after {timeout}s")
 
-    def lead_status(self, lead_id: int, expected: str, timeout: float = 5.0) -> None:
+    def lead_status(self, lead_id: int, expected: str, timeout: float = PATIENCE) -> None:
         """Wait until the lead is in `expected` state: a click is acked before it is handled."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -140,7 +144,7 @@ class Harness:
             time.sleep(0.01)
         raise AssertionError(f"lead #{lead_id} not {expected} after {timeout}s")
 
-    def card_posts(self, count: int, timeout: float = 5.0) -> list[RecordedCall]:
+    def card_posts(self, count: int, timeout: float = PATIENCE) -> list[RecordedCall]:
         return self.fake.wait_for("chat.postMessage", count=count, timeout=timeout)
 
     def dm_card(self, user_id: str, lead_id: int) -> RecordedCall:

@@ -7,6 +7,7 @@ still carry it.
 CLAIM = "lead_claim"
 SNOOZE = "lead_snooze"
 PASS = "lead_pass"
+LINK_PREFIX = "lead_open_"  # every URL button on a card: one listener acknowledges them all
 OPEN_CRM = "lead_open_crm"
 LOG_CONTACT = "lead_log_contact"  # a select; each option's value is "<lead id>:<outcome>"
 

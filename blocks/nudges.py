@@ -37,7 +37,8 @@ def digest_blocks(header: str, lines: list[str]) -> list[Block]:
 
 
 def message_blocks(payload: Mapping[str, Any], lead_id: int | None) -> list[dict[str, Any]]:
-    """An outbox message payload drawn as blocks at send time (`bot.outbox.enqueue_message`)."""
+    """An outbox message payload (`bot.delivery.outbox.enqueue_message`) drawn as blocks at
+    send time."""
     buttons = set(payload.get("buttons") or ())
     if payload.get("lines"):
         blocks = digest_blocks(str(payload["text"]), list(payload["lines"]))

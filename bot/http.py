@@ -1,7 +1,7 @@
 """The HTTP surface: Slack events, lead intake, health and metrics (FastAPI on uvicorn).
 
-Bolt's sync dispatch must not run on the event loop thread (DESIGN.md): it is handed to the
-thread pool, as is every database call.
+Bolt's sync dispatch must not run on the event loop thread (docs/architecture.md): it is handed
+to the thread pool, as is every database call.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""APScheduler only ticks; the timers live in the database (DESIGN.md)."""
+"""APScheduler only ticks; the timers live in the database (docs/architecture.md, 'Choices')."""
 
 from __future__ import annotations
 

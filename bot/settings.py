@@ -1,4 +1,4 @@
-"""Environment settings: the public interface documented in DESIGN.md and the README."""
+"""Environment settings: the public interface documented in docs/architecture.md and the README."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
-"""The card's buttons: Claim, Log contact, Snooze, Pass and the CRM link. Ack first, one service
+"""The card's buttons: Claim, Log contact, Snooze, Pass and its links. Ack first, one service
 call."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -18,7 +19,7 @@ def register(app: App) -> None:
     app.action(ids.CLAIM)(claim)
     app.action(ids.PASS)(pass_lead)
     app.action(ids.SNOOZE)(open_snooze)
-    app.action(ids.OPEN_CRM)(open_crm)
+    app.action(re.compile(f"^{re.escape(ids.LINK_PREFIX)}"))(open_link)
     app.action(ids.LOG_CONTACT)(log_contact)
 
 
@@ -64,8 +65,9 @@ def log_contact(
     redraw_after_click(body, context, respond)
 
 
-def open_crm(ack: Ack) -> None:
-    # A URL button still sends an action; Slack shows an error icon unless it is acknowledged.
+def open_link(ack: Ack) -> None:
+    # A URL button (Open in CRM, …) still sends an action; Slack shows an error icon unless it
+    # is acknowledged.
     ack()
 
 

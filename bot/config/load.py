@@ -1,5 +1,6 @@
-"""Reading leadbot.yml from disk (YAML errors with line and column) and the built-in defaults
-the demo runs on. The schema itself is bot/config.py."""
+"""Reading leadbot.yml: from disk (YAML errors with line and column), validated against the
+schema (bot/config/schema.py) with every problem reported at once, and the built-in defaults
+the demo runs on."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """leadbot.yml sections for routing: ``teams:`` (named pools of reps) and ``routing:`` (rules).
 
 The models check what one key can check on its own (operators, regexes, strategies); whatever
-needs another section (team names, rep ids) is in ``bot.config_routing_checks.check_routing``.
+needs another section (team names, rep ids) is in ``bot.config.routing_checks.check_routing``.
 """
 
 from __future__ import annotations

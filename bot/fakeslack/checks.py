@@ -1,4 +1,4 @@
-"""Payload validation and request decoding for the fake Slack Web API (bot/fakeslack.py).
+"""Payload validation and request decoding for the fake Slack Web API (bot/fakeslack/server.py).
 
 Real Slack rejects bad Block Kit with `invalid_blocks` (messages) or `invalid_arguments` (views).
 The fake must reject the same payloads, otherwise a broken builder passes every test and fails in

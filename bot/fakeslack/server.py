@@ -2,7 +2,7 @@
 
 The bot talks to it with the real `slack_sdk.WebClient(base_url=fake.url)`, so request encoding,
 HTTP status handling, `Retry-After` and error parsing are the SDK's own: nothing is monkeypatched.
-Every call is recorded with its decoded arguments and validated (see fakeslack_checks.py); tests
+Every call is recorded with its decoded arguments and validated (see checks.py); tests
 wait for calls with `wait_for` instead of sleeping. Standard library + slack_sdk only.
 """
 

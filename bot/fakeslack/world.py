@@ -1,4 +1,5 @@
-"""Slack's side of the fake Web API (bot/fakeslack.py): messages, DM channels, views and users.
+"""Slack's side of the fake Web API (bot/fakeslack/server.py): messages, DM channels, views and
+users.
 
 Not thread-safe by itself: FakeSlack calls it with its lock held. Answers follow the shapes in
 Slack's method reference, trimmed to the fields a bot reads.

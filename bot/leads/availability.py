@@ -1,5 +1,5 @@
 """Reps saying they are away (`/leads away [until]`) and back (`/leads back`): routing skips
-away reps (bot/routing_state.py reads the same table)."""
+away reps (bot/routing/state.py reads the same table)."""
 
 from __future__ import annotations
 

@@ -41,14 +41,7 @@ def parse_lead_ref(word: str) -> int:
 def parse_snooze(words: list[str]) -> SnoozeArgs:
     if len(words) != 2:
         raise CommandError(SNOOZE_USAGE)
-    lead_id = parse_lead_ref(words[0])
-    choice = words[1].lower()
-    if choice != "tomorrow":
-        try:
-            parse_duration(choice)
-        except ValueError as err:
-            raise CommandError(f"{err} ({SNOOZE_USAGE})") from None
-    return SnoozeArgs(lead_id, choice)
+    return SnoozeArgs(parse_lead_ref(words[0]), _until(words[1], SNOOZE_USAGE))
 
 
 AWAY_USAGE = (
@@ -62,12 +55,17 @@ def parse_away(words: list[str]) -> str | None:
         return None
     if len(words) > 1:
         raise CommandError(AWAY_USAGE)
-    choice = words[0].lower()
+    return _until(words[0], AWAY_USAGE)
+
+
+def _until(word: str, usage: str) -> str:
+    """A duration ("90m") or "tomorrow", lower-cased; the refusal says why and how to use it."""
+    choice = word.lower()
     if choice != "tomorrow":
         try:
             parse_duration(choice)
         except ValueError as err:
-            raise CommandError(f"{err} ({AWAY_USAGE})") from None
+            raise CommandError(f"{err} ({usage})") from None
     return choice
 
 

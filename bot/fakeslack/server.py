@@ -11,12 +11,11 @@ import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from typing import Any, Self
-from urllib.parse import parse_qsl, urlsplit
 
-from bot.fakeslack.checks import check_call, decode_body, decode_json_fields
+from bot.fakeslack.checks import check_call
+from bot.fakeslack.http import FakeSlackServer, Reply, Request, RequestHandler
 from bot.fakeslack.world import METHODS, SlackWorld, dm_channel_id
 
 __all__ = ["FakeSlack", "RecordedCall", "dm_channel_id"]
@@ -40,17 +39,6 @@ class RecordedCall:
 
 
 @dataclass
-class _Reply:
-    """One HTTP answer; `response` is what gets recorded (also for non-JSON answers)."""
-
-    response: dict[str, Any]
-    status: int = 200
-    body: bytes | None = None  # None: the JSON of `response`
-    content_type: str = "application/json; charset=utf-8"
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
 class _Failure:
     status: int
     error: str
@@ -62,7 +50,7 @@ class FakeSlack:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.host, self.port = host, port
-        self._server: _Server | None = None
+        self._server: FakeSlackServer | None = None
         self._thread: threading.Thread | None = None
         # One condition guards all state below; wait_for sleeps on it until a call is recorded.
         self._cond = threading.Condition()
@@ -72,7 +60,7 @@ class FakeSlack:
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> Self:
         if self._server is None:
-            self._server = _Server((self.host, self.port), _Handler)
+            self._server = FakeSlackServer((self.host, self.port), RequestHandler)
             self._server.fake = self
             self.port = self._server.server_address[1]
             # A short poll interval makes stop() (and so every test teardown) quick.
@@ -192,8 +180,8 @@ class FakeSlack:
             self._failures: defaultdict[str, deque[_Failure]] = defaultdict(deque)
             self._down = False
 
-    # -- request handling (runs on server threads) ---------------------------------------------
-    def _serve(self, request: "_Request") -> _Reply:
+    # -- request handling (runs on server threads, see http.py) -------------------------------
+    def serve(self, request: Request) -> Reply:
         """Answer one request and record it."""
         method = request.method
         verdict = check_call(method, request.args)  # pure and slowish: outside the lock
@@ -222,112 +210,49 @@ class FakeSlack:
             self._cond.notify_all()
         return reply
 
-    def _gate(self, method: str, token: str | None) -> _Reply | None:
+    def _gate(self, method: str, token: str | None) -> Reply | None:
         """Outage, routing, auth and scripted failures, before any method logic runs."""
         if self._down:
-            return _Reply({"ok": False, "error": "http_503"}, 503, _HTML_503, "text/html")
+            return Reply({"ok": False, "error": "http_503"}, 503, _HTML_503, "text/html")
         if method.startswith("/"):
-            return _Reply({"ok": False, "error": "http_404"}, 404, b"not found", "text/plain")
+            return Reply({"ok": False, "error": "http_404"}, 404, b"not found", "text/plain")
         if method != "response_url":  # response_urls are capability URLs: no token, like Slack
             if method not in METHODS:
-                return _Reply({"ok": False, "error": "unknown_method"})
+                return Reply({"ok": False, "error": "unknown_method"})
             if not token:
-                return _Reply({"ok": False, "error": "not_authed"})
+                return Reply({"ok": False, "error": "not_authed"})
             if not token.startswith(("xoxb-", "xoxp-")):
-                return _Reply({"ok": False, "error": "invalid_auth"})
+                return Reply({"ok": False, "error": "invalid_auth"})
         queue = self._failures.get(method)
         return _failure_reply(queue.popleft()) if queue else None
 
     def _answer(
         self, method: str, args: dict[str, Any], error: str | None, problems: list[str]
-    ) -> _Reply:
+    ) -> Reply:
         if method == "response_url":
             if error:  # hooks answer in plain text, with a 400 for bad payloads
-                return _Reply({"ok": False, "error": error}, 400, error.encode(), "text/plain")
-            return _Reply({"ok": True}, body=b"ok", content_type="text/plain")
+                return Reply({"ok": False, "error": error}, 400, error.encode(), "text/plain")
+            return Reply({"ok": True}, body=b"ok", content_type="text/plain")
         if error:
             messages = [f"[ERROR] {p}" for p in problems]
-            return _Reply(
-                {"ok": False, "error": error, "response_metadata": {"messages": messages}}
-            )
+            return Reply({"ok": False, "error": error, "response_metadata": {"messages": messages}})
         try:
-            return _Reply(self._world.call(method, args))
+            return Reply(self._world.call(method, args))
         except Exception as exc:  # a bug in the fake must surface as a problem, not a dead socket
             problems.append(f"the fake crashed: {exc!r}")
-            return _Reply({"ok": False, "error": "fake_crashed"}, 500)
+            return Reply({"ok": False, "error": "fake_crashed"}, 500)
 
 
-@dataclass
-class _Request:
-    method: str  # "response_url" for response URLs, the path itself for unknown paths
-    path: str
-    args: dict[str, Any]
-    token: str | None
-    at: float
-    problems: list[str]
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    # The default backlog of 5 makes bursts of 20+ clients wait for SYN retries (1 s and up).
-    request_queue_size = 128
-    fake: FakeSlack
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
-    def do_POST(self) -> None:
-        at = time.monotonic()  # arrival, before the body is read
-        parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
-        args, problems = decode_body(body, self.headers.get("Content-Type") or "")
-        query = decode_json_fields(dict(parse_qsl(parts.query, keep_blank_values=True)))
-        args = {**query, **args}
-        form_token = args.pop("token", None)  # kept out of args: tests compare args verbatim
-        auth = self.headers.get("Authorization") or ""
-        token = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else None
-        request = _Request(_route(parts.path), parts.path, args, token or form_token, at, problems)
-        self._send(self.server.fake._serve(request))
-
-    do_GET = do_POST  # Slack accepts GET with query arguments too
-
-    def _send(self, reply: _Reply) -> None:
-        body = reply.body if reply.body is not None else json.dumps(reply.response).encode()
-        try:
-            self.send_response(reply.status)
-            self.send_header("Content-Type", reply.content_type)
-            self.send_header("Content-Length", str(len(body)))
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (timeout); the call is recorded anyway
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # keep test and demo output clean; calls() is the log
-
-
-def _route(path: str) -> str:
-    if path.startswith("/api/") and len(path) > len("/api/"):
-        return path.removeprefix("/api/")
-    if path.startswith("/response/"):
-        return "response_url"
-    return path
-
-
-def _failure_reply(failure: _Failure) -> _Reply:
+def _failure_reply(failure: _Failure) -> Reply:
     if failure.status == 429:
         retry_after = str(failure.retry_after if failure.retry_after is not None else 1)
-        return _Reply(
+        return Reply(
             {"ok": False, "error": "ratelimited"}, 429, headers={"Retry-After": retry_after}
         )
     if failure.status == 200:
-        return _Reply({"ok": False, "error": failure.error})
+        return Reply({"ok": False, "error": failure.error})
     body = f"<html><body>{failure.status}</body></html>".encode()
-    return _Reply(
+    return Reply(
         {"ok": False, "error": f"http_{failure.status}"}, failure.status, body, "text/html"
     )
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from bot.app import LeadbotApp, create_app
-from bot.clock import Clock
+from bot.clock import Clock, FixedClock
 from bot.config.load import parse_config
 from bot.config.schema import Config
 from bot.delivery.outbox import RetryPolicy
@@ -44,6 +44,7 @@ BASE_CONFIG: dict[str, Any] = {
 
 
 def make_config(**overrides: Any) -> Config:
+    """BASE_CONFIG with top-level sections replaced by `overrides`, validated as leadbot.yml is."""
     return parse_config({**BASE_CONFIG, **overrides}, source="test")
 
 
@@ -62,6 +63,8 @@ def _postgres_unavailable() -> str | None:
 
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
+    """The PostgreSQL test database's URL, as is (`database_url` empties it first). Without a
+    server the test is skipped, or fails under LEADBOT_TEST_POSTGRES=required."""
     reason = _postgres_unavailable()
     if reason:
         if POSTGRES_MODE == "required":
@@ -89,11 +92,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
+    """A fresh SQLite file in the test's temporary directory: for tests that run on SQLite only."""
     return f"sqlite:///{tmp_path / 'leadbot.db'}"
 
 
 @pytest.fixture
 def fake_slack() -> Iterator[FakeSlack]:
+    """A running fake Slack Web API on a free port, stopped at teardown."""
     with FakeSlack() as fake:
         yield fake
 
@@ -127,6 +132,66 @@ def start_bot(
 
 @pytest.fixture
 def bot(fake_slack: FakeSlack, database_url: str) -> Iterator[Harness]:
+    """The real app on the system clock with every worker running, on SQLite and PostgreSQL."""
     harness = start_bot(fake_slack, database_url)
     yield harness
     harness.app.stop()
+
+
+# -- a virtual clock and a bot on it -------------------------------------------------------------
+CLOCK_START = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # a Monday: 10:00 in New York
+
+
+@pytest.fixture
+def clock_start() -> datetime:
+    """Where `clock` starts: an aware UTC datetime. A module or folder that needs another moment
+    defines its own `clock_start` fixture."""
+    return CLOCK_START
+
+
+@pytest.fixture
+def clock(clock_start: datetime) -> FixedClock:
+    """A virtual clock standing at `clock_start`; it moves only when the test moves it."""
+    return FixedClock(clock_start)
+
+
+@pytest.fixture
+def bot_config() -> Config:
+    """The config `timed_bot` runs with: `make_config()`, unless a module or folder overrides it."""
+    return make_config()
+
+
+@pytest.fixture
+def timed_bot(
+    fake_slack: FakeSlack, database_url: str, bot_config: Config, clock: FixedClock
+) -> Iterator[Harness]:
+    """The real app on the virtual `clock`, on SQLite and PostgreSQL. Only the dispatcher runs:
+    the test drives the sweep and the App Home refresher. Stopped at teardown."""
+    harness = start_bot(fake_slack, database_url, bot_config, clock=clock)
+    yield harness
+    harness.app.stop()
+
+
+class MakeBot(Protocol):
+    def __call__(
+        self, config: Config | None = None, *, url: str | None = None, clock: Clock | None = None
+    ) -> Harness: ...
+
+
+@pytest.fixture
+def make_bot(fake_slack: FakeSlack, sqlite_url: str) -> Iterator[MakeBot]:
+    """Starts bots on demand against `fake_slack`: `make_bot(config, url=..., clock=...)` (see
+    `start_bot`). `url` defaults to the test's SQLite file; pass `url=database_url` to run on
+    both databases. Every bot it started is stopped at teardown."""
+    started: list[Harness] = []
+
+    def make(
+        config: Config | None = None, *, url: str | None = None, clock: Clock | None = None
+    ) -> Harness:
+        harness = start_bot(fake_slack, url or sqlite_url, config, clock=clock)
+        started.append(harness)
+        return harness
+
+    yield make
+    for harness in reversed(started):
+        harness.app.stop()

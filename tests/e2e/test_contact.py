@@ -3,33 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from blocks import ids
 from bot.clock import FixedClock, as_utc
-from bot.fakeslack.server import FakeSlack, RecordedCall
+from bot.fakeslack.server import RecordedCall
 from storage.models import Lead, LeadEvent, OutboxMessage
-from tests.conftest import make_config, start_bot
+from tests.conftest import CLOCK_START
 from tests.fakes.harness import Harness
 
-T0 = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+T0 = CLOCK_START  # where the shared `clock` starts
 LEAD = {"external_id": "c-1", "source": "website", "name": "Dana", "company": "Northwind"}
-
-
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(T0)
-
-
-@pytest.fixture
-def timed(fake_slack: FakeSlack, database_url: str, clock: FixedClock) -> Iterator[Harness]:
-    harness = start_bot(fake_slack, database_url, make_config(), clock=clock)
-    yield harness
-    harness.app.stop()
 
 
 def log_from_card(bot: Harness, card: RecordedCall, user_id: str, outcome: str) -> None:
@@ -58,15 +44,15 @@ def stored(bot: Harness) -> Lead:
 
 
 def test_first_contact_on_an_unclaimed_lead_claims_it_and_stops_the_clock(
-    timed: Harness, clock: FixedClock
+    timed_bot: Harness, clock: FixedClock
 ) -> None:
-    timed.post_lead(LEAD)
-    card = timed.dm_card("U0ALICE", 1)
+    timed_bot.post_lead(LEAD)
+    card = timed_bot.dm_card("U0ALICE", 1)
     clock.advance(timedelta(minutes=22))
-    log_from_card(timed, card, "U0ALICE", "call")
-    shown = card_shows(timed, card, "📞 First contact after 22m, <@U0ALICE> · 📞 Call")
+    log_from_card(timed_bot, card, "U0ALICE", "call")
+    shown = card_shows(timed_bot, card, "📞 First contact after 22m, <@U0ALICE> · 📞 Call")
     assert "✅ Claimed by <@U0ALICE> after 22m" in shown
-    lead = stored(timed)
+    lead = stored(timed_bot)
     assert (lead.status, lead.claimed_by, lead.first_contact_by) == (
         "claimed",
         "U0ALICE",
@@ -75,7 +61,7 @@ def test_first_contact_on_an_unclaimed_lead_claims_it_and_stops_the_clock(
     assert as_utc(lead.first_contact_at) == T0 + timedelta(minutes=22)  # type: ignore[arg-type]
     assert lead.first_contact_wait_seconds == lead.claim_wait_seconds == 22 * 60
     assert lead.next_action_at is None  # no more nudges
-    with timed.app.services.db.read() as session:
+    with timed_bot.app.services.db.read() as session:
         kinds = session.scalars(select(LeadEvent.kind).order_by(LeadEvent.id)).all()
         pending = session.scalars(
             select(OutboxMessage.id).where(
@@ -86,50 +72,52 @@ def test_first_contact_on_an_unclaimed_lead_claims_it_and_stops_the_clock(
 
 
 def test_later_contacts_keep_the_first_time_and_show_the_latest_outcome(
-    timed: Harness, clock: FixedClock
+    timed_bot: Harness, clock: FixedClock
 ) -> None:
-    timed.post_lead(LEAD)
-    card = timed.dm_card("U0ALICE", 1)
+    timed_bot.post_lead(LEAD)
+    card = timed_bot.dm_card("U0ALICE", 1)
     clock.advance(timedelta(minutes=3))
-    timed.click(ids.CLAIM, 1, "U0ALICE", card)
-    card_shows(timed, card, "No contact logged yet")
+    timed_bot.click(ids.CLAIM, 1, "U0ALICE", card)
+    card_shows(timed_bot, card, "No contact logged yet")
     clock.advance(timedelta(minutes=40))
-    log_from_card(timed, card, "U0ALICE", "email")
-    card_shows(timed, card, "✉️ Email")
+    log_from_card(timed_bot, card, "U0ALICE", "email")
+    card_shows(timed_bot, card, "✉️ Email")
     clock.advance(timedelta(hours=2))
-    log_from_card(timed, card, "U0ALICE", "meeting")
-    card_shows(timed, card, "First contact after 43m, <@U0ALICE> · 2 logged, latest: 📅 Meeting")
-    lead = stored(timed)
+    log_from_card(timed_bot, card, "U0ALICE", "meeting")
+    card_shows(
+        timed_bot, card, "First contact after 43m, <@U0ALICE> · 2 logged, latest: 📅 Meeting"
+    )
+    lead = stored(timed_bot)
     assert (lead.claim_wait_seconds, lead.first_contact_wait_seconds) == (180, 43 * 60)
     assert (lead.contact_count, lead.last_contact_outcome) == (2, "meeting")
 
 
-def test_not_a_fit_closes_the_lead_and_nothing_more_can_be_logged(timed: Harness) -> None:
-    timed.post_lead(LEAD)
-    card = timed.dm_card("U0ALICE", 1)
-    log_from_card(timed, card, "U0ALICE", "not_a_fit")
-    shown = card_shows(timed, card, "Closed: 🚫 Not a fit")
+def test_not_a_fit_closes_the_lead_and_nothing_more_can_be_logged(timed_bot: Harness) -> None:
+    timed_bot.post_lead(LEAD)
+    card = timed_bot.dm_card("U0ALICE", 1)
+    log_from_card(timed_bot, card, "U0ALICE", "not_a_fit")
+    shown = card_shows(timed_bot, card, "Closed: 🚫 Not a fit")
     assert ids.LOG_CONTACT not in shown
-    assert stored(timed).status == "closed" and stored(timed).closed_at is not None
-    log_from_card(timed, card, "U0ALICE", "call")
-    told = timed.fake.wait_for("chat.postEphemeral")[0].args
+    assert stored(timed_bot).status == "closed" and stored(timed_bot).closed_at is not None
+    log_from_card(timed_bot, card, "U0ALICE", "call")
+    told = timed_bot.fake.wait_for("chat.postEphemeral")[0].args
     assert told["text"] == "Lead #1 is closed (🚫 Not a fit): nothing more to log."
-    assert stored(timed).contact_count == 1
+    assert stored(timed_bot).contact_count == 1
 
 
-def test_only_the_owner_or_a_manager_may_log(timed: Harness) -> None:
-    timed.post_lead(LEAD)
-    card = timed.dm_card("U0ALICE", 1)
-    log_from_card(timed, card, "U0BO", "call")
-    told = timed.fake.wait_for("chat.postEphemeral")[0].args
+def test_only_the_owner_or_a_manager_may_log(timed_bot: Harness) -> None:
+    timed_bot.post_lead(LEAD)
+    card = timed_bot.dm_card("U0ALICE", 1)
+    log_from_card(timed_bot, card, "U0BO", "call")
+    told = timed_bot.fake.wait_for("chat.postEphemeral")[0].args
     assert (told["user"], told["text"]) == (
         "U0BO",
         "Only the lead's owner (<@U0ALICE>) or a manager can log a contact for lead #1.",
     )
-    assert stored(timed).contact_count == 0
-    log_from_card(timed, card, "U0MAYA", "linkedin")  # the manager, e.g. reached them herself
-    card_shows(timed, card, "💼 LinkedIn")
-    lead = stored(timed)
+    assert stored(timed_bot).contact_count == 0
+    log_from_card(timed_bot, card, "U0MAYA", "linkedin")  # the manager, e.g. reached them herself
+    card_shows(timed_bot, card, "💼 LinkedIn")
+    lead = stored(timed_bot)
     assert (lead.claimed_by, lead.first_contact_by, lead.last_contact_outcome) == (
         "U0MAYA",
         "U0MAYA",
@@ -137,10 +125,10 @@ def test_only_the_owner_or_a_manager_may_log(timed: Harness) -> None:
     )
 
 
-def test_an_outcome_leadbot_never_offered_is_refused_precisely(timed: Harness) -> None:
-    timed.post_lead(LEAD)
-    card = timed.dm_card("U0ALICE", 1)
-    log_from_card(timed, card, "U0ALICE", "carrier-pigeon")
-    told = timed.fake.wait_for("chat.postEphemeral")[0].args["text"]
+def test_an_outcome_leadbot_never_offered_is_refused_precisely(timed_bot: Harness) -> None:
+    timed_bot.post_lead(LEAD)
+    card = timed_bot.dm_card("U0ALICE", 1)
+    log_from_card(timed_bot, card, "U0ALICE", "carrier-pigeon")
+    told = timed_bot.fake.wait_for("chat.postEphemeral")[0].args["text"]
     assert told.startswith("'carrier-pigeon' is not a contact outcome (known: call, email,")
-    assert stored(timed).status == "assigned"
+    assert stored(timed_bot).status == "assigned"

@@ -13,7 +13,7 @@ from bot.fakeslack.server import FakeSlack
 from bot.leads.input import parse_lead
 from bot.settings import Settings
 from storage.models import CardCopy, OutboxMessage
-from tests.conftest import make_config, start_bot
+from tests.conftest import MakeBot, make_config
 from tests.fakes.harness import Harness
 
 LEAD = {"external_id": "o-1", "source": "website", "name": "Dana", "company": "Northwind"}
@@ -43,24 +43,21 @@ def test_slack_down_during_intake_keeps_the_lead_and_delivers_once_after(bot: Ha
 
 
 def test_connection_refused_is_retried_until_slack_is_reachable(
-    fake_slack: FakeSlack, sqlite_url: str
+    make_bot: MakeBot, fake_slack: FakeSlack
 ) -> None:
-    harness = start_bot(fake_slack, sqlite_url)
+    harness = make_bot()
     port = fake_slack.port
     fake_slack.stop()
+    assert harness.post_lead(LEAD)[0] == 201
+    _wait_until(lambda: all(r.attempts >= 2 for r in outbox_rows(harness)))
+    assert "Connection refused" in (outbox_rows(harness)[0].last_error or "")
+    revived = FakeSlack(port=port).start()
     try:
-        assert harness.post_lead(LEAD)[0] == 201
-        _wait_until(lambda: all(r.attempts >= 2 for r in outbox_rows(harness)))
-        assert "Connection refused" in (outbox_rows(harness)[0].last_error or "")
-        revived = FakeSlack(port=port).start()
-        try:
-            _wait_until(lambda: {row.status for row in outbox_rows(harness)} == {"sent"})
-            harness.app.services.dispatcher.run_once()
-            assert len(ok_posts(revived)) == 2
-        finally:
-            revived.stop()
+        _wait_until(lambda: {row.status for row in outbox_rows(harness)} == {"sent"})
+        harness.app.services.dispatcher.run_once()
+        assert len(ok_posts(revived)) == 2
     finally:
-        harness.app.stop()
+        revived.stop()
 
 
 def test_429_waits_for_retry_after(bot: Harness) -> None:
@@ -73,17 +70,14 @@ def test_429_waits_for_retry_after(bot: Harness) -> None:
     assert same_channel[0].at - refused[0].at >= 1.0  # Retry-After: 1 was honoured
 
 
-def test_permanent_error_is_not_retried(fake_slack: FakeSlack, sqlite_url: str) -> None:
-    harness = start_bot(fake_slack, sqlite_url, make_config(channels={"queue": "C0QUEUE"}))
-    try:
-        fake_slack.fail_next("chat.postMessage", times=1, error="channel_not_found")
-        harness.post_lead(LEAD)
-        _wait_until(lambda: outbox_rows(harness)[0].status == "failed")
-        row = outbox_rows(harness)[0]
-        assert (row.attempts, row.last_error) == (1, "channel_not_found")
-        assert ok_posts(fake_slack) == []
-    finally:
-        harness.app.stop()
+def test_permanent_error_is_not_retried(make_bot: MakeBot, fake_slack: FakeSlack) -> None:
+    harness = make_bot(make_config(channels={"queue": "C0QUEUE"}))
+    fake_slack.fail_next("chat.postMessage", times=1, error="channel_not_found")
+    harness.post_lead(LEAD)
+    _wait_until(lambda: outbox_rows(harness)[0].status == "failed")
+    row = outbox_rows(harness)[0]
+    assert (row.attempts, row.last_error) == (1, "channel_not_found")
+    assert ok_posts(fake_slack) == []
 
 
 def test_claim_before_any_copy_is_posted_renders_the_claimed_card(bot: Harness) -> None:

@@ -4,45 +4,30 @@ is an ephemeral explanation and changes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
 from sqlalchemy import select
 
 from blocks import ids
-from bot.fakeslack.server import FakeSlack, RecordedCall
+from bot.fakeslack.server import RecordedCall
 from storage.models import Lead
-from tests.conftest import BASE_CONFIG, make_config, start_bot
+from tests.conftest import BASE_CONFIG, MakeBot, make_config
 from tests.fakes.harness import Harness
 
 LEAD = {"source": "website", "name": "Dana", "company": "Northwind"}
 ALWAYS_AWAY = [{"from": "2000-01-01", "to": "2099-12-31"}]
 
 
-def start(fake: FakeSlack, url: str, **overrides: Any) -> Harness:
-    return start_bot(fake, url, make_config(**overrides))
-
-
 @pytest.fixture
-def open_queue(fake_slack: FakeSlack, database_url: str) -> Iterator[Harness]:
+def open_queue(make_bot: MakeBot, database_url: str) -> Harness:
     """Alice takes every lead unless she is away; anyone may claim from the queue."""
-    harness = start(
-        fake_slack,
-        database_url,
-        reps=[BASE_CONFIG["reps"][0]],
-        queue={"open_to_all": True},
-    )
-    yield harness
-    harness.app.stop()
+    config = make_config(reps=[BASE_CONFIG["reps"][0]], queue={"open_to_all": True})
+    return make_bot(config, url=database_url)
 
 
 @pytest.fixture
-def admin_bot(fake_slack: FakeSlack, database_url: str) -> Iterator[Harness]:
+def admin_bot(make_bot: MakeBot, database_url: str) -> Harness:
     """Ada is an admin but not a manager."""
-    harness = start(fake_slack, database_url, admins=["U0ADA"])
-    yield harness
-    harness.app.stop()
+    return make_bot(make_config(admins=["U0ADA"]), url=database_url)
 
 
 def copy_in(bot: Harness, channel: str, lead_id: int) -> RecordedCall:
@@ -92,22 +77,17 @@ def test_with_open_to_all_anyone_claims_from_the_queue_but_not_an_offered_lead(
 
 
 def test_without_open_to_all_strangers_cannot_claim_from_the_queue(
-    fake_slack: FakeSlack, database_url: str
+    make_bot: MakeBot, database_url: str
 ) -> None:
     reps = [{**rep, "away": ALWAYS_AWAY} for rep in BASE_CONFIG["reps"]]
-    bot = start(fake_slack, database_url, reps=reps)
-    try:
-        bot.post_lead({**LEAD, "external_id": "r-3"})
-        bot.click(ids.CLAIM, 1, "U0GUEST", copy_in(bot, "C0QUEUE", 1))
-        assert told(bot, "U0GUEST") == (
-            "You are not set up in leadbot.yml, so you can't claim leads."
-        )
-        assert owner_and_status(bot, 1) == (None, "queued")
-        bot.command("snooze 1 1h", "U0BO")  # a rep, but the lead is nobody's yet
-        answer = bot.fake.wait_for("response_url")[0].args["text"]
-        assert answer == "Lead #1 is in the shared queue: only a manager can snooze it."
-    finally:
-        bot.app.stop()
+    bot = make_bot(make_config(reps=reps), url=database_url)
+    bot.post_lead({**LEAD, "external_id": "r-3"})
+    bot.click(ids.CLAIM, 1, "U0GUEST", copy_in(bot, "C0QUEUE", 1))
+    assert told(bot, "U0GUEST") == ("You are not set up in leadbot.yml, so you can't claim leads.")
+    assert owner_and_status(bot, 1) == (None, "queued")
+    bot.command("snooze 1 1h", "U0BO")  # a rep, but the lead is nobody's yet
+    answer = bot.fake.wait_for("response_url")[0].args["text"]
+    assert answer == "Lead #1 is in the shared queue: only a manager can snooze it."
 
 
 def test_an_admin_who_is_not_a_manager_may_reassign_and_act_on_any_lead(

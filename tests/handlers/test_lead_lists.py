@@ -1,31 +1,24 @@
-"""`/leads` subcommands and their lists, through real Bolt dispatch with signed requests."""
+"""`/leads mine` and `/leads queue` (handlers/lead_lists.py) through real Bolt dispatch: the
+rows and their buttons, a click redrawing the list, and paging under the block limit."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from blocks import ids
-from bot.fakeslack.server import FakeSlack, RecordedCall
+from bot.fakeslack.server import RecordedCall
 from bot.leads.input import parse_lead
 from handlers.context import SERVICES_KEY
 from handlers.lead_lists import turn_page
-from tests.conftest import BASE_CONFIG, make_config, start_bot
+from tests.conftest import BASE_CONFIG, MakeBot, make_config
 from tests.fakes.harness import Harness
+from tests.handlers.conftest import answer_to
 
 LEAD = {"source": "website", "company": "Northwind"}
 ALWAYS_AWAY = [{"from": "2000-01-01", "to": "2099-12-31"}]
-
-
-def answer_to(bot: Harness, name: str, count: int = 1) -> dict[str, Any]:
-    """The `count`-th message sent to the response_url called `name`."""
-    calls = bot.fake.wait_for(
-        "response_url", count=count, where=lambda c: c.path.endswith(f"/{name}")
-    )
-    return calls[count - 1].args
 
 
 def action_ids(blocks: list[dict[str, Any]]) -> list[list[str]]:
@@ -41,44 +34,16 @@ def add_leads(bot: Harness, count: int, prefix: str = "l") -> None:
 
 
 @pytest.fixture
-def solo(fake_slack: FakeSlack, database_url: str) -> Iterator[Harness]:
+def solo(make_bot: MakeBot, database_url: str) -> Harness:
     """One rep, so every lead is Alice's."""
-    config = make_config(reps=[BASE_CONFIG["reps"][0]])
-    harness = start_bot(fake_slack, database_url, config)
-    yield harness
-    harness.app.stop()
+    return make_bot(make_config(reps=[BASE_CONFIG["reps"][0]]), url=database_url)
 
 
 @pytest.fixture
-def queued(fake_slack: FakeSlack, database_url: str) -> Iterator[Harness]:
+def queued(make_bot: MakeBot, database_url: str) -> Harness:
     """Every rep away: every lead goes to the shared queue."""
     reps = [{**rep, "away": ALWAYS_AWAY} for rep in BASE_CONFIG["reps"]]
-    harness = start_bot(fake_slack, database_url, make_config(reps=reps))
-    yield harness
-    harness.app.stop()
-
-
-def test_command_acks_with_an_empty_200_and_answers_through_response_url(bot: Harness) -> None:
-    status, body = bot.command("mine", "U0BO")
-    assert (status, body) == (200, "")
-    assert answer_to(bot, "cmd-U0BO")["response_type"] == "ephemeral"
-
-
-def test_help_lists_every_command_one_line_each(bot: Harness) -> None:
-    bot.command("help", "U0BO")
-    lines = answer_to(bot, "cmd-U0BO")["text"].splitlines()
-    commands = [line.split("`")[1].split()[1] for line in lines[1:]]
-    assert commands == ["mine", "queue", "stats", "new", "snooze", "away", "back", "help"]
-
-
-@pytest.mark.parametrize("text", ["frobnicate now", "", "   ", "MINE please?"])
-def test_unknown_or_empty_subcommand_answers_with_help(bot: Harness, text: str) -> None:
-    bot.command(text, "U0BO")
-    answer = answer_to(bot, "cmd-U0BO")
-    if text.strip().lower().startswith("mine"):
-        assert answer["text"] == "No leads waiting for you."  # case does not matter
-    else:
-        assert answer["text"].startswith("*leadbot commands*")
+    return make_bot(make_config(reps=reps), url=database_url)
 
 
 def test_mine_lists_what_needs_me_with_the_buttons_each_state_allows(bot: Harness) -> None:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.config.load import parse_config
+from bot.config.policy import TierMatch
 from bot.escalation.policy import (
     chain_for,
     next_step,
@@ -17,8 +22,8 @@ from bot.escalation.policy import (
     tier_for,
 )
 from bot.hours import business_calendar
-from bot.routing.match import LeadFacts
-from tests.conftest import BASE_CONFIG
+from bot.routing.match import LeadFacts, condition_matches, size_matches
+from tests.conftest import BASE_CONFIG, make_config
 
 NY = ZoneInfo("America/New_York")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -199,3 +204,89 @@ def test_sla_deadline_for_each_tier_in_business_time(tier: str, due: tuple[int, 
     assert chosen is not None
     friday_4pm = ny(2026, 11, 20, 16, 0)
     assert sla_due_at(chosen, friday_4pm, business_calendar(cfg)) == ny(*due)
+
+
+def test_ack_timeout_after_the_queue_step_is_not_added() -> None:
+    cfg = make_config(routing={"ack_timeout": "5h"})
+    warm = cfg.tier("warm")
+    assert warm is not None
+    chain = chain_for(warm, cfg.escalation, cfg.routing.ack_timeout)
+    assert all("backup" not in step.actions for step in chain)
+    short = chain_for(warm, cfg.escalation, timedelta(minutes=15))
+    assert [step.actions for step in short][:2] == [("backup",), ("remind_owner",)]
+
+
+# -- tiers match through the routing rules' matcher (one grammar), as they matched before --
+
+# Rules may hold any text; a lead's source, product, country and tier are never empty (LeadIn).
+WORDS = st.sampled_from(["website", "Webinar", "partner", "DE", "de", "fr", "Analytics"])
+RULE_WORDS = WORDS | st.just("")
+SIZES = st.sampled_from([">=1000", "<50", "50-999", ">10", "<=10"])
+
+
+def old_matches(rule: TierMatch, explicit: str | None, facts: Mapping[str, Any]) -> bool:
+    """The tier matcher as it was before tiers used the routing rules' grammar (the oracle)."""
+    checks = {
+        "source": facts.get("source"),
+        "product": facts.get("product"),
+        "country": facts.get("country"),
+        "tier": explicit,
+    }
+    for key, value in checks.items():
+        allowed = getattr(rule, key)
+        if allowed is not None and (
+            value is None or str(value).lower() not in {str(v).lower() for v in allowed}
+        ):
+            return False
+    size = facts.get("company_size")
+    if rule.company_size is None:
+        return True
+    return isinstance(size, int) and size_matches(rule.company_size, size)
+
+
+matches = st.builds(
+    TierMatch,
+    source=st.none() | st.lists(RULE_WORDS, max_size=3),
+    product=st.none() | st.lists(RULE_WORDS, max_size=3),
+    country=st.none() | st.lists(RULE_WORDS, max_size=3),
+    tier=st.none() | st.lists(RULE_WORDS, max_size=2),
+    company_size=st.none() | SIZES,
+)
+leads = st.fixed_dictionaries(
+    {
+        "source": WORDS,
+        "product": st.none() | WORDS,
+        "country": st.none() | WORDS,
+        "company_size": st.none() | st.integers(0, 5000),
+    }
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(rule=matches, explicit=st.none() | WORDS, lead=leads)
+def test_a_tier_match_decides_as_before(
+    rule: TierMatch, explicit: str | None, lead: dict[str, Any]
+) -> None:
+    condition = rule.condition()
+    new = condition is None or condition_matches(condition, LeadFacts(tier=explicit, **lead))
+    assert new == old_matches(rule, explicit, lead)
+
+
+def test_an_empty_list_matches_nothing_and_does_not_fail() -> None:
+    config = make_config(
+        tiers=[
+            {"name": "never", "respond_within": "5m", "match": {"source": []}},
+            {"name": "warm", "respond_within": "1h"},
+        ]
+    )
+    assert tier_for(LeadFacts(source="website"), config.tiers, "warm").name == "warm"
+
+
+def test_an_empty_match_matches_every_lead() -> None:
+    config = make_config(
+        tiers=[
+            {"name": "all", "respond_within": "5m", "match": {}},
+            {"name": "warm", "respond_within": "1h"},
+        ]
+    )
+    assert tier_for(LeadFacts(source="website"), config.tiers, "warm").name == "all"

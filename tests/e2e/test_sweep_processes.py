@@ -20,7 +20,7 @@ from bot.settings import Settings
 from storage.models import LeadEvent, OutboxMessage
 from tests.conftest import BASE_CONFIG, _fresh_postgres
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 START = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
 SWEEPER = textwrap.dedent(
     """

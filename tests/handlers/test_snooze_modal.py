@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from blocks import ids
-from bot.hours import snooze_until, tomorrow_at
 from storage.models import Lead
 from tests.fakes.harness import Harness
 
@@ -63,16 +61,3 @@ def test_snooze_by_someone_else_keeps_the_modal_open_with_the_reason(bot: Harnes
     }
     with bot.app.services.db.read() as session:
         assert session.scalars(select(Lead.snoozed_until)).one() is None
-
-
-def test_tomorrow_is_nine_in_the_reps_own_zone_across_dst() -> None:
-    berlin = ZoneInfo("Europe/Berlin")
-    # 22:30 UTC on Saturday 24 October is 00:30 CEST on Sunday the 25th in Berlin (past local
-    # midnight), so "tomorrow" is Monday the 26th: 9:00 CET, after the switch back from CEST.
-    now = datetime(2026, 10, 24, 22, 30, tzinfo=UTC)
-    assert tomorrow_at(now, berlin) == datetime(2026, 10, 26, 8, 0, tzinfo=UTC)
-    new_york = ZoneInfo("America/New_York")
-    # 23:30 in New York on Saturday 2026-03-07; Sunday 9:00 is EDT (UTC-4) after the spring switch.
-    now = datetime(2026, 3, 8, 4, 30, tzinfo=UTC)
-    assert snooze_until("tomorrow", now, new_york) == datetime(2026, 3, 8, 13, 0, tzinfo=UTC)
-    assert snooze_until("15m", now, new_york) == now + timedelta(minutes=15)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from blocks import ids
 from storage.models import Lead, LeadEvent
-from tests.conftest import make_config, start_bot
+from tests.conftest import MakeBot, make_config
 from tests.fakes.harness import Harness
 
 LEAD = {"external_id": "x-1", "source": "website", "name": "Dana", "company": "Northwind"}
@@ -62,41 +62,40 @@ def test_unsigned_click_gets_401_and_changes_nothing(bot: Harness) -> None:
         assert session.scalars(select(Lead.status)).one() == "assigned"
 
 
-def test_twenty_concurrent_claims_have_exactly_one_winner(fake_slack, database_url) -> None:
+def test_twenty_concurrent_claims_have_exactly_one_winner(
+    make_bot: MakeBot, database_url: str
+) -> None:
     reps = [{"id": f"U0REP{i:02d}", "name": f"Rep {i}"} for i in range(20)]
-    harness = start_bot(fake_slack, database_url, make_config(reps=reps))
-    try:
-        harness.post_lead(LEAD)
-        channel_copy = harness.fake.wait_for(
-            "chat.postMessage", where=lambda c: c.response["channel"] == "C0LEADS"
-        )[0]
-        gate = threading.Barrier(20)
-        statuses: list[int] = []
+    harness = make_bot(make_config(reps=reps), url=database_url)
+    harness.post_lead(LEAD)
+    channel_copy = harness.fake.wait_for(
+        "chat.postMessage", where=lambda c: c.response["channel"] == "C0LEADS"
+    )[0]
+    gate = threading.Barrier(20)
+    statuses: list[int] = []
 
-        def click(rep_id: str) -> None:
-            gate.wait()
-            statuses.append(harness.click(ids.CLAIM, 1, rep_id, channel_copy)[0])
+    def click(rep_id: str) -> None:
+        gate.wait()
+        statuses.append(harness.click(ids.CLAIM, 1, rep_id, channel_copy)[0])
 
-        threads = [threading.Thread(target=click, args=(r["id"],)) for r in reps]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert statuses == [200] * 20
-        told = harness.fake.wait_for("chat.postEphemeral", count=19)
-        with harness.app.services.db.read() as session:
-            lead = session.get(Lead, 1)
-            claims = session.scalars(select(LeadEvent).where(LeadEvent.kind == "claimed")).all()
-        assert lead is not None and lead.claimed_by is not None
-        assert len(claims) == 1 and claims[0].actor == lead.claimed_by
-        assert sorted(c.args["user"] for c in told) == sorted(
-            r["id"] for r in reps if r["id"] != lead.claimed_by
-        )
-        assert {c.args["text"] for c in told} == {
-            f"Lead #1 is already claimed by <@{lead.claimed_by}>."
-        }
-    finally:
-        harness.app.stop()
+    threads = [threading.Thread(target=click, args=(r["id"],)) for r in reps]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [200] * 20
+    told = harness.fake.wait_for("chat.postEphemeral", count=19)
+    with harness.app.services.db.read() as session:
+        lead = session.get(Lead, 1)
+        claims = session.scalars(select(LeadEvent).where(LeadEvent.kind == "claimed")).all()
+    assert lead is not None and lead.claimed_by is not None
+    assert len(claims) == 1 and claims[0].actor == lead.claimed_by
+    assert sorted(c.args["user"] for c in told) == sorted(
+        r["id"] for r in reps if r["id"] != lead.claimed_by
+    )
+    assert {c.args["text"] for c in told} == {
+        f"Lead #1 is already claimed by <@{lead.claimed_by}>."
+    }
 
 
 def test_pass_moves_the_lead_to_the_next_rep_with_a_fresh_card(bot: Harness) -> None:

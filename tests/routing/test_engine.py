@@ -1,16 +1,14 @@
-"""The pure routing engine: conditions, pools, fallbacks, reasons, and fairness properties."""
+"""The pure routing engine: rules, fallbacks, reasons, the backup, and fairness properties."""
 
 from __future__ import annotations
 
 from collections import Counter, deque
-from collections.abc import Mapping
 from typing import Any
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.config.routing import Condition, Routing, Team
+from bot.config.routing import Routing
 from bot.routing.engine import (
     Decision,
     LeadFacts,
@@ -21,160 +19,17 @@ from bot.routing.engine import (
     first_rule,
     ineligible,
 )
-from bot.routing.match import condition_matches, owner_key
 from bot.routing.pools import ResolvedPool, find_pool, routes_for
-
-NAMES = {"U0ANA": "Ana", "U0BO": "Bo", "U0CHEN": "Chen", "U0DEV": "Dev", "U0EVE": "Eve"}
-EVERYONE = list(NAMES)
-TEAMS = {
-    "emea": Team.model_validate(
-        {
-            "reps": ["U0ANA", "U0BO", "U0DEV"],
-            "strategy": "weighted",
-            "weights": {"U0ANA": 2},
-            "respect_working_hours": True,
-            "daily_cap": 20,
-        }
-    ),
-    "apac": Team.model_validate({"reps": ["U0CHEN"]}),
-}
-ROUTING = Routing.model_validate(
-    {
-        "ack_timeout": "15m",
-        "default": {"reps": EVERYONE},
-        "rules": [
-            {
-                "name": "EMEA enterprise",
-                "when": {
-                    "all": [
-                        {"field": "region", "in": ["EMEA"]},
-                        {"field": "company_size", "op": ">=", "value": 1000},
-                    ]
-                },
-                "pool": {"team": "emea"},
-                "fallback": [{"team": "apac"}, {"reps": ["U0EVE"]}],
-            },
-            {
-                "name": "Partners",
-                "when": {"field": "source", "equals": "partner"},
-                "pool": ["U0BO"],
-            },
-            {
-                "name": "UTM regex",
-                "when": {"field": "fields.utm_campaign", "regex": "^q4-"},
-                "pool": {"team": "emea", "strategy": "least_loaded"},
-            },
-        ],
-    }
+from tests.routing.conftest import (
+    EMEA_BIG,
+    EVERYONE,
+    NAMES,
+    PLAIN,
+    ROUTING,
+    TEAMS,
+    reps,
+    route,
 )
-EMEA_BIG = LeadFacts(email="dana@acme.io", region="emea", company_size=5000)
-PLAIN = LeadFacts(email="sam@shop.com", region="NA", company_size=10)
-
-
-def reps(**changes: dict[str, Any]) -> dict[str, RepState]:
-    """Everyone available; ``reps(U0ANA={"away": True})`` changes one rep."""
-    return {rep: RepState(rep, **changes.get(rep, {})) for rep in EVERYONE}
-
-
-def route(
-    lead: LeadFacts,
-    states: Mapping[str, RepState] | None = None,
-    pools: Mapping[str, PoolState] | None = None,
-    previous_owner: str | None = None,
-) -> Decision:
-    states = reps() if states is None else states
-    return decide(lead, ROUTING, TEAMS, states, pools or {}, NAMES, previous_owner)
-
-
-# --- conditions ------------------------------------------------------------------------------
-
-FIELDS = {"utm_campaign": "Q4-launch", "employees": "1,200", "paid": "True", "tags": ["a"]}
-LEAD = LeadFacts(
-    email="dana@acme.io",
-    domain="acme.io",
-    country="de",
-    region="EMEA",
-    company_size=1000,
-    product="Pro",
-    source="Partner",
-    tier="hot",
-    fields=FIELDS,
-)
-CONDITIONS: list[tuple[dict[str, Any], bool]] = [
-    ({"field": "region", "equals": "emea"}, True),  # case-insensitive
-    ({"field": "region", "equals": "APAC"}, False),
-    ({"field": "company_size", "equals": 1000}, True),
-    ({"field": "company_size", "equals": "1000"}, True),  # numbers compare as numbers
-    ({"field": "fields.paid", "equals": True}, True),  # YAML true and the text "True" agree
-    ({"field": "country", "in": ["DE", "FR"]}, True),
-    ({"field": "country", "in": "US"}, False),
-    ({"field": "source", "in": ["partner"]}, True),
-    ({"field": "tier", "in": ["warm", "cold"]}, False),
-    ({"field": "domain", "equals": "ACME.IO"}, True),
-    ({"field": "email", "regex": r"@acme\.io$"}, True),
-    ({"field": "fields.utm_campaign", "regex": "^q4-"}, True),
-    ({"field": "fields.utm_campaign", "regex": "launch"}, True),  # search, not full match
-    ({"field": "fields.utm_campaign", "regex": "^launch"}, False),
-    ({"field": "company_size", "op": ">=", "value": 1000}, True),
-    ({"field": "company_size", "op": ">", "value": 1000}, False),
-    ({"field": "company_size", "op": "<=", "value": 1000}, True),
-    ({"field": "company_size", "op": "<", "value": 1000}, False),
-    ({"field": "company_size", "op": "==", "value": 1000}, True),
-    ({"field": "product", "op": "==", "value": "PRO"}, True),
-    ({"field": "fields.employees", "op": ">", "value": 1199.5}, True),  # "1,200" is a number
-    ({"field": "product", "op": ">", "value": 3}, False),  # text is not ordered against numbers
-    ({"field": "company_size", "range": "50-999"}, False),
-    ({"field": "company_size", "range": "1000-5000"}, True),
-    ({"field": "company_size", "range": ">=1000"}, True),
-    ({"field": "company_size", "range": "<1000"}, False),
-    ({"field": "fields.employees", "range": ">1000"}, True),
-    ({"field": "fields.utm_campaign", "range": ">1000"}, False),
-    ({"field": "fields.missing", "equals": "x"}, False),  # a missing field never matches
-    ({"field": "fields.tags", "equals": "a"}, False),  # nor does a list
-    ({"all": [{"field": "region", "equals": "EMEA"}, {"field": "tier", "equals": "hot"}]}, True),
-    ({"all": [{"field": "region", "equals": "EMEA"}, {"field": "tier", "equals": "x"}]}, False),
-    ({"any": [{"field": "region", "equals": "NA"}, {"field": "tier", "equals": "hot"}]}, True),
-    ({"any": [{"field": "region", "equals": "NA"}, {"field": "tier", "equals": "x"}]}, False),
-    ({"not": {"field": "region", "equals": "NA"}}, True),
-    ({"not": {"any": [{"field": "country", "in": ["de"]}]}}, False),
-    (
-        {
-            "any": [
-                {"all": [{"field": "region", "equals": "NA"}, {"field": "tier", "equals": "hot"}]},
-                {
-                    "all": [
-                        {"field": "product", "in": ["pro"]},
-                        {"not": {"field": "source", "equals": "web"}},
-                    ]
-                },
-            ]
-        },
-        True,
-    ),
-]
-
-
-@pytest.mark.parametrize(("when", "expected"), CONDITIONS)
-def test_condition(when: dict[str, Any], expected: bool) -> None:
-    assert condition_matches(Condition.model_validate(when), LEAD) is expected
-
-
-@pytest.mark.parametrize("field", ["country", "region", "company_size", "product", "source", "tier",
-                                   "email", "domain", "fields.utm_campaign"])  # fmt: skip
-def test_every_leaf_on_a_missing_field_is_false(field: str) -> None:
-    empty = LeadFacts(region="", fields={"utm_campaign": None})
-    for when in (
-        {"field": field, "equals": "x"},
-        {"field": field, "in": ["x"]},
-        {"field": field, "regex": ".*"},
-        {"field": field, "op": "<", "value": 10**9},
-        {"field": field, "range": ">=0"},
-    ):
-        assert not condition_matches(Condition.model_validate(when), empty)
-    # `not` only inverts: "not in EMEA" holds for a lead without a region.
-    assert condition_matches(
-        Condition.model_validate({"not": {"field": field, "equals": "x"}}), empty
-    )
 
 
 def test_first_matching_rule_wins() -> None:
@@ -250,26 +105,6 @@ def test_queue_when_nobody_is_eligible() -> None:
     )
 
 
-def test_unmatched_leads_use_the_default_pool_and_its_pointer() -> None:
-    decision = route(PLAIN, pools={"default": PoolState(pointer=12)})
-    reason = "default pool · round robin"
-    assert decision == Decision("U0CHEN", "default", None, "round_robin", reason, (), 13)
-    # No `default:` configured: every rep, in config order.
-    plain = decide(PLAIN, Routing(), {}, reps(), {"default": PoolState(pointer=1)}, NAMES)
-    assert (plain.owner_id, plain.pool, plain.advance_pointer_to) == ("U0BO", "default", 2)
-
-
-def test_inline_pools_and_overridden_teams_get_their_own_keys() -> None:
-    partner = route(LeadFacts(source="PARTNER"))
-    assert (partner.owner_id, partner.pool, partner.reason) == (
-        "U0BO", "rule:Partners", "Partners rule · round robin"
-    )  # fmt: skip
-    loads = reps(U0ANA={"open_leads": 3}, U0BO={"open_leads": 1}, U0DEV={"open_leads": 1})
-    utm = route(LeadFacts(fields={"utm_campaign": "q4-webinar"}), loads)
-    assert (utm.owner_id, utm.pool, utm.strategy) == ("U0BO", "rule:UTM regex", "least_loaded")
-    assert utm.reason == "UTM regex rule · least loaded"
-
-
 def test_existing_owner_first_when_eligible() -> None:
     assert route(EMEA_BIG, previous_owner="U0CHEN") == Decision(
         "U0CHEN", "owner", None, "existing_owner", "existing owner"
@@ -301,24 +136,6 @@ def test_backup_after_ack_timeout() -> None:
     assert backup("team:emea", "U0BO", ROUTING, TEAMS, states, NAMES, passed={"U0ANA"}) is None
     assert backup("rule:Gone", "U0BO", ROUTING, TEAMS, states, NAMES) is None
     assert find_pool("fallback2:rule:EMEA enterprise", ROUTING, TEAMS, EVERYONE) is not None
-
-
-@pytest.mark.parametrize(
-    ("match_by", "memory", "lead", "expected"),
-    [
-        ("email", "90d", LeadFacts(email=" Dana@Acme.io"), ("email", "dana@acme.io")),
-        ("domain", "90d", LeadFacts(email="dana@acme.io"), ("domain", "acme.io")),
-        ("domain", "90d", LeadFacts(email="x@y.com", domain="Acme.io"), ("domain", "acme.io")),
-        ("domain", "90d", LeadFacts(email="dana@gmail.com"), ("email", "dana@gmail.com")),
-        ("email", "90d", LeadFacts(), None),
-        ("email", "0s", LeadFacts(email="dana@acme.io"), None),
-    ],
-)
-def test_owner_memory_key(
-    match_by: str, memory: str, lead: LeadFacts, expected: tuple[str, str] | None
-) -> None:
-    routing = Routing.model_validate({"match_owner_by": match_by, "owner_memory": memory})
-    assert owner_key(lead, routing) == expected
 
 
 # --- properties ---------------------------------------------------------------------------------

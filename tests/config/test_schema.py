@@ -1,0 +1,58 @@
+"""The config model (bot/config/schema.py): defaults, shorthands, lookups, immutability."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.config.load import parse_config
+from tests.config.conftest import base
+
+
+def test_minimal_config_gets_defaults() -> None:
+    config = parse_config(base())
+    assert config.timezone == "UTC"
+    assert config.business_hours is None
+    assert config.channels.leads is None
+    assert config.admins == []
+    assert config.scheduler.tick == timedelta(seconds=5)
+
+
+def test_business_hours_always_means_none_and_full_day_names_are_accepted() -> None:
+    assert parse_config({**base(), "business_hours": "always"}).business_hours is None
+    hours = {"days": ["Monday", "sat"], "start": "8:00", "end": "12:00"}
+    config = parse_config({**base(), "business_hours": hours})
+    assert config.business_hours is not None
+    assert config.business_hours.days == ["mon", "sat"]
+    assert config.business_hours.start == time(8, 0)
+
+
+def test_helpers() -> None:
+    config = parse_config(
+        {
+            **base(),
+            "timezone": "America/Chicago",
+            "managers": [{"id": "U0MAYA", "name": "Maya", "timezone": "Asia/Tokyo"}, "U0SAM"],
+            "admins": ["U0SAM"],
+        }
+    )
+    assert config.rep_ids() == ["U0ALICE", "U0BO"]
+    alice = config.rep("U0ALICE")
+    assert alice is not None and alice.name == "Alice"
+    assert config.rep("U0MAYA") is None
+    assert config.tz_for("U0ALICE") == ZoneInfo("Europe/Berlin")
+    assert config.tz_for("U0BO") == ZoneInfo("America/Chicago")
+    assert config.tz_for("U0MAYA") == ZoneInfo("Asia/Tokyo")
+    assert config.tz_for("U0NOBODY") == ZoneInfo("America/Chicago")
+    assert config.is_manager("U0SAM") and config.is_manager("U0MAYA")
+    assert not config.is_manager("U0ALICE")
+    assert config.is_admin("U0SAM") and not config.is_admin("U0MAYA")
+    assert [config.display_name(u) for u in ("U0BO", "U0MAYA", "U0SAM")] == ["Bo", "Maya", "U0SAM"]
+
+
+def test_config_is_frozen() -> None:
+    config = parse_config(base())
+    with pytest.raises(ValueError):
+        config.timezone = "Europe/Paris"  # type: ignore[misc]

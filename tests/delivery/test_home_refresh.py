@@ -1,0 +1,62 @@
+"""The App Home refresher (bot/delivery/home_refresh.py) on a virtual clock: one redraw per
+person per throttle window, once across several leadbot processes, and only for people who
+opened their tab."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.clock import FixedClock
+from bot.delivery.home_refresh import HomeRefresher
+from tests.fakes.app_home import add_lead, open_home, published, publishes
+from tests.fakes.harness import Harness
+
+
+def test_republishing_is_throttled_per_person(timed_bot: Harness, clock: FixedClock) -> None:
+    homes = timed_bot.app.services.homes
+    open_home(timed_bot, "U0ALICE")
+    published(timed_bot, "U0ALICE")
+    add_lead(timed_bot, "Ann")  # Alice's
+    assert homes.run_once() == 0  # drawn a moment ago: wait for the throttle
+    clock.advance(timedelta(seconds=2))
+    add_lead(timed_bot, "Ben")
+    add_lead(timed_bot, "Cy")
+    add_lead(timed_bot, "Dee")  # Alice's again
+    assert homes.run_once() == 0
+    clock.advance(timedelta(seconds=1))
+    assert homes.run_once() == 1  # one redraw for all four changes
+    assert "*Waiting for you* (2)" in published(timed_bot, "U0ALICE", 2)
+    assert homes.run_once() == 0  # nothing new
+    clock.advance(timedelta(seconds=10))
+    assert homes.run_once() == 0  # nothing changed, so nothing to redraw
+    assert len(publishes(timed_bot, "U0ALICE")) == 2
+
+
+def test_two_leadbot_processes_redraw_a_tab_once_per_change(
+    timed_bot: Harness, clock: FixedClock
+) -> None:
+    services = timed_bot.app.services
+    first = services.homes
+    second = HomeRefresher(services.db, services.client, clock, services.config, first.render)
+    open_home(timed_bot, "U0ALICE")
+    published(timed_bot, "U0ALICE")
+    second.run_once()  # starts watching the event log
+    add_lead(timed_bot, "Ann")  # Alice's
+    assert second.run_once() == 0  # noticed, but drawn a moment ago: throttled
+    clock.advance(timedelta(seconds=3))
+    assert first.run_once() == 1
+    clock.advance(timedelta(seconds=1))
+    assert second.run_once() == 0  # the first process drew it after the change: nothing left
+    clock.advance(timedelta(seconds=10))
+    assert second.run_once() == 0 and first.run_once() == 0
+    assert len(publishes(timed_bot, "U0ALICE")) == 2
+
+
+def test_people_who_never_opened_the_tab_are_not_tracked(timed_bot: Harness) -> None:
+    homes = timed_bot.app.services.homes
+    homes.run_once()
+    add_lead(timed_bot, "Ann")  # Alice's; Alice and Maya never opened the tab
+    assert homes.run_once() == 0
+    assert homes.run_once() == 0
+    assert timed_bot.fake.calls("views.publish") == []
+    assert not homes.stale_people()

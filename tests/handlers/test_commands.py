@@ -1,0 +1,57 @@
+"""The `/leads` command (handlers/commands.py) through real Bolt dispatch with signed requests:
+the ack, help, unknown subcommands, and `/leads snooze`."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.fakeslack.server import FakeSlack
+from tests.conftest import MakeBot
+from tests.fakes.harness import Harness
+from tests.handlers.conftest import answer_to
+
+
+def test_command_acks_with_an_empty_200_and_answers_through_response_url(bot: Harness) -> None:
+    status, body = bot.command("mine", "U0BO")
+    assert (status, body) == (200, "")
+    assert answer_to(bot, "cmd-U0BO")["response_type"] == "ephemeral"
+
+
+def test_help_lists_every_command_one_line_each(bot: Harness) -> None:
+    bot.command("help", "U0BO")
+    lines = answer_to(bot, "cmd-U0BO")["text"].splitlines()
+    commands = [line.split("`")[1].split()[1] for line in lines[1:]]
+    assert commands == ["mine", "queue", "stats", "new", "snooze", "away", "back", "help"]
+
+
+@pytest.mark.parametrize("text", ["frobnicate now", "", "   ", "MINE please?"])
+def test_unknown_or_empty_subcommand_answers_with_help(bot: Harness, text: str) -> None:
+    bot.command(text, "U0BO")
+    answer = answer_to(bot, "cmd-U0BO")
+    if text.strip().lower().startswith("mine"):
+        assert answer["text"] == "No leads waiting for you."  # case does not matter
+    else:
+        assert answer["text"].startswith("*leadbot commands*")
+
+
+def test_leads_snooze_command(make_bot: MakeBot, fake_slack: FakeSlack) -> None:
+    bot = make_bot()
+    bot.post_lead({"external_id": "c-1", "name": "Dana"})
+    answers = []
+    for text, user_id in [
+        ("snooze #1 90m", "U0ALICE"),
+        ("snooze 1 soon", "U0ALICE"),
+        ("snooze 1", "U0ALICE"),
+        ("snooze 1 1h", "U0BO"),
+    ]:
+        bot.command(text, user_id)
+        answers.append(fake_slack.wait_for("response_url", count=len(answers) + 1)[-1])
+    answers = [call.args["text"] for call in answers]
+    assert answers[0].startswith("💤 Lead #1 snoozed until <!date^")
+    assert answers[1] == (
+        "'soon' is not a duration: use a number and a unit s, m, h or d, e.g. 90s, 15m, "
+        "1h30m (usage: `/leads snooze <lead> <duration>`, e.g. `/leads snooze 42 1h` or "
+        "`tomorrow`)"
+    )
+    assert answers[2].startswith("usage: `/leads snooze <lead> <duration>`")
+    assert answers[3] == "Only the lead's owner (<@U0ALICE>) or a manager can snooze lead #1."

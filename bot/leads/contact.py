@@ -26,7 +26,10 @@ class ContactLog(WithDeps):
             return Outcome(False, f"'{outcome[:40]}' is not a contact outcome (known: {known}).")
         now = self.clock.now()
         with self.db.write() as session:
-            lead = session.get(Lead, lead_id)
+            # Locked while it is read: a contact happened whatever else is going on, so two logged
+            # at once (the rep's own double click, a manager's) wait in turn instead of one of them
+            # being refused as "changed meanwhile". SQLite serialises writers anyway.
+            lead = session.get(Lead, lead_id, with_for_update=True, populate_existing=True)
             refusal = self.refusal(lead, lead_id, user_id)
             if refusal or lead is None:
                 return Outcome(False, refusal or "")
@@ -69,7 +72,7 @@ class ContactLog(WithDeps):
             values.update(owner_id=user_id)
         if outcome in CLOSING_OUTCOMES:
             values.update(status=LeadStatus.CLOSED, closed_at=now, next_action_at=None)
-        # Conditional on the version read: a claim or pass landing meanwhile wins, we retry.
+        # Conditional on the version read, although the row is locked: a guard costs nothing.
         changed = session.execute(
             update(Lead)
             .where(Lead.id == lead.id, Lead.version == lead.version)

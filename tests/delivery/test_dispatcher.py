@@ -84,8 +84,12 @@ def test_claim_before_any_copy_is_posted_renders_the_claimed_card(bot: Harness) 
     bot.fake.set_down(True)
     bot.post_lead(LEAD)
     _wait_for_failed_attempts(bot, 1)
+    # Retries go on every 50-200 ms: stop them, so no card drawn before the claim is in flight
+    # when Slack comes back (that one would be redrawn, which another test covers).
+    bot.app.services.dispatcher.stop()
     assert bot.app.services.leads.claim(1, "U0ALICE").ok
     bot.fake.set_down(False)
+    bot.app.services.dispatcher.start()
     for post in bot.card_posts(2):
         assert "Claimed by <@U0ALICE>" in str(post.args["blocks"])
     _wait_until(lambda: _shown_versions(bot) == [2, 2])

@@ -81,7 +81,8 @@ def test_later_contacts_keep_the_first_time_and_show_the_latest_outcome(
     card_shows(timed_bot, card, "No contact logged yet")
     clock.advance(timedelta(minutes=40))
     log_from_card(timed_bot, card, "U0ALICE", "email")
-    card_shows(timed_bot, card, "✉️ Email")
+    # The menu lists every outcome ("✉️ Email" included): wait for the logged contact itself.
+    card_shows(timed_bot, card, "First contact after 43m, <@U0ALICE> · ✉️ Email")
     clock.advance(timedelta(hours=2))
     log_from_card(timed_bot, card, "U0ALICE", "meeting")
     card_shows(
@@ -116,7 +117,7 @@ def test_only_the_owner_or_a_manager_may_log(timed_bot: Harness) -> None:
     )
     assert stored(timed_bot).contact_count == 0
     log_from_card(timed_bot, card, "U0MAYA", "linkedin")  # the manager, e.g. reached them herself
-    card_shows(timed_bot, card, "💼 LinkedIn")
+    card_shows(timed_bot, card, "<@U0MAYA> · 💼 LinkedIn")
     lead = stored(timed_bot)
     assert (lead.claimed_by, lead.first_contact_by, lead.last_contact_outcome) == (
         "U0MAYA",

@@ -62,6 +62,9 @@ def test_racing_sweeps_never_double_send(
     bot = make_bot(url=database_url, clock=clock)
     for i in range(30):
         bot.app.services.leads.receive(_lead_in(f"race-{i}"))
+    # Cards first: recording a posted card locks its lead for a moment, and a sweep skips locked
+    # leads (SKIP LOCKED; the next tick takes them). The race here is between the sweepers.
+    bot.settle()
     clock.set(MONDAY_9_NY + timedelta(minutes=31))
     services = bot.app.services
     sweepers = [

@@ -20,7 +20,7 @@ from slack_sdk.models.blocks import (
 )
 
 from blocks import ids
-from blocks.mrkdwn import date, escape_truncated, user
+from blocks.mrkdwn import date, escape_truncated, quote_truncated, user
 from bot.durations import format_duration
 from bot.vocabulary import CONTACT_LABELS, CopyKind, EventKind, LeadStatus, outcome_label
 
@@ -79,8 +79,8 @@ def lead_card(card: CardView, now: datetime) -> list[Block]:
         SectionBlock(text=MarkdownTextObject(text=_headline(card)), fields=_fields(card)),
     ]
     if card.message:
-        quoted = escape_truncated(card.message, MESSAGE_LIMIT).replace("\n", "\n>")
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=f">{quoted}")))
+        quoted = quote_truncated(card.message, MESSAGE_LIMIT)
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=quoted)))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_timing_line(card, now))]))
     blocks.append(DividerBlock())
     blocks.append(SectionBlock(text=MarkdownTextObject(text=state_line(card, now))))

@@ -131,3 +131,38 @@ def escape_truncated(text: str, limit: int) -> str:
         used += cost
         cut += 1
     return escape(text[: _cut(text, cut)]) + ELLIPSIS
+
+
+def quote_truncated(text: str, limit: int) -> str:
+    """`text` as a block quote (">" opens every line), escaped, fitting in `limit` characters.
+
+    Measured after escaping and quoting: a many-line message grows by one character a line, so
+    cutting it to the limit first and quoting it after can overflow a section by hundreds.
+    """
+    _check_limit(limit)
+    quoted = ">" + escape(text).replace("\n", "\n>")
+    if len(quoted) <= limit:
+        return quoted
+    budget = limit - len(ELLIPSIS) - 1  # the opening ">"
+    used = cut = 0
+    for char in text:
+        cost = len(_ESCAPES.get(char, char)) + (char == "\n")
+        if used + cost > budget:
+            break
+        used += cost
+        cut += 1
+    return ">" + escape(text[: _cut(text, cut)]).replace("\n", "\n>") + ELLIPSIS
+
+
+def truncate_mrkdwn(text: str, limit: int) -> str:
+    """Mrkdwn built already (escaped, with mentions and dates) cut to fit in `limit`, never inside
+    a `<…>` token or an `&…;` entity, which would show as broken markup."""
+    _check_limit(limit)
+    if len(text) <= limit:
+        return text
+    cut = _cut(text, limit - len(ELLIPSIS))
+    for opener, closer in (("<", ">"), ("&", ";")):
+        opened = text.rfind(opener, 0, cut)
+        if opened != -1 and text.find(closer, opened, cut) == -1:
+            cut = min(cut, opened)
+    return text[:cut] + ELLIPSIS

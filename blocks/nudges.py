@@ -8,13 +8,19 @@ from typing import Any
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, SectionBlock
 
 from blocks import ids
+from blocks.mrkdwn import truncate_mrkdwn
 
 TEXT_LIMIT = 2900
+EMPTY = "…"  # Slack refuses an empty section; a template may render nothing
+
+
+def _section(text: str) -> SectionBlock:
+    return SectionBlock(text=truncate_mrkdwn(text, TEXT_LIMIT) if text.strip() else EMPTY)
 
 
 def nudge_blocks(text: str, lead_id: int, *, offer_claim: bool, offer_snooze: bool) -> list[Block]:
     """`text` is mrkdwn already escaped by the template renderer."""
-    blocks: list[Block] = [SectionBlock(text=text[:TEXT_LIMIT])]
+    blocks: list[Block] = [_section(text)]
     buttons = []
     value = str(lead_id)
     if offer_claim:
@@ -33,7 +39,7 @@ def nudge_blocks(text: str, lead_id: int, *, offer_claim: bool, offer_snooze: bo
 def digest_blocks(header: str, lines: list[str]) -> list[Block]:
     """Several held reminders merged into one message at the end of quiet hours."""
     body = "\n".join(f"• {line}" for line in lines)
-    return [SectionBlock(text=header[:TEXT_LIMIT]), SectionBlock(text=body[:TEXT_LIMIT])]
+    return [_section(header), _section(body)]
 
 
 def message_blocks(payload: Mapping[str, Any], lead_id: int | None) -> list[dict[str, Any]]:
@@ -50,5 +56,5 @@ def message_blocks(payload: Mapping[str, Any], lead_id: int | None) -> list[dict
             offer_snooze="snooze" in buttons,
         )
     else:
-        blocks = [SectionBlock(text=str(payload["text"])[:TEXT_LIMIT])]
+        blocks = [_section(str(payload["text"]))]
     return [block.to_dict() for block in blocks]

@@ -16,18 +16,14 @@ from urllib.parse import parse_qsl
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 
+from bot.fakeslack.limits import limit_problems
+
 MESSAGE_BLOCK_LIMIT = 50
 VIEW_BLOCK_LIMIT = 100
 MESSAGE_METHODS = frozenset({"chat.postMessage", "chat.update", "chat.postEphemeral"})
 VIEW_METHODS = frozenset({"views.publish", "views.open", "views.update"})
 # Fields WebClient may send as JSON strings (always in form bodies, and when a caller passes a str).
 JSON_FIELDS = ("blocks", "attachments", "view", "metadata")
-# (block type, field, limit) for top-level text fields, from the Block Kit reference.
-_TEXT_LIMITS = (("section", "text", 3000), ("header", "text", 150))
-# (block type, limit) for the number of `elements`.
-_ELEMENT_LIMITS = (("context", 10), ("actions", 25))
-_ID_LIMIT = 255
-_BUTTON_TEXT_LIMIT = 75
 _VIEW_TITLE_LIMIT = 24
 
 
@@ -132,32 +128,10 @@ def check_blocks(blocks: object, limit: int, where: str) -> list[str]:
     if len(blocks) > limit:
         problems.append(f"{len(blocks)} blocks exceed the limit of {limit} per {where}")
     for index, block in enumerate(blocks):
-        found = _limit_problems(block) if isinstance(block, dict) else ["block is not an object"]
+        found = limit_problems(block) if isinstance(block, dict) else ["block is not an object"]
         # The SDK re-checks most limits; skip it when a clearer message exists already.
         found = found or _round_trip_problems(block)
         problems += [f"block {index} ({_type_of(block)}): {problem}" for problem in found]
-    return problems
-
-
-def _limit_problems(block: dict[str, Any]) -> list[str]:
-    kind = block.get("type")
-    problems = []
-    for block_type, name, limit in _TEXT_LIMITS:
-        text = _text_of(block.get(name)) if kind == block_type else ""
-        if len(text) > limit:
-            problems.append(f"{name} is {len(text)} chars, limit {limit}")
-    for block_type, limit in _ELEMENT_LIMITS:
-        elements = block.get("elements") if kind == block_type else None
-        if isinstance(elements, list) and len(elements) > limit:
-            problems.append(f"{len(elements)} elements, limit {limit}")
-    for node in _walk(block):
-        for key in ("block_id", "action_id"):
-            value = node.get(key)
-            if isinstance(value, str) and len(value) > _ID_LIMIT:
-                problems.append(f"{key} is {len(value)} chars, limit {_ID_LIMIT}")
-        text = _text_of(node.get("text")) if node.get("type") == "button" else ""
-        if len(text) > _BUTTON_TEXT_LIMIT:
-            problems.append(f"button text is {len(text)} chars, limit {_BUTTON_TEXT_LIMIT}")
     return problems
 
 
@@ -198,15 +172,6 @@ def _diff(sent: object, parsed: object, path: str = "") -> list[str]:
             for d in _diff(a, b, f"{path}/{i}")
         ][:5]
     return [] if sent == parsed else [f"{path or '/'}: sent {sent!r}, parsed {parsed!r}"]
-
-
-def _walk(node: object) -> list[dict[str, Any]]:
-    """Every dict nested in a block (elements, accessories, options...)."""
-    if isinstance(node, dict):
-        return [node, *(d for value in node.values() for d in _walk(value))]
-    if isinstance(node, list):
-        return [d for item in node for d in _walk(item)]
-    return []
 
 
 def _text_of(obj: object) -> str:

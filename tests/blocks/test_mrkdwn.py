@@ -13,8 +13,10 @@ from blocks.mrkdwn import (
     escape,
     escape_truncated,
     link,
+    quote_truncated,
     safe_url,
     truncate,
+    truncate_mrkdwn,
     unescape,
     user,
 )
@@ -166,3 +168,37 @@ def test_truncate_property(text: str, limit: int) -> None:
     out = truncate(text, limit)
     assert len(out) <= limit
     assert out == text or (out.endswith(ELLIPSIS) and text.startswith(out[:-1]))
+
+
+# -- quoting and cutting measured on what is sent --------------------------------------------
+
+
+def test_a_quote_opens_every_line_and_escapes() -> None:
+    assert quote_truncated("a <b>\nc & d", 100) == ">a &lt;b&gt;\n>c &amp; d"
+
+
+def test_a_quote_of_many_short_lines_fits_with_its_markers() -> None:
+    quoted = quote_truncated("x\n" * 1100, 2900)
+    assert len(quoted) <= 2900 and quoted.endswith("…")
+    assert quoted.startswith(">x\n>x\n>")
+
+
+@given(text=st.text(alphabet=st.sampled_from("ab&<>\n\u0301👍")), limit=st.integers(3, 400))
+def test_a_quote_always_fits_and_keeps_a_prefix(text: str, limit: int) -> None:
+    quoted = quote_truncated(text, limit)
+    assert len(quoted) <= limit and quoted.startswith(">")
+    shown = unescape(quoted[1:].replace("\n>", "\n")).removesuffix("…")
+    assert text.startswith(shown)
+
+
+def test_cutting_mrkdwn_never_splits_a_token_or_an_entity() -> None:
+    assert truncate_mrkdwn("hi <@U0ALICE> there", 8) == "hi …"
+    assert truncate_mrkdwn("Tom &amp; Jerry", 8) == "Tom …"
+    assert truncate_mrkdwn("short", 8) == "short"
+
+
+@given(text=st.text(alphabet=st.sampled_from("ab <>&;@U!\n")), limit=st.integers(2, 60))
+def test_cut_mrkdwn_always_fits(text: str, limit: int) -> None:
+    cut = truncate_mrkdwn(text, limit)
+    assert len(cut) <= limit
+    assert text.startswith(cut.removesuffix("…"))

@@ -158,3 +158,13 @@ def _wait_until(condition, timeout: float = 30.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
         time.sleep(0.02)
+
+
+def test_a_message_of_many_short_lines_is_delivered(bot: Harness) -> None:
+    """It used to be cut, then quoted line by line, and refused by Slack for ever."""
+    status, _ = bot.post_lead({**LEAD, "message": "x\n" * 1100})
+    assert status == 201
+    card = bot.dm_card("U0ALICE", 1)
+    assert card.ok and card.problems == []
+    bot.settle()
+    assert [row.status for row in outbox_rows(bot)] == ["sent", "sent"]

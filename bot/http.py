@@ -7,7 +7,6 @@ to the thread pool, as is every database call.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from typing import TYPE_CHECKING
 
@@ -18,7 +17,7 @@ from slack_bolt import App, BoltRequest
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
-from bot.leads.input import LeadInputError, parse_lead
+from bot.leads.input import LeadInputError, decode_json
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -68,6 +67,11 @@ async def _intake(request: Request, services: Services) -> JSONResponse:
         return _error(503, "intake is disabled: set LEADBOT_INTAKE_TOKEN")
     if not _authorized(request.headers.get("authorization", ""), services.settings.intake_token):
         return _error(401, "missing or wrong bearer token")
+    if _media_type(request.headers.get("content-type", "")) != "application/json":
+        return _error(415, "send the lead as JSON, with Content-Type: application/json")
+    if "content-length" in request.headers and "transfer-encoding" in request.headers:
+        # Two framings of one body: proxies and servers may disagree on where it ends.
+        return _error(400, "send Content-Length or Transfer-Encoding, not both")
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > MAX_BODY:
         return _error(413, f"body over {MAX_BODY // 1024} KiB")
@@ -75,10 +79,7 @@ async def _intake(request: Request, services: Services) -> JSONResponse:
     if body is None:
         return _error(413, f"body over {MAX_BODY // 1024} KiB")
     try:
-        tiers = [tier.name for tier in services.config.tiers]
-        lead = parse_lead(json.loads(body), tiers)
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        return JSONResponse({"errors": [{"field": "(body)", "message": _json_problem(err)}]}, 422)
+        lead = services.leads.parse(decode_json(body))
     except LeadInputError as err:
         return JSONResponse({"errors": err.problems}, status_code=422)
     result = await run_in_threadpool(services.leads.receive, lead)
@@ -112,10 +113,8 @@ async def _read_limited(request: Request) -> bytes | None:
     return b"".join(chunks)
 
 
-def _json_problem(err: Exception) -> str:
-    if isinstance(err, json.JSONDecodeError):
-        return f"not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}"
-    return "not valid UTF-8"
+def _media_type(header: str) -> str:
+    return header.partition(";")[0].strip().lower()
 
 
 def _error(status: int, message: str) -> JSONResponse:

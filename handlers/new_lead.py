@@ -15,7 +15,7 @@ from slack_sdk import WebClient
 
 from blocks.mrkdwn import escape_truncated, truncate, user
 from blocks.new_lead_modal import AUTO_TIER, FIELDS, NAME_BLOCK, NEW_LEAD_MODAL, new_lead_modal
-from bot.leads.input import LeadIn, LeadInputError, parse_lead
+from bot.leads.input import LeadIn, LeadInputError
 from bot.leads.service import Received
 from handlers.context import SlashCommand, services_of, tell_user
 
@@ -53,7 +53,7 @@ def submit_new_lead(
         return
     data = form_data(view)
     try:
-        lead = parse_lead(data, [tier.name for tier in services.config.tiers])
+        lead = services.leads.parse(data)
     except LeadInputError as err:
         ack(response_action="errors", errors=errors_by_block(err.problems, data))
         return

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
+import socket
 import threading
 from collections import Counter
 
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from storage.models import Lead, LeadEvent, OutboxMessage
@@ -193,3 +198,88 @@ def test_concurrent_duplicates_store_and_post_once(bot: Harness) -> None:
     bot.card_posts(4)
     assert counts(bot)[0] == 2
     assert len([c for c in bot.fake.calls("chat.postMessage") if "#1:" in c.args["text"]]) == 2
+
+
+# -- bad input never hurts: no 500, no traceback, nothing stored -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "field", "says"),
+    [
+        (b'{"name": "Dana", "company_size": ' + b"9" * 4301 + b"}", "(body)", "4,301 digits"),
+        (b"[" * 10_000 + b"]" * 10_000, "(body)", "nested too deeply"),
+        (b'{"name": "Dana", "fields": {"score": NaN}}', "(body)", "NaN is not a number"),
+        (b'{"name": "Dana", "fields": {"score": 1e400}}', "(body)", "out of range"),
+        (b'{"name": "Da\\u0000na"}', "name", "NUL"),
+        (b'{"name": "Dana", "fields": {"a\\u0000": 1}}', "fields", "NUL"),
+        (b'{"name": "Dana", "received_at": "0001-01-01T00:00:00+14:00"}', "received_at", "ago"),
+        (b'{"name": "Dana", "received_at": "9999-12-31T23:59:59-14:00"}', "received_at", "future"),
+        (b'{"name": "Dana", "received_at": "2020-01-01T00:00:00Z"}', "received_at", "365d"),
+        (b"\xff\xfe{}", "(body)", "UTF-8"),
+    ],
+)
+def test_inputs_that_used_to_500_get_a_precise_422(
+    bot: Harness, raw: bytes, field: str, says: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    status, answer = bot.post_lead(None, raw=raw)
+    assert status == 422, answer
+    [problem] = answer["errors"]
+    assert problem["field"] == field and says in problem["message"]
+    assert counts(bot) == (0, 0, 0)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_a_body_that_is_not_declared_json_gets_415(bot: Harness) -> None:
+    for content_type in ("text/plain", "application/x-www-form-urlencoded", None):
+        status, answer = bot.post_lead(LEAD, content_type=content_type)
+        assert status == 415, (content_type, answer)
+    assert bot.post_lead(LEAD, content_type="application/json; charset=utf-8")[0] == 201
+
+
+def test_a_request_with_two_framings_is_refused(bot: Harness) -> None:
+    """Content-Length and Transfer-Encoding together: a proxy and leadbot could disagree on
+    where the body ends (request smuggling)."""
+    body = json.dumps(LEAD).encode()
+    request = (
+        b"POST /api/leads HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Authorization: Bearer " + bot.intake_token.encode() + b"\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n"
+        + f"{len(body):x}".encode()
+        + b"\r\n"
+        + body
+        + b"\r\n0\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", bot.app.port), timeout=10) as conn:
+        conn.sendall(request)
+        status_line = conn.recv(4096).split(b"\r\n", 1)[0]
+    assert status_line.split()[1] == b"400"
+    assert counts(bot) == (0, 0, 0)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=40),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=20), inner),
+    max_leaves=25,
+)
+lead_like = st.dictionaries(
+    st.sampled_from([*LEAD, "received_at", "unknown"]), json_values, max_size=8
+) | st.fixed_dictionaries({"name": st.text(max_size=300)}, optional={"fields": json_values})
+
+
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(body=st.one_of(lead_like.map(json.dumps), json_values.map(json.dumps), st.binary()))
+def test_any_body_gets_an_answer_and_never_a_500(
+    bot: Harness, body: str | bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    raw = body.encode() if isinstance(body, str) else body
+    leads_before = counts(bot)[0]
+    status, answer = bot.post_lead(None, raw=raw)
+    assert status in (200, 201, 422), answer
+    created = counts(bot)[0] - leads_before
+    assert created == (1 if status == 201 else 0)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

@@ -48,6 +48,7 @@ __all__ = [
     "BusinessHours",
     "Channels",
     "Config",
+    "IntakeSettings",
     "Person",
     "QueueSettings",
     "Rep",
@@ -145,6 +146,28 @@ class QueueSettings(_Section):
     open_to_all: bool = False
 
 
+class IntakeSettings(_Section):
+    """What intake accepts as a lead's `received_at`: a CRM replaying old leads, or a clock that
+    runs ahead, must not put a lead outside the time leadbot can reason about."""
+
+    max_age: Duration = timedelta(days=365)
+    max_ahead: Duration = timedelta(minutes=5)
+
+    @field_validator("max_age")
+    @classmethod
+    def _age_range(cls, age: timedelta) -> timedelta:
+        if not timedelta(hours=1) <= age <= timedelta(days=3650):
+            raise ValueError(f"must be between 1h and 3650d, got {format_duration(age)}")
+        return age
+
+    @field_validator("max_ahead")
+    @classmethod
+    def _ahead_range(cls, ahead: timedelta) -> timedelta:
+        if ahead > timedelta(days=1):
+            raise ValueError(f"must be at most 1d, got {format_duration(ahead)}")
+        return ahead
+
+
 class SchedulerConfig(_Section):
     tick: Duration = timedelta(seconds=5)
 
@@ -187,6 +210,7 @@ class Config(_Section):
     reps: list[Rep]
     scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
     queue: QueueSettings = Field(default_factory=QueueSettings)
+    intake: IntakeSettings = Field(default_factory=IntakeSettings)
     tiers: Annotated[list[Tier], Field(min_length=1)] = Field(default_factory=default_tiers)
     default_tier: str = "warm"
     escalation: EscalationField = Field(default_factory=Escalation)

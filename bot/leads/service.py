@@ -18,7 +18,7 @@ from bot.delivery.outbox import enqueue_card_updates, enqueue_post
 from bot.escalation.policy import tier_for
 from bot.escalation.sweep import plan_next
 from bot.leads.events import LEADBOT, add_event, owners_in
-from bot.leads.input import LeadIn
+from bot.leads.input import LeadIn, parse_lead
 from bot.leads.records import (
     by_external_id,
     new_lead,
@@ -55,6 +55,14 @@ class Outcome:
 
 class LeadService(WithDeps):
     # -- intake ----------------------------------------------------------------------------
+    def parse(self, data: object) -> LeadIn:
+        """Validate a lead as this config takes it (its tiers, its `intake:` window); raises
+        LeadInputError naming every problem."""
+        intake = self.config.intake
+        tiers = [tier.name for tier in self.config.tiers]
+        now = self.clock.now()
+        return parse_lead(data, tiers, now=now, max_age=intake.max_age, max_ahead=intake.max_ahead)
+
     def receive(self, data: LeadIn, actor: str = "intake") -> Received:
         for attempt in range(ATTEMPTS):
             try:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import SystemClock
 from bot.config.schema import Config
-from bot.leads.input import LeadInputError, parse_lead
+from bot.leads.input import LeadInputError
 from bot.leads.service import LeadService
 from bot.services import Deps
 from storage.db import Database
@@ -65,22 +65,19 @@ def decide_all(
     db = Database(database_url)
     db.upgrade()  # an empty database routes like a fresh install would
     service = LeadService(Deps.create(db, config, SystemClock()))
-    tiers = [tier.name for tier in config.tiers]
     answers: list[dict[str, Any]] = []
     try:
         with db.scratch() as session:
             for where, raw in leads:
-                answers.append(_decide_one(session, service, tiers, where, raw))
+                answers.append(_decide_one(session, service, where, raw))
     finally:
         db.dispose()
     return answers
 
 
-def _decide_one(
-    session: Session, service: LeadService, tiers: list[str], where: str, raw: Any
-) -> dict[str, Any]:
+def _decide_one(session: Session, service: LeadService, where: str, raw: Any) -> dict[str, Any]:
     try:
-        data = parse_lead(raw, tiers)
+        data = service.parse(raw)
     except LeadInputError as err:
         return {"lead": where, "errors": err.problems}
     lead, decision = service.place(session, data, service.clock.now())

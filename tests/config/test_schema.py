@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.config.errors import ConfigError
 from bot.config.load import parse_config
 from tests.config.conftest import base
 
@@ -56,3 +57,16 @@ def test_config_is_frozen() -> None:
     config = parse_config(base())
     with pytest.raises(ValueError):
         config.timezone = "Europe/Paris"  # type: ignore[misc]
+
+
+def test_intake_window_defaults_and_bounds() -> None:
+    intake = parse_config(base()).intake
+    assert (intake.max_age, intake.max_ahead) == (timedelta(days=365), timedelta(minutes=5))
+    custom = parse_config({**base(), "intake": {"max_age": "30d", "max_ahead": "1m"}}).intake
+    assert (custom.max_age, custom.max_ahead) == (timedelta(days=30), timedelta(minutes=1))
+    with pytest.raises(ConfigError) as err:
+        parse_config({**base(), "intake": {"max_age": "30s", "max_ahead": "2d"}})
+    assert err.value.errors == [
+        "intake.max_age: must be between 1h and 3650d, got 30s",
+        "intake.max_ahead: must be at most 1d, got 2d",
+    ]

@@ -38,9 +38,14 @@ class Harness:
         return f"http://127.0.0.1:{self.app.port}"
 
     def post_lead(
-        self, lead: Any, *, token: str | None = None, raw: bytes | None = None
+        self,
+        lead: Any,
+        *,
+        token: str | None = None,
+        raw: bytes | None = None,
+        content_type: str | None = "application/json",
     ) -> tuple[int, dict[str, Any]]:
-        headers = {"Content-Type": "application/json"}
+        headers = {"Content-Type": content_type} if content_type else {}
         if token != "":
             headers["Authorization"] = f"Bearer {token or self.intake_token}"
         data = raw if raw is not None else json.dumps(lead).encode()

@@ -192,3 +192,14 @@ def test_benchmarks_still_start(script: str) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "usage:" in result.stdout
+
+
+def test_config_check_refuses_a_template_the_sandbox_refuses(tmp_path: Path) -> None:
+    config = tmp_path / "leadbot.yml"
+    config.write_text(
+        "channels: {queue: C0QUEUE}\nreps: [{id: U0ALICE, name: Alice}]\n"
+        "templates:\n  notify_manager: \"{{ ''.__class__.__mro__[1].__subclasses__() }}\"\n"
+    )
+    result = leadbot("config", "check", str(config))
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"{config}: templates.notify_manager: refused by the sandbox")

@@ -12,6 +12,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -188,5 +189,5 @@ class Templates(_Section):
 
     @field_validator("*")
     @classmethod
-    def _compiles(cls, source: str) -> str:
-        return check_template(source)
+    def _renders(cls, source: str, info: ValidationInfo) -> str:
+        return check_template(source, info.field_name)

@@ -45,6 +45,10 @@ class ActionContext:
     def event(self, lead: Lead, kind: EventKind, **detail: object) -> None:
         add_event(self.session, lead, LEADBOT, kind, self.now, **detail)
 
+    def say(self, template: str, lead: Lead, **extra: object) -> str:
+        """A template's words about this lead (the built-in words if the admin's fail)."""
+        return self.templates.render(template, about=lead.id, **self.words(lead, **extra))
+
     def words(self, lead: Lead, **extra: object) -> dict[str, object]:
         """Template variables; lead-supplied text is escaped by the renderer's finalize."""
         tier = self.config.tier(lead.tier)
@@ -72,7 +76,7 @@ def remind_owner(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) -
     owner = lead.owner_id
     if owner is None:
         return  # already in the queue: the queue reminder speaks for it
-    text = ctx.templates.render(f"remind_owner_{step.tone}", **ctx.words(lead))
+    text = ctx.say(f"remind_owner_{step.tone}", lead)
     tier = ctx.config.tier(lead.tier)
     deliver = deliverable_at(
         ctx.now, rep_quiet_hours(ctx.config, owner), urgent=bool(tier and tier.urgent)
@@ -104,7 +108,7 @@ def notify_manager(ctx: ActionContext, lead: Lead, step: ChainStep, number: int)
     rep = ctx.config.rep(lead.owner_id) if lead.owner_id else None
     moving = Action.MOVE_TO_QUEUE in step.actions
     next_step = "It is going to the shared queue now." if moving else ""
-    text = ctx.templates.render("notify_manager", **ctx.words(lead, next_step=next_step))
+    text = ctx.say("notify_manager", lead, next_step=next_step)
     targets: list[tuple[CopyKind, str]]
     if rep and rep.manager:
         targets = [(CopyKind.DM, rep.manager)]
@@ -150,7 +154,7 @@ def reassign(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) -> No
 
 
 def notify_channel(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) -> None:
-    text = ctx.templates.render("notify_channel", **ctx.words(lead))
+    text = ctx.say("notify_channel", lead)
     channel = step.channel or ctx.config.channels.queue
     enqueue_message(
         ctx.session,
@@ -168,7 +172,7 @@ def notify_channel(ctx: ActionContext, lead: Lead, step: ChainStep, number: int)
 def queue_reminder(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) -> None:
     if lead.status != LeadStatus.QUEUED:
         return
-    text = ctx.templates.render("queue_reminder", **ctx.words(lead))
+    text = ctx.say("queue_reminder", lead)
     enqueue_message(
         ctx.session,
         lead.id,

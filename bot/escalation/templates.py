@@ -7,12 +7,16 @@ leadbot built itself), so a lead's name can never become a mention or a link.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError
+from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from blocks.mrkdwn import escape
+
+log = logging.getLogger(__name__)
 
 
 class Mrkdwn(str):
@@ -33,21 +37,64 @@ def environment() -> SandboxedEnvironment:
     )
 
 
-def check_template(source: str) -> str:
-    """For config validation: the template must compile (a precise message if not)."""
+def samples(name: str) -> list[dict[str, Any]]:
+    """The values a template is rendered with at run time, as a sample lead: a template must
+    render these (overdue and not) before leadbot.yml is accepted."""
+    if name == "held_digest":
+        return [{"owner": Mrkdwn("<@U0ALICE>"), "count": 3}]
+    lead: dict[str, Any] = {
+        "lead": Mrkdwn("*Dana Whitfield* (Northwind) #42"),
+        "owner": Mrkdwn("<@U0ALICE>"),
+        "waited": "32m",
+        "sla": "1h",
+        "tier": "warm",
+        "overdue": False,
+    }
+    if name == "notify_manager":
+        lead["next_step"] = "It is going to the shared queue now."
+    return [lead, {**lead, "overdue": True, "owner": "nobody"}]
+
+
+def check_template(source: str, name: str | None = None) -> str:
+    """For config validation: the template compiles and, given its `name`, renders a sample lead
+    in the sandbox into some words: what the sandbox refuses at run time is refused here."""
     try:
-        environment().from_string(source)
+        template = environment().from_string(source)
     except TemplateSyntaxError as err:
         raise ValueError(f"template error on line {err.lineno}: {err.message}") from None
+    for values in samples(name) if name else []:
+        try:
+            words = template.render(**values).strip()
+        except SecurityError as err:
+            raise ValueError(f"refused by the sandbox: {err}") from None
+        except UndefinedError as err:
+            known = ", ".join(sorted(values))
+            raise ValueError(f"{err} (this template may use: {known})") from None
+        except Exception as err:  # anything else the template does wrong, said in its words
+            raise ValueError(f"fails on a sample lead: {type(err).__name__}: {err}") from None
+        if not words:
+            raise ValueError("renders no words for a sample lead: a message needs some")
     return source
 
 
 class TemplateRenderer:
+    """Renders leadbot.yml's templates; one that fails on a lead (a value the config check's
+    sample did not have) falls back to the built-in words, so the step still happens."""
+
     def __init__(self, templates: Any) -> None:
         env = environment()
         self._compiled = {
             name: env.from_string(source) for name, source in templates.model_dump().items()
         }
+        self._builtin = {
+            name: env.from_string(str(field.default))
+            for name, field in type(templates).model_fields.items()
+        }
 
-    def render(self, name: str, **values: Any) -> str:
-        return self._compiled[name].render(**values).strip()
+    def render(self, name: str, *, about: int | None = None, **values: Any) -> str:
+        try:
+            words = self._compiled[name].render(**values).strip()
+        except Exception as err:  # an admin's template must not stop the sweep for every lead
+            log.error("template %s failed for lead %s (%r): built-in words used", name, about, err)
+            words = ""
+        return words or self._builtin[name].render(**values).strip()

@@ -123,3 +123,39 @@ def test_config_error_survives_pickling() -> None:
     error = ConfigError(["reps: at least one rep is required"], "team.yml")
     copy = pickle.loads(pickle.dumps(error))
     assert (copy.errors, copy.source, str(copy)) == (error.errors, error.source, str(error))
+
+
+@pytest.mark.parametrize(
+    ("name", "source", "expected"),
+    [
+        (
+            "notify_manager",
+            "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+            "templates.notify_manager: refused by the sandbox: access to attribute '__class__' of"
+            " 'str' object is unsafe.",
+        ),
+        (
+            "queue_reminder",
+            "Still waiting: {{ leed }}",
+            "templates.queue_reminder: 'leed' is undefined (this template may use: lead, overdue,"
+            " owner, sla, tier, waited)",
+        ),
+        (
+            "remind_owner_direct",
+            "{% if overdue %}{{ 1 / 0 }}{% endif %}Claim {{ lead }}",
+            "templates.remind_owner_direct: fails on a sample lead: ZeroDivisionError: division by"
+            " zero",
+        ),
+        (
+            "held_digest",
+            "{% if false %}{{ count }}{% endif %}",
+            "templates.held_digest: renders no words for a sample lead: a message needs some",
+        ),
+        ("notify_channel", "{% if %}", "templates.notify_channel: template error on line 1: "),
+    ],
+)
+def test_a_template_the_sandbox_would_refuse_at_run_time_is_refused_now(
+    name: str, source: str, expected: str
+) -> None:
+    [error] = errors_of({**base(), "templates": {name: source}})
+    assert error.startswith(expected)

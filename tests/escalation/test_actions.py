@@ -4,8 +4,10 @@ pauses reminders but not the manager, reassign, channel alerts and repeated queu
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bot.clock import FixedClock
@@ -121,3 +123,27 @@ def test_reassign_channel_alert_and_repeated_queue_reminders(
     queue = [c for c in ok_posts(fake_slack) if c.args["channel"] == "C0QUEUE"]
     assert len(queue) == 3  # the card, then two reminders an hour apart
     assert all(c.args["text"].startswith("📥 Still unclaimed: *Lead 1*") for c in queue[1:])
+
+
+def test_a_template_that_fails_on_one_lead_stops_nothing(
+    make_bot: MakeBot, fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    """It renders the config check's sample lead, then the sandbox refuses it on a hot lead:
+    that reminder goes out in the built-in words, the log names the lead, and the other lead's
+    reminder is the admin's."""
+    start = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+    clock = FixedClock(start)
+    gentle = "{% if tier == 'hot' %}{{ tier.__class__ }}{% endif %}Psst {{ owner }}: {{ lead }}"
+    config = make_config(escalation=REMINDERS_ONLY, templates={"remind_owner_gentle": gentle})
+    bot = make_bot(config, clock=clock)
+    bot.app.services.leads.receive(lead(1, tier="hot"))
+    bot.app.services.leads.receive(lead(2, tier="warm"))
+    tick(bot, clock, start + timedelta(minutes=31))
+    reminders = [c.args["text"] for c in ok_posts(fake_slack) if "#" in c.args["text"]][-2:]
+    assert sorted(reminders) == [
+        "Psst <@U0BO>: *Lead 2* (Acme) #2",
+        "👋 <@U0ALICE>, *Lead 1* (Acme) #1 has been waiting 31m."
+        " The SLA is 5m: could you claim it?",
+    ]
+    [error] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert error.getMessage().startswith("template remind_owner_gentle failed for lead 1")

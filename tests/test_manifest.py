@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ SCHEMA_DIR = REPO_ROOT.parent / "shared" / "slack"
 # Slack treats a manifest without _metadata.major_version as version 1.
 DEFAULT_MAJOR_VERSION = 1
 
-REQUIRED_BOT_SCOPES = {"chat:write", "commands", "im:write", "users:read"}
+REQUIRED_BOT_SCOPES = {"chat:write", "commands", "im:write"}
 
 
 def load_manifest() -> dict[str, Any]:
@@ -131,3 +132,36 @@ def test_validation_rejects_broken_manifest(mutate: Any) -> None:
     broken = copy.deepcopy(load_manifest())
     mutate(broken)
     assert validation_errors(broken), f"{mutate.__name__} was accepted by the schema"
+
+
+# Every Web API method leadbot calls, and the bot scope it needs (Slack's method reference).
+SCOPE_OF = {
+    "chat_postMessage": "chat:write",
+    "chat_update": "chat:write",
+    "chat_postEphemeral": "chat:write",
+    "conversations_open": "im:write",
+    "views_publish": None,
+    "views_open": None,
+    "users_info": "users:read",
+}
+
+
+def test_scopes_are_exactly_what_the_code_calls() -> None:
+    """Over-privilege shows on the install screen: ask only for what a call needs."""
+    code = "\n".join(
+        path.read_text()
+        for top in ("bot", "handlers")
+        for path in (REPO_ROOT / top).rglob("*.py")
+        if "fakeslack" not in path.parts
+    )
+    # Calls, and method names passed as strings (the outbox names its call: "chat_update").
+    called = set(re.findall(r"\b((?:chat|conversations|views|users|reactions|files)_\w+)\b", code))
+    assert called <= set(SCOPE_OF), f"add the scope of {called - set(SCOPE_OF)} to SCOPE_OF"
+    needed = {SCOPE_OF[method] for method in called} - {None} | {"commands"}
+    assert set(load_manifest()["oauth_config"]["scopes"]["bot"]) == needed
+
+
+def test_the_messages_tab_is_read_only_since_nothing_answers_there() -> None:
+    app_home = load_manifest()["features"]["app_home"]
+    assert app_home["messages_tab_enabled"] is True  # the cards arrive there
+    assert app_home["messages_tab_read_only_enabled"] is True

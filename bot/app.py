@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from blocks.new_lead_modal import SOURCES as FORM_SOURCES
 from blocks.nudges import message_blocks
 from bot.clock import Clock, SystemClock
 from bot.config.schema import Config
@@ -81,7 +82,7 @@ def create_services(
         dispatcher=dispatcher,
         leads=LeadService(deps),
         queries=queries,
-        metrics=Metrics(db),
+        metrics=Metrics(db, known_sources=[*config.named_sources(), *FORM_SOURCES]),
         escalator=Escalator(deps),
         availability=Availability(db, config, clock),
         contacts=ContactLog(deps),

@@ -10,14 +10,31 @@ from collections.abc import Sequence
 from bot.settings import Settings, SettingsError
 
 log = logging.getLogger("leadbot")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# Newlines and other control characters, and Unicode's line separators, shown escaped.
+_UNSAFE_IN_LOGS = {
+    **{code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F) if code != 0x09},
+    0x0A: "\\n",
+    0x0D: "\\r",
+    0x2028: "\\u2028",
+    0x2029: "\\u2029",
+}
+
+
+class OneLineFormatter(logging.Formatter):
+    """Every record is one line, whatever a lead's text holds: a newline in a lead's source
+    shows as `\\n`, so nobody can forge a log line. Tracebacks keep their own lines."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return super().formatMessage(record).translate(_UNSAFE_IN_LOGS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    handler = logging.StreamHandler()
+    handler.setFormatter(OneLineFormatter(LOG_FORMAT))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     # Their INFO lines (plugin set-up, every job run) drown out leadbot's own.
     for chatty in ("alembic", "apscheduler"):
         logging.getLogger(chatty).setLevel(logging.WARNING)

@@ -84,7 +84,7 @@ async def _intake(request: Request, services: Services) -> JSONResponse:
         return JSONResponse({"errors": err.problems}, status_code=422)
     result = await run_in_threadpool(services.leads.receive, lead)
     outcome = "created" if result.created else "duplicate"
-    services.metrics.leads_received.labels(lead.source, outcome).inc()
+    services.metrics.lead_received(lead.source, outcome)
     log.info("lead %s %s from %s -> %s", result.lead_id, outcome, lead.source, result.owner_id)
     payload = {
         "id": result.lead_id,

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from sqlalchemy import func, select
 
 from storage.db import Database
 from storage.models import OutboxMessage, OutboxStatus
 
+OTHER_SOURCE = "other"
+# Lead sources counted under their own name without being named in leadbot.yml: the usual ones.
+# Any other source counts as "other" unless a tier or routing rule names it.
+COMMON_SOURCES = (
+    "api", "website", "web", "webform", "form", "landing_page", "webinar", "event",
+    "trade_show", "partner", "referral", "phone", "walk-in", "chat", "email", "linkedin", "ads",
+    "import", "hubspot", "salesforce", "pipedrive", "zoho", "typeform", "webflow", "zapier",
+)  # fmt: skip
+
 
 class Metrics:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, known_sources: Iterable[str] = ()) -> None:
+        # Label values come from configuration only: one label per source a lead could send
+        # would grow the registry (and every scrape) without bound.
+        self.known_sources = frozenset(s.lower() for s in (*COMMON_SOURCES, *known_sources))
         self.registry = CollectorRegistry()
         self.leads_received = Counter(
             "leadbot_leads_received_total",
@@ -35,6 +49,10 @@ class Metrics:
             "leadbot_outbox_failed", "Slack calls given up on", registry=self.registry
         )
         self.outbox_failed.set_function(lambda: _count_outbox(db, OutboxStatus.FAILED))
+
+    def lead_received(self, source: str, outcome: str) -> None:
+        label = source.lower() if source.lower() in self.known_sources else OTHER_SOURCE
+        self.leads_received.labels(label, outcome).inc()
 
 
 def _count_outbox(db: Database, status: str) -> float:

@@ -66,7 +66,7 @@ def submit_new_lead(
     ack()
     channel = _channel_of(view)
     outcome = "created" if result.created else "duplicate"
-    services.metrics.leads_received.labels(lead.source, outcome).inc()
+    services.metrics.lead_received(lead.source, outcome)
     log.info("lead %s %s from /leads new by %s", result.lead_id, outcome, user_id)
     tell_user(client, channel, user_id, confirmation(result, lead))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import socket
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli import LOG_FORMAT, OneLineFormatter
 from bot.fakeslack.server import FakeSlack
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -203,3 +205,59 @@ def test_config_check_refuses_a_template_the_sandbox_refuses(tmp_path: Path) -> 
     result = leadbot("config", "check", str(config))
     assert result.returncode == 1
     assert result.stderr.startswith(f"{config}: templates.notify_manager: refused by the sandbox")
+
+
+def test_a_newline_in_a_lead_cannot_forge_a_log_line() -> None:
+    """`leadbot` logs one line per record whatever a lead's text holds."""
+    record = logging.LogRecord(
+        "bot.http",
+        logging.INFO,
+        __file__,
+        1,
+        "lead %s from %s",
+        (1, "web\nERROR forged\r\x1b[31m"),
+        None,
+    )
+    line = OneLineFormatter(LOG_FORMAT).format(record)
+    assert "\n" not in line and "\r" not in line and "\x1b" not in line
+    assert line.endswith("INFO bot.http: lead 1 from web\\nERROR forged\\r\\x1b[31m")
+
+
+def test_serve_logs_a_forging_lead_on_one_line(tmp_path: Path, fake_slack: FakeSlack) -> None:
+    config = tmp_path / "leadbot.yml"
+    config.write_text("channels: {queue: C0QUEUE}\nreps:\n  - {id: U0ALICE, name: Alice}\n")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_SIGNING_SECRET": "s",
+        "LEADBOT_CONFIG": str(config),
+        "LEADBOT_INTAKE_TOKEN": "t0k",
+        "SLACK_API_URL": fake_slack.url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+    }
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "LEADBOT_"))}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env={**clean, "PYTHONPATH": str(ROOT), **env},
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    forged = "2026-11-25 09:00:00,000 ERROR bot.http: FORGED"
+    try:
+        _wait_for_health(port)
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/leads",
+            data=json.dumps({"name": "Dana", "source": f"web\n{forged}"}).encode(),
+            headers={"Authorization": "Bearer t0k", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 201
+        fake_slack.wait_for("chat.postMessage")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=20)
+    assert not [line for line in stderr.splitlines() if line.startswith(forged)], stderr
+    assert "from web\\n2026-11-25 09:00:00,000 ERROR bot.http: FORGED" in stderr

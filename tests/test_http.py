@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import socket
 import threading
 from collections import Counter
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from storage.models import Lead, LeadEvent, OutboxMessage
+from tests.conftest import MakeBot, make_config
 from tests.fakes.harness import Harness
 
 LEAD = {
@@ -283,3 +285,24 @@ def test_any_body_gets_an_answer_and_never_a_500(
     created = counts(bot)[0] - leads_before
     assert created == (1 if status == 201 else 0)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_metrics_count_unknown_sources_as_other(bot: Harness) -> None:
+    """Labels come from configuration, not from what a lead sends: a thousand made-up sources
+    would otherwise be a thousand series in every scrape."""
+    for n in range(30):
+        assert bot.post_lead({"name": f"L{n}", "source": f"campaign-{n}"})[0] == 201
+    bot.post_lead({"name": "W", "source": "WebSite"})
+    _, metrics = bot.get("/metrics")
+    sources = set(re.findall(r'leads_received_total\{outcome="\w+",source="([^"]*)"\}', metrics))
+    assert sources == {"other", "website"}
+    assert 'leads_received_total{outcome="created",source="other"} 30.0' in metrics
+
+
+def test_a_source_named_in_leadbot_yml_gets_its_own_label(make_bot: MakeBot) -> None:
+    tiers = [{"name": "hot", "respond_within": "5m", "match": {"source": "G2-Crowd"}},
+             {"name": "warm", "respond_within": "1h"}]  # fmt: skip
+    bot = make_bot(make_config(tiers=tiers))
+    assert bot.post_lead({"name": "Dana", "source": "g2-crowd"})[0] == 201
+    _, metrics = bot.get("/metrics")
+    assert 'leads_received_total{outcome="created",source="g2-crowd"} 1.0' in metrics

@@ -153,6 +153,16 @@ class Condition(_Section):
         _check_operator(self.field, self.operators(), self.op, self.value)
         return self
 
+    def values_of(self, name: str) -> set[str]:
+        """The values this condition compares the field `name` with (equals / in), anywhere
+        inside it: e.g. the sources routing rules name."""
+        found: set[str] = set()
+        if self.field == name:
+            found |= {str(v) for v in [self.equals, *(self.in_ or [])] if v is not None}
+        for inner in [*(self.all or []), *(self.any or []), self.not_]:
+            found |= inner.values_of(name) if inner is not None else set()
+        return found
+
     def operators(self) -> list[str]:
         given = {"equals": self.equals, "in": self.in_, "regex": self.regex, "op": self.op}
         given["range"] = self.range

@@ -277,6 +277,12 @@ class Config(_Section):
     def is_known(self, user_id: str) -> bool:
         return bool(self.rep(user_id)) or self.can_manage(user_id)
 
+    def named_sources(self) -> set[str]:
+        """Every lead source this config names (tiers' `match`, routing rules), lower-cased."""
+        named = {s for tier in self.tiers if tier.match for s in tier.match.source or []}
+        named |= {s for rule in self.routing.rules for s in rule.when.values_of("source")}
+        return {source.lower() for source in named}
+
     def display_name(self, user_id: str) -> str:
         person = self._find_person(user_id)
         return person.name if person and person.name else user_id

@@ -179,9 +179,14 @@ def create_app(
     retry: RetryPolicy | None = None,
     verify_token: bool = True,
     migrate: bool = True,
+    socket_mode: bool = False,
 ) -> LeadbotApp:
+    """`socket_mode`: Slack reaches leadbot over its websocket, so `/slack/events` is not
+    served; nor is it without a signing secret (a request could be signed with an empty key)."""
     services = create_services(settings, config, clock, retry)
     if migrate:
         services.db.upgrade()
     bolt = create_bolt_app(services, verify_token=verify_token)
-    return LeadbotApp(services=services, bolt=bolt, http=create_http_app(services, bolt))
+    slack_events = not socket_mode and bool(settings.slack_signing_secret)
+    http = create_http_app(services, bolt, slack_events=slack_events)
+    return LeadbotApp(services=services, bolt=bolt, http=http)

@@ -6,8 +6,11 @@ to the thread pool, as is every database call.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
+import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request, Response
@@ -24,22 +27,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024
+MAX_SLACK_BODY = 1024 * 1024  # Slack's payloads are a few KiB; a view with 100 blocks, ~100 KiB
+SLACK_WINDOW = 5 * 60  # Slack's replay window: a timestamp further from now is refused
 
 
-def create_http_app(services: Services, bolt: App) -> FastAPI:
+def create_http_app(services: Services, bolt: App, *, slack_events: bool = True) -> FastAPI:
+    """`slack_events` False (Socket Mode, or no signing secret): `/slack/events` is not served
+    at all, so nothing can reach Bolt over HTTP."""
     api = FastAPI(title="leadbot", docs_url=None, redoc_url=None, openapi_url=None)
-
-    @api.post("/slack/events")
-    async def slack_events(request: Request) -> Response:
-        body = (await request.body()).decode("utf-8")
-        bolt_request = BoltRequest(
-            body=body, query=request.url.query, headers=dict(request.headers)
-        )
-        answer = await run_in_threadpool(bolt.dispatch, bolt_request)
-        headers = {
-            k: v[0] for k, v in answer.headers.items() if v and k.lower() != "content-length"
-        }
-        return Response(content=answer.body, status_code=answer.status, headers=headers)
+    if slack_events:
+        _serve_slack_events(api, services, bolt)
 
     @api.post("/api/leads")
     async def intake(request: Request) -> JSONResponse:
@@ -72,9 +69,6 @@ async def _intake(request: Request, services: Services) -> JSONResponse:
     if "content-length" in request.headers and "transfer-encoding" in request.headers:
         # Two framings of one body: proxies and servers may disagree on where it ends.
         return _error(400, "send Content-Length or Transfer-Encoding, not both")
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY:
-        return _error(413, f"body over {MAX_BODY // 1024} KiB")
     body = await _read_limited(request)
     if body is None:
         return _error(413, f"body over {MAX_BODY // 1024} KiB")
@@ -95,19 +89,59 @@ async def _intake(request: Request, services: Services) -> JSONResponse:
     return JSONResponse(payload, status_code=201 if result.created else 200)
 
 
+def _serve_slack_events(api: FastAPI, services: Services, bolt: App) -> None:
+    secret = services.settings.slack_signing_secret or ""
+
+    @api.post("/slack/events")
+    async def slack_events(request: Request) -> Response:
+        """Checked before Bolt sees it: a capped body, Slack's signature over the raw bytes
+        (401 for anything unsigned, stale or malformed in its headers), then a payload Bolt
+        can read (400 when a signed request is malformed). Bolt checks the signature again."""
+        body = await _read_limited(request, MAX_SLACK_BODY)
+        if body is None:
+            return Response("body too large", status_code=413)
+        if not _signed_by_slack(request.headers, body, secret, time.time()):
+            return Response("invalid request signature", status_code=401)
+        try:
+            bolt_request = BoltRequest(
+                body=body.decode("utf-8"), query=request.url.query, headers=dict(request.headers)
+            )
+        except ValueError:  # not UTF-8, or a payload that is not JSON
+            return Response("malformed Slack request", status_code=400)
+        answer = await run_in_threadpool(bolt.dispatch, bolt_request)
+        headers = {
+            k: v[0] for k, v in answer.headers.items() if v and k.lower() != "content-length"
+        }
+        return Response(content=answer.body, status_code=answer.status, headers=headers)
+
+
+def _signed_by_slack(headers: Mapping[str, str], body: bytes, secret: str, now: float) -> bool:
+    """`v0=` + HMAC-SHA256(secret, `v0:{timestamp}:{body}`), with a timestamp within 5 minutes."""
+    stamp = headers.get("x-slack-request-timestamp", "")
+    if not secret or not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12):
+        return False
+    if abs(now - int(stamp)) > SLACK_WINDOW:
+        return False
+    mac = hmac.new(secret.encode(), b"v0:" + stamp.encode() + b":" + body, hashlib.sha256)
+    return hmac.compare_digest("v0=" + mac.hexdigest(), headers.get("x-slack-signature", ""))
+
+
 def _authorized(header: str, token: str) -> bool:
     scheme, _, given = header.partition(" ")
     # Constant-time comparison: the token must not leak through response timing.
     return scheme.lower() == "bearer" and hmac.compare_digest(given.encode(), token.encode())
 
 
-async def _read_limited(request: Request) -> bytes | None:
+async def _read_limited(request: Request, limit: int = MAX_BODY) -> bytes | None:
     """Stop reading as soon as the body is over the limit (chunked bodies have no length)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
+        return None
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_BODY:
+        if size > limit:
             return None
         chunks.append(chunk)
     return b"".join(chunks)

@@ -28,7 +28,7 @@ def serve(settings: Settings, host: str, port: int, *, socket_mode: bool) -> int
         print(err, file=sys.stderr)
         return 2
     try:
-        app = create_app(settings, config)
+        app = create_app(settings, config, socket_mode=socket_mode)
     except BoltError as err:
         return _fail(f"Slack rejected SLACK_BOT_TOKEN ({err}): {SETUP_HINT}")
     except (URLError, OSError) as err:

@@ -11,16 +11,21 @@ import hmac
 import logging
 import time
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt import App, BoltRequest
-from sqlalchemy import text
+from sqlalchemy import delete, text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from starlette.concurrency import run_in_threadpool
 
 from bot.leads.input import LeadInputError, decode_json
+from storage.db import Database
+from storage.models import SeenSlackRequest
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -102,6 +107,11 @@ def _serve_slack_events(api: FastAPI, services: Services, bolt: App) -> None:
             return Response("body too large", status_code=413)
         if not _signed_by_slack(request.headers, body, secret, time.time()):
             return Response("invalid request signature", status_code=401)
+        signature = request.headers["x-slack-signature"]
+        if not await run_in_threadpool(_first_time, services.db, signature):
+            # Slack signs every delivery anew, retries included: the same signature twice is a
+            # replay by someone who saw the first one. Answered, and ignored.
+            return Response(status_code=200)
         try:
             bolt_request = BoltRequest(
                 body=body.decode("utf-8"), query=request.url.query, headers=dict(request.headers)
@@ -113,6 +123,25 @@ def _serve_slack_events(api: FastAPI, services: Services, bolt: App) -> None:
             k: v[0] for k, v in answer.headers.items() if v and k.lower() != "content-length"
         }
         return Response(content=answer.body, status_code=answer.status, headers=headers)
+
+
+def _first_time(db: Database, signature: str) -> bool:
+    """Remember a signed request for Slack's window; False when it was seen already."""
+    now = datetime.now(UTC)
+    insert = sqlite_insert if db.is_sqlite else postgresql_insert
+    with db.write() as session:
+        session.execute(
+            delete(SeenSlackRequest).where(
+                SeenSlackRequest.seen_at < now - timedelta(seconds=2 * SLACK_WINDOW)
+            )
+        )
+        added = session.scalar(
+            insert(SeenSlackRequest)
+            .values(signature=signature[:80], seen_at=now)
+            .on_conflict_do_nothing()
+            .returning(SeenSlackRequest.signature)
+        )
+    return added is not None
 
 
 def _signed_by_slack(headers: Mapping[str, str], body: bytes, secret: str, now: float) -> bool:

@@ -225,3 +225,13 @@ class RepAway(Base):
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     since: Mapped[datetime]
     until: Mapped[datetime | None]
+
+
+class SeenSlackRequest(Base):
+    """A signed Slack request already handled: a replay of it within Slack's 5-minute window
+    is ignored. Rows older than the window are deleted."""
+
+    __tablename__ = "seen_slack_requests"
+
+    signature: Mapped[str] = mapped_column(String(80), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(index=True)

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.app import create_app
+from bot.fakeslack.requests import slash_command
 from bot.fakeslack.server import FakeSlack
 from bot.settings import Settings
 from storage.models import Lead, LeadEvent, OutboxMessage
@@ -424,3 +425,21 @@ def test_without_a_signing_secret_slack_events_are_not_served(
         assert slack_post(Harness(app, fake_slack, "", ""), COMMAND, signed("", COMMAND))[0] == 404
     finally:
         app.stop()
+
+
+def test_a_replayed_request_is_answered_and_ignored(bot: Harness) -> None:
+    """Slack signs every delivery anew; the same signature twice is someone replaying a
+    request they saw. `/leads away 1h` replayed used to run twice."""
+    body = slash_command(
+        "away 1h", user_id="U0ALICE", channel_id="C0LEADS", response_url=bot.fake.response_url("a")
+    ).encode()
+    headers = signed(bot.signing_secret, body)
+    assert slack_post(bot, body, headers)[0] == 200
+    bot.fake.wait_for("response_url")
+    assert slack_post(bot, body, headers) == (200, "")
+    again = slash_command(
+        "away 1h", user_id="U0ALICE", channel_id="C0LEADS", response_url=bot.fake.response_url("b")
+    ).encode()
+    assert slack_post(bot, again, signed(bot.signing_secret, again))[0] == 200  # a new request
+    answers = bot.fake.wait_for("response_url", count=2)
+    assert [call.path for call in answers] == ["/response/a", "/response/b"]

@@ -8,10 +8,17 @@ from __future__ import annotations
 import json
 import time
 import urllib.request
+import uuid
 from typing import Any
 from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
+
+
+def _trigger_id() -> str:
+    """Unique, as Slack's are: two requests never carry the same body, so never the same
+    signature (leadbot ignores a signature it has seen, as a replay)."""
+    return f"{int(time.time())}.{uuid.uuid4().int % 10**12}.{uuid.uuid4().hex[:16]}"
 
 
 def signed_headers(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]:
@@ -45,7 +52,7 @@ def block_action(
         "user": {"id": user_id, "username": user_id.lower(), "team_id": "T0TEAM"},
         "api_app_id": "A0LEADBOT",
         "token": "legacy-verification-token",
-        "trigger_id": f"{int(time.time())}.1.trigger",
+        "trigger_id": _trigger_id(),
         "actions": [{**_action(action_id, value, selected, element), "block_id": block_id}],
     }
     if channel_id is None:
@@ -93,7 +100,7 @@ def slash_command(text: str, *, user_id: str, channel_id: str, response_url: str
             "text": text,
             "api_app_id": "A0LEADBOT",
             "response_url": response_url,
-            "trigger_id": f"{int(time.time())}.1.trigger",
+            "trigger_id": _trigger_id(),
         }
     )
 
@@ -128,7 +135,7 @@ def view_submission(
         "user": {"id": user_id, "username": user_id.lower(), "team_id": "T0TEAM"},
         "api_app_id": "A0LEADBOT",
         "token": "legacy-verification-token",
-        "trigger_id": f"{int(time.time())}.1.trigger",
+        "trigger_id": _trigger_id(),
         "view": {
             "id": view_id,
             "type": "modal",
@@ -151,7 +158,7 @@ def event_callback(event: dict[str, Any]) -> str:
             "api_app_id": "A0LEADBOT",
             "event": event,
             "type": "event_callback",
-            "event_id": f"Ev{int(time.time() * 1000)}",
+            "event_id": f"Ev{uuid.uuid4().hex[:12].upper()}",
             "event_time": int(time.time()),
         }
     )

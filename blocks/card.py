@@ -20,7 +20,7 @@ from slack_sdk.models.blocks import (
 )
 
 from blocks import ids
-from blocks.mrkdwn import date, escape_truncated, quote_truncated, user
+from blocks.mrkdwn import date, escape_truncated, literal_truncated, quote_truncated, user
 from bot.durations import format_duration
 from bot.vocabulary import CONTACT_LABELS, CopyKind, EventKind, LeadStatus, outcome_label
 
@@ -99,8 +99,8 @@ def lead_card(card: CardView, now: datetime) -> list[Block]:
 
 def fallback_text(card: CardView) -> str:
     """Notification text: what a phone shows, so it carries no raw lead markup either."""
-    who = escape_truncated(card.name or card.email or card.phone or "unnamed lead", 200)
-    company = f" ({escape_truncated(card.company, 200)})" if card.company else ""
+    who = literal_truncated(card.name or card.email or card.phone or "unnamed lead", 200)
+    company = f" ({literal_truncated(card.company, 200)})" if card.company else ""
     tier = TIER_BADGES.get(card.tier, card.tier)
     return f"{tier} lead #{card.lead_id}: {who}{company}"
 
@@ -188,8 +188,8 @@ def _passed_on(card: CardView) -> bool:
 
 
 def _headline(card: CardView) -> str:
-    name = escape_truncated(card.name or "Unnamed lead", 200)
-    company = f" · {escape_truncated(card.company, 200)}" if card.company else ""
+    name = literal_truncated(card.name or "Unnamed lead", 200)
+    company = f" · {literal_truncated(card.company, 200)}" if card.company else ""
     return f"*{name}*{company}  (#{card.lead_id})"
 
 
@@ -203,10 +203,21 @@ def _fields(card: CardView) -> list[MarkdownTextObject]:
         ("Phone", card.phone),
     ]
     return [
-        MarkdownTextObject(text=f"*{label}*\n{escape_truncated(value, FIELD_LIMIT)}")
+        MarkdownTextObject(text=f"*{label}*\n{_shown(label, value)}")
         for label, value in values
         if value
     ]
+
+
+# Slack links an email or a phone number it recognises: those are escaped only (never typed
+# with formatting of their own, as intake validates them); any other value shows as typed.
+LINKED_FIELDS = ("Email", "Phone")
+
+
+def _shown(label: str, value: str) -> str:
+    if label in LINKED_FIELDS:
+        return escape_truncated(value, FIELD_LIMIT)
+    return literal_truncated(value, FIELD_LIMIT)
 
 
 def _timing_line(card: CardView, now: datetime) -> str:

@@ -19,7 +19,7 @@ from slack_sdk.models.blocks import (
 
 from blocks import ids
 from blocks.card import TIER_BADGES, CardView, lead_buttons
-from blocks.mrkdwn import date, escape_truncated, user
+from blocks.mrkdwn import date, literal_truncated, user
 from bot.durations import format_duration
 from bot.vocabulary import LeadStatus, outcome_label
 
@@ -62,8 +62,8 @@ def clamp_page(name: str, number: int, size: int, total: int) -> ListPage:
 def lead_row(card: CardView, now: datetime, place: str | None = None) -> list[Block]:
     """`place` ("mine.2": the list and page) rides in the buttons' block id, so a click can
     redraw the list it came from."""
-    name = escape_truncated(card.name or card.email or card.phone or "Unnamed lead", 200)
-    company = f" · {escape_truncated(card.company, 200)}" if card.company else ""
+    name = literal_truncated(card.name or card.email or card.phone or "Unnamed lead", 200)
+    company = f" · {literal_truncated(card.company, 200)}" if card.company else ""
     text = f"*{name}*{company}  (#{card.lead_id})\n{row_status(card, now)}"
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text))]
     buttons = lead_buttons(card)
@@ -77,7 +77,7 @@ def lead_row(card: CardView, now: datetime, place: str | None = None) -> list[Bl
 def row_status(card: CardView, now: datetime) -> str:
     """Tier, source, age and where the lead stands: "🔥 Hot · webform · arrived 2h ago · …"."""
     tier = TIER_BADGES.get(card.tier, card.tier.title())
-    source = escape_truncated(card.source, 64)
+    source = literal_truncated(card.source, 200)
     age = format_duration(now - card.received_at)
     parts = [tier, source, f"arrived {age} ago", _standing(card, now)]
     return " · ".join(part for part in parts if part)

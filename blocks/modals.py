@@ -14,7 +14,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from blocks import ids
-from blocks.mrkdwn import escape_truncated
+from blocks.mrkdwn import literal_truncated
 from bot.durations import parse_duration
 
 
@@ -32,7 +32,7 @@ def snooze_label(choice: str) -> str:
 
 def snooze_modal(lead_id: int, lead_name: str | None, choices: Sequence[str]) -> View:
     options = [Option(value=choice, text=snooze_label(choice)) for choice in choices]
-    name = escape_truncated(lead_name or f"lead #{lead_id}", 200)
+    name = literal_truncated(lead_name or f"lead #{lead_id}", 200)
     return View(
         type="modal",
         callback_id=ids.SNOOZE_MODAL,
@@ -58,7 +58,7 @@ def snooze_modal(lead_id: int, lead_name: str | None, choices: Sequence[str]) ->
 
 
 def reassign_modal(lead_id: int, lead_name: str | None) -> View:
-    name = escape_truncated(lead_name or f"lead #{lead_id}", 200)
+    name = literal_truncated(lead_name or f"lead #{lead_id}", 200)
     return View(
         type="modal",
         callback_id=ids.REASSIGN_MODAL,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import quote, urlsplit
 
@@ -118,40 +119,72 @@ def escape_truncated(text: str, limit: int) -> str:
     escaped string naively could cut `&amp;` into a stray `&am`. So cut the *source* at the last
     character whose escaped form still fits.
     """
-    _check_limit(limit)
-    escaped = escape(text)
-    if len(escaped) <= limit:
-        return escaped
-    budget = limit - len(ELLIPSIS)
-    used = cut = 0
-    for char in text:
-        cost = len(_ESCAPES.get(char, char))
-        if used + cost > budget:
-            break
-        used += cost
-        cut += 1
-    return escape(text[: _cut(text, cut)]) + ELLIPSIS
+    return _fitted(text, limit, lambda char: len(_ESCAPES.get(char, char)), escape)
+
+
+# A zero-width space on each side keeps a lead's `*`, `_`, `~` and backtick from opening or
+# closing Slack formatting (a marker needs a space or the line's edge beside it), so a name
+# like "*VIP* Dana" shows its stars and leaves the card's own bold alone.
+_FORMATTING = frozenset("*_~`")
+ZERO_WIDTH_SPACE = "\u200b"
+# Explicit direction controls (embeddings, overrides, isolates): a right-to-left override
+# would show a lead's text reversed, e.g. a company name that reads like another.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _literal_char(char: str) -> str:
+    if char in BIDI_CONTROLS:
+        return ""
+    if char in _FORMATTING:
+        return f"{ZERO_WIDTH_SPACE}{char}{ZERO_WIDTH_SPACE}"
+    return _ESCAPES.get(char, char)
+
+
+def literal(text: str) -> str:
+    """A person's text shown as they typed it inside mrkdwn: escaped like `escape`, with no
+    formatting of its own and no direction overrides."""
+    return "".join(_literal_char(char) for char in text)
+
+
+def literal_truncated(text: str, limit: int) -> str:
+    """`literal`, fitting in `limit` characters measured on what is sent."""
+    return _fitted(text, limit, lambda char: len(_literal_char(char)), literal)
 
 
 def quote_truncated(text: str, limit: int) -> str:
-    """`text` as a block quote (">" opens every line), escaped, fitting in `limit` characters.
+    """`text` as a block quote (">" opens every line), shown as `literal`, fitting in `limit`.
 
     Measured after escaping and quoting: a many-line message grows by one character a line, so
     cutting it to the limit first and quoting it after can overflow a section by hundreds.
     """
+
+    def quoted(part: str) -> str:
+        return literal(part).replace("\n", "\n>")
+
+    def cost_of(char: str) -> int:
+        return len(_literal_char(char)) + (char == "\n")
+
+    return ">" + _fitted(text, limit - 1, cost_of, quoted)
+
+
+def _fitted(
+    text: str, limit: int, cost_of: Callable[[str], int], show: Callable[[str], str]
+) -> str:
+    """`show(text)` if it fits in `limit`, else `show` of the longest prefix that fits, with
+    "…": the cut is made on the source, never inside an entity or a quote marker."""
     _check_limit(limit)
-    quoted = ">" + escape(text).replace("\n", "\n>")
-    if len(quoted) <= limit:
-        return quoted
-    budget = limit - len(ELLIPSIS) - 1  # the opening ">"
+    shown = show(text)
+    if len(shown) <= limit:
+        return shown
+    budget = limit - len(ELLIPSIS)
     used = cut = 0
     for char in text:
-        cost = len(_ESCAPES.get(char, char)) + (char == "\n")
+        cost = cost_of(char)
         if used + cost > budget:
             break
         used += cost
         cut += 1
-    return ">" + escape(text[: _cut(text, cut)]).replace("\n", "\n>") + ELLIPSIS
+    return show(text[: _cut(text, cut)]) + ELLIPSIS
 
 
 def truncate_mrkdwn(text: str, limit: int) -> str:

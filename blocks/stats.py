@@ -13,7 +13,7 @@ from datetime import timedelta
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, SectionBlock
 from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 
-from blocks.mrkdwn import escape, escape_truncated, truncate
+from blocks.mrkdwn import escape, escape_truncated, literal_truncated, truncate
 from bot.durations import format_duration
 from bot.review.report import Period, Speed, StatsReport, Summary
 
@@ -98,7 +98,7 @@ def _period_phrase(period: Period) -> str:
 def _filters(report: StatsReport) -> str:
     parts = []
     if report.source is not None:
-        parts.append(f" from #{escape_truncated(report.source, 80)}")
+        parts.append(f" from #{literal_truncated(report.source, 80)}")
     if report.rep is not None:
         parts.append(f" for {escape_truncated(_rep_name(report), 80)}")
     return "".join(parts)
@@ -108,7 +108,7 @@ def _overview(report: StatsReport) -> str:
     total, period = report.total, report.period
     lines = [f"*{escape(period.label)}*, {escape(period.tz)} time"]
     if report.source is not None:
-        lines.append(f"Source: *#{escape_truncated(report.source, 80)}*")
+        lines.append(f"Source: *#{literal_truncated(report.source, 80)}*")
     if report.rep is not None:
         lines.append(f"Rep: *{escape_truncated(_rep_name(report), 80)}*")
     breached = f"{breaches(total.breaches)} ({share(total.breaches / total.leads)})"

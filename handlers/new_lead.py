@@ -13,7 +13,7 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from blocks.mrkdwn import escape_truncated, truncate, user
+from blocks.mrkdwn import escape_truncated, literal_truncated, truncate, user
 from blocks.new_lead_modal import AUTO_TIER, FIELDS, NAME_BLOCK, NEW_LEAD_MODAL, new_lead_modal
 from bot.leads.input import LeadIn, LeadInputError
 from bot.leads.service import Received
@@ -121,7 +121,7 @@ def confirmation(result: Received, lead: LeadIn) -> str:
 
 
 def _who(lead: LeadIn) -> str:
-    return escape_truncated(lead.name or lead.email or lead.phone or "(no name)", 100)
+    return literal_truncated(lead.name or lead.email or lead.phone or "(no name)", 100)
 
 
 def _channel_of(view: dict[str, Any]) -> str | None:

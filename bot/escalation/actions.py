@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from blocks.mrkdwn import escape_truncated, user
+from blocks.mrkdwn import literal_truncated, user
 from bot.clock import as_utc
 from bot.config.schema import Config
 from bot.delivery.outbox import enqueue_message, enqueue_post
@@ -54,10 +54,10 @@ class ActionContext:
         tier = self.config.tier(lead.tier)
         sla = format_duration(tier.respond_within) if tier else "?"
         label = lead.name or lead.email or lead.phone or "a lead"
-        company = f" ({escape_truncated(lead.company, 200)})" if lead.company else ""
+        company = f" ({literal_truncated(lead.company, 200)})" if lead.company else ""
         owner = Mrkdwn(user(lead.owner_id)) if lead.owner_id else "nobody"
         return {
-            "lead": Mrkdwn(f"*{escape_truncated(label, 200)}*{company} #{lead.id}"),
+            "lead": Mrkdwn(f"*{literal_truncated(label, 200)}*{company} #{lead.id}"),
             "owner": owner,
             "waited": format_duration(self.now - as_utc(lead.received_at)),
             "sla": sla,

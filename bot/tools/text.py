@@ -17,7 +17,7 @@ from itertools import zip_longest
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from blocks.mrkdwn import unescape
+from blocks.mrkdwn import ZERO_WIDTH_SPACE, unescape
 
 CONTEXT_SEPARATOR = "  ·  "
 COLUMN_GAP = "  "
@@ -173,7 +173,9 @@ def _inline(text: str, ctx: _Ctx) -> str:
         out.append(_render_token(match.group(1), ctx))
         pos = match.end()
     out.append(unescape(text[pos:]))
-    return "".join(out)
+    # A terminal shows no formatting: the zero-width spaces that keep a lead's own `*` from
+    # formatting in Slack have nothing to guard here.
+    return "".join(out).replace(ZERO_WIDTH_SPACE, "")
 
 
 def render_mrkdwn(

@@ -10,6 +10,7 @@ from slack_sdk.models.blocks import Block
 
 from blocks import ids
 from blocks.card import CardView, Nudge, fallback_text, lead_card, nudge_line
+from blocks.mrkdwn import ZERO_WIDTH_SPACE
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 BASE = CardView(
@@ -229,3 +230,21 @@ def test_only_the_latest_nudges_are_listed() -> None:
     line = nudge_line(nudges)
     assert line.startswith("🔔 …4 earlier · queue reminded")
     assert line.count("queue reminded") == 6
+
+
+def test_a_lead_that_writes_markup_or_reverses_text_changes_nothing_on_the_card() -> None:
+    card = replace(
+        BASE,
+        name="*VIP* Dana_x",
+        company="~Acme~ `Ltd`",
+        message="*buy* now\u202eevil",
+        product="\u202eProd",
+    )
+    blocks = render(card)
+    headline = blocks[1]["text"]["text"]
+    fence = ZERO_WIDTH_SPACE + "*" + ZERO_WIDTH_SPACE  # the lead's own stars, fenced
+    assert headline.startswith("*") and headline.replace(fence, "").count("*") == 2
+    text = all_text(blocks) + fallback_text(card)
+    assert "\u202e" not in text
+    for marked in ("*VIP*", "Dana_x", "~Acme~", "`Ltd`", "*buy*"):
+        assert marked not in text  # each marker is fenced by zero-width spaces

@@ -8,11 +8,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from blocks.mrkdwn import (
+    BIDI_CONTROLS,
     ELLIPSIS,
+    ZERO_WIDTH_SPACE,
     date,
     escape,
     escape_truncated,
     link,
+    literal,
+    literal_truncated,
     quote_truncated,
     safe_url,
     truncate,
@@ -202,3 +206,36 @@ def test_cut_mrkdwn_always_fits(text: str, limit: int) -> None:
     cut = truncate_mrkdwn(text, limit)
     assert len(cut) <= limit
     assert text.startswith(cut.removesuffix("…"))
+
+
+# -- a lead's text shows as typed: no formatting of its own, no direction overrides ----------
+
+MARKERS = "*_~`"
+
+
+@given(st.text())
+def test_literal_text_cannot_format_or_reverse(text: str) -> None:
+    shown = literal(text)
+    assert "<" not in shown and ">" not in shown
+    assert not any(char in shown for char in BIDI_CONTROLS)
+    for index, char in enumerate(shown):
+        if char in MARKERS:  # every marker is fenced, so it can neither open nor close
+            assert shown[index - 1] == ZERO_WIDTH_SPACE == shown[index + 1]
+    typed = "".join(char for char in text if char not in BIDI_CONTROLS)
+    assert unescape(shown.replace(ZERO_WIDTH_SPACE, "")) == typed.replace(ZERO_WIDTH_SPACE, "")
+
+
+@given(st.text(), st.integers(min_value=1, max_value=80))
+def test_literal_truncated_fits_and_never_splits_a_fence(text: str, limit: int) -> None:
+    shown = literal_truncated(text, limit)
+    assert len(shown) <= limit
+    body = shown.removesuffix(ELLIPSIS)
+    for index, char in enumerate(body):
+        if char in MARKERS:
+            assert body[index - 1] == ZERO_WIDTH_SPACE == body[index + 1]
+
+
+def test_a_name_with_markup_keeps_the_cards_own_bold() -> None:
+    name = "*VIP* _Dana_ ~x~ `c` \u202eevil"
+    shown = render_mrkdwn(f"*{literal(name)}*")
+    assert shown == "**VIP* _Dana_ ~x~ `c` evil*"  # the card's stars around the name as typed

@@ -50,7 +50,8 @@ def place_of(block_id: str) -> tuple[str, int] | None:
     """The list and page a row's buttons were drawn in ("lead_card:42:mine.2"), if any."""
     _, _, place = block_id.partition(":")[2].partition(":")
     name, _, number = place.partition(".")
-    return (name, int(number)) if name and number.isdigit() else None
+    digits = number.isascii() and number.isdigit() and len(number) < 10
+    return (name, int(number)) if name and digits else None
 
 
 def clamp_page(name: str, number: int, size: int, total: int) -> ListPage:

@@ -23,7 +23,7 @@ from bot.delivery.home import home_renderer
 from bot.delivery.home_refresh import HomeRefresher
 from bot.delivery.outbox import RetryPolicy
 from bot.escalation.sweep import Escalator
-from bot.http import create_http_app
+from bot.http.app import create_http_app
 from bot.leads.availability import Availability
 from bot.leads.contact import ContactLog
 from bot.leads.queries import LeadQueries
@@ -42,6 +42,7 @@ from handlers import (
     new_lead,
     reassign,
     snooze_modal,
+    unknown,
 )
 from handlers.context import services_middleware
 from storage.db import Database
@@ -55,6 +56,7 @@ LISTENER_MODULES = (
     new_lead,
     app_home,
     commands,
+    unknown,  # last: acknowledges what no other listener took
     errors,
 )
 

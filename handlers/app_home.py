@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt import App
 
 from handlers.context import services_of
+from handlers.payloads import is_user_id
 
 
 def register(app: App) -> None:
@@ -14,6 +15,6 @@ def register(app: App) -> None:
 
 
 def publish_home(event: dict[str, Any], context: dict[str, Any]) -> None:
-    if event.get("tab") not in (None, "home"):
-        return  # the Messages tab: nothing to draw
-    services_of(context).homes.opened(event["user"])
+    if event.get("tab") not in (None, "home") or not is_user_id(event.get("user")):
+        return  # the Messages tab (nothing to draw), or not a person
+    services_of(context).homes.opened(str(event["user"]))

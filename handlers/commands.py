@@ -13,6 +13,7 @@ from bot.hours import snooze_until
 from handlers import lead_lists, new_lead, stats_command
 from handlers.args import CommandError, parse_away, parse_snooze
 from handlers.context import SlashCommand, services_of
+from handlers.payloads import is_user_id
 
 HELP = "\n".join(
     [
@@ -40,14 +41,16 @@ def leads_command(
     ack: Ack, command: dict[str, Any], context: dict[str, Any], respond: Respond, client: WebClient
 ) -> None:
     ack()
-    words = (command.get("text") or "").split()
+    if not is_user_id(command.get("user_id")):
+        return  # not from a person: nobody to answer
+    words = str(command.get("text") or "").split()
     name = words[0].lower() if words else "help"
     run = SUBCOMMANDS.get(name, show_help)
     run(
         SlashCommand(
             user_id=command["user_id"],
-            channel_id=command.get("channel_id", ""),
-            trigger_id=command.get("trigger_id", ""),
+            channel_id=str(command.get("channel_id") or ""),
+            trigger_id=str(command.get("trigger_id") or ""),
             words=words[1:],
             services=services_of(context),
             respond=respond,

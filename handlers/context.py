@@ -43,12 +43,10 @@ def tell_user(client: WebClient, channel: str | None, user_id: str, text: str) -
         except SlackApiError as err:
             error = err.response.get("error")
             log.warning("no ephemeral in %s (%s): telling %s in a DM", channel, error, user_id)
-    client.chat_postMessage(channel=user_id, text=text)
-
-
-def lead_id_of(body: dict[str, Any]) -> int:
-    """Card buttons carry the lead id as their value."""
-    return int(body["actions"][0]["value"])
+    try:
+        client.chat_postMessage(channel=user_id, text=text)
+    except SlackApiError as err:  # a note to one person: worth a warning, not a failed request
+        log.warning("could not tell %s (%s)", user_id, err.response.get("error"))
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,17 @@ from slack_sdk import WebClient
 
 from blocks import ids
 from blocks.modals import snooze_modal
-from handlers.context import lead_id_of, services_of, tell_user
+from handlers.context import services_of, tell_user
 from handlers.lead_lists import redraw_after_click
+from handlers.payloads import (
+    clicker,
+    explained,
+    first_action,
+    lead_ref,
+    open_modal,
+    selected_value,
+    trigger_id,
+)
 
 
 def register(app: App) -> None:
@@ -27,42 +36,50 @@ def claim(
     ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClient, respond: Respond
 ) -> None:
     ack()
-    outcome = services_of(context).leads.claim(lead_id_of(body), body["user"]["id"])
-    if not outcome.ok:
-        tell(client, body, outcome.message)
-    redraw_after_click(body, context, respond)
+    with explained(client, body):
+        lead_id = lead_ref(first_action(body).get("value"))
+        outcome = services_of(context).leads.claim(lead_id, clicker(body))
+        if not outcome.ok:
+            tell(client, body, outcome.message)
+        redraw_after_click(body, context, respond)
 
 
 def pass_lead(
     ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClient, respond: Respond
 ) -> None:
     ack()
-    outcome = services_of(context).leads.pass_lead(lead_id_of(body), body["user"]["id"])
-    if not outcome.ok:
-        tell(client, body, outcome.message)
-    redraw_after_click(body, context, respond)
+    with explained(client, body):
+        lead_id = lead_ref(first_action(body).get("value"))
+        outcome = services_of(context).leads.pass_lead(lead_id, clicker(body))
+        if not outcome.ok:
+            tell(client, body, outcome.message)
+        redraw_after_click(body, context, respond)
 
 
 def open_snooze(ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClient) -> None:
     ack()
-    lead_id = lead_id_of(body)
-    services = services_of(context)
-    name = services.queries.lead_name(lead_id)
-    view = snooze_modal(lead_id, name, services.config.snooze.choices)
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+    with explained(client, body):
+        lead_id = lead_ref(first_action(body).get("value"))
+        services = services_of(context)
+        view = snooze_modal(
+            lead_id, services.queries.lead_name(lead_id), services.config.snooze.choices
+        )
+        open_modal(client, trigger_id(body), view)
 
 
 def log_contact(
     ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClient, respond: Respond
 ) -> None:
     ack()
-    lead_ref, _, outcome = body["actions"][0]["selected_option"]["value"].partition(":")
-    if not lead_ref.isdigit():
-        return  # not a value leadbot drew
-    result = services_of(context).contacts.log(int(lead_ref), body["user"]["id"], outcome)
-    if not result.ok:
-        tell(client, body, result.message)
-    redraw_after_click(body, context, respond)
+    with explained(client, body):
+        picked = selected_value(first_action(body))
+        if picked is None:
+            return  # the select was cleared: nothing to log
+        lead, _, outcome = picked.partition(":")
+        result = services_of(context).contacts.log(lead_ref(lead), clicker(body), outcome)
+        if not result.ok:
+            tell(client, body, result.message)
+        redraw_after_click(body, context, respond)
 
 
 def open_link(ack: Ack) -> None:
@@ -73,5 +90,5 @@ def open_link(ack: Ack) -> None:
 
 def tell(client: WebClient, body: dict[str, Any], text: str) -> None:
     """An answer only the clicker sees, in the conversation the click came from."""
-    channel = (body.get("channel") or {}).get("id")
-    tell_user(client, channel, body["user"]["id"], text)
+    channel = body.get("channel") if isinstance(body.get("channel"), dict) else {}
+    tell_user(client, channel.get("id"), clicker(body), text)

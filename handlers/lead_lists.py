@@ -40,7 +40,7 @@ def show_queue(cmd: SlashCommand) -> None:
 def turn_page(ack: Ack, body: dict[str, Any], context: dict[str, Any], respond: Respond) -> None:
     ack()
     name, _, number = str(body["actions"][0].get("value", "")).partition(":")
-    if name not in LISTS or not number.isdigit():
+    if name not in LISTS or not (number.isascii() and number.isdigit() and len(number) < 10):
         return  # not a value leadbot drew
     text, blocks = draw_list(services_of(context), name, body["user"]["id"], int(number))
     respond(response_type="ephemeral", replace_original=True, text=text, blocks=blocks)

@@ -18,6 +18,7 @@ from blocks.new_lead_modal import AUTO_TIER, FIELDS, NAME_BLOCK, NEW_LEAD_MODAL,
 from bot.leads.input import LeadIn, LeadInputError
 from bot.leads.service import Received
 from handlers.context import SlashCommand, services_of, tell_user
+from handlers.payloads import BadPayload, clicker, open_modal, view_state
 
 log = logging.getLogger("leadbot.handlers")
 
@@ -25,6 +26,7 @@ NOT_KNOWN = "Only people set up in leadbot.yml can add leads: ask your leadbot a
 STORE_FAILED = "leadbot could not store this lead just now: please submit again."
 ERROR_LIMIT = 150  # Slack's limit for one `response_action: errors` message
 EXTERNAL_ID_PREFIX = "slack-view:"
+VIEW_ID_LIMIT = 100  # Slack's view ids are about 11 characters; external ids take 200
 TEXT_FIELDS = ("name", "company", "email", "phone", "company_size", "product", "message")
 SELECT_FIELDS = ("source", "tier")
 
@@ -39,19 +41,26 @@ def open_form(cmd: SlashCommand) -> None:
         cmd.answer(NOT_KNOWN)
         return
     view = new_lead_modal(cmd.channel_id, [tier.name for tier in config.tiers])
-    cmd.client.views_open(trigger_id=cmd.trigger_id, view=view)
+    try:
+        open_modal(cmd.client, cmd.trigger_id, view)
+    except BadPayload as err:
+        cmd.answer(str(err))
 
 
 def submit_new_lead(
     ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClient
 ) -> None:
     services = services_of(context)
-    user_id = body["user"]["id"]
+    user_id = clicker(body)
     view = body["view"]
     if not services.config.is_known(user_id):
         ack(response_action="errors", errors={NAME_BLOCK: NOT_KNOWN})
         return
-    data = form_data(view)
+    try:
+        data = form_data(view)
+    except BadPayload as err:
+        ack(response_action="errors", errors={NAME_BLOCK: str(err)[:ERROR_LIMIT]})
+        return
     try:
         lead = services.leads.parse(data)
     except LeadInputError as err:
@@ -76,11 +85,16 @@ def form_data(view: dict[str, Any]) -> dict[str, Any]:
 
     The external id comes from the view id, so submitting the same modal twice (a retry, a
     double click) finds the lead stored the first time instead of adding another."""
-    values: dict[str, Any] = view.get("state", {}).get("values", {})
-    data: dict[str, Any] = {"external_id": f"{EXTERNAL_ID_PREFIX}{view['id']}"}
+    view_id = view.get("id")
+    if not isinstance(view_id, str) or not 0 < len(view_id) <= VIEW_ID_LIMIT:
+        raise BadPayload("This form is out of date: close it and open it again.")
+    data: dict[str, Any] = {"external_id": f"{EXTERNAL_ID_PREFIX}{view_id}"}
     for field in (*TEXT_FIELDS, *SELECT_FIELDS):
         block_id, action_id = FIELDS[field]
-        value = _value_of(values.get(block_id, {}).get(action_id) or {})
+        try:
+            value = _value_of(view_state(view, block_id, action_id))
+        except BadPayload:
+            continue  # an optional input left out, or a value Slack did not send: no value
         if value and not (field == "tier" and value == AUTO_TIER):
             data[field] = value
     return data

@@ -11,6 +11,18 @@ from blocks import ids
 from blocks.modals import reassign_modal
 from handlers.context import services_of
 from handlers.lead_actions import tell
+from handlers.payloads import (
+    BadPayload,
+    clicker,
+    explained,
+    first_action,
+    is_user_id,
+    lead_ref,
+    open_modal,
+    selected_value,
+    trigger_id,
+    view_state,
+)
 
 
 def register(app: App) -> None:
@@ -23,22 +35,29 @@ def open_menu_choice(
 ) -> None:
     ack()
     services = services_of(context)
-    kind, _, lead_ref = body["actions"][0]["selected_option"]["value"].partition(":")
-    if kind != "reassign" or not lead_ref.isdigit():
-        return
-    if not services.config.can_manage(body["user"]["id"]):
-        tell(client, body, "Only managers can reassign leads.")
-        return
-    name = services.queries.lead_name(int(lead_ref))
-    client.views_open(trigger_id=body["trigger_id"], view=reassign_modal(int(lead_ref), name))
+    with explained(client, body):
+        kind, _, lead = (selected_value(first_action(body)) or "").partition(":")
+        if kind != "reassign":
+            return  # cleared, or another choice of a menu leadbot may add later
+        lead_id = lead_ref(lead)
+        if not services.config.can_manage(clicker(body)):
+            tell(client, body, "Only managers can reassign leads.")
+            return
+        view = reassign_modal(lead_id, services.queries.lead_name(lead_id))
+        open_modal(client, trigger_id(body), view)
 
 
 def submit_reassign(ack: Ack, body: dict[str, Any], context: dict[str, Any]) -> None:
     view = body["view"]
-    picked = view["state"]["values"][ids.REASSIGN_USER_BLOCK][ids.REASSIGN_USER]["selected_user"]
-    outcome = services_of(context).leads.reassign(
-        int(view["private_metadata"]), body["user"]["id"], str(picked)
-    )
+    try:
+        lead_id = lead_ref(view.get("private_metadata"))
+        picked = view_state(view, ids.REASSIGN_USER_BLOCK, ids.REASSIGN_USER).get("selected_user")
+        if not is_user_id(picked):
+            raise BadPayload("Pick the rep who should take this lead.")
+    except BadPayload as err:
+        ack(response_action="errors", errors={ids.REASSIGN_USER_BLOCK: str(err)[:150]})
+        return
+    outcome = services_of(context).leads.reassign(lead_id, clicker(body), str(picked))
     if outcome.ok:
         ack()
     else:

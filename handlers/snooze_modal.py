@@ -9,6 +9,7 @@ from slack_bolt import Ack, App
 from blocks import ids
 from bot.hours import snooze_until
 from handlers.context import services_of
+from handlers.payloads import BadPayload, clicker, lead_ref, selected_value, view_state
 
 
 def register(app: App) -> None:
@@ -17,11 +18,17 @@ def register(app: App) -> None:
 
 def submit_snooze(ack: Ack, body: dict[str, Any], context: dict[str, Any]) -> None:
     services = services_of(context)
-    view = body["view"]
-    user_id = body["user"]["id"]
-    choice = view["state"]["values"][ids.SNOOZE_CHOICE_BLOCK][ids.SNOOZE_CHOICE]["selected_option"]
-    until = snooze_until(choice["value"], services.clock.now(), services.config.tz_for(user_id))
-    outcome = services.leads.snooze(int(view["private_metadata"]), user_id, until)
+    view, user_id = body["view"], clicker(body)
+    try:
+        lead_id = lead_ref(view.get("private_metadata"))
+        choice = selected_value(view_state(view, ids.SNOOZE_CHOICE_BLOCK, ids.SNOOZE_CHOICE))
+        if choice not in services.config.snooze.choices:  # only the choices leadbot offered
+            raise BadPayload("Pick one of the choices in the list.")
+    except BadPayload as err:
+        ack(response_action="errors", errors={ids.SNOOZE_CHOICE_BLOCK: str(err)[:150]})
+        return
+    until = snooze_until(choice, services.clock.now(), services.config.tz_for(user_id))
+    outcome = services.leads.snooze(lead_id, user_id, until)
     if outcome.ok:
         ack()
     else:

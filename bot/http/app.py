@@ -1,0 +1,59 @@
+"""The HTTP app: its routes, health and metrics. See the package docstring."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from slack_bolt import App
+from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
+
+from bot.http.intake import intake as intake_lead
+from bot.http.slack import serve_slack_events
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def create_http_app(services: Services, bolt: App, *, slack_events: bool = True) -> FastAPI:
+    """`slack_events` False (Socket Mode, or no signing secret): `/slack/events` is not served
+    at all, so nothing can reach Bolt over HTTP."""
+    api = FastAPI(title="leadbot", docs_url=None, redoc_url=None, openapi_url=None)
+    if slack_events:
+        serve_slack_events(api, services, bolt)
+
+    @api.post("/api/leads")
+    async def intake(request: Request) -> JSONResponse:
+        with services.metrics.intake_seconds.time():
+            response = await intake_lead(request, services)
+        if response.status_code >= 400:
+            services.metrics.intake_rejected.labels(str(response.status_code)).inc()
+        return response
+
+    @api.get("/healthz")
+    async def healthz() -> JSONResponse:
+        ok = await run_in_threadpool(_database_ok, services)
+        return JSONResponse({"ok": ok}, status_code=200 if ok else 503)
+
+    @api.get("/metrics")
+    async def metrics() -> Response:
+        payload = await run_in_threadpool(generate_latest, services.metrics.registry)
+        return Response(content=payload, media_type=CONTENT_TYPE_LATEST)
+
+    return api
+
+
+def _database_ok(services: Services) -> bool:
+    try:
+        with services.db.read() as session:
+            session.execute(text("SELECT 1"))
+    except Exception:  # health checks answer, they do not raise
+        log.exception("health check: database unreachable")
+        return False
+    return True

@@ -1,0 +1,190 @@
+"""Interactions leadbot did not draw, through signed Bolt dispatch: each is acknowledged, a
+person who clicked is told in a sentence, nothing changes state, nothing is logged as an ERROR.
+Named cases first (each used to answer 500 or log a traceback), then generated junk."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from blocks import ids
+from blocks.new_lead_modal import NEW_LEAD_MODAL
+from bot.fakeslack.requests import post_signed
+from storage.models import Lead
+from tests.fakes.harness import Harness
+
+LEAD = {"source": "website", "name": "Dana", "external_id": "p-1"}
+
+
+def send(bot: Harness, payload: dict[str, Any]) -> tuple[int, str]:
+    body = urlencode({"payload": json.dumps(payload)})
+    return post_signed(f"{bot.base}/slack/events", bot.signing_secret, body)
+
+
+def click(action: dict[str, Any], user: object = None, **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "block_actions",
+        "user": {"id": "U0ALICE"} if user is None else user,
+        "actions": [action],
+        "channel": {"id": "C0LEADS"},
+        "trigger_id": "1.2.abc",
+        **extra,
+    }
+
+
+def submit(callback_id: str, metadata: object, values: object) -> dict[str, Any]:
+    view = {"id": "V1", "type": "modal", "callback_id": callback_id, "private_metadata": metadata}
+    return {"type": "view_submission", "user": {"id": "U0ALICE"}, "view": {**view, **values}}
+
+
+def lead_state(bot: Harness) -> tuple[str, int, int]:
+    with bot.app.services.db.read() as session:
+        lead = session.get(Lead, 1)
+        assert lead is not None
+        return lead.status, lead.version, lead.contact_count
+
+
+@pytest.fixture
+def with_lead(bot: Harness) -> Harness:
+    assert bot.post_lead(LEAD)[0] == 201
+    bot.settle()
+    return bot
+
+
+def errors_in(answer: tuple[int, str]) -> dict[str, str]:
+    status, text = answer
+    assert status == 200
+    return dict(json.loads(text)["errors"])
+
+
+@pytest.mark.parametrize(
+    ("payload", "told"),
+    [
+        ({**click({"action_id": ids.CLAIM, "value": "1"}), "actions": []}, None),
+        (click({"action_id": ids.CLAIM, "value": "abc"}), "out of date"),
+        (click({"action_id": ids.CLAIM, "value": str(10**23)}), "out of date"),
+        (click({"action_id": ids.PASS, "value": 10**23}), "out of date"),
+        (click({"action_id": ids.SNOOZE, "value": "1"}, trigger_id=None), "out of date"),
+        (click({"action_id": ids.LOG_CONTACT, "selected_option": None}), None),
+        (click({"action_id": ids.LOG_CONTACT, "selected_option": {"value": "x:call"}}), "out of"),
+        (click({"action_id": ids.LEAD_MENU, "selected_option": None}), None),
+        (click({"action_id": "not_ours", "value": "1"}), None),
+        (click({"action_id": ids.CLAIM, "value": "1"}, user={"id": "not a user"}), None),
+    ],
+)
+def test_a_click_leadbot_did_not_draw_is_acknowledged_and_explained(
+    with_lead: Harness, payload: dict[str, Any], told: str | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    before = lead_state(with_lead)
+    assert send(with_lead, payload)[0] == 200
+    with_lead.settle()
+    if told is not None:
+        answer = with_lead.fake.wait_for("chat.postEphemeral")[0].args
+        assert answer["user"] == "U0ALICE" and told in answer["text"]
+    else:
+        assert with_lead.fake.calls("chat.postEphemeral") == []
+    assert lead_state(with_lead) == before
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+SNOOZE_VALUES = {"state": {"values": {ids.SNOOZE_CHOICE_BLOCK: {ids.SNOOZE_CHOICE: {}}}}}
+
+
+def snooze_choice(value: object) -> dict[str, Any]:
+    state = {ids.SNOOZE_CHOICE: {"selected_option": {"value": value}}}
+    return {"state": {"values": {ids.SNOOZE_CHOICE_BLOCK: state}}}
+
+
+@pytest.mark.parametrize(
+    ("payload", "block", "says"),
+    [
+        (submit(ids.SNOOZE_MODAL, "abc", snooze_choice("1h")), ids.SNOOZE_CHOICE_BLOCK, "date"),
+        (submit(ids.SNOOZE_MODAL, "", snooze_choice("1h")), ids.SNOOZE_CHOICE_BLOCK, "date"),
+        (
+            submit(ids.SNOOZE_MODAL, "9" * 5000, snooze_choice("1h")),
+            ids.SNOOZE_CHOICE_BLOCK,
+            "date",
+        ),
+        (submit(ids.SNOOZE_MODAL, "1", snooze_choice("9999999d")), ids.SNOOZE_CHOICE_BLOCK, "Pick"),
+        (submit(ids.SNOOZE_MODAL, "1", SNOOZE_VALUES), ids.SNOOZE_CHOICE_BLOCK, "Pick"),
+        (submit(ids.SNOOZE_MODAL, "1", {"state": []}), ids.SNOOZE_CHOICE_BLOCK, "out of date"),
+        (submit(ids.REASSIGN_MODAL, "abc", {}), ids.REASSIGN_USER_BLOCK, "out of date"),
+        (submit(ids.REASSIGN_MODAL, "1", {}), ids.REASSIGN_USER_BLOCK, "out of date"),
+    ],
+)
+def test_a_form_leadbot_did_not_draw_stays_open_with_a_reason(
+    with_lead: Harness, payload: dict[str, Any], block: str, says: str
+) -> None:
+    before = lead_state(with_lead)
+    errors = errors_in(send(with_lead, payload))
+    assert list(errors) == [block] and says in errors[block]
+    assert lead_state(with_lead) == before
+
+
+junk = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.text(max_size=20),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=4), st.integers(), max_size=2),
+)
+LEADBOT_VALUES = ["1", "abc", str(10**23), "1:call", "1:bogus", "reassign:1", "mine:2",
+                  "queue:99999999999", "²", "-1", "0"]  # fmt: skip
+action_ids = st.sampled_from(
+    [ids.CLAIM, ids.PASS, ids.SNOOZE, ids.LOG_CONTACT, ids.LEAD_MENU, ids.PAGE_NEXT, "other"]
+)
+actions = st.fixed_dictionaries(
+    {"action_id": action_ids | junk},
+    optional={
+        "value": junk | st.sampled_from(LEADBOT_VALUES),
+        "selected_option": junk
+        | st.fixed_dictionaries({"value": junk | st.sampled_from(LEADBOT_VALUES)}),
+        "block_id": junk | st.sampled_from(["lead_card:1:mine.1", "lead_card:1:mine.²", "x"]),
+    },
+)
+people = junk | st.fixed_dictionaries({"id": st.sampled_from(["U0ALICE", "U0MAYA"]) | junk})
+clicks = st.fixed_dictionaries(
+    {
+        "type": st.just("block_actions"),
+        "user": people,
+        "actions": junk | st.lists(actions, max_size=2),
+    },
+    optional={"channel": junk | st.just({"id": "C0LEADS"}), "trigger_id": junk},
+)
+views = st.fixed_dictionaries(
+    {
+        "callback_id": st.sampled_from([ids.SNOOZE_MODAL, ids.REASSIGN_MODAL, NEW_LEAD_MODAL])
+        | junk,
+        "type": st.just("modal") | junk,
+        "private_metadata": junk | st.sampled_from(["1", "abc", "", "9" * 400]),
+        "state": junk
+        | st.fixed_dictionaries({"values": junk | st.just(snooze_choice("1h")["state"]["values"])}),
+    },
+    optional={"id": junk},
+)
+submissions = st.fixed_dictionaries(
+    {"type": st.just("view_submission"), "user": people, "view": junk | views}
+)
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(payload=st.one_of(clicks, submissions))
+def test_any_signed_junk_gets_an_ack_and_changes_nothing(
+    with_lead: Harness, payload: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    status, _ = send(with_lead, payload)
+    assert status == 200
+    with_lead.settle()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

@@ -24,6 +24,7 @@ from bot.delivery.home_refresh import HomeRefresher
 from bot.delivery.outbox import RetryPolicy
 from bot.escalation.sweep import Escalator
 from bot.http.app import create_http_app
+from bot.http.timeouts import Patience, guarded
 from bot.leads.availability import Availability
 from bot.leads.contact import ContactLog
 from bot.leads.queries import LeadQueries
@@ -146,10 +147,20 @@ class LeadbotApp:
         self._scheduler.start()
         self.services.dispatcher.wake()  # rows left by a previous run go out now
 
-    def serve_in_thread(self, host: str = "127.0.0.1", port: int = 0) -> int:
-        """Run uvicorn in a background thread; returns the bound port (tests, demo, bench)."""
+    def serve_in_thread(
+        self, host: str = "127.0.0.1", port: int = 0, patience: Patience | None = None
+    ) -> int:
+        """Run uvicorn in a background thread; returns the bound port (tests, demo, bench).
+        `patience` bounds how long a slow client may take to send its request."""
+        patience = patience or Patience()
+        self.http.state.patience = patience
         config = uvicorn.Config(
-            self.http, host=host, port=port, log_level="warning", lifespan="off"
+            self.http,
+            host=host,
+            port=port,
+            log_level="warning",
+            lifespan="off",
+            http=guarded(patience),
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="leadbot-http", daemon=True)

@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.http.intake import intake as intake_lead
 from bot.http.slack import serve_slack_events
+from bot.http.timeouts import Patience
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -25,11 +26,12 @@ def create_http_app(services: Services, bolt: App, *, slack_events: bool = True)
     """`slack_events` False (Socket Mode, or no signing secret): `/slack/events` is not served
     at all, so nothing can reach Bolt over HTTP."""
     api = FastAPI(title="leadbot", docs_url=None, redoc_url=None, openapi_url=None)
+    api.state.patience = Patience()  # LeadbotApp.serve_in_thread may set its own
     if slack_events:
         serve_slack_events(api, services, bolt)
 
     @api.post("/api/leads")
-    async def intake(request: Request) -> JSONResponse:
+    async def intake(request: Request) -> Response:
         with services.metrics.intake_seconds.time():
             response = await intake_lead(request, services)
         if response.status_code >= 400:

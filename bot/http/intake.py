@@ -3,14 +3,17 @@ the one validation of a lead; every refusal names its reason, nothing is stored 
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 from typing import TYPE_CHECKING
 
-from fastapi import Request
+from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
+from bot.http.timeouts import Patience
 from bot.leads.input import LeadInputError, decode_json
 
 if TYPE_CHECKING:
@@ -20,7 +23,7 @@ log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024
 
 
-async def intake(request: Request, services: Services) -> JSONResponse:
+async def intake(request: Request, services: Services) -> Response:
     if not services.settings.intake_token:
         return _error(503, "intake is disabled: set LEADBOT_INTAKE_TOKEN")
     if not _authorized(request.headers.get("authorization", ""), services.settings.intake_token):
@@ -30,7 +33,10 @@ async def intake(request: Request, services: Services) -> JSONResponse:
     if "content-length" in request.headers and "transfer-encoding" in request.headers:
         # Two framings of one body: proxies and servers may disagree on where it ends.
         return _error(400, "send Content-Length or Transfer-Encoding, not both")
-    body = await read_limited(request)
+    try:
+        body = await read_limited(request, seconds=request.app.state.patience.body)
+    except BodyNotRead as err:
+        return err.response
     if body is None:
         return _error(413, f"body over {MAX_BODY // 1024} KiB")
     try:
@@ -56,18 +62,35 @@ def _authorized(header: str, token: str) -> bool:
     return scheme.lower() == "bearer" and hmac.compare_digest(given.encode(), token.encode())
 
 
-async def read_limited(request: Request, limit: int = MAX_BODY) -> bytes | None:
-    """Stop reading as soon as the body is over the limit (chunked bodies have no length)."""
+class BodyNotRead(Exception):
+    """The client was too slow sending its body, or hung up half way: `response` answers it."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+async def read_limited(
+    request: Request, limit: int = MAX_BODY, seconds: float = Patience.body
+) -> bytes | None:
+    """The body, or None when it is over `limit` (read no further than that: chunked bodies have
+    no length); raises BodyNotRead for a client too slow or gone."""
     declared = request.headers.get("content-length", "")
     if declared.isascii() and declared.isdigit() and int(declared) > limit:
         return None
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(seconds):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    return None
+                chunks.append(chunk)
+    except TimeoutError:
+        raise BodyNotRead(Response("request body too slow", status_code=408)) from None
+    except ClientDisconnect:  # nobody left to answer; nothing to log either
+        raise BodyNotRead(Response(status_code=400)) from None
     return b"".join(chunks)
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from starlette.concurrency import run_in_threadpool
 
 from bot.http.envelope import readable
-from bot.http.intake import read_limited
+from bot.http.intake import BodyNotRead, read_limited
 from storage.db import Database
 from storage.models import SeenSlackRequest
 
@@ -38,7 +38,10 @@ def serve_slack_events(api: FastAPI, services: Services, bolt: App) -> None:
         """Checked before Bolt sees it: a capped body, Slack's signature over the raw bytes
         (401 for anything unsigned, stale or malformed in its headers), then a payload Bolt
         can read (400 when a signed request is malformed). Bolt checks the signature again."""
-        body = await read_limited(request, MAX_SLACK_BODY)
+        try:
+            body = await read_limited(request, MAX_SLACK_BODY, request.app.state.patience.body)
+        except BodyNotRead as err:
+            return err.response
         if body is None:
             return Response("body too large", status_code=413)
         if not _signed_by_slack(request.headers, body, secret, time.time()):

@@ -1,0 +1,48 @@
+"""Time limits for slow clients: leadbot serves on the open network when it runs in HTTP mode,
+and a client that trickles its request (or never finishes it) must not hold a connection open.
+
+uvicorn bounds the wait between two requests on a kept-alive connection, but not the wait for a
+request's headers: `GuardedH11Protocol` closes a connection whose headers are not complete in
+`headers` seconds. A body is read under `body` seconds (`bot/http/intake.read_limited`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import h11
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+
+@dataclass(frozen=True)
+class Patience:
+    headers: float = 10.0  # from the connection (or the last response) to a complete request head
+    body: float = 30.0  # to read a whole body, at most 64 KiB (intake) or 1 MiB (Slack)
+
+
+class GuardedH11Protocol(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol, plus a deadline for each request's headers."""
+
+    patience = Patience()
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_headers_deadline()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._arm_headers_deadline()  # the next request on this connection gets its own
+
+    def _arm_headers_deadline(self) -> None:
+        self.loop.call_later(self.patience.headers, self._drop_if_headers_incomplete)
+
+    def _drop_if_headers_incomplete(self) -> None:
+        # IDLE: h11 has not seen a whole request head yet (a request in progress has moved on).
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self.transport.close()
+
+
+def guarded(patience: Patience) -> type[GuardedH11Protocol]:
+    """The protocol class with these limits (uvicorn takes a class, not an instance)."""
+    return type("GuardedH11Protocol", (GuardedH11Protocol,), {"patience": patience})

@@ -1,0 +1,79 @@
+"""Slow clients are dropped after a bounded time, quietly (bot/http/timeouts.py): headers that
+never finish, a body that trickles, a client that hangs up half way through its body."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from bot.app import create_app
+from bot.fakeslack.server import FakeSlack
+from bot.http.timeouts import Patience
+from bot.settings import Settings
+from tests.conftest import INTAKE_TOKEN, SIGNING_SECRET, make_config
+from tests.fakes.harness import PATIENCE, Harness
+
+QUICK = Patience(headers=1.0, body=1.0)
+HEAD = (
+    b"POST /api/leads HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    b"Authorization: Bearer " + INTAKE_TOKEN.encode() + b"\r\n"
+)
+
+
+@pytest.fixture
+def impatient(fake_slack: FakeSlack, sqlite_url: str) -> Iterator[Harness]:
+    settings = Settings(
+        slack_bot_token="xoxb-test",
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=fake_slack.url,
+        database_url=sqlite_url,
+        intake_token=INTAKE_TOKEN,
+    )
+    app = create_app(settings, make_config())
+    app.serve_in_thread(patience=QUICK)
+    yield Harness(app, fake_slack, SIGNING_SECRET, INTAKE_TOKEN)
+    app.stop()
+
+
+def until_closed(conn: socket.socket) -> bytes:
+    """Everything the server sends until it closes the connection (a stuck one fails here)."""
+    received = b""
+    conn.settimeout(PATIENCE)
+    while chunk := conn.recv(4096):
+        received += chunk
+    return received
+
+
+def test_headers_that_never_finish_are_dropped(
+    impatient: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    with socket.create_connection(("127.0.0.1", impatient.app.port)) as conn:
+        conn.sendall(b"POST /api/leads HTTP/1.1\r\nHost: x\r\n")  # and nothing more
+        assert until_closed(conn) == b""
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_a_body_that_trickles_gets_408(
+    impatient: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    with socket.create_connection(("127.0.0.1", impatient.app.port)) as conn:
+        conn.sendall(HEAD + b"Content-Length: 100\r\n\r\n" + b'{"name": ')  # 9 of 100 bytes
+        assert until_closed(conn).startswith(b"HTTP/1.1 408 ")
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_a_client_that_hangs_up_mid_body_leaves_no_trace(
+    impatient: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    with socket.create_connection(("127.0.0.1", impatient.app.port)) as conn:
+        conn.sendall(HEAD + b"Content-Length: 100\r\n\r\n" + b'{"name": ')
+    deadline = time.monotonic() + PATIENCE
+    while 'intake_rejected_total{status="400"} 1.0' not in impatient.get("/metrics")[1]:
+        assert time.monotonic() < deadline, "the server never noticed the hang-up"
+        time.sleep(0.05)
+    assert impatient.post_lead({"name": "Dana"})[0] == 201  # and it serves the next one
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

@@ -173,6 +173,8 @@ def _nudge_text(nudge: Nudge) -> str:
         return f"reassigned to {people} {at}"
     if nudge.kind == EventKind.QUEUED:
         return f"moved to the queue {at}"
+    if nudge.kind == EventKind.DELIVERY_FAILED:
+        return f"could not reach {people} {at}, so it went to the queue"
     if nudge.kind == EventKind.CHANNEL_NOTIFIED:
         return f"<#{nudge.to[0]}> told {at}" if nudge.to else f"channel told {at}"
     return f"queue reminded {at}"

@@ -19,6 +19,7 @@ from bot.clock import Clock, SystemClock
 from bot.config.schema import Config
 from bot.delivery.cards import card_renderer
 from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.failures import FailureHandler
 from bot.delivery.home import home_renderer
 from bot.delivery.home_refresh import HomeRefresher
 from bot.delivery.outbox import RetryPolicy
@@ -73,6 +74,8 @@ def create_services(
     client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
     dispatcher = Dispatcher(db, client, clock, card_renderer(clock), message_blocks, retry=retry)
     deps = Deps.create(db, config, clock, wake=dispatcher.wake)
+    metrics = Metrics(db, known_sources=[*config.named_sources(), *FORM_SOURCES])
+    dispatcher.on_give_up = FailureHandler(deps, metrics.delivery_given_up).gave_up
     queries = LeadQueries(db)
     stats = StatsService(db, config, clock)
     homes = HomeRefresher(db, client, clock, config, home_renderer(queries, stats, config, clock))
@@ -85,7 +88,7 @@ def create_services(
         dispatcher=dispatcher,
         leads=LeadService(deps),
         queries=queries,
-        metrics=Metrics(db, known_sources=[*config.named_sources(), *FORM_SOURCES]),
+        metrics=metrics,
         escalator=Escalator(deps),
         availability=Availability(db, config, clock),
         contacts=ContactLog(deps),

@@ -7,10 +7,12 @@ from collections.abc import Iterable
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from sqlalchemy import func, select
 
+from bot.delivery.outbox import PERMANENT_ERRORS
 from storage.db import Database
 from storage.models import OutboxMessage, OutboxStatus
 
 OTHER_SOURCE = "other"
+OTHER_ERROR = "other"  # outages (http_503), timeouts, and codes Slack may add later
 # Lead sources counted under their own name without being named in leadbot.yml: the usual ones.
 # Any other source counts as "other" unless a tier or routing rule names it.
 COMMON_SOURCES = (
@@ -49,6 +51,16 @@ class Metrics:
             "leadbot_outbox_failed", "Slack calls given up on", registry=self.registry
         )
         self.outbox_failed.set_function(lambda: _count_outbox(db, OutboxStatus.FAILED))
+        self.outbox_given_up = Counter(
+            "leadbot_outbox_given_up_total",
+            "Slack calls given up on, by Slack's error (the admins were told)",
+            ["error"],
+            registry=self.registry,
+        )
+
+    def delivery_given_up(self, error: str) -> None:
+        known = error in PERMANENT_ERRORS or error in ("ratelimited", "held")
+        self.outbox_given_up.labels(error if known else OTHER_ERROR).inc()
 
     def lead_received(self, source: str, outcome: str) -> None:
         label = source.lower() if source.lower() in self.known_sources else OTHER_SOURCE

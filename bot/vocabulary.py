@@ -41,6 +41,7 @@ class EventKind(StrEnum):
     CHANNEL_NOTIFIED = "channel_notified"
     QUEUE_REMINDED = "queue_reminded"
     BACKUP_SKIPPED = "backup_skipped"
+    DELIVERY_FAILED = "delivery_failed"  # Slack refused a card or message for good
 
 
 class Action(StrEnum):

@@ -138,6 +138,8 @@ class Channels(_Section):
     leads: ChannelId | None = None
     queue: ChannelId
     managers: ChannelId | None = None
+    # Where leadbot tells the admins what it could not deliver (else a DM to each admin).
+    alerts: ChannelId | None = None
 
 
 class QueueSettings(_Section):

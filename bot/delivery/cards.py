@@ -20,6 +20,7 @@ NUDGE_KINDS = (
     EventKind.QUEUED,
     EventKind.CHANNEL_NOTIFIED,
     EventKind.QUEUE_REMINDED,
+    EventKind.DELIVERY_FAILED,
     EventKind.ASSIGNED,  # only those made by the escalation chain (with a step) are shown
 )
 

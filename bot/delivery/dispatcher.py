@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
@@ -18,7 +19,7 @@ from sqlalchemy import func, or_, select, update
 from bot.clock import Clock, as_utc
 from bot.delivery.log import DeliveryLog
 from bot.delivery.outbox import CardRenderer, DeliveryError, MessageRenderer, RetryPolicy
-from bot.delivery.plan import Planner, Skip
+from bot.delivery.plan import Planner, Send, Skip
 from bot.delivery.slack import SlackSender
 from storage.db import Database
 from storage.models import OutboxMessage, OutboxStatus
@@ -41,12 +42,14 @@ class Dispatcher:
         retry: RetryPolicy | None = None,
         idle_wait: float = 5.0,
         workers: int = 2,
+        on_give_up: Callable[[int, DeliveryError], None] | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.planner = Planner(db, render, render_message)
         self.sender = SlackSender(db, client)
         self.log = DeliveryLog(db, clock, retry or RetryPolicy())
+        self.on_give_up = on_give_up  # a person is told, the lead moves on (delivery/failures)
         self.idle_wait = idle_wait
         # Each wake() lets one sender go: a burst of leads fans out, a single lead wakes one.
         self._signal = threading.Condition()
@@ -166,7 +169,7 @@ class Dispatcher:
     def _deliver(self, row_id: int, held: dict[str, datetime]) -> None:
         """Plan, send, record: one row, straight through."""
         try:
-            step = self.planner.plan(row_id)
+            step = self._plan(row_id)
             if step is None:
                 return
             if isinstance(step, Skip):
@@ -182,10 +185,23 @@ class Dispatcher:
             self.wake()  # the lead changed while its card was in flight: a redraw is queued
         self.sent_count += 1
 
+    def _plan(self, row_id: int) -> Send | Skip | None:
+        try:
+            return self.planner.plan(row_id)
+        except DeliveryError:
+            raise
+        except Exception as err:
+            # Drawing it again would fail again: a poison row, given up at once, so it holds up
+            # neither itself (retried for ever) nor the rest of its batch.
+            log.exception("outbox row %s: the message could not be drawn", row_id)
+            raise DeliveryError("render_error", permanent=True) from err
+
     def _failed(self, row_id: int, err: DeliveryError, held: dict[str, datetime]) -> None:
         retry_at = self.log.record_failure(row_id, err)
         if retry_at is None:
             self.failed_count += 1
+            if self.on_give_up is not None:
+                self.on_give_up(row_id, err)
         elif err.retry_after is not None and err.channel:
             held[err.channel] = retry_at  # a 429 holds the rest of the batch for this channel
 

@@ -42,6 +42,11 @@ PERMANENT_ERRORS = {
     "message_not_found",
     "msg_too_long",
     "no_text",
+    "user_disabled",
+    "user_not_visible",
+    "cannot_dm_bot",
+    "restricted_action",
+    "render_error",  # leadbot could not draw the message: drawing it again gives the same
 }
 
 
@@ -129,11 +134,13 @@ def enqueue_message(
     buttons: tuple[str, ...] = (),
     lines: list[str] | None = None,
     guard: dict[str, Any] | None = None,
+    alert: bool = False,
 ) -> None:
     """A plain message (reminder, escalation), drawn into blocks when it is sent: `text` (mrkdwn,
     escaped already), optional `lines` (a list under it) and `buttons` ("claim", "snooze").
     `guard` says what must still hold at send time: `{"open": True}` the lead is unclaimed,
-    `{"owner": "U…"}` it still belongs to that rep."""
+    `{"owner": "U…"}` it still belongs to that rep. `alert`: a message to the admins about a
+    delivery that failed (if it fails too, only the log says so: no alert about an alert)."""
     session.add(
         OutboxMessage(
             lead_id=lead_id,
@@ -147,6 +154,7 @@ def enqueue_message(
                 "buttons": list(buttons),
                 "lines": lines or [],
                 "guard": guard or {},
+                "alert": alert,
             },
         )
     )

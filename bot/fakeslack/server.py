@@ -172,6 +172,16 @@ class FakeSlack:
         with self._cond:
             self._world.add_user(user_id, name, real_name or name, tz)
 
+    def deactivate(self, user_id: str) -> None:
+        """The user's account is deactivated: a DM to them fails with user_disabled."""
+        with self._cond:
+            self._world.deactivate(user_id)
+
+    def leave(self, channel: str) -> None:
+        """The bot is not in `channel` (removed, or never invited): posts fail, not_in_channel."""
+        with self._cond:
+            self._world.leave(channel)
+
     def reset(self) -> None:
         with self._cond:
             self._calls: list[RecordedCall] = []

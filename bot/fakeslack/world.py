@@ -38,6 +38,8 @@ class SlackWorld:
         self._views: dict[str, dict[str, Any]] = {}
         self._homes: dict[str, str] = {}  # user id -> their App Home view id
         self._users: dict[str, dict[str, Any]] = {}
+        self._deactivated: set[str] = set()  # users: conversations.open says user_disabled
+        self._outside: set[str] = set()  # channels the bot is not in: not_in_channel
 
     def call(self, method: str, args: Args) -> Answer:
         return METHODS[method](self, args)
@@ -60,6 +62,12 @@ class SlackWorld:
     def add_user(self, user_id: str, name: str, real_name: str, tz: str) -> None:
         self._users[user_id] = _user(user_id, name, real_name, tz)
 
+    def deactivate(self, user_id: str) -> None:
+        self._deactivated.add(user_id)
+
+    def leave(self, channel: str) -> None:
+        self._outside.add(channel)
+
     # -- methods ---------------------------------------------------------------------------------
     def auth_test(self, args: Args) -> Answer:
         return {
@@ -81,12 +89,18 @@ class SlackWorld:
             return _error("users_list_not_supplied")
         if not all(_is_user(u) for u in users):
             return _error("user_not_found")
+        if any(u in self._deactivated for u in users):
+            return _error("user_disabled")
         return {"ok": True, "channel": {"id": dm_channel_id(",".join(users))}}
 
     def chat_post_message(self, args: Args) -> Answer:
         channel = _resolve_channel(args.get("channel"))
         if channel is None:
             return _error("channel_not_found")
+        if channel in self._outside:
+            return _error("not_in_channel")
+        if any(dm_channel_id(u) == channel for u in self._deactivated):
+            return _error("user_disabled")
         if not _has_content(args):
             return _error("no_text")
         ts = self._next_ts()

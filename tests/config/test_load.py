@@ -60,6 +60,7 @@ def test_default_config() -> None:
         "leads": "C0LEADS",
         "queue": "C0QUEUE",
         "managers": "C0MGRS",
+        "alerts": None,  # failed deliveries go to the admins' DMs
     }
 
 

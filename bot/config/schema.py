@@ -43,6 +43,7 @@ from bot.config.policy import (
 )
 from bot.config.routing import Routing, Team
 from bot.durations import Duration, format_duration
+from bot.vocabulary import CopyKind
 
 __all__ = [
     "BusinessHours",
@@ -284,6 +285,13 @@ class Config(_Section):
         named = {s for tier in self.tiers if tier.match for s in tier.match.source or []}
         named |= {s for rule in self.routing.rules for s in rule.when.values_of("source")}
         return {source.lower() for source in named}
+
+    def alert_targets(self) -> list[tuple[CopyKind, str]]:
+        """Who hears what leadbot could not do: channels.alerts, else each admin (else each
+        manager) in a DM."""
+        if self.channels.alerts:
+            return [(CopyKind.CHANNEL, self.channels.alerts)]
+        return [(CopyKind.DM, person) for person in self.admins or self.manager_ids()]
 
     def display_name(self, user_id: str) -> str:
         person = self._find_person(user_id)

@@ -99,13 +99,10 @@ class FailureHandler:
             enqueue_message(session, lead_id, kind, target, now, text=text, alert=True)
 
     def _admins(self) -> list[tuple[CopyKind, str]]:
-        config = self.deps.config
-        if config.channels.alerts:
-            return [(CopyKind.CHANNEL, config.channels.alerts)]
-        people = config.admins or config.manager_ids()
-        if not people:
+        targets = self.deps.config.alert_targets()
+        if not targets:
             log.error("a delivery failed and leadbot.yml names no admin or manager to tell")
-        return [(CopyKind.DM, person) for person in people]
+        return targets
 
     def _queue(
         self, session: Session, row: OutboxMessage, lead: Lead, err: DeliveryError, now: datetime

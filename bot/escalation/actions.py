@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from blocks.mrkdwn import literal_truncated, user
+from blocks.mrkdwn import escape_truncated, literal_truncated, user
 from bot.clock import as_utc
 from bot.config.schema import Config
 from bot.delivery.outbox import enqueue_message, enqueue_post
@@ -46,8 +46,22 @@ class ActionContext:
         add_event(self.session, lead, LEADBOT, kind, self.now, **detail)
 
     def say(self, template: str, lead: Lead, **extra: object) -> str:
-        """A template's words about this lead (the built-in words if the admin's fail)."""
-        return self.templates.render(template, about=lead.id, **self.words(lead, **extra))
+        """A template's words about this lead (the built-in words if the admin's fail, and then
+        the admins hear about it)."""
+
+        def tell_admins(problem: str) -> None:
+            text = (
+                f"⚠️ The template `{template}` in leadbot.yml failed for lead #{lead.id} "
+                f"({escape_truncated(problem, 300)}): leadbot used its built-in words. "
+                "Fix the template, then check it with `leadbot config check`."
+            )
+            for kind, target in self.config.alert_targets():
+                enqueue_message(
+                    self.session, lead.id, kind, target, self.now, text=text, alert=True
+                )
+
+        values = self.words(lead, **extra)
+        return self.templates.render(template, about=lead.id, on_failure=tell_admins, **values)
 
     def words(self, lead: Lead, **extra: object) -> dict[str, object]:
         """Template variables; lead-supplied text is escaped by the renderer's finalize."""

@@ -8,6 +8,8 @@ leadbot built itself), so a lead's name can never become a mention or a link.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError
@@ -90,11 +92,34 @@ class TemplateRenderer:
             name: env.from_string(str(field.default))
             for name, field in type(templates).model_fields.items()
         }
+        self._told: dict[str, float] = {}  # template name -> when the admins were last told
 
-    def render(self, name: str, *, about: int | None = None, **values: Any) -> str:
+    def render(
+        self,
+        name: str,
+        *,
+        about: int | None = None,
+        on_failure: Callable[[str], None] | None = None,
+        **values: Any,
+    ) -> str:
+        """`on_failure(problem)` is called when the admin's template fails and the built-in
+        words are used instead, at most once an hour per template (the admins are told)."""
         try:
             words = self._compiled[name].render(**values).strip()
+            problem = "" if words else "rendered no words"
         except Exception as err:  # an admin's template must not stop the sweep for every lead
-            log.error("template %s failed for lead %s (%r): built-in words used", name, about, err)
-            words = ""
+            words, problem = "", f"{type(err).__name__}: {err}"
+        if problem:
+            log.error(
+                "template %s failed for lead %s (%s): built-in words used", name, about, problem
+            )
+            if on_failure is not None and self._first_in_an_hour(name):
+                on_failure(problem)
         return words or self._builtin[name].render(**values).strip()
+
+    def _first_in_an_hour(self, name: str) -> bool:
+        now = time.monotonic()
+        if now - self._told.get(name, -3600.0) < 3600.0:
+            return False
+        self._told[name] = now
+        return True

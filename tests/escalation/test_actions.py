@@ -147,3 +147,9 @@ def test_a_template_that_fails_on_one_lead_stops_nothing(
     ]
     [error] = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert error.getMessage().startswith("template remind_owner_gentle failed for lead 1")
+    told = [c.args["text"] for c in ok_posts(fake_slack) if c.args["text"].startswith("⚠️")]
+    assert told == [
+        "⚠️ The template `remind_owner_gentle` in leadbot.yml failed for lead #1 (SecurityError:"
+        " access to attribute '__class__' of 'str' object is unsafe.): leadbot used its built-in"
+        " words. Fix the template, then check it with `leadbot config check`."
+    ]

@@ -14,6 +14,7 @@ An alert that fails is only logged: no alert about an alert.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -57,6 +58,7 @@ class FailureHandler:
         self.deps = deps
         self.count = count
         self._told: dict[tuple[str, str], float] = {}  # (target, error) -> when, this process
+        self._lock = threading.Lock()
 
     def gave_up(self, row_id: int, err: DeliveryError) -> None:
         self.count(err.error)
@@ -83,10 +85,8 @@ class FailureHandler:
         now: datetime,
     ) -> None:
         where = _where(row, err)
-        key = (where, err.error)
-        if time.monotonic() - self._told.get(key, -ALERT_AGAIN_AFTER) < ALERT_AGAIN_AFTER:
+        if not self._first_in_an_hour((where, err.error)):
             return  # said already: one alert an hour per place and error, not one per message
-        self._told[key] = time.monotonic()
         fix = FIXES.get(err.error, "see Slack's error code in the log").format(where=where)
         what = "the card" if row.kind == POST_CARD else "a message"
         about = f" for lead #{lead.id} ({_name(lead)})" if lead is not None else ""
@@ -97,6 +97,15 @@ class FailureHandler:
         for kind, target in self._admins():
             lead_id = lead.id if lead is not None else None
             enqueue_message(session, lead_id, kind, target, now, text=text, alert=True)
+
+    def _first_in_an_hour(self, key: tuple[str, str]) -> bool:
+        # Two sender threads may give up on the same place at once: one of them tells.
+        with self._lock:
+            now = time.monotonic()
+            if now - self._told.get(key, -ALERT_AGAIN_AFTER) < ALERT_AGAIN_AFTER:
+                return False
+            self._told[key] = now
+            return True
 
     def _admins(self) -> list[tuple[CopyKind, str]]:
         targets = self.deps.config.alert_targets()

@@ -8,6 +8,7 @@ leadbot built itself), so a lead's name can never become a mention or a link.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -93,6 +94,7 @@ class TemplateRenderer:
             for name, field in type(templates).model_fields.items()
         }
         self._told: dict[str, float] = {}  # template name -> when the admins were last told
+        self._lock = threading.Lock()
 
     def render(
         self,
@@ -118,8 +120,9 @@ class TemplateRenderer:
         return words or self._builtin[name].render(**values).strip()
 
     def _first_in_an_hour(self, name: str) -> bool:
-        now = time.monotonic()
-        if now - self._told.get(name, -3600.0) < 3600.0:
-            return False
-        self._told[name] = now
-        return True
+        with self._lock:  # two sweepers in one process tell once
+            now = time.monotonic()
+            if now - self._told.get(name, -3600.0) < 3600.0:
+                return False
+            self._told[name] = now
+            return True

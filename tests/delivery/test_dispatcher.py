@@ -75,9 +75,11 @@ def test_permanent_error_is_not_retried(make_bot: MakeBot, fake_slack: FakeSlack
     fake_slack.fail_next("chat.postMessage", times=1, error="channel_not_found")
     harness.post_lead(LEAD)
     _wait_until(lambda: outbox_rows(harness)[0].status == "failed")
+    harness.settle()  # what a permanent failure leads to (tests/delivery/test_failures.py)
     row = outbox_rows(harness)[0]
-    assert (row.attempts, row.last_error) == (1, "channel_not_found")
-    assert ok_posts(fake_slack) == []
+    assert (row.status, row.attempts, row.last_error) == ("failed", 1, "channel_not_found")
+    cards = [call for call in ok_posts(fake_slack) if call.args["text"].startswith("🌤")]
+    assert [call.args["channel"] for call in cards] == ["C0QUEUE"]  # never re-sent to the DM
 
 
 def test_claim_before_any_copy_is_posted_renders_the_claimed_card(bot: Harness) -> None:

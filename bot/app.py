@@ -75,7 +75,7 @@ def create_services(
     dispatcher = Dispatcher(db, client, clock, card_renderer(clock), message_blocks, retry=retry)
     deps = Deps.create(db, config, clock, wake=dispatcher.wake)
     metrics = Metrics(db, known_sources=[*config.named_sources(), *FORM_SOURCES])
-    dispatcher.on_give_up = FailureHandler(deps, metrics.delivery_given_up).gave_up
+    dispatcher.log.on_give_up = FailureHandler(deps, metrics.delivery_given_up).gave_up
     queries = LeadQueries(db)
     stats = StatsService(db, config, clock)
     homes = HomeRefresher(db, client, clock, config, home_renderer(queries, stats, config, clock))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
@@ -42,14 +41,12 @@ class Dispatcher:
         retry: RetryPolicy | None = None,
         idle_wait: float = 5.0,
         workers: int = 2,
-        on_give_up: Callable[[int, DeliveryError], None] | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.planner = Planner(db, render, render_message)
         self.sender = SlackSender(db, client)
         self.log = DeliveryLog(db, clock, retry or RetryPolicy())
-        self.on_give_up = on_give_up  # a person is told, the lead moves on (delivery/failures)
         self.idle_wait = idle_wait
         # Each wake() lets one sender go: a burst of leads fans out, a single lead wakes one.
         self._signal = threading.Condition()
@@ -200,8 +197,7 @@ class Dispatcher:
         retry_at = self.log.record_failure(row_id, err)
         if retry_at is None:
             self.failed_count += 1
-            if self.on_give_up is not None:
-                self.on_give_up(row_id, err)
+            self.wake()  # giving up may have queued more: an alert, the lead's queue card
         elif err.retry_after is not None and err.channel:
             held[err.channel] = retry_at  # a 429 holds the rest of the batch for this channel
 

@@ -60,21 +60,18 @@ class FailureHandler:
         self._told: dict[tuple[str, str], float] = {}  # (target, error) -> when, this process
         self._lock = threading.Lock()
 
-    def gave_up(self, row_id: int, err: DeliveryError) -> None:
+    def gave_up(
+        self, session: Session, row: OutboxMessage, err: DeliveryError, now: datetime
+    ) -> None:
+        """In the transaction that marks `row` failed (DeliveryLog.on_give_up)."""
         self.count(err.error)
-        now = self.deps.clock.now()
-        with self.deps.db.write() as session:
-            row = session.get(OutboxMessage, row_id)
-            if row is None:
-                return
-            if (row.payload or {}).get("alert"):
-                log.error("an alert to %s failed too (%s): see the log", row.target, err.error)
-                return
-            lead = session.get(Lead, row.lead_id, with_for_update=True) if row.lead_id else None
-            self._alert(session, row, lead, err, now)
-            if lead is not None and _owner_unreachable(row, lead):
-                self._queue(session, row, lead, err, now)
-        self.deps.wake()
+        if (row.payload or {}).get("alert"):
+            log.error("an alert to %s failed too (%s): see the log", row.target, err.error)
+            return
+        lead = session.get(Lead, row.lead_id, with_for_update=True) if row.lead_id else None
+        self._alert(session, row, lead, err, now)
+        if lead is not None and _owner_unreachable(row, lead):
+            self._queue(session, row, lead, err, now)
 
     def _alert(
         self,

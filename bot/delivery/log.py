@@ -8,6 +8,7 @@ crash could repeat a message stays tiny (chat.postMessage has no idempotency key
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import update
@@ -24,11 +25,16 @@ from storage.models import CardCopy, Lead, OutboxMessage, OutboxStatus
 log = logging.getLogger(__name__)
 
 
+# What follows a row given up, in the same transaction: (session, row, error, now).
+GiveUp = Callable[[Session, OutboxMessage, DeliveryError, datetime], None]
+
+
 class DeliveryLog:
     def __init__(self, db: Database, clock: Clock, retry: RetryPolicy) -> None:
         self.db = db
         self.clock = clock
         self.retry = retry
+        self.on_give_up: GiveUp | None = None  # delivery/failures: tell, and move the lead on
 
     def record_sent(self, send: Send, sent: Sent) -> bool:
         """True when a redraw was queued: the lead changed while its new card was in flight."""
@@ -55,6 +61,9 @@ class DeliveryLog:
             if err.permanent or now - as_utc(row.created_at) > self.retry.give_up_after:
                 row.status = OutboxStatus.FAILED
                 log.error("outbox row %s for lead %s failed: %s", row_id, row.lead_id, err.error)
+                if self.on_give_up is not None:
+                    # One transaction: nobody sees the row failed without what follows from it.
+                    self.on_give_up(session, row, err, now)
                 return None
             row.next_attempt_at = now + self.retry.delay(row.attempts, err.retry_after)
             log.warning(

@@ -119,7 +119,7 @@ def test_a_message_that_cannot_be_drawn_fails_at_once_and_holds_up_nothing(
     dispatcher = Dispatcher(
         services.db, services.client, services.clock, broken_for_lead_one, message_blocks
     )
-    dispatcher.on_give_up = FailureHandler(
+    dispatcher.log.on_give_up = FailureHandler(
         Deps.create(services.db, services.config, services.clock)
     ).gave_up
     try:

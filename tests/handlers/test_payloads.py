@@ -11,13 +11,12 @@ from urllib.parse import urlencode
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from blocks import ids
-from blocks.new_lead_modal import NEW_LEAD_MODAL
 from bot.fakeslack.requests import post_signed
 from storage.models import Lead
 from tests.fakes.harness import Harness
+from tests.strategies import interactions, slack_body, snooze_choice
 
 LEAD = {"source": "website", "name": "Dana", "external_id": "p-1"}
 
@@ -96,11 +95,6 @@ def test_a_click_leadbot_did_not_draw_is_acknowledged_and_explained(
 SNOOZE_VALUES = {"state": {"values": {ids.SNOOZE_CHOICE_BLOCK: {ids.SNOOZE_CHOICE: {}}}}}
 
 
-def snooze_choice(value: object) -> dict[str, Any]:
-    state = {ids.SNOOZE_CHOICE: {"selected_option": {"value": value}}}
-    return {"state": {"values": {ids.SNOOZE_CHOICE_BLOCK: state}}}
-
-
 @pytest.mark.parametrize(
     ("payload", "block", "says"),
     [
@@ -127,64 +121,44 @@ def test_a_form_leadbot_did_not_draw_stays_open_with_a_reason(
     assert lead_state(with_lead) == before
 
 
-junk = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(),
-    st.floats(allow_nan=False),
-    st.text(max_size=20),
-    st.lists(st.integers(), max_size=2),
-    st.dictionaries(st.text(max_size=4), st.integers(), max_size=2),
-)
-LEADBOT_VALUES = ["1", "abc", str(10**23), "1:call", "1:bogus", "reassign:1", "mine:2",
-                  "queue:99999999999", "²", "-1", "0"]  # fmt: skip
-action_ids = st.sampled_from(
-    [ids.CLAIM, ids.PASS, ids.SNOOZE, ids.LOG_CONTACT, ids.LEAD_MENU, ids.PAGE_NEXT, "other"]
-)
-actions = st.fixed_dictionaries(
-    {"action_id": action_ids | junk},
-    optional={
-        "value": junk | st.sampled_from(LEADBOT_VALUES),
-        "selected_option": junk
-        | st.fixed_dictionaries({"value": junk | st.sampled_from(LEADBOT_VALUES)}),
-        "block_id": junk | st.sampled_from(["lead_card:1:mine.1", "lead_card:1:mine.²", "x"]),
-    },
-)
-people = junk | st.fixed_dictionaries({"id": st.sampled_from(["U0ALICE", "U0MAYA"]) | junk})
-clicks = st.fixed_dictionaries(
-    {
-        "type": st.just("block_actions"),
-        "user": people,
-        "actions": junk | st.lists(actions, max_size=2),
-    },
-    optional={"channel": junk | st.just({"id": "C0LEADS"}), "trigger_id": junk},
-)
-views = st.fixed_dictionaries(
-    {
-        "callback_id": st.sampled_from([ids.SNOOZE_MODAL, ids.REASSIGN_MODAL, NEW_LEAD_MODAL])
-        | junk,
-        "type": st.just("modal") | junk,
-        "private_metadata": junk | st.sampled_from(["1", "abc", "", "9" * 400]),
-        "state": junk
-        | st.fixed_dictionaries({"values": junk | st.just(snooze_choice("1h")["state"]["values"])}),
-    },
-    optional={"id": junk},
-)
-submissions = st.fixed_dictionaries(
-    {"type": st.just("view_submission"), "user": people, "view": junk | views}
-)
-
-
 @settings(
     max_examples=300,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(payload=st.one_of(clicks, submissions))
+@given(request=interactions)
 def test_any_signed_junk_gets_an_ack_and_changes_nothing(
-    with_lead: Harness, payload: dict[str, Any], caplog: pytest.LogCaptureFixture
+    with_lead: Harness, request: tuple[str, dict[str, Any]], caplog: pytest.LogCaptureFixture
 ) -> None:
-    status, _ = send(with_lead, payload)
+    body = slack_body(*request, response_url=with_lead.fake.response_url())
+    status, _ = post_signed(f"{with_lead.base}/slack/events", with_lead.signing_secret, body)
     assert status == 200
     with_lead.settle()
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_a_command_leadbot_does_not_own_is_answered_not_404(
+    with_lead: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The app's command renamed in Slack's settings (`/lead`) used to get Bolt's 404, which
+    Slack shows as "dispatch_failed", and a multi-line WARNING."""
+    command = {"command": "/lead", "text": "mine", "user_id": "U0ALICE", "channel_id": "C0LEADS"}
+    body = slack_body("command", command, with_lead.fake.response_url())
+    status, answer = post_signed(f"{with_lead.base}/slack/events", with_lead.signing_secret, body)
+    assert status == 200
+    assert answer.startswith("leadbot answers `/leads`"), answer
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+@pytest.mark.parametrize("kind", ["message", "reaction_added", "x"])
+def test_an_event_leadbot_has_no_listener_for_is_acknowledged(
+    with_lead: Harness, kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found by bench/fuzz_bench.py: Bolt answered 404 (Slack retries, then turns off the
+    subscription) and logged a multi-line "Unhandled request" WARNING."""
+    event = {"type": "event_callback", "event": {"type": kind, "user": "U0ALICE"}}
+    status, _ = post_signed(
+        f"{with_lead.base}/slack/events", with_lead.signing_secret, json.dumps(event)
+    )
+    assert status == 200
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]

@@ -28,14 +28,27 @@ class GuardedH11Protocol(H11Protocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self._headers_deadline: asyncio.TimerHandle | None = None
         self._arm_headers_deadline()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
         self._arm_headers_deadline()  # the next request on this connection gets its own
 
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._headers_deadline is not None:
+            self._headers_deadline.cancel()
+        super().connection_lost(exc)
+
     def _arm_headers_deadline(self) -> None:
-        self.loop.call_later(self.patience.headers, self._drop_if_headers_incomplete)
+        # One deadline per connection, replaced on each response: an earlier one left armed
+        # would fire in some instant between two later requests (h11 IDLE again) and close a
+        # busy, healthy connection under the client's next request.
+        if self._headers_deadline is not None:
+            self._headers_deadline.cancel()
+        self._headers_deadline = self.loop.call_later(
+            self.patience.headers, self._drop_if_headers_incomplete
+        )
 
     def _drop_if_headers_incomplete(self) -> None:
         # IDLE: h11 has not seen a whole request head yet (a request in progress has moved on).

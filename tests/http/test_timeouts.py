@@ -3,6 +3,7 @@ never finish, a body that trickles, a client that hangs up half way through its 
 
 from __future__ import annotations
 
+import http.client
 import logging
 import socket
 import time
@@ -77,3 +78,19 @@ def test_a_client_that_hangs_up_mid_body_leaves_no_trace(
         time.sleep(0.05)
     assert impatient.post_lead({"name": "Dana"})[0] == 201  # and it serves the next one
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_a_busy_kept_alive_connection_is_never_dropped(impatient: Harness) -> None:
+    """Found by bench/fuzz_bench.py: each response armed a headers deadline that was never
+    disarmed, so one armed seconds earlier could fire in the instant between two requests and
+    close a healthy connection: the client's next request (a lead) met a reset."""
+    conn = http.client.HTTPConnection("127.0.0.1", impatient.app.port, timeout=PATIENCE)
+    deadline, served = time.monotonic() + 4 * QUICK.headers, 0
+    while time.monotonic() < deadline:
+        conn.request("GET", "/healthz")  # raises if the server closed the connection
+        response = conn.getresponse()
+        response.read()
+        assert response.status == 200
+        served += 1
+    conn.close()
+    assert served > 100

@@ -131,8 +131,8 @@ def test_config_error_survives_pickling() -> None:
         (
             "notify_manager",
             "{{ ''.__class__.__mro__[1].__subclasses__() }}",
-            "templates.notify_manager: refused by the sandbox: access to attribute '__class__' of"
-            " 'str' object is unsafe.",
+            "templates.notify_manager: refused by the sandbox: line 1: access to attribute"
+            " '__class__' is unsafe",
         ),
         (
             "queue_reminder",
@@ -152,6 +152,34 @@ def test_config_error_survives_pickling() -> None:
             "templates.held_digest: renders no words for a sample lead: a message needs some",
         ),
         ("notify_channel", "{% if %}", "templates.notify_channel: template error on line 1: "),
+        # In a branch the samples never take (no sample lead is hot): checked all the same.
+        (
+            "remind_owner_gentle",
+            "{% if tier == 'hot' %}\n{{ tier.__class__ }}{% endif %}Psst {{ owner }}",
+            "templates.remind_owner_gentle: refused by the sandbox: line 2: access to attribute"
+            " '__class__' is unsafe",
+        ),
+        (
+            "remind_owner_gentle",
+            "{% if tier == 'hot' %}{{ lede }}{% endif %}Psst {{ lead }}",
+            "templates.remind_owner_gentle: 'lede' is undefined (this template may use: lead,",
+        ),
+        (
+            "queue_reminder",
+            "{{ lead|attr('_' ~ '_class__') }}",
+            "templates.queue_reminder: refused by the sandbox: line 1: a computed attribute",
+        ),
+        (
+            "queue_reminder",
+            "{{ '{0.__class__}'.format(lead) }}",
+            "templates.queue_reminder: refused by the sandbox: line 1: access to attribute"
+            " '__class__' is unsafe",
+        ),
+        (
+            "queue_reminder",
+            "{{ lead.format(owner) }}",  # a lead named "{0.__class__}" would do the rest
+            "templates.queue_reminder: refused by the sandbox: line 1: a computed attribute or",
+        ),
     ],
 )
 def test_a_template_the_sandbox_would_refuse_at_run_time_is_refused_now(

@@ -39,6 +39,10 @@ MAX_CLOSED_DAYS = 400
 # A calendar open a microsecond a week would need millions of years for a 1 h wait (and overflow
 # `date`): no real deadline is a century of local days away.
 MAX_SCAN_DAYS = 36_525
+# The longest span business time is counted over: more than the longest `intake.max_age` (10
+# years). A lead stored older than that (before intake had a window) would otherwise make each
+# count walk every day since, or overflow `date` from year 1.
+MAX_SPAN = timedelta(days=3_660)
 
 Interval = tuple[datetime, datetime]
 
@@ -191,10 +195,12 @@ def add_business_time(
 
 
 def business_time_between(a: datetime, b: datetime, calendar: BusinessCalendar | None) -> timedelta:
-    """Open time in [a, b); zero when b is not after a. Never raises for a closed calendar."""
+    """Open time in [a, b); zero when b is not after a. Never raises for a closed calendar.
+    Of a span longer than MAX_SPAN only the last MAX_SPAN counts."""
     a, b = _utc(a), _utc(b)
     if b <= a:
         return timedelta(0)
+    a = max(a, b - MAX_SPAN)
     if calendar is None:
         return b - a
     total = timedelta(0)

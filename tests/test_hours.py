@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from bot.config.load import parse_config
 from bot.config.schema import BusinessHours, Rep
 from bot.hours import (
+    MAX_SPAN,
     BusinessCalendar,
     QuietHours,
     add_business_time,
@@ -147,6 +148,18 @@ def test_business_time_between_is_zero_backwards_and_when_closed() -> None:
     assert whole_week == timedelta(hours=42, minutes=30)  # 5 x 8.5 h
     thanksgiving_week = business_time_between(at(NY, 2026, 11, 23), at(NY, 2026, 11, 30), NY_OFFICE)
     assert thanksgiving_week == timedelta(hours=34)  # 4 x 8.5 h
+
+
+def test_business_time_over_decades_counts_a_bounded_span() -> None:
+    """A lead stored with `received_at` in year 1 (before intake had a window) made every
+    count of its business time up to now overflow `date`, and one a century old walked 36,500
+    days on every call. Only the last MAX_SPAN counts: more than the longest `intake.max_age`."""
+    now = at(NY, 2026, 11, 23, 10)
+    last_span = business_time_between(now - MAX_SPAN, now, NY_OFFICE)
+    assert timedelta(days=3650) < MAX_SPAN  # the longest intake.max_age
+    for ancient in (datetime(1, 1, 1, tzinfo=UTC), datetime(1926, 11, 23, tzinfo=UTC)):
+        assert business_time_between(ancient, now, NY_OFFICE) == last_span
+        assert business_time_between(ancient, now, None) == MAX_SPAN
 
 
 def test_config_accessors_use_business_and_rep_time_zones() -> None:

@@ -13,7 +13,7 @@ from bot.hours import snooze_until
 from handlers import lead_lists, new_lead, stats_command
 from handlers.args import CommandError, parse_away, parse_snooze
 from handlers.context import SlashCommand, services_of
-from handlers.payloads import is_user_id
+from handlers.payloads import acked_after, is_user_id
 
 HELP = "\n".join(
     [
@@ -40,23 +40,27 @@ def register(app: App) -> None:
 def leads_command(
     ack: Ack, command: dict[str, Any], context: dict[str, Any], respond: Respond, client: WebClient
 ) -> None:
-    ack()
-    if not is_user_id(command.get("user_id")):
-        return  # not from a person: nobody to answer
     words = str(command.get("text") or "").split()
     name = words[0].lower() if words else "help"
-    run = SUBCOMMANDS.get(name, show_help)
-    run(
-        SlashCommand(
-            user_id=command["user_id"],
-            channel_id=str(command.get("channel_id") or ""),
-            trigger_id=str(command.get("trigger_id") or ""),
-            words=words[1:],
-            services=services_of(context),
-            respond=respond,
-            client=client,
-        )
+    if not is_user_id(command.get("user_id")):
+        ack()
+        return  # not from a person: nobody to answer
+    cmd = SlashCommand(
+        user_id=command["user_id"],
+        channel_id=str(command.get("channel_id") or ""),
+        trigger_id=str(command.get("trigger_id") or ""),
+        words=words[1:],
+        services=services_of(context),
+        respond=respond,
+        client=client,
     )
+    run = SUBCOMMANDS.get(name, show_help)
+    if name in CHANGES_STATE:
+        with acked_after(ack):  # Slack's 200 once the change is committed
+            run(cmd)
+    else:
+        ack()  # reading can take a while (stats): answered through the response_url
+        run(cmd)
 
 
 def show_help(cmd: SlashCommand) -> None:
@@ -104,6 +108,7 @@ def back(cmd: SlashCommand) -> None:
     )
 
 
+CHANGES_STATE = frozenset({"snooze", "away", "back"})
 SUBCOMMANDS: dict[str, Subcommand] = {
     "mine": lead_lists.show_mine,
     "queue": lead_lists.show_queue,

@@ -1,5 +1,6 @@
-"""The card's buttons: Claim, Log contact, Snooze, Pass and its links. Ack first, one service
-call."""
+"""The card's buttons: Claim, Log contact, Snooze, Pass and its links. A click that changes a
+lead is acknowledged once its one service call has committed (`acked_after`); the rest ack
+first."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from blocks.modals import snooze_modal
 from handlers.context import services_of, tell_user
 from handlers.lead_lists import redraw_after_click
 from handlers.payloads import (
+    acked_after,
     clicker,
     explained,
     first_action,
@@ -35,10 +37,10 @@ def register(app: App) -> None:
 def claim(
     ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClient, respond: Respond
 ) -> None:
-    ack()
     with explained(client, body):
-        lead_id = lead_ref(first_action(body).get("value"))
-        outcome = services_of(context).leads.claim(lead_id, clicker(body))
+        with acked_after(ack):
+            lead_id = lead_ref(first_action(body).get("value"))
+            outcome = services_of(context).leads.claim(lead_id, clicker(body))
         if not outcome.ok:
             tell(client, body, outcome.message)
         redraw_after_click(body, context, respond)
@@ -47,10 +49,10 @@ def claim(
 def pass_lead(
     ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClient, respond: Respond
 ) -> None:
-    ack()
     with explained(client, body):
-        lead_id = lead_ref(first_action(body).get("value"))
-        outcome = services_of(context).leads.pass_lead(lead_id, clicker(body))
+        with acked_after(ack):
+            lead_id = lead_ref(first_action(body).get("value"))
+            outcome = services_of(context).leads.pass_lead(lead_id, clicker(body))
         if not outcome.ok:
             tell(client, body, outcome.message)
         redraw_after_click(body, context, respond)
@@ -70,13 +72,13 @@ def open_snooze(ack: Ack, body: dict[str, Any], context: dict[str, Any], client:
 def log_contact(
     ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClient, respond: Respond
 ) -> None:
-    ack()
     with explained(client, body):
-        picked = selected_value(first_action(body))
-        if picked is None:
-            return  # the select was cleared: nothing to log
-        lead, _, outcome = picked.partition(":")
-        result = services_of(context).contacts.log(lead_ref(lead), clicker(body), outcome)
+        with acked_after(ack):
+            picked = selected_value(first_action(body))
+            if picked is None:
+                return  # the select was cleared: nothing to log
+            lead, _, outcome = picked.partition(":")
+            result = services_of(context).contacts.log(lead_ref(lead), clicker(body), outcome)
         if not result.ok:
             tell(client, body, result.message)
         redraw_after_click(body, context, respond)

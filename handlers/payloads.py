@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from slack_bolt import Ack
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
@@ -38,6 +39,18 @@ def explained(client: WebClient, body: dict[str, Any]) -> Iterator[None]:
     except BadPayload as err:
         channel = body.get("channel") if isinstance(body.get("channel"), dict) else {}
         tell_user(client, channel.get("id"), clicker(body), str(err))
+
+
+@contextmanager
+def acked_after(ack: Ack) -> Iterator[None]:
+    """Around a change a click or a command makes: Slack's 200 goes out once it is committed.
+    Slack shows the person that their click worked, so a crash between the answer and the
+    commit would lose a claim they were told happened. The change is one short transaction,
+    well inside Slack's 3 s; the ack goes out whatever the block raises."""
+    try:
+        yield
+    finally:
+        ack()
 
 
 def open_modal(client: WebClient, trigger: str, view: View) -> None:

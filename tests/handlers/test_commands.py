@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.fakeslack.server import FakeSlack
+from storage.models import RepAway
 from tests.conftest import MakeBot
 from tests.fakes.harness import Harness
 from tests.handlers.conftest import answer_to
@@ -55,3 +56,16 @@ def test_leads_snooze_command(make_bot: MakeBot, fake_slack: FakeSlack) -> None:
     )
     assert answers[2].startswith("usage: `/leads snooze <lead> <duration>`")
     assert answers[3] == "Only the lead's owner (<@U0ALICE>) or a manager can snooze lead #1."
+
+
+def test_a_command_that_changes_something_is_answered_once_it_has(bot: Harness) -> None:
+    """`/leads away` and `/leads back` are acknowledged after their commit, as clicks are: a
+    crash after Slack's 200 must not undo what the person was told. (Their writes are small
+    enough that this held before too, but only by the timing of Bolt's 10 ms ack poll.)"""
+    for turn in range(3):
+        assert bot.command("away 1h", "U0BO")[0] == 200
+        with bot.app.services.db.read() as session:
+            assert session.get(RepAway, "U0BO") is not None, f"turn {turn}: not away yet"
+        assert bot.command("back", "U0BO")[0] == 200
+        with bot.app.services.db.read() as session:
+            assert session.get(RepAway, "U0BO") is None, f"turn {turn}: not back yet"

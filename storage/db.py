@@ -15,12 +15,15 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+MIGRATION_LOCK = 0x6C656164_626F7401  # any fixed bigint: "leadbot" and 1, the migrations' lock
 
 
 def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
@@ -87,8 +90,23 @@ class Database:
             yield session
 
     def upgrade(self) -> None:
-        """Bring the schema to the newest Alembic revision (idempotent)."""
-        command.upgrade(alembic_config(self.url), "head")
+        """Bring the schema to the newest Alembic revision (idempotent). On PostgreSQL the
+        migrations run in one transaction under an advisory lock: instances started together
+        take turns (each would otherwise create the same tables, and all but one crash), and
+        the later ones find the schema current."""
+        cfg = alembic_config(self.url)
+        if self.is_sqlite:
+            command.upgrade(cfg, "head")
+            return
+        with self.engine.begin() as connection:
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "head")
+
+    def insert(self, table: Any) -> Any:
+        """The dialect's INSERT, which has `on_conflict_do_nothing` / `_do_update`: an upsert
+        holds where a read-then-write races another instance."""
+        return sqlite_insert(table) if self.is_sqlite else postgresql_insert(table)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -63,8 +63,15 @@ class SlackSender:
                 return cached.channel_id
         response = _guarded(lambda: self.client.conversations_open(users=target))
         channel_id = str(response["channel"]["id"])
+        # An upsert: another sender (or instance) may have opened this DM meanwhile, and a
+        # read-then-insert would then fail its whole send.
+        remember = self.db.insert(DmChannel).values(user_id=target, channel_id=channel_id)
         with self.db.write() as session:
-            session.merge(DmChannel(user_id=target, channel_id=channel_id))
+            session.execute(
+                remember.on_conflict_do_update(
+                    index_elements=[DmChannel.user_id], set_={"channel_id": channel_id}
+                )
+            )
         self._dm_cache[target] = channel_id
         return channel_id
 

@@ -14,8 +14,6 @@ from fastapi import FastAPI, Request, Response
 from slack_bolt import App, BoltRequest
 from slack_bolt.request.internals import parse_body
 from sqlalchemy import delete
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from starlette.concurrency import run_in_threadpool
 
 from bot.http.envelope import readable
@@ -72,7 +70,6 @@ def serve_slack_events(api: FastAPI, services: Services, bolt: App) -> None:
 def _first_time(db: Database, signature: str) -> bool:
     """Remember a signed request for Slack's window; False when it was seen already."""
     now = datetime.now(UTC)
-    insert = sqlite_insert if db.is_sqlite else postgresql_insert
     with db.write() as session:
         session.execute(
             delete(SeenSlackRequest).where(
@@ -80,7 +77,7 @@ def _first_time(db: Database, signature: str) -> bool:
             )
         )
         added = session.scalar(
-            insert(SeenSlackRequest)
+            db.insert(SeenSlackRequest)
             .values(signature=signature[:80], seen_at=now)
             .on_conflict_do_nothing()
             .returning(SeenSlackRequest.signature)

@@ -23,6 +23,12 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
+    shared = config.attributes.get("connection")
+    if shared is not None:  # `Database.upgrade` holds the migration lock on it
+        context.configure(connection=shared, target_metadata=target_metadata, render_as_batch=True)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
     url = config.get_main_option("sqlalchemy.url")
     assert url is not None
     engine = create_engine(url, poolclass=pool.NullPool)

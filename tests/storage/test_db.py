@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
 from storage.db import Database
 from storage.models import Base
+from tests.conftest import _fresh_postgres
 
 
 def test_migrations_match_the_models(database_url: str) -> None:
@@ -28,3 +34,32 @@ def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(sqlite_url: str
         assert session.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert session.execute(text("PRAGMA busy_timeout")).scalar() == 10_000
     db.dispose()
+
+
+@pytest.mark.postgres
+def test_instances_starting_together_migrate_once(postgres_url: str) -> None:
+    """Two instances started at once on a fresh PostgreSQL both ran the migrations and one
+    crashed (`UniqueViolation … pg_type_typname_nsp_index`, 6 of 34 starts): they now take
+    turns under an advisory lock, and the later ones find nothing to do. Processes, as
+    deployed: Alembic's context is one per process."""
+    env = {**os.environ, "DATABASE_URL": postgres_url}
+    for round_ in range(3):
+        _fresh_postgres(postgres_url)
+        starts = [
+            subprocess.Popen(
+                [sys.executable, "-m", "bot.cli", "db", "upgrade"],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            for _ in range(3)
+        ]
+        outputs = [(p.wait(timeout=120), p.communicate()[0]) for p in starts]
+        failed = [output for code, output in outputs if code != 0]
+        assert failed == [], f"round {round_}: {failed[0][-2000:]}"
+    db = Database(postgres_url)
+    with db.read() as session:
+        versions = session.execute(text("SELECT count(*) FROM alembic_version")).scalar_one()
+    db.dispose()
+    assert versions == 1

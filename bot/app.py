@@ -180,7 +180,7 @@ class LeadbotApp:
             self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=10)
-        if self._scheduler is not None:
+        if self._scheduler is not None and self._scheduler.running:  # stop() may come twice
             self._scheduler.shutdown(wait=False)
         self.services.dispatcher.stop()
         self.services.homes.stop()

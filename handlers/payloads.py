@@ -46,11 +46,14 @@ def acked_after(ack: Ack) -> Iterator[None]:
     """Around a change a click or a command makes: Slack's 200 goes out once it is committed.
     Slack shows the person that their click worked, so a crash between the answer and the
     commit would lose a claim they were told happened. The change is one short transaction,
-    well inside Slack's 3 s; the ack goes out whatever the block raises."""
+    well inside Slack's 3 s. A click leadbot cannot read is acknowledged (and explained); a
+    change that failed (the database down) is not, so Slack shows the person it did not work."""
     try:
         yield
-    finally:
+    except BadPayload:
         ack()
+        raise
+    ack()
 
 
 def open_modal(client: WebClient, trigger: str, view: View) -> None:

@@ -9,9 +9,9 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt import App
-from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
+from bot.http.health import TROUBLE, DatabaseHealth
 from bot.http.intake import intake as intake_lead
 from bot.http.slack import serve_slack_events
 from bot.http.timeouts import Patience
@@ -27,6 +27,9 @@ def create_http_app(services: Services, bolt: App, *, slack_events: bool = True)
     at all, so nothing can reach Bolt over HTTP."""
     api = FastAPI(title="leadbot", docs_url=None, redoc_url=None, openapi_url=None)
     api.state.patience = Patience()  # LeadbotApp.serve_in_thread may set its own
+    health = DatabaseHealth(services.db)
+    for trouble in TROUBLE:
+        api.add_exception_handler(trouble, health.answer)
     if slack_events:
         serve_slack_events(api, services, bolt)
 
@@ -40,8 +43,11 @@ def create_http_app(services: Services, bolt: App, *, slack_events: bool = True)
 
     @api.get("/healthz")
     async def healthz() -> JSONResponse:
-        ok = await run_in_threadpool(_database_ok, services)
-        return JSONResponse({"ok": ok}, status_code=200 if ok else 503)
+        """Ready when the database takes a write (see bot/http/health.py)."""
+        ok, reason = await run_in_threadpool(health.check)
+        if ok:
+            return JSONResponse({"ok": True})
+        return JSONResponse({"ok": False, "database": reason}, status_code=503)
 
     @api.get("/metrics")
     async def metrics() -> Response:
@@ -49,13 +55,3 @@ def create_http_app(services: Services, bolt: App, *, slack_events: bool = True)
         return Response(content=payload, media_type=CONTENT_TYPE_LATEST)
 
     return api
-
-
-def _database_ok(services: Services) -> bool:
-    try:
-        with services.db.read() as session:
-            session.execute(text("SELECT 1"))
-    except Exception:  # health checks answer, they do not raise
-        log.exception("health check: database unreachable")
-        return False
-    return True

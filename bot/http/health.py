@@ -2,8 +2,8 @@
 writes (a read-only file, a full disk, a server gone) gets 503 with `Retry-After` and a JSON
 reason, never a bare 500, and `/healthz` says not ready until a write works again.
 
-Senders retry a 503 (HubSpot, Zapier and Slack itself do), so the lead is not lost; a 500 with
-a traceback told nobody what to do.
+Senders that retry at all retry a 503 (Slack does, and HubSpot's webhooks), so the lead is not
+lost; a 500 with a traceback told nobody what to do.
 """
 
 from __future__ import annotations

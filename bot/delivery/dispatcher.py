@@ -61,12 +61,27 @@ class Dispatcher:
     def start(self) -> None:
         """Several senders: a slow Slack call for one channel does not hold up the others."""
         self._stop.clear()
+        if self.db.is_sqlite:
+            self._reclaim_leases()
         self._threads = [
             threading.Thread(target=self._loop, name=f"leadbot-outbox-{n}", daemon=True)
             for n in range(self.workers)
         ]
         for thread in self._threads:
             thread.start()
+
+    def _reclaim_leases(self) -> None:
+        """One process per SQLite file (its write lock is in-process): a lease found at start
+        was held by a process that died, and would otherwise hold its rows for up to LEASE."""
+        with self.db.write() as session:
+            freed = session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.status == OutboxStatus.PENDING)
+                .where(OutboxMessage.locked_until.is_not(None))
+                .values(locked_until=None)
+            ).rowcount
+        if freed:
+            log.info("outbox: %d row(s) leased by a stopped process are due again", freed)
 
     def stop(self) -> None:
         self._stop.set()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from blocks import ids
 from blocks.nudges import message_blocks
 from bot.app import create_app
 from bot.delivery.cards import card_renderer
-from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.dispatcher import LEASE, Dispatcher
 from bot.fakeslack.server import FakeSlack
 from bot.leads.input import parse_lead
 from bot.settings import Settings
@@ -170,3 +170,24 @@ def test_a_message_of_many_short_lines_is_delivered(bot: Harness) -> None:
     assert card.ok and card.problems == []
     bot.settle()
     assert [row.status for row in outbox_rows(bot)] == ["sent", "sent"]
+
+
+def test_rows_leased_by_a_process_that_died_go_out_at_restart(
+    make_bot: MakeBot, fake_slack: FakeSlack, sqlite_url: str
+) -> None:
+    """kill -9 mid-burst left rows leased for 60 s to a dead process: after a restart the last
+    card came a minute late (#11). One process owns a SQLite file, so it reclaims at start."""
+    settings = Settings(
+        slack_bot_token="xoxb-test", slack_api_url=fake_slack.url, database_url=sqlite_url
+    )
+    dead = create_app(settings, make_config())  # receives, never sends: its workers never ran
+    dead.services.leads.receive(parse_lead({"name": "Dana", "external_id": "d-1"}, ["warm"]))
+    with dead.services.db.write() as session:
+        leased = session.execute(
+            update(OutboxMessage).values(locked_until=dead.services.clock.now() + LEASE)
+        ).rowcount
+    dead.services.db.dispose()
+    assert leased == 2  # the DM card and the #leads copy
+    restarted = make_bot(url=sqlite_url)
+    posts = restarted.fake.wait_for("chat.postMessage", count=2, timeout=LEASE.total_seconds() / 4)
+    assert len(posts) == 2 and all("#1:" in call.args["text"] for call in posts)

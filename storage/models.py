@@ -160,6 +160,7 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime]
     next_attempt_at: Mapped[datetime]
     locked_until: Mapped[datetime | None]
+    locked_by: Mapped[str | None] = mapped_column(String(32))  # the Instance holding the lease
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(500))
     # For plain messages (reminders, escalations): text and blocks drawn when the step ran, and
@@ -235,3 +236,13 @@ class SeenSlackRequest(Base):
 
     signature: Mapped[str] = mapped_column(String(80), primary_key=True)
     seen_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class Instance(Base):
+    """A running dispatcher (one per `leadbot serve`), beating a heartbeat: outbox leases held
+    by one that stopped beating are free (bot/delivery/leases.py)."""
+
+    __tablename__ = "instances"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    seen_at: Mapped[datetime]

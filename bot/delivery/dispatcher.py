@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from slack_sdk import WebClient
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select
 
 from bot.clock import Clock, as_utc
+from bot.delivery.leases import Leases
 from bot.delivery.log import DeliveryLog
 from bot.delivery.outbox import CardRenderer, DeliveryError, MessageRenderer, RetryPolicy
 from bot.delivery.plan import Planner, Send, Skip
@@ -25,7 +26,6 @@ from storage.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=60)
 BATCH = 10  # small leases, so parallel workers share a burst
 
 
@@ -47,6 +47,7 @@ class Dispatcher:
         self.planner = Planner(db, render, render_message)
         self.sender = SlackSender(db, client)
         self.log = DeliveryLog(db, clock, retry or RetryPolicy())
+        self.leases = Leases(db, clock)
         self.idle_wait = idle_wait
         # Each wake() lets one sender go: a burst of leads fans out, a single lead wakes one.
         self._signal = threading.Condition()
@@ -61,27 +62,13 @@ class Dispatcher:
     def start(self) -> None:
         """Several senders: a slow Slack call for one channel does not hold up the others."""
         self._stop.clear()
-        if self.db.is_sqlite:
-            self._reclaim_leases()
+        self.leases.start()
         self._threads = [
             threading.Thread(target=self._loop, name=f"leadbot-outbox-{n}", daemon=True)
             for n in range(self.workers)
         ]
         for thread in self._threads:
             thread.start()
-
-    def _reclaim_leases(self) -> None:
-        """One process per SQLite file (its write lock is in-process): a lease found at start
-        was held by a process that died, and would otherwise hold its rows for up to LEASE."""
-        with self.db.write() as session:
-            freed = session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.status == OutboxStatus.PENDING)
-                .where(OutboxMessage.locked_until.is_not(None))
-                .values(locked_until=None)
-            ).rowcount
-        if freed:
-            log.info("outbox: %d row(s) leased by a stopped process are due again", freed)
 
     def stop(self) -> None:
         self._stop.set()
@@ -90,6 +77,7 @@ class Dispatcher:
         for thread in self._threads:
             thread.join(timeout=10)
         self._threads = []
+        self.leases.stop()
 
     def wake(self) -> None:
         with self._signal:
@@ -145,38 +133,12 @@ class Dispatcher:
     def run_once(self) -> int:
         """Send every due row once; returns how many rows were handled."""
         handled = 0
-        while ids := self._lease_due():
+        while ids := self.leases.take(BATCH):
             held: dict[str, datetime] = {}  # channels Slack rate-limited during this batch
             for row_id in ids:
                 self._deliver(row_id, held)
             handled += len(ids)
         return handled
-
-    def _lease_due(self) -> list[int]:
-        now = self.clock.now()
-        due = (
-            select(OutboxMessage.id)
-            .where(OutboxMessage.status == OutboxStatus.PENDING)
-            .where(OutboxMessage.next_attempt_at <= now)
-            .where(or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now))
-            .order_by(OutboxMessage.id)
-            .limit(BATCH)
-        )
-        # Look before taking SQLite's single write lock: most passes find nothing to do.
-        with self.db.read() as session:
-            if session.scalar(due.limit(1)) is None:
-                return []
-        with self.db.write() as session:
-            if not self.db.is_sqlite:
-                due = due.with_for_update(skip_locked=True)
-            ids = list(session.scalars(due))
-            if ids:
-                session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(ids))
-                    .values(locked_until=now + LEASE)
-                )
-        return ids
 
     def _deliver(self, row_id: int, held: dict[str, datetime]) -> None:
         """Plan, send, record: one row, straight through."""

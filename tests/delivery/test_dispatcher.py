@@ -8,7 +8,8 @@ from blocks import ids
 from blocks.nudges import message_blocks
 from bot.app import create_app
 from bot.delivery.cards import card_renderer
-from bot.delivery.dispatcher import LEASE, Dispatcher
+from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.leases import LEASE
 from bot.fakeslack.server import FakeSlack
 from bot.leads.input import parse_lead
 from bot.settings import Settings

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -56,8 +57,13 @@ def leads_command(
     )
     run = SUBCOMMANDS.get(name, show_help)
     if name in CHANGES_STATE:
-        with acked_after(ack):  # Slack's 200 once the change is committed
-            run(cmd)
+        # Slack's 200 once the change is committed, and the answer after it: a slow or failing
+        # response_url must not turn a change that happened into an error shown to the person.
+        answers: list[dict[str, Any]] = []
+        with acked_after(ack):
+            run(replace(cmd, respond=lambda **answer: answers.append(answer)))
+        for answer in answers:
+            respond(**answer)
     else:
         ack()  # reading can take a while (stats): answered through the response_url
         run(cmd)

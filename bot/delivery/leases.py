@@ -29,6 +29,7 @@ HEARTBEAT = timedelta(seconds=1)
 # live holder may sit through (another holder would then send its rows too), short enough that
 # a restart finds a dead holder's rows free within seconds.
 STALE = timedelta(seconds=6)
+FORGET = timedelta(days=1)
 
 
 class Leases:
@@ -45,6 +46,7 @@ class Leases:
             if self.db.is_sqlite:
                 self._free_all()
             self.beat()
+            self._forget_long_gone()
         except DBAPIError as err:  # start anyway: requests get 503 until the database is back
             log.warning("outbox: leases not set up yet (%s)", type(err.orig).__name__)
         self._stop.clear()
@@ -71,6 +73,11 @@ class Leases:
                     index_elements=[Instance.id], set_={"seen_at": self.clock.now()}
                 )
             )
+
+    def _forget_long_gone(self) -> None:
+        """Holders that died without signing off leave a row each: kept for a day, then gone."""
+        with self.db.write() as session:
+            session.execute(delete(Instance).where(Instance.seen_at < self.clock.now() - FORGET))
 
     def _beating(self) -> None:
         while not self._stop.wait(HEARTBEAT.total_seconds()):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.fakeslack.requests import post_signed, slash_command
 from bot.fakeslack.server import FakeSlack
 from storage.models import RepAway
 from tests.conftest import MakeBot
@@ -69,3 +70,17 @@ def test_a_command_that_changes_something_is_answered_once_it_has(bot: Harness) 
         assert bot.command("back", "U0BO")[0] == 200
         with bot.app.services.db.read() as session:
             assert session.get(RepAway, "U0BO") is None, f"turn {turn}: not back yet"
+
+
+def test_a_change_is_acknowledged_even_when_its_answer_cannot_be_delivered(
+    bot: Harness,
+) -> None:
+    """The answer goes to the response_url after the ack: a response_url that fails must not
+    turn a change that happened into an error Slack shows the person."""
+    body = slash_command(
+        "away 1h", user_id="U0BO", channel_id="C0LEADS", response_url="http://127.0.0.1:9/gone"
+    )
+    status, _ = post_signed(f"{bot.base}/slack/events", bot.signing_secret, body)
+    assert status == 200
+    with bot.app.services.db.read() as session:
+        assert session.get(RepAway, "U0BO") is not None

@@ -72,6 +72,8 @@ def test_a_command_that_changes_something_is_answered_once_it_has(bot: Harness) 
         assert bot.command("back", "U0BO")[0] == 200
         with bot.app.services.db.read() as session:
             assert session.get(RepAway, "U0BO") is None, f"turn {turn}: not back yet"
+    # The answers follow the acks: all six arrive (and none lands in the next test's log).
+    assert answer_to(bot, "cmd-U0BO", count=6)["text"].startswith("👋 Welcome back")
 
 
 def test_a_change_is_acknowledged_even_when_its_answer_cannot_be_delivered(

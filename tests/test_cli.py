@@ -104,17 +104,27 @@ def test_serve_says_when_slack_is_unreachable(tmp_path: Path) -> None:
 
 
 def test_serve_runs_the_bot_until_stopped(tmp_path: Path, fake_slack: FakeSlack) -> None:
-    config = tmp_path / "leadbot.yml"
-    config.write_text(
+    config = (
         "channels: {queue: C0QUEUE}\nreps:\n  - {id: U0ALICE, name: Alice}\nscheduler: {tick: 1s}\n"
     )
+    code, stderr = _serve_one_lead(tmp_path, fake_slack, config, {"name": "Dana"})
+    assert code == 0, stderr
+    assert "leadbot listening on http://127.0.0.1:" in stderr
+
+
+def _serve_one_lead(
+    tmp_path: Path, fake_slack: FakeSlack, config: str, lead: dict[str, str]
+) -> tuple[int, str]:
+    """`leadbot serve` in its own process: post `lead`, wait for its card, stop it with
+    SIGTERM; its exit code and everything it wrote to stderr."""
+    (tmp_path / "leadbot.yml").write_text(config)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {
         "SLACK_BOT_TOKEN": "xoxb-1",
         "SLACK_SIGNING_SECRET": "s",
-        "LEADBOT_CONFIG": str(config),
+        "LEADBOT_CONFIG": str(tmp_path / "leadbot.yml"),
         "LEADBOT_INTAKE_TOKEN": "t0k",
         "SLACK_API_URL": fake_slack.url,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
@@ -131,7 +141,7 @@ def test_serve_runs_the_bot_until_stopped(tmp_path: Path, fake_slack: FakeSlack)
         _wait_for_health(port)
         request = urllib.request.Request(
             f"http://127.0.0.1:{port}/api/leads",
-            data=json.dumps({"name": "Dana"}).encode(),
+            data=json.dumps(lead).encode(),
             headers={"Authorization": "Bearer t0k", "Content-Type": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=10) as response:
@@ -140,8 +150,7 @@ def test_serve_runs_the_bot_until_stopped(tmp_path: Path, fake_slack: FakeSlack)
     finally:
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=20)
-    assert process.returncode == 0, stderr
-    assert "leadbot listening on http://127.0.0.1:" in stderr
+    return process.returncode, stderr
 
 
 def _wait_for_health(port: int) -> None:
@@ -224,40 +233,9 @@ def test_a_newline_in_a_lead_cannot_forge_a_log_line() -> None:
 
 
 def test_serve_logs_a_forging_lead_on_one_line(tmp_path: Path, fake_slack: FakeSlack) -> None:
-    config = tmp_path / "leadbot.yml"
-    config.write_text("channels: {queue: C0QUEUE}\nreps:\n  - {id: U0ALICE, name: Alice}\n")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {
-        "SLACK_BOT_TOKEN": "xoxb-1",
-        "SLACK_SIGNING_SECRET": "s",
-        "LEADBOT_CONFIG": str(config),
-        "LEADBOT_INTAKE_TOKEN": "t0k",
-        "SLACK_API_URL": fake_slack.url,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
-    }
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "LEADBOT_"))}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env={**clean, "PYTHONPATH": str(ROOT), **env},
-        cwd=tmp_path,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    config = "channels: {queue: C0QUEUE}\nreps:\n  - {id: U0ALICE, name: Alice}\n"
     forged = "2026-11-25 09:00:00,000 ERROR bot.http: FORGED"
-    try:
-        _wait_for_health(port)
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/api/leads",
-            data=json.dumps({"name": "Dana", "source": f"web\n{forged}"}).encode(),
-            headers={"Authorization": "Bearer t0k", "Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            assert response.status == 201
-        fake_slack.wait_for("chat.postMessage")
-    finally:
-        process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=20)
+    lead = {"name": "Dana", "source": f"web\n{forged}"}
+    _, stderr = _serve_one_lead(tmp_path, fake_slack, config, lead)
     assert not [line for line in stderr.splitlines() if line.startswith(forged)], stderr
     assert "from web\\n2026-11-25 09:00:00,000 ERROR bot.http: FORGED" in stderr

@@ -66,12 +66,11 @@ class Leases:
             log.warning("outbox: could not sign off; leases free in %s", STALE)
 
     def beat(self) -> None:
-        upsert = self.db.insert(Instance).values(id=self.holder, seen_at=self.clock.now())
+        now = self.clock.now()
+        upsert = self.db.insert(Instance).values(id=self.holder, seen_at=now)
         with self.db.write() as session:
             session.execute(
-                upsert.on_conflict_do_update(
-                    index_elements=[Instance.id], set_={"seen_at": self.clock.now()}
-                )
+                upsert.on_conflict_do_update(index_elements=[Instance.id], set_={"seen_at": now})
             )
 
     def _forget_long_gone(self) -> None:

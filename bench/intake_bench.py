@@ -35,6 +35,7 @@ from rich.table import Table
 from slack_sdk import WebClient
 from sqlalchemy import create_engine, make_url, text
 
+from bot.fakeslack.pacing import RateLimits
 from bot.fakeslack.server import FakeSlack, RecordedCall
 
 TOKEN = "bench-intake-token"
@@ -53,6 +54,14 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--pause-ms", type=float, default=0.0, help="per-client pause between leads")
     p.add_argument("--database-url", help="default: a SQLite file in a temp dir")
     p.add_argument("--with-channel", action="store_true", help="keep channels.leads (2 posts)")
+    p.add_argument("--rate", type=float, default=0.0, help="sustained leads/s from all clients")
+    p.add_argument("--latency-ms", type=float, default=0.0, help="every Slack answer takes this")
+    p.add_argument(
+        "--limits-scale",
+        type=float,
+        default=0.0,
+        help="enforce Slack's rate limits times this (and pace leadbot to them); 0: off",
+    )
     p.add_argument("--timeout", type=float, default=60.0, help="max wait for the posts (s)")
     p.add_argument("--json", action="store_true", help="also print the figures as JSON")
     return p.parse_args()
@@ -95,8 +104,11 @@ def lead_body(tag: str, i: int) -> bytes:
     ).encode()
 
 
-def send_leads(port: int, tag: str, indices: range, clients: int, pause: float) -> list[Sample]:
-    """POST the leads from `clients` threads, one keep-alive connection each."""
+def send_leads(
+    port: int, tag: str, indices: range, clients: int, pause: float, rate: float = 0.0
+) -> list[Sample]:
+    """POST the leads from `clients` threads, one keep-alive connection each; with `rate`, on a
+    fixed schedule of `rate` leads/s in all (a late lead does not shift the ones after it)."""
     samples: list[Sample] = []  # list.append is atomic: the client threads share these lists
     errors: list[str] = []
     barrier = threading.Barrier(clients)
@@ -105,7 +117,10 @@ def send_leads(port: int, tag: str, indices: range, clients: int, pause: float) 
     def client(mine: range) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         barrier.wait()
-        for i in mine:
+        start = time.monotonic()
+        for n, i in enumerate(mine):
+            if rate:
+                time.sleep(max(start + n * clients / rate - time.monotonic(), 0.0))
             body = lead_body(tag, i)
             sent = time.monotonic()
             try:
@@ -160,13 +175,16 @@ def wait_posts(fake: FakeSlack, ids: set[int], per_lead: int, timeout: float) ->
 
 
 def baseline(fake: FakeSlack, card: RecordedCall, n: int) -> list[float]:
-    """The floor: one bare chat.postMessage round trip with a real card's blocks."""
+    """The floor: one bare chat.postMessage round trip with a real card's blocks (each to a
+    channel of its own, so Slack's per-channel limit does not apply)."""
     client = WebClient(token="xoxb-bench", base_url=fake.url, timeout=10)
-    channel, blocks = card.response["channel"], card.args["blocks"]
+    blocks = card.args["blocks"]
     times: list[float] = []
     for i in range(n):
         start = time.monotonic()
-        client.chat_postMessage(channel=channel, text=f"{card.args['text']} {i}", blocks=blocks)
+        client.chat_postMessage(
+            channel=f"C0BASE{i}", text=f"{card.args['text']} {i}", blocks=blocks
+        )
         times.append(time.monotonic() - start)
     return times
 
@@ -190,13 +208,30 @@ reps:
 """
 
 
+# leadbot's pacing for a fake Slack that enforces no rate limits: as fast as it answers.
+UNLIMITED = {
+    "post_per_channel": 1000,
+    "post_burst": 100,
+    "post_per_minute": 60000,
+    "tier3_per_minute": 60000,
+    "tier4_per_minute": 60000,
+}
+
+
 def start_server(
-    tmp: Path, fake: FakeSlack, url: str, with_channel: bool
+    tmp: Path,
+    fake: FakeSlack,
+    url: str,
+    with_channel: bool,
+    delivery: dict[str, Any] | None = None,
 ) -> tuple[Popen[str], int]:
     """`leadbot serve` in its own process, as deployed: the client and the fake do not share
-    its interpreter (or its GIL). Time stamps compare across processes: CLOCK_MONOTONIC."""
+    its interpreter (or its GIL). Time stamps compare across processes: CLOCK_MONOTONIC.
+    `delivery`: leadbot.yml's `delivery:` section (default: UNLIMITED, for an unlimited fake)."""
     config = tmp / "leadbot.yml"
-    config.write_text(BENCH_CONFIG.format(leads=", leads: C0LEADS" if with_channel else ""))
+    pacing = json.dumps(delivery if delivery is not None else UNLIMITED)  # a YAML flow mapping
+    body = BENCH_CONFIG.format(leads=", leads: C0LEADS" if with_channel else "")
+    config.write_text(f"{body}delivery: {pacing}\n")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
@@ -225,23 +260,42 @@ def start_server(
     sys.exit("leadbot serve did not answer /healthz within 60 s")
 
 
+def scaled_limits(scale: float) -> dict[str, Any]:
+    """leadbot.yml's `delivery:` at Slack's documented limits times `scale`."""
+    return {
+        "post_per_channel": 1 * scale,
+        "post_burst": 3,
+        "post_per_minute": 600 * scale,
+        "tier3_per_minute": 50 * scale,
+        "tier4_per_minute": 100 * scale,
+    }
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    per_lead, tag = (2 if args.with_channel else 1), uuid.uuid4().hex[:8]
-    with tempfile.TemporaryDirectory() as tmp, FakeSlack() as fake:
+    limited = args.limits_scale > 0
+    # With Slack's limits on, #leads may be summarised in a burst: count the DM cards only.
+    per_lead = 2 if args.with_channel and not limited else 1
+    tag = uuid.uuid4().hex[:8]
+    pacing = scaled_limits(args.limits_scale) if limited else None
+    with tempfile.TemporaryDirectory() as tmp, FakeSlack(latency=args.latency_ms / 1000) as fake:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
         backend = prepare_database(url)
-        server, port = start_server(Path(tmp), fake, url, args.with_channel)
+        server, port = start_server(Path(tmp), fake, url, args.with_channel, pacing)
         try:
             warm = send_leads(port, tag, range(WARMUP), 1, 0.0)
             warm_posts = wait_posts(fake, {s[0] for s in warm}, per_lead, args.timeout)
             card = next(c for cs in warm_posts.values() for c in cs if c.args["channel"][0] == "D")
             floor = baseline(fake, card, args.leads)
+            if limited:
+                fake.set_limits(RateLimits(scale=args.limits_scale))
             started = time.monotonic()
             measured = range(WARMUP, WARMUP + args.leads)
-            samples = send_leads(port, tag, measured, args.concurrency, args.pause_ms / 1000)
+            pause = args.pause_ms / 1000
+            samples = send_leads(port, tag, measured, args.concurrency, pause, args.rate)
             elapsed = time.monotonic() - started
             posts = wait_posts(fake, {s[0] for s in samples}, per_lead, args.timeout)
             problems = fake.problems()
+            refused = fake.ratelimited
         finally:
             server.send_signal(signal.SIGTERM)
             server.communicate(timeout=30)
@@ -251,7 +305,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         POST: stats([dm_at[i] - sent for i, sent, _ in samples]),
         BASE: stats(floor),
     }
-    if args.with_channel:
+    if per_lead == 2:
         last = [max(c.at for c in posts[i]) - sent for i, sent, _ in samples]
         series["intake → last copy posted (DM + #leads)"] = stats(last)
     ratio_p99 = series[POST]["p99"] / series[BASE]["p99"]
@@ -270,6 +324,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "pass_p99_under_50ms": series[POST]["p99"] < TARGET_P99_MS,
         "pass_p99_within_3x": ratio_p99 <= TARGET_RATIO,
         "fake_problems": problems,
+        "ratelimited": refused,
     }
 
 
@@ -291,7 +346,9 @@ def report(r: dict[str, Any], console: Console) -> None:
     p99, ratio, ratio50 = r["series_ms"][POST]["p99"], r["ratio_p99"], r["ratio_p50"]
     mark = {True: "[bold green]PASS[/]", False: "[bold red]MISS[/]"}
     console.print(
-        f"intake rate achieved: {r['intake_leads_per_s']:.0f} leads/s\n"
+        f"intake rate achieved: {r['intake_leads_per_s']:.0f} leads/s; Slack latency "
+        f"{r['latency_ms']:g} ms; limits ×{r['limits_scale']:g} (0: off); "
+        f"{r['ratelimited']} calls answered 429\n"
         f"intake→post vs baseline: p99/p99 = {ratio:.2f}×, p50/p50 = {ratio50:.2f}×\n"
         f"{mark[r['pass_p99_under_50ms']]} intake→post p99 {p99:.2f} ms < 50 ms\n"
         f"{mark[r['pass_p99_within_3x']]} intake→post p99 within 3× of baseline p99 "

@@ -9,6 +9,7 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, SectionB
 
 from blocks import ids
 from blocks.mrkdwn import truncate_mrkdwn
+from blocks.summary import summary_blocks
 
 TEXT_LIMIT = 2900
 EMPTY = "…"  # Slack refuses an empty section; a template may render nothing
@@ -46,7 +47,9 @@ def message_blocks(payload: Mapping[str, Any], lead_id: int | None) -> list[dict
     """An outbox message payload (`bot.delivery.outbox.enqueue_message`) drawn as blocks at
     send time."""
     buttons = set(payload.get("buttons") or ())
-    if payload.get("lines"):
+    if payload.get("summary"):
+        blocks = summary_blocks(str(payload["text"]), list(payload["summary"]))
+    elif payload.get("lines"):
         blocks = digest_blocks(str(payload["text"]), list(payload["lines"]))
     elif lead_id is not None:
         blocks = nudge_blocks(

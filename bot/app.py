@@ -72,7 +72,15 @@ def create_services(
     clock = clock or SystemClock()
     db = Database(settings.database_url)
     client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
-    dispatcher = Dispatcher(db, client, clock, card_renderer(clock), message_blocks, retry=retry)
+    dispatcher = Dispatcher(
+        db,
+        client,
+        clock,
+        card_renderer(clock),
+        message_blocks,
+        retry=retry,
+        delivery=config.delivery,
+    )
     deps = Deps.create(db, config, clock, wake=dispatcher.wake)
     metrics = Metrics(db, known_sources=[*config.named_sources(), *FORM_SOURCES])
     dispatcher.log.on_give_up = FailureHandler(deps, metrics.delivery_given_up).gave_up

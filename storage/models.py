@@ -7,14 +7,17 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -139,16 +142,27 @@ class OutboxStatus:
     SENT = "sent"
     FAILED = "failed"
     CANCELLED = "cancelled"  # a nudge whose lead was claimed before it went out
+    SUMMARISED = "summarised"  # a channel copy folded into a burst summary post
 
 
 class OutboxMessage(Base):
     """A Slack call to make, written in the same transaction as the change that needs it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_status_due", "status", "next_attempt_at"),
+        Index("ix_outbox_status_priority", "status", "priority", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    # The channel (or the user of a DM) the call is paced on: a backlog in one lane never holds
+    # up another (bot/delivery/lanes.py).
+    lane: Mapped[str | None] = mapped_column(String(32))
+    priority: Mapped[int] = mapped_column(SmallInteger, default=5, server_default="5")
+    # An earlier attempt may have reached Slack (its holder died, or the answer never came):
+    # look for the post in the channel's history before posting again.
+    maybe_sent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     kind: Mapped[str] = mapped_column(String(16))  # post_card | update_card
     copy_kind: Mapped[str | None] = mapped_column(String(16))  # dm | channel | queue
     target: Mapped[str | None] = mapped_column(String(32))  # user id (dm) or channel id

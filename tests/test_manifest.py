@@ -135,14 +135,16 @@ def test_validation_rejects_broken_manifest(mutate: Any) -> None:
 
 
 # Every Web API method leadbot calls, and the bot scope it needs (Slack's method reference).
-SCOPE_OF = {
-    "chat_postMessage": "chat:write",
-    "chat_update": "chat:write",
-    "chat_postEphemeral": "chat:write",
-    "conversations_open": "im:write",
-    "views_publish": None,
-    "views_open": None,
-    "users_info": "users:read",
+SCOPE_OF: dict[str, tuple[str, ...]] = {
+    "chat_postMessage": ("chat:write",),
+    "chat_update": ("chat:write",),
+    "chat_postEphemeral": ("chat:write",),
+    "conversations_open": ("im:write",),
+    # Reading back its own posts (exactly-once after a crash): public and private channels, DMs.
+    "conversations_history": ("channels:history", "groups:history", "im:history"),
+    "views_publish": (),
+    "views_open": (),
+    "users_info": ("users:read",),
 }
 
 
@@ -157,7 +159,7 @@ def test_scopes_are_exactly_what_the_code_calls() -> None:
     # Calls, and method names passed as strings (the outbox names its call: "chat_update").
     called = set(re.findall(r"\b((?:chat|conversations|views|users|reactions|files)_\w+)\b", code))
     assert called <= set(SCOPE_OF), f"add the scope of {called - set(SCOPE_OF)} to SCOPE_OF"
-    needed = {SCOPE_OF[method] for method in called} - {None} | {"commands"}
+    needed = {scope for method in called for scope in SCOPE_OF[method]} | {"commands"}
     assert set(load_manifest()["oauth_config"]["scopes"]["bot"]) == needed
 
 

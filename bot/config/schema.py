@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from bot.config.delivery import DeliverySettings
 from bot.config.errors import (
     check_channel_id,
     check_email,
@@ -214,6 +215,7 @@ class Config(_Section):
     scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
     queue: QueueSettings = Field(default_factory=QueueSettings)
     intake: IntakeSettings = Field(default_factory=IntakeSettings)
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     tiers: Annotated[list[Tier], Field(min_length=1)] = Field(default_factory=default_tiers)
     default_tier: str = "warm"
     escalation: EscalationField = Field(default_factory=Escalation)
@@ -236,6 +238,12 @@ class Config(_Section):
 
     def tier(self, name: str) -> Tier | None:
         return next((t for t in self.tiers if t.name == name), None)
+
+    def is_hottest(self, tier_name: str) -> bool:
+        """The tier answered soonest (or marked urgent): its DM cards go before every other."""
+        tier = self.tier(tier_name)
+        hottest = min(self.tiers, key=lambda t: t.respond_within)
+        return tier is not None and (tier.urgent or tier.name == hottest.name)
 
     @field_validator("reps")
     @classmethod

@@ -3,6 +3,8 @@ pure card builder draws (`blocks/card.py`), for every copy and every list row.""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import select
@@ -25,17 +27,20 @@ NUDGE_KINDS = (
 )
 
 
-def nudges_of(session: Session, lead_id: int) -> tuple[Nudge, ...]:
+def nudges_by_lead(session: Session, lead_ids: Collection[int]) -> dict[int, tuple[Nudge, ...]]:
+    """The nudges of many leads in one query (the dispatcher draws a batch of cards at once)."""
+    if not lead_ids:
+        return {}
     events = session.scalars(
         select(LeadEvent)
-        .where(LeadEvent.lead_id == lead_id, LeadEvent.kind.in_(NUDGE_KINDS))
+        .where(LeadEvent.lead_id.in_(list(lead_ids)), LeadEvent.kind.in_(NUDGE_KINDS))
         .order_by(LeadEvent.id)
     )
-    return tuple(
-        _nudge(event)
-        for event in events
-        if event.kind != EventKind.ASSIGNED or (event.detail or {}).get("step") is not None
-    )
+    found: dict[int, list[Nudge]] = defaultdict(list)
+    for event in events:
+        if event.kind != EventKind.ASSIGNED or (event.detail or {}).get("step") is not None:
+            found[event.lead_id].append(_nudge(event))
+    return {lead_id: tuple(nudges) for lead_id, nudges in found.items()}
 
 
 def _nudge(event: LeadEvent) -> Nudge:
@@ -96,9 +101,9 @@ def _utc(moment: datetime | None) -> datetime | None:
 
 def card_renderer(clock: Clock) -> CardRenderer:
     def render(
-        session: Session, lead: Lead, copy_kind: str, recipient: str | None
+        lead: Lead, copy_kind: str, recipient: str | None, nudges: tuple[Nudge, ...]
     ) -> RenderedMessage:
-        view = card_view(lead, copy_kind, recipient, nudges_of(session, lead.id))
+        view = card_view(lead, copy_kind, recipient, nudges)
         blocks = [block.to_dict() for block in lead_card(view, clock.now())]
         return RenderedMessage(text=fallback_text(view), blocks=blocks, lead_version=lead.version)
 

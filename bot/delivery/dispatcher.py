@@ -1,32 +1,46 @@
-"""The outbox dispatcher: sender threads that send due outbox rows, woken after every commit.
+"""The outbox dispatcher: one asyncio loop on its own thread sends due outbox rows, many calls in
+flight on kept-alive connections, woken after every commit.
 
-Each row goes one way: the planner decides what to send from the lead's state now
-(`bot/delivery/plan.py`), `SlackSender` makes the call (`bot/delivery/slack.py`), and the
-delivery log records what happened (`bot/delivery/log.py`).
+Database work is batched and Slack calls are not: a pass leases a batch of rows (most urgent
+first, none in a lane waiting out its pace) in one transaction, plans them in one read
+(`bot/delivery/plan.py`), starts one task per call (`bot/delivery/slack.py`, paced by
+`bot/delivery/pacing.py`), and the recorder writes every result that came back meanwhile in one
+transaction (`bot/delivery/log.py`). So Slack's pace and latency, not leadbot, bound delivery.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import threading
 import time
-from datetime import datetime
+from collections.abc import AsyncIterator
 
+import aiohttp
 from slack_sdk import WebClient
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import func, select
 
 from bot.clock import Clock, as_utc
+from bot.config.delivery import DeliverySettings
 from bot.delivery.leases import Leases
-from bot.delivery.log import DeliveryLog
+from bot.delivery.log import Closed, Delivered, DeliveryLog, Failed, Released, Result
 from bot.delivery.outbox import CardRenderer, DeliveryError, MessageRenderer, RetryPolicy
+from bot.delivery.pacing import POST, Pacer
 from bot.delivery.plan import Planner, Send, Skip
 from bot.delivery.slack import SlackSender
+from bot.delivery.summaries import Summaries
+from bot.vocabulary import CopyKind
 from storage.db import Database
 from storage.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 
-BATCH = 10  # small leases, so parallel workers share a burst
+# A row whose lane is free within this long waits in memory for its moment; a later one goes
+# back to the table, and its lane is left out of leases until then.
+HORIZON = 1.0
+STOP_GRACE = 5.0  # calls still in flight at stop get this long; the rest are looked up later
 
 
 class Dispatcher:
@@ -40,49 +54,44 @@ class Dispatcher:
         *,
         retry: RetryPolicy | None = None,
         idle_wait: float = 5.0,
-        workers: int = 2,
+        delivery: DeliverySettings | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
+        self.client = client  # its token, base URL and timeout; the calls go through aiohttp
+        self.settings = delivery or DeliverySettings()
         self.planner = Planner(db, render, render_message)
-        self.sender = SlackSender(db, client)
         self.log = DeliveryLog(db, clock, retry or RetryPolicy())
         self.leases = Leases(db, clock)
+        self.pacer = Pacer(self.settings)
+        self.summaries = Summaries(db, clock, self.leases.holder, self.settings)
         self.idle_wait = idle_wait
-        # Each wake() lets one sender go: a burst of leads fans out, a single lead wakes one.
-        self._signal = threading.Condition()
-        self._pending_wakes = 0
+        self._thread: threading.Thread | None = None
+        self._run: _Run | None = None
         self._stop = threading.Event()
-        self.workers = workers
-        self._threads: list[threading.Thread] = []
         self.sent_count = 0
         self.failed_count = 0
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
-        """Several senders: a slow Slack call for one channel does not hold up the others."""
         self._stop.clear()
         self.leases.start()
-        self._threads = [
-            threading.Thread(target=self._loop, name=f"leadbot-outbox-{n}", daemon=True)
-            for n in range(self.workers)
-        ]
-        for thread in self._threads:
-            thread.start()
+        self._thread = threading.Thread(target=self._serve, name="leadbot-outbox", daemon=True)
+        self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
-        with self._signal:
-            self._signal.notify_all()
-        for thread in self._threads:
-            thread.join(timeout=10)
-        self._threads = []
+        self.wake()
+        if self._thread is not None:
+            self._thread.join(timeout=STOP_GRACE + 5)
+            self._thread = None
         self.leases.stop()
 
     def wake(self) -> None:
-        with self._signal:
-            self._pending_wakes += 1
-            self._signal.notify()
+        """Called after a commit that wrote outbox rows (from any thread)."""
+        run = self._run
+        if run is not None:
+            run.wake_threadsafe()
 
     def wait_until_idle(self, timeout: float = 10.0) -> bool:
         """Block until no outbox row is pending (for the demo, tests and benchmarks)."""
@@ -95,23 +104,59 @@ class Dispatcher:
             time.sleep(0.01)
         return False
 
-    def _wait(self, timeout: float) -> None:
-        with self._signal:
-            if self._pending_wakes == 0 and not self._stop.is_set():
-                self._signal.wait(timeout)
-            self._pending_wakes = max(self._pending_wakes - 1, 0)
+    def run_once(self) -> int:
+        """Send every due row now, on a loop of its own (tests, and a stopped dispatcher)."""
+        return asyncio.run(self._drain())
 
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            with self._signal:
-                self._pending_wakes = 0  # this pass sees every row committed before it began
+    # -- the loop ----------------------------------------------------------------------------
+    def _serve(self) -> None:
+        asyncio.run(self._serve_async())
+
+    async def _serve_async(self) -> None:
+        async with self._connected() as run:
+            self._run = run
             try:
-                sent = self.run_once()
-            except Exception:  # the delivery thread must outlive a bad moment in the database
-                log.exception("outbox pass failed; retrying on the next wake")
-                sent = 0
-            if sent == 0:
-                self._wait(self._seconds_to_next_due())
+                while not self._stop.is_set():
+                    run.woken.clear()
+                    try:
+                        leased = await run.fill()
+                    except Exception:  # the delivery loop must outlive a bad moment
+                        log.exception("outbox pass failed; retrying on the next wake")
+                        leased = 0
+                    if leased == 0 or run.full():
+                        await run.sleep(await asyncio.to_thread(self._seconds_to_next_due))
+            finally:
+                self._run = None
+                await run.finish(STOP_GRACE)
+
+    async def _drain(self) -> int:
+        handled = 0
+        async with self._connected(recorder=False) as run:
+            while True:
+                leased = await run.fill()
+                await run.finish(None)
+                handled += leased
+                if leased == 0 and not run.busy:
+                    return handled
+                if leased == 0:  # only lanes waiting out their pace are left: wait for them
+                    await asyncio.sleep(max(min(run.busy.values()) - time.monotonic(), 0))
+
+    @contextlib.asynccontextmanager
+    async def _connected(self, *, recorder: bool = True) -> AsyncIterator[_Run]:
+        limit = self.settings.in_flight + 4
+        connector = aiohttp.TCPConnector(limit=limit, keepalive_timeout=30)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            client = AsyncWebClient(
+                token=self.client.token,
+                base_url=self.client.base_url,
+                timeout=self.client.timeout,
+                session=session,
+                retry_handlers=[],  # a retried post could be a doubled post: leadbot decides
+            )
+            run = _Run(self, SlackSender(self.db, client, self.pacer))
+            if recorder:
+                run.start_recorder()
+            yield run
 
     def _seconds_to_next_due(self) -> float:
         """Sleep until the earliest retry is due (or a wake, or the idle wait)."""
@@ -127,56 +172,149 @@ class Dispatcher:
             return self.idle_wait
         if due is None:
             return self.idle_wait
-        return min(max(self._seconds_until(as_utc(due)), 0.005), self.idle_wait)
+        wait = (as_utc(due) - self.clock.now()).total_seconds()
+        return min(max(wait, 0.005), self.idle_wait)
 
-    # -- one pass --------------------------------------------------------------------------
-    def run_once(self) -> int:
-        """Send every due row once; returns how many rows were handled."""
-        handled = 0
-        while ids := self.leases.take(BATCH):
-            held: dict[str, datetime] = {}  # channels Slack rate-limited during this batch
-            for row_id in ids:
-                self._deliver(row_id, held)
-            handled += len(ids)
-        return handled
 
-    def _deliver(self, row_id: int, held: dict[str, datetime]) -> None:
-        """Plan, send, record: one row, straight through."""
-        try:
-            step = self._plan(row_id)
-            if step is None:
-                return
-            if isinstance(step, Skip):
-                self.log.close(row_id, step.status)
-                return
-            if step.channel in held:
-                raise DeliveryError("held", retry_after=self._seconds_until(held[step.channel]))
-            sent = self.sender.send(step)
-        except DeliveryError as err:
-            self._failed(row_id, err, held)
+class _Run:
+    """One event loop's sending state: calls in flight, results to record, lanes waiting."""
+
+    def __init__(self, dispatcher: Dispatcher, sender: SlackSender) -> None:
+        self.d = dispatcher
+        self.sender = sender
+        self.loop = asyncio.get_running_loop()
+        self.woken = asyncio.Event()
+        self.results: asyncio.Queue[Result] = asyncio.Queue()
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.busy: dict[str, float] = {}  # lane -> monotonic moment its pace frees it
+        self.in_hand: set[int] = set()  # leased here, result not recorded yet
+        self.recorder: asyncio.Task[None] | None = None
+
+    def wake_threadsafe(self) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nothing to wake
+            self.loop.call_soon_threadsafe(self.woken.set)
+
+    def full(self) -> bool:
+        return len(self.tasks) >= self.d.settings.in_flight
+
+    async def sleep(self, seconds: float) -> None:
+        now = time.monotonic()
+        frees = [until - now for until in self.busy.values()]
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.woken.wait(), min([seconds, *frees]))
+
+    async def fill(self) -> int:
+        """Lease what there is room for, and start each call."""
+        room = self.d.settings.in_flight - len(self.tasks)
+        if room <= 0:
+            return 0
+        now = time.monotonic()
+        self.busy = {lane: until for lane, until in self.busy.items() if until > now}
+        taking = (room, list(self.busy), list(self.in_hand))
+        ids = await asyncio.to_thread(self.d.leases.take, *taking)
+        if not ids:
+            return 0
+        self.in_hand.update(ids)
+        plans = await asyncio.to_thread(self.d.planner.plan, ids)
+        deferred: dict[str, list[int]] = {}
+        for row_id in ids:
+            plan = plans[row_id]
+            if isinstance(plan, Skip):
+                self.results.put_nowait(Closed(row_id, plan.status))
+            elif isinstance(plan, DeliveryError):
+                self.results.put_nowait(Failed(row_id, plan))
+            elif isinstance(plan, Send):
+                self._start(plan, deferred)
+        await self._defer(deferred)
+        return len(ids)
+
+    def _start(self, send: Send, deferred: dict[str, list[int]]) -> None:
+        method = "chat.update" if send.ts else POST
+        wait = self.d.pacer.wait_for(method, send.lane)
+        if wait > HORIZON and send.lane not in self.busy:
+            self.busy[send.lane] = time.monotonic() + wait
+        if send.lane in self.busy:
+            key = send.lane if send.ts is None and send.copy_kind != CopyKind.DM else ""
+            deferred.setdefault(key, []).append(send.row_id)
             return
-        if self.log.record_sent(step, sent):
-            self.wake()  # the lead changed while its card was in flight: a redraw is queued
-        self.sent_count += 1
+        # Booked now, in lease order: the most urgent row of a lane gets its earliest moment.
+        delay = self.d.pacer.reserve(method, send.lane)
+        task = asyncio.create_task(self._send(send, delay))
+        self.tasks.add(task)
+        task.add_done_callback(self._done)
 
-    def _plan(self, row_id: int) -> Send | Skip | None:
+    async def _defer(self, deferred: dict[str, list[int]]) -> None:
+        """Rows whose lane is waiting go back; a channel whose backlog would take too long at
+        its pace gets a summary instead (`bot/delivery/summaries.py`)."""
+        for lane, row_ids in deferred.items():
+            if lane:
+                await asyncio.to_thread(self.d.summaries.defer, lane, row_ids)
+                self.in_hand.difference_update(row_ids)
+            else:
+                for row_id in row_ids:
+                    self.results.put_nowait(Released(row_id))
+
+    async def _send(self, send: Send, delay: float) -> None:
         try:
-            return self.planner.plan(row_id)
-        except DeliveryError:
-            raise
-        except Exception as err:
-            # Drawing it again would fail again: a poison row, given up at once, so it holds up
-            # neither itself (retried for ever) nor the rest of its batch.
-            log.exception("outbox row %s: the message could not be drawn", row_id)
-            raise DeliveryError("render_error", permanent=True) from err
+            await asyncio.sleep(delay)
+            result: Result = Delivered(send, await self.sender.send(send))
+        except DeliveryError as err:
+            result = Failed(send.row_id, err)
+        except Exception as err:  # a bug must not leave the row leased until restart
+            log.exception("outbox row %s: the send failed", send.row_id)
+            result = Failed(send.row_id, DeliveryError(type(err).__name__, maybe_sent=True))
+        self.results.put_nowait(result)
 
-    def _failed(self, row_id: int, err: DeliveryError, held: dict[str, datetime]) -> None:
-        retry_at = self.log.record_failure(row_id, err)
-        if retry_at is None:
-            self.failed_count += 1
-            self.wake()  # giving up may have queued more: an alert, the lead's queue card
-        elif err.retry_after is not None and err.channel:
-            held[err.channel] = retry_at  # a 429 holds the rest of the batch for this channel
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self.tasks.discard(task)
+        self.woken.set()  # room for another call
 
-    def _seconds_until(self, moment: datetime) -> float:
-        return max((moment - self.clock.now()).total_seconds(), 0.0)
+    def start_recorder(self) -> None:
+        self.recorder = asyncio.create_task(self._record_forever())
+
+    async def _record_forever(self) -> None:
+        while True:
+            batch = [await self.results.get()]
+            while not self.results.empty():
+                batch.append(self.results.get_nowait())
+            await self._record(batch)
+
+    async def _record(self, batch: list[Result]) -> None:
+        try:
+            more = await asyncio.to_thread(self.d.log.record, batch)
+        except Exception:  # the rows stay leased; their lease runs out and they go again
+            log.exception("outbox: %d results could not be recorded", len(batch))
+            self.in_hand.difference_update(_row_id(result) for result in batch)
+            return
+        self.in_hand.difference_update(_row_id(result) for result in batch)
+        for result in batch:
+            if isinstance(result, Delivered):
+                self.d.sent_count += 1
+            elif isinstance(result, Failed) and result.error.retry_after is None:
+                self.d.failed_count += 1
+        if more:
+            self.woken.set()
+
+    async def finish(self, grace: float | None) -> None:
+        """Wait for the calls in flight (up to `grace`), then record what came back."""
+        if self.tasks:
+            _, pending = await asyncio.wait(set(self.tasks), timeout=grace)
+            for task in pending:  # their rows stay leased: looked up in Slack's history later
+                task.cancel()
+        if self.recorder is not None:
+            self.recorder.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.recorder
+            self.recorder = None
+        batch = []
+        while not self.results.empty():
+            batch.append(self.results.get_nowait())
+        if batch:
+            await self._record(batch)
+        if self.in_hand:  # cut off mid-call: handed back, to be looked up before a new post
+            await asyncio.to_thread(self.d.leases.release, list(self.in_hand))
+            self.in_hand.clear()
+
+
+def _row_id(result: Result) -> int:
+    return result.send.row_id if isinstance(result, Delivered) else result.row_id

@@ -12,12 +12,15 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from datetime import timedelta
+from collections.abc import Collection
+from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import Select, and_, delete, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from bot.clock import Clock
+from bot.delivery.outbox import UPDATE_CARD
 from storage.db import Database
 from storage.models import Instance, OutboxMessage, OutboxStatus
 
@@ -86,9 +89,53 @@ class Leases:
                 log.warning("outbox: heartbeat not recorded", exc_info=True)
 
     # -- taking rows --------------------------------------------------------------------------
-    def take(self, limit: int) -> list[int]:
-        """Lease up to `limit` due rows: unleased, expired, or held by a holder gone silent."""
+    def take(
+        self, limit: int, busy_lanes: Collection[str] = (), in_hand: Collection[int] = ()
+    ) -> list[int]:
+        """Lease up to `limit` due rows, most urgent first (`bot/delivery/lanes.py`), none in a
+        lane that is waiting out its pace: unleased, expired, or held by a holder gone silent.
+        A row taken from another holder may have been sent by it: it is marked `maybe_sent`.
+        `in_hand`: rows this process leased and has not recorded yet (never taken twice, even
+        when a test's clock jumps past their lease)."""
         now = self.clock.now()
+        due = self._due(now, busy_lanes).limit(limit)
+        if in_hand:
+            due = due.where(OutboxMessage.id.not_in(list(in_hand)))
+        # Look before taking SQLite's single write lock: most passes find nothing to do.
+        with self.db.read() as session:
+            if session.scalar(due.limit(1)) is None:
+                return []
+        with self.db.write() as session:
+            if not self.db.is_sqlite:
+                due = due.with_for_update(of=OutboxMessage, skip_locked=True)
+            ids = list(session.scalars(due))
+            if ids:
+                session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(ids))
+                    .values(
+                        locked_until=now + LEASE,
+                        locked_by=self.holder,
+                        maybe_sent=OutboxMessage.maybe_sent | OutboxMessage.locked_by.is_not(None),
+                    )
+                )
+                _drop_superseded_redraws(session, ids, now)
+        return ids
+
+    def release(self, ids: Collection[int]) -> None:
+        """Hand back rows this holder leased and did not record (calls cut off at stop): due
+        again at once, and looked up in Slack before they are posted, as they may be there."""
+        if not ids:
+            return
+        with self.db.write() as session:
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(list(ids)), OutboxMessage.locked_by == self.holder)
+                .where(OutboxMessage.status == OutboxStatus.PENDING)
+                .values(locked_until=None, locked_by=None, maybe_sent=True)
+            )
+
+    def _due(self, now: datetime, busy_lanes: Collection[str]) -> Select[tuple[int]]:
         alive = select(Instance.id).where(Instance.seen_at >= now - STALE)
         held = OutboxMessage.locked_by
         due = (
@@ -105,24 +152,12 @@ class Leases:
                     and_(held != self.holder, held.not_in(alive)),
                 )
             )
-            .order_by(OutboxMessage.id)
-            .limit(limit)
+            .order_by(OutboxMessage.priority, OutboxMessage.id)
         )
-        # Look before taking SQLite's single write lock: most passes find nothing to do.
-        with self.db.read() as session:
-            if session.scalar(due.limit(1)) is None:
-                return []
-        with self.db.write() as session:
-            if not self.db.is_sqlite:
-                due = due.with_for_update(of=OutboxMessage, skip_locked=True)
-            ids = list(session.scalars(due))
-            if ids:
-                session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(ids))
-                    .values(locked_until=now + LEASE, locked_by=self.holder)
-                )
-        return ids
+        if busy_lanes:
+            lane = OutboxMessage.lane
+            due = due.where(or_(lane.is_(None), lane.not_in(list(busy_lanes))))
+        return due
 
     def _free_all(self) -> None:
         with self.db.write() as session:
@@ -130,7 +165,31 @@ class Leases:
                 update(OutboxMessage)
                 .where(OutboxMessage.status == OutboxStatus.PENDING)
                 .where(OutboxMessage.locked_until.is_not(None))
-                .values(locked_until=None, locked_by=None)
+                .values(locked_until=None, locked_by=None, maybe_sent=True)
             ).rowcount
         if freed:
             log.info("outbox: %d row(s) leased by a stopped process are due again", freed)
+
+
+def _drop_superseded_redraws(session: Session, leased: list[int], now: datetime) -> None:
+    """A redraw draws the lead's state when it is sent, so one leased redraw of a posted copy
+    stands for every other waiting redraw of it: those are closed, and Slack gets one
+    `chat.update` of the latest state instead of one per change."""
+    redraw = OutboxMessage.kind == UPDATE_CARD
+    copies = select(OutboxMessage.card_copy_id).where(OutboxMessage.id.in_(leased), redraw)
+    keep = (
+        select(func.max(OutboxMessage.id))
+        .where(OutboxMessage.id.in_(leased), redraw)
+        .group_by(OutboxMessage.card_copy_id)
+    )
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            redraw,
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.card_copy_id.in_(copies),
+            OutboxMessage.id.not_in(keep),
+            or_(OutboxMessage.locked_by.is_(None), OutboxMessage.id.in_(leased)),
+        )
+        .values(status=OutboxStatus.SENT, sent_at=now, locked_until=None, locked_by=None)
+    )

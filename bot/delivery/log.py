@@ -1,17 +1,22 @@
-"""What the dispatcher writes back after each row: the copy it posted, the row sent or skipped,
-or the failure and when to try again. The one place that records a result.
+"""What the dispatcher writes back after its Slack calls: the copies it posted, rows sent or
+skipped, failures and when to try again, rows handed back unsent. The one place that records a
+result.
 
-Each record is one small write transaction right after the Slack call, so the window in which a
-crash could repeat a message stays tiny (chat.postMessage has no idempotency key).
+Results are recorded in batches, one small write transaction for every call that finished
+meanwhile (chat.postMessage has no idempotency key, so the window between Slack's answer and the
+record stays short; a row that may have been sent is checked against Slack before it is sent
+again, see `SlackSender.find_posted`). Should a batch fail, each result is recorded on its own,
+so one bad result holds up no other.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock, as_utc
@@ -29,6 +34,32 @@ log = logging.getLogger(__name__)
 GiveUp = Callable[[Session, OutboxMessage, DeliveryError, datetime], None]
 
 
+@dataclass(frozen=True)
+class Delivered:
+    send: Send
+    sent: Sent
+
+
+@dataclass(frozen=True)
+class Closed:
+    row_id: int
+    status: str
+
+
+@dataclass(frozen=True)
+class Failed:
+    row_id: int
+    error: DeliveryError
+
+
+@dataclass(frozen=True)
+class Released:
+    row_id: int
+
+
+Result = Delivered | Closed | Failed | Released
+
+
 class DeliveryLog:
     def __init__(self, db: Database, clock: Clock, retry: RetryPolicy) -> None:
         self.db = db
@@ -36,86 +67,132 @@ class DeliveryLog:
         self.retry = retry
         self.on_give_up: GiveUp | None = None  # delivery/failures: tell, and move the lead on
 
-    def record_sent(self, send: Send, sent: Sent) -> bool:
-        """True when a redraw was queued: the lead changed while its new card was in flight."""
-        if send.kind == POST_CARD and send.lead_id is not None:
-            return self._record_post(send, sent)
-        self._mark_sent(send.row_id, copy_id=send.copy_id, version=send.rendered.lead_version)
-        return False
+    def record(self, results: Sequence[Result]) -> bool:
+        """True when more rows were queued meanwhile (a redraw of a card that changed while it
+        was in flight, what follows a row given up): the dispatcher should look again."""
+        try:
+            with self.db.write() as session:
+                return self._record(session, results)
+        except Exception:
+            if len(results) == 1:
+                raise
+            log.warning("outbox: recording %d results failed; one by one", len(results))
+        more = False
+        for result in results:
+            try:
+                with self.db.write() as session:
+                    more = self._record(session, [result]) or more
+            except Exception:  # this row stays leased and goes out again after its lease
+                log.exception("outbox: could not record the result of %s", result)
+        return more
 
-    def close(self, row_id: int, status: str) -> None:
-        with self.db.write() as session:
-            _close(session, row_id, self.clock.now(), status)
-
-    def record_failure(self, row_id: int, err: DeliveryError) -> datetime | None:
-        """Schedule the retry and return when it is due; None when the row is given up."""
+    def _record(self, session: Session, results: Sequence[Result]) -> bool:
         now = self.clock.now()
-        with self.db.write() as session:
-            row = session.get(OutboxMessage, row_id)
-            if row is None:
-                return now
-            if err.error != "held":
-                row.attempts += 1
-            row.locked_until = None
-            row.last_error = err.error[:500]
-            if err.permanent or now - as_utc(row.created_at) > self.retry.give_up_after:
-                row.status = OutboxStatus.FAILED
-                log.error("outbox row %s for lead %s failed: %s", row_id, row.lead_id, err.error)
-                if self.on_give_up is not None:
-                    # One transaction: nobody sees the row failed without what follows from it.
-                    self.on_give_up(session, row, err, now)
-                return None
-            row.next_attempt_at = now + self.retry.delay(row.attempts, err.retry_after)
-            log.warning(
-                "outbox row %s: %s; retry %s at %s",
-                row_id,
-                err.error,
-                row.attempts,
-                row.next_attempt_at.isoformat(),
-            )
-            return row.next_attempt_at
+        more = False
+        # Lock the leads of new posts first, in id order (no deadlock between two instances):
+        # every change to a lead updates its row before it looks for copies to refresh, so
+        # either that change sees the new copy or we see its version.
+        posts = [r for r in results if isinstance(r, Delivered) and _is_post(r.send)]
+        lead_ids = sorted({r.send.lead_id for r in posts if r.send.lead_id is not None})
+        versions = dict(
+            session.execute(
+                select(Lead.id, Lead.version)
+                .where(Lead.id.in_(lead_ids))
+                .order_by(Lead.id)
+                .with_for_update()
+            ).all()
+        )
+        for result in results:
+            if isinstance(result, Delivered):
+                more = self._delivered(session, result, versions, now) or more
+            elif isinstance(result, Closed):
+                _close(session, result.row_id, now, result.status)
+            elif isinstance(result, Failed):
+                more = self._failed(session, result.row_id, result.error, now) or more
+            else:
+                _release(session, result.row_id)
+        return more
 
-    def _record_post(self, send: Send, sent: Sent) -> bool:
-        assert send.lead_id is not None
-        now = self.clock.now()
-        with self.db.write() as session:
-            # Lock the lead first: every change to a lead updates its row before it looks for
-            # copies to refresh, so either that change sees this copy or we see its version.
-            lead = session.get(Lead, send.lead_id, with_for_update=True, populate_existing=True)
-            session.add(
-                CardCopy(
-                    lead_id=send.lead_id,
-                    kind=send.copy_kind,
-                    recipient=send.recipient if send.copy_kind == CopyKind.DM else None,
-                    channel=sent.channel,
-                    ts=sent.ts,
-                    shown_version=send.rendered.lead_version,
-                    posted_at=now,
-                )
-            )
-            _close(session, send.row_id, now)
-            # The lead changed while its card was in flight: that change saw no copy to update.
-            stale = lead is not None and lead.version != send.rendered.lead_version
-            if stale:
-                session.flush()
-                enqueue_card_updates(session, send.lead_id, now)
-        return stale
-
-    def _mark_sent(self, row_id: int, *, copy_id: int | None, version: int) -> None:
-        now = self.clock.now()
-        with self.db.write() as session:
-            if copy_id is not None:
+    def _delivered(
+        self, session: Session, result: Delivered, versions: dict[int, int], now: datetime
+    ) -> bool:
+        send, sent = result.send, result.sent
+        if not _is_post(send):
+            if send.copy_id is not None:
                 session.execute(
                     update(CardCopy)
-                    .where(CardCopy.id == copy_id, CardCopy.shown_version < version)
-                    .values(shown_version=version)
+                    .where(CardCopy.id == send.copy_id)
+                    .where(CardCopy.shown_version < send.rendered.lead_version)
+                    .values(shown_version=send.rendered.lead_version)
                 )
-            _close(session, row_id, now)
+            _close(session, send.row_id, now)
+            return False
+        assert send.lead_id is not None
+        if not _close(session, send.row_id, now):
+            return False  # recorded already (its lease ran out and another sender found it)
+        session.add(
+            CardCopy(
+                lead_id=send.lead_id,
+                kind=send.copy_kind,
+                recipient=send.recipient if send.copy_kind == CopyKind.DM else None,
+                channel=sent.channel,
+                ts=sent.ts,
+                shown_version=send.rendered.lead_version,
+                posted_at=now,
+            )
+        )
+        # The lead changed while its card was in flight: that change saw no copy to update.
+        stale = versions.get(send.lead_id, send.rendered.lead_version) != send.rendered.lead_version
+        if stale:
+            session.flush()
+            enqueue_card_updates(session, send.lead_id, now)
+        return stale
+
+    def _failed(self, session: Session, row_id: int, err: DeliveryError, now: datetime) -> bool:
+        """Schedule the retry, or give the row up; True when giving up queued more."""
+        row = session.get(OutboxMessage, row_id)
+        if row is None:
+            return False
+        if err.retry_after is None:
+            row.attempts += 1  # a 429 is pacing, not a failed attempt
+        row.locked_until, row.locked_by = None, None
+        row.maybe_sent = row.maybe_sent or err.maybe_sent
+        row.last_error = err.error[:500]
+        if err.permanent or now - as_utc(row.created_at) > self.retry.give_up_after:
+            row.status = OutboxStatus.FAILED
+            log.error("outbox row %s for lead %s failed: %s", row_id, row.lead_id, err.error)
+            if self.on_give_up is not None:
+                # One transaction: nobody sees the row failed without what follows from it.
+                self.on_give_up(session, row, err, now)
+            return True
+        row.next_attempt_at = now + self.retry.delay(row.attempts, err.retry_after)
+        log.warning(
+            "outbox row %s: %s; retry %s at %s",
+            row_id,
+            err.error,
+            row.attempts,
+            row.next_attempt_at.isoformat(),
+        )
+        return False
 
 
-def _close(session: Session, row_id: int, now: datetime, status: str = OutboxStatus.SENT) -> None:
+def _is_post(send: Send) -> bool:
+    return send.kind == POST_CARD and send.lead_id is not None
+
+
+def _close(session: Session, row_id: int, now: datetime, status: str = OutboxStatus.SENT) -> bool:
+    """False when the row was no longer pending: someone recorded it first."""
+    closed = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id, OutboxMessage.status == OutboxStatus.PENDING)
+        .values(status=status, sent_at=now, locked_until=None, locked_by=None, last_error=None)
+    )
+    return bool(closed.rowcount)
+
+
+def _release(session: Session, row_id: int) -> None:
     session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == row_id)
-        .values(status=status, sent_at=now, locked_until=None, last_error=None)
+        .values(locked_until=None, locked_by=None)
     )

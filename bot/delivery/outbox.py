@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from bot.delivery.lanes import REDRAW, message_priority, post_priority
 from storage.models import CardCopy, Lead, OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -57,8 +58,9 @@ class RenderedMessage:
     lead_version: int
 
 
-# Renders a card copy from the lead's current state: (session, lead, copy_kind, recipient).
-CardRenderer = Callable[[Session, Lead, str, str | None], RenderedMessage]
+# Renders a card copy from the lead's current state and its nudges (from the event log, read for
+# a whole batch at once): (lead, copy_kind, recipient, nudges).
+CardRenderer = Callable[[Lead, str, str | None, tuple[Any, ...]], RenderedMessage]
 # Draws a plain message's blocks from its outbox payload: (payload, lead id).
 MessageRenderer = Callable[[dict[str, Any], int | None], list[dict[str, Any]]]
 
@@ -71,20 +73,29 @@ class RetryPolicy:
 
     def delay(self, attempts: int, retry_after: float | None) -> timedelta:
         if retry_after is not None:
-            return max(timedelta(seconds=retry_after), self.base)
+            return timedelta(seconds=retry_after)  # Slack said when: no longer than that
         return min(self.base * (2 ** max(attempts - 1, 0)), self.cap)
 
 
 def enqueue_post(
-    session: Session, lead_id: int, copy_kind: str, target: str, now: datetime
+    session: Session,
+    lead_id: int,
+    copy_kind: str,
+    target: str,
+    now: datetime,
+    *,
+    urgent: bool = False,
 ) -> None:
-    """Post a new copy of a lead's card: to a user's DM (`dm`) or to a channel."""
+    """Post a new copy of a lead's card: to a user's DM (`dm`) or to a channel. `urgent`: the
+    lead is of the hottest tier, so its DM card goes before every other."""
     session.add(
         OutboxMessage(
             lead_id=lead_id,
             kind=POST_CARD,
             copy_kind=copy_kind,
             target=target,
+            lane=target,
+            priority=post_priority(copy_kind, urgent=urgent),
             created_at=now,
             next_attempt_at=now,
         )
@@ -100,26 +111,51 @@ def enqueue_card_updates_for(session: Session, lead_ids: list[int], now: datetim
     if not lead_ids:
         return
     copies = session.execute(
-        select(CardCopy.id, CardCopy.lead_id).where(CardCopy.lead_id.in_(lead_ids))
-    ).all()
-    session.add_all(
-        OutboxMessage(
-            lead_id=lead_id,
-            kind=UPDATE_CARD,
-            card_copy_id=copy_id,
-            created_at=now,
-            next_attempt_at=now,
+        select(CardCopy.id, CardCopy.lead_id, CardCopy.channel).where(
+            CardCopy.lead_id.in_(lead_ids)
         )
-        for copy_id, lead_id in copies
+    ).all()
+    if not copies:
+        return
+    # One multi-row INSERT (a sweep redraws hundreds of cards): no ORM object per row.
+    session.execute(
+        insert(OutboxMessage),
+        [
+            {
+                "lead_id": lead_id,
+                "kind": UPDATE_CARD,
+                "card_copy_id": copy_id,
+                "lane": channel,
+                "priority": REDRAW,
+                "status": OutboxStatus.PENDING,
+                "attempts": 0,
+                "maybe_sent": False,
+                "created_at": now,
+                "next_attempt_at": now,
+            }
+            for copy_id, lead_id, channel in copies
+        ],
     )
 
 
 class DeliveryError(Exception):
-    def __init__(self, error: str, *, retry_after: float | None = None, permanent: bool = False):
+    """A Slack call that did not succeed. `retry_after`: Slack's 429 said when to try again;
+    `permanent`: waiting will not fix it; `maybe_sent`: no answer came back (a timeout, a lost
+    connection, a 5xx), so the message may be in Slack already."""
+
+    def __init__(
+        self,
+        error: str,
+        *,
+        retry_after: float | None = None,
+        permanent: bool = False,
+        maybe_sent: bool = False,
+    ):
         super().__init__(error)
         self.error = error
         self.retry_after = retry_after
         self.permanent = permanent
+        self.maybe_sent = maybe_sent
         self.channel: str | None = None
 
 
@@ -135,18 +171,22 @@ def enqueue_message(
     lines: list[str] | None = None,
     guard: dict[str, Any] | None = None,
     alert: bool = False,
+    digest: bool = False,
 ) -> None:
     """A plain message (reminder, escalation), drawn into blocks when it is sent: `text` (mrkdwn,
     escaped already), optional `lines` (a list under it) and `buttons` ("claim", "snooze").
     `guard` says what must still hold at send time: `{"open": True}` the lead is unclaimed,
     `{"owner": "U…"}` it still belongs to that rep. `alert`: a message to the admins about a
-    delivery that failed (if it fails too, only the log says so: no alert about an alert)."""
+    delivery that failed (if it fails too, only the log says so: no alert about an alert).
+    `digest`: a summary that may wait behind everything else."""
     session.add(
         OutboxMessage(
             lead_id=lead_id,
             kind=MESSAGE,
             copy_kind=copy_kind,
             target=target,
+            lane=target,
+            priority=message_priority(target, alert=alert, digest=digest),
             created_at=now,
             next_attempt_at=now,
             payload={

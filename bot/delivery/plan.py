@@ -1,14 +1,22 @@
-"""What an outbox row asks Slack for, decided from the lead's state now: the one place that
-decides what is sent. It only reads; the dispatcher sends, and `DeliveryLog` records the result.
+"""What outbox rows ask Slack for, decided from the leads' state now: the one place that decides
+what is sent. It only reads; the dispatcher sends, and `DeliveryLog` records the result.
+
+A batch is planned in one read transaction with one query per table (rows, leads, copies,
+nudges), and a lead's card is drawn once for all the copies that show it alike.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
+from bot.clock import as_utc
+from bot.delivery.cards import nudges_by_lead
 from bot.delivery.outbox import (
     MESSAGE,
     POST_CARD,
@@ -20,6 +28,8 @@ from bot.delivery.outbox import (
 from bot.vocabulary import CopyKind, LeadStatus
 from storage.db import Database
 from storage.models import CardCopy, Lead, OutboxMessage, OutboxStatus
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -35,6 +45,9 @@ class Send:
     recipient: str | None  # the user a DM copy is for
     lead_id: int | None
     copy_id: int | None  # the copy an update redraws
+    lane: str = ""  # what the call is paced on (bot/delivery/lanes.py)
+    maybe_sent: bool = False  # an earlier attempt may have posted it: look before posting
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -44,36 +57,85 @@ class Skip:
     status: str
 
 
+Plan = Send | Skip | DeliveryError | None  # None: no longer pending (another sender did it)
+
+
 class Planner:
     def __init__(self, db: Database, render: CardRenderer, render_message: MessageRenderer):
         self.db = db
         self.render = render
         self.render_message = render_message
 
-    def plan(self, row_id: int) -> Send | Skip | None:
-        """None: the row is no longer pending (another sender finished it). Raises a permanent
-        DeliveryError when the row cannot be sent at all (its lead or card copy is gone)."""
+    def plan(self, row_ids: Sequence[int]) -> dict[int, Plan]:
+        """Each row's plan. A row that cannot be sent at all (its lead or card copy is gone)
+        gets a permanent DeliveryError; one that cannot be drawn, a `render_error`."""
         with self.db.read() as session:
-            row = session.get(OutboxMessage, row_id)
-            if row is None or row.status != OutboxStatus.PENDING:
-                return None
-            lead = session.get(Lead, row.lead_id) if row.lead_id else None
+            rows = list(session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(row_ids))))
+            lead_ids = {row.lead_id for row in rows if row.lead_id is not None}
+            leads = {
+                lead.id: lead for lead in session.scalars(select(Lead).where(Lead.id.in_(lead_ids)))
+            }
+            copy_ids = [row.card_copy_id for row in rows if row.card_copy_id is not None]
+            copies = {
+                c.id: c for c in session.scalars(select(CardCopy).where(CardCopy.id.in_(copy_ids)))
+            }
+            batch = _Batch(self, leads, copies, nudges_by_lead(session, lead_ids))
+            plans: dict[int, Plan] = {row_id: None for row_id in row_ids}
+            for row in rows:
+                plans[row.id] = batch.plan(row)
+        return plans
+
+
+class _Batch:
+    def __init__(
+        self,
+        planner: Planner,
+        leads: dict[int, Lead],
+        copies: dict[int, CardCopy],
+        nudges: dict[int, tuple[Any, ...]],
+    ) -> None:
+        self.planner = planner
+        self.leads = leads
+        self.copies = copies
+        self.nudges = nudges
+        self.drawn: dict[tuple[int, str, str | None], RenderedMessage] = {}
+
+    def plan(self, row: OutboxMessage) -> Plan:
+        if row.status != OutboxStatus.PENDING:
+            return None
+        lead = self.leads.get(row.lead_id) if row.lead_id is not None else None
+        try:
             if row.kind == MESSAGE:
                 return self._message(row, lead)
             if lead is None:
-                raise DeliveryError("lead_gone", permanent=True)
+                return DeliveryError("lead_gone", permanent=True)
             if row.kind == POST_CARD:
-                rendered = self.render(session, lead, row.copy_kind or CopyKind.DM, row.target)
-                return _post(row, rendered)
-            return self._update(session, row, lead)
+                return _post(row, self._card(lead, row.copy_kind or CopyKind.DM, row.target))
+            return self._update(row, lead)
+        except DeliveryError as err:
+            return err
+        except Exception as err:
+            # Drawing it again would fail again: a poison row, given up at once, so it holds up
+            # neither itself (retried for ever) nor the rest of its batch.
+            log.exception("outbox row %s: the message could not be drawn", row.id)
+            error = DeliveryError("render_error", permanent=True)
+            error.__cause__ = err
+            return error
 
-    def _update(self, session: Session, row: OutboxMessage, lead: Lead) -> Send | Skip:
-        copy = session.get(CardCopy, row.card_copy_id) if row.card_copy_id else None
+    def _card(self, lead: Lead, copy_kind: str, recipient: str | None) -> RenderedMessage:
+        key = (lead.id, copy_kind, recipient if copy_kind == CopyKind.DM else None)
+        if key not in self.drawn:
+            nudges = self.nudges.get(lead.id, ())
+            self.drawn[key] = self.planner.render(lead, copy_kind, recipient, nudges)
+        return self.drawn[key]
+
+    def _update(self, row: OutboxMessage, lead: Lead) -> Send | Skip:
+        copy = self.copies.get(row.card_copy_id) if row.card_copy_id else None
         if copy is None:
             raise DeliveryError("card_copy_gone", permanent=True)
         if copy.shown_version >= lead.version:
             return Skip(OutboxStatus.SENT)  # an earlier update already drew this version
-        rendered = self.render(session, lead, copy.kind, copy.recipient)
+        rendered = self._card(lead, copy.kind, copy.recipient)
         return Send(
             row.id,
             row.kind,
@@ -84,6 +146,7 @@ class Planner:
             copy.recipient,
             lead.id,
             copy.id,
+            lane=copy.channel,
         )
 
     def _message(self, row: OutboxMessage, lead: Lead | None) -> Send | Skip:
@@ -91,7 +154,7 @@ class Planner:
         if lead is not None and _guard_broken(payload.get("guard") or {}, lead):
             # Claimed (or moved on) since the step ran: the nudge would be wrong now.
             return Skip(OutboxStatus.CANCELLED)
-        blocks = self.render_message(payload, row.lead_id)
+        blocks = self.planner.render_message(payload, row.lead_id)
         return _post(row, RenderedMessage(str(payload.get("text", "")), blocks, 0))
 
 
@@ -107,4 +170,17 @@ def _post(row: OutboxMessage, rendered: RenderedMessage) -> Send:
     """A chat.postMessage: to a channel, or to a user whose DM channel is looked up."""
     copy_kind = row.copy_kind or CopyKind.DM
     target = row.target or ""
-    return Send(row.id, row.kind, rendered, target, None, copy_kind, row.target, row.lead_id, None)
+    return Send(
+        row.id,
+        row.kind,
+        rendered,
+        target,
+        None,
+        copy_kind,
+        row.target,
+        row.lead_id,
+        None,
+        lane=row.lane or target,
+        maybe_sent=row.maybe_sent,
+        created_at=as_utc(row.created_at),
+    )

@@ -1,4 +1,9 @@
-"""Making the Slack call a `Send` asks for, and reading Slack's answer as a retry decision.
+"""Making the Slack call a `Send` asks for (asynchronously, many in flight on kept-alive
+connections), and reading Slack's answer as a retry decision.
+
+Every post carries Slack message metadata naming its outbox row, because chat.postMessage has no
+idempotency key: a row that may have been posted already (its sender died, or the answer was
+lost) is looked up in the channel's recent history first, and posted only if it is not there.
 
 DM copies are addressed to a user; Slack needs the DM channel id, which `conversations.open`
 gives (Tier 3), so it is remembered in memory and in `dm_channels`.
@@ -6,85 +11,181 @@ gives (Tier 3), so it is remembered in memory and in `dm_channels`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import math
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
-from slack_sdk import WebClient
+import aiohttp
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web import SlackResponse
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.delivery.outbox import PERMANENT_ERRORS, DeliveryError
+from bot.delivery.pacing import Pacer
 from bot.delivery.plan import Send
 from bot.vocabulary import CopyKind
 from storage.db import Database
 from storage.models import DmChannel
+
+EVENT_TYPE = "leadbot_outbox"
+HISTORY_PAGES = 5  # 1,000 messages back: further than any retry can be behind
+HISTORY_SLACK = 60.0  # seconds before the row was written: clocks differ a little
+CLIENT_METHODS = {
+    "chat.postMessage": "chat_postMessage",
+    "chat.update": "chat_update",
+    "conversations.open": "conversations_open",
+    "conversations.history": "conversations_history",
+}
 
 
 @dataclass(frozen=True)
 class Sent:
     channel: str  # the channel id the message is in (a DM's resolved id)
     ts: str
+    found: bool = False  # it was already in Slack: found in history, not posted again
 
 
 class SlackSender:
-    def __init__(self, db: Database, client: WebClient) -> None:
+    def __init__(self, db: Database, client: AsyncWebClient, pacer: Pacer) -> None:
         self.db = db
         self.client = client
+        self.pacer = pacer
         self._dm_cache: dict[str, str] = {}
+        self._opening: dict[str, asyncio.Lock] = {}
 
-    def send(self, send: Send) -> Sent:
+    async def send(self, send: Send) -> Sent:
         """One chat.postMessage or chat.update; a DeliveryError names the channel it was for."""
         channel = send.channel
         try:
-            if send.ts is None:
-                channel = self._resolve_channel(send.copy_kind, send.channel)
-                return Sent(channel, self._call("chat_postMessage", send, channel))
-            return Sent(channel, self._call("chat_update", send, channel))
+            # The dispatcher booked this call's moment in the pace (in priority order).
+            if send.ts is not None:
+                await self._call("chat.update", send.lane, self._update_args(send), booked=True)
+                return Sent(channel, send.ts)
+            channel = await self._resolve_channel(send.copy_kind, send.channel)
+            if send.maybe_sent:
+                found = await self.find_posted(send, channel)
+                if found is not None:
+                    return Sent(channel, found, found=True)
+            args = self._post_args(send, channel)
+            response = await self._call("chat.postMessage", send.lane, args, booked=True)
+            return Sent(channel, str(response.get("ts")))
         except DeliveryError as err:
             err.channel = channel
             raise
 
-    def _call(self, method: str, send: Send, channel: str) -> str:
-        kwargs = {"channel": channel, "text": send.rendered.text, "blocks": send.rendered.blocks}
-        if send.ts is not None:
-            kwargs["ts"] = send.ts
-        response = _guarded(lambda: getattr(self.client, method)(**kwargs))
-        return str(response.get("ts") or send.ts)
+    async def find_posted(self, send: Send, channel: str) -> str | None:
+        """The ts of this row's post if Slack has it: its metadata names the row."""
+        oldest = send.created_at.timestamp() - HISTORY_SLACK if send.created_at else 0
+        cursor = None
+        for _ in range(HISTORY_PAGES):
+            args: dict[str, Any] = {
+                "channel": channel,
+                "oldest": f"{oldest:.6f}",
+                "limit": 200,
+                "include_all_metadata": True,
+            }
+            if cursor:
+                args["cursor"] = cursor
+            page = await self._call("conversations.history", None, args)
+            for message in page.get("messages") or []:
+                if _names_row(message.get("metadata"), send):
+                    return str(message.get("ts"))
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not page.get("has_more") or not cursor:
+                return None
+        return None
 
-    def _resolve_channel(self, copy_kind: str, target: str) -> str:
+    def _post_args(self, send: Send, channel: str) -> dict[str, Any]:
+        payload = {"outbox_id": send.row_id, "lead_id": send.lead_id}
+        return {
+            "channel": channel,
+            "text": send.rendered.text,
+            "blocks": send.rendered.blocks,
+            "metadata": {"event_type": EVENT_TYPE, "event_payload": payload},
+        }
+
+    def _update_args(self, send: Send) -> dict[str, Any]:
+        return {
+            "channel": send.channel,
+            "ts": send.ts,
+            "text": send.rendered.text,
+            "blocks": send.rendered.blocks,
+        }
+
+    async def _call(
+        self, method: str, lane: str | None, args: dict[str, Any], *, booked: bool = False
+    ) -> AsyncSlackResponse:
+        if not booked:
+            await asyncio.sleep(self.pacer.reserve(method, lane))
+        try:
+            # The SDK's own method for each: it encodes the arguments as Slack expects them
+            # (JSON for chat.*, a form or query for conversations.*).
+            call = getattr(self.client, CLIENT_METHODS[method])
+            return await _guarded(lambda: call(**args))
+        except DeliveryError as err:
+            if err.retry_after is not None:
+                self.pacer.hold(method, lane, err.retry_after)
+            raise
+
+    async def _resolve_channel(self, copy_kind: str, target: str) -> str:
         if copy_kind != CopyKind.DM:
             return target
         if target in self._dm_cache:
             return self._dm_cache[target]
+        # A burst sends many cards to one rep at once: one of them opens the DM, the others
+        # wait for it (conversations.open is Tier 3, about 50 a minute).
+        lock = self._opening.setdefault(target, asyncio.Lock())
+        async with lock:
+            if target not in self._dm_cache:
+                self._dm_cache[target] = await self._open_dm(target)
+        return self._dm_cache[target]
+
+    async def _open_dm(self, target: str) -> str:
+        cached = await asyncio.to_thread(self._stored_dm, target)
+        if cached is None:
+            response = await self._call("conversations.open", None, {"users": target})
+            cached = str(response["channel"]["id"])
+            await asyncio.to_thread(self._store_dm, target, cached)
+        return cached
+
+    def _stored_dm(self, user_id: str) -> str | None:
         with self.db.read() as session:
-            cached = session.get(DmChannel, target)
-            if cached:
-                self._dm_cache[target] = cached.channel_id
-                return cached.channel_id
-        response = _guarded(lambda: self.client.conversations_open(users=target))
-        channel_id = str(response["channel"]["id"])
+            found = session.get(DmChannel, user_id)
+            return found.channel_id if found else None
+
+    def _store_dm(self, user_id: str, channel_id: str) -> None:
         # An upsert: another sender (or instance) may have opened this DM meanwhile, and a
         # read-then-insert would then fail its whole send.
-        remember = self.db.insert(DmChannel).values(user_id=target, channel_id=channel_id)
+        remember = self.db.insert(DmChannel).values(user_id=user_id, channel_id=channel_id)
         with self.db.write() as session:
             session.execute(
                 remember.on_conflict_do_update(
                     index_elements=[DmChannel.user_id], set_={"channel_id": channel_id}
                 )
             )
-        self._dm_cache[target] = channel_id
-        return channel_id
 
 
-def _guarded(call: Callable[[], SlackResponse]) -> SlackResponse:
+def _names_row(metadata: object, send: Send) -> bool:
+    if not isinstance(metadata, dict) or metadata.get("event_type") != EVENT_TYPE:
+        return False
+    payload = metadata.get("event_payload") or {}
+    return payload.get("outbox_id") == send.row_id and payload.get("lead_id") == send.lead_id
+
+
+async def _guarded(call: Callable[[], Awaitable[AsyncSlackResponse]]) -> AsyncSlackResponse:
     """Every failure of a Slack call as a DeliveryError (connection refused, timeouts, garbage
     from a proxy included): the dispatcher decides between retry and give up."""
     try:
-        return call()
+        return await call()
     except SlackApiError as err:
         raise delivery_error(err) from err
-    except Exception as err:
-        raise DeliveryError(f"{type(err).__name__}: {err}"[:300]) from err
+    except aiohttp.ClientConnectorError as err:  # never connected: nothing reached Slack
+        raise DeliveryError(f"{type(err.os_error).__name__}: {err}"[:300]) from err
+    except Exception as err:  # no answer: the request may have reached Slack
+        error = f"{type(err).__name__}: {err}"[:300]
+        raise DeliveryError(error, maybe_sent=True) from err
 
 
 def delivery_error(err: SlackApiError) -> DeliveryError:
@@ -98,6 +199,20 @@ def delivery_error(err: SlackApiError) -> DeliveryError:
     if status == 429:
         headers = response.headers or {}
         header = headers.get("Retry-After") or headers.get("retry-after")
-        retry_after = float(header) if header else 1.0
+        retry_after = _seconds(header)
         error = "ratelimited"
-    return DeliveryError(error, retry_after=retry_after, permanent=error in PERMANENT_ERRORS)
+    return DeliveryError(
+        error,
+        retry_after=retry_after,
+        permanent=error in PERMANENT_ERRORS,
+        maybe_sent=status >= 500,
+    )
+
+
+def _seconds(header: object) -> float:
+    """Retry-After as Slack sends it (whole seconds); anything else is read as one second."""
+    try:
+        value = float(str(header))
+    except ValueError:
+        return 1.0
+    return min(max(value, 0.0), 3600.0) if math.isfinite(value) else 1.0

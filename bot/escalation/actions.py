@@ -232,7 +232,8 @@ def _hand_over(ctx: ActionContext, lead: Lead, owner: str, reason: str, number: 
     lead.assigned_at = ctx.now
     lead.routing_reason = reason[:500]
     ctx.session.flush()
-    enqueue_post(ctx.session, lead.id, CopyKind.DM, owner, ctx.now)
+    urgent = ctx.config.is_hottest(lead.tier)
+    enqueue_post(ctx.session, lead.id, CopyKind.DM, owner, ctx.now, urgent=urgent)
     ctx.event(
         lead, EventKind.ASSIGNED, owner=owner, previous_owner=previous, step=number, reason=reason
     )

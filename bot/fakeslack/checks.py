@@ -84,7 +84,24 @@ def _check_message(method: str, args: dict[str, Any]) -> Verdict:
     text = args.get("text")
     if blocks and method != "response_url" and not (isinstance(text, str) and text.strip()):
         verdict.problems.append("missing fallback text: send a non-empty `text` with `blocks`")
+    if "metadata" in args:
+        problem = _metadata_problem(args["metadata"])
+        if problem:
+            verdict.problems.append(problem)
+            verdict.error = verdict.error or "invalid_metadata_format"
     return verdict
+
+
+def _metadata_problem(metadata: object) -> str | None:
+    """Message metadata: {"event_type": "snake_case_name", "event_payload": {...}}."""
+    if not isinstance(metadata, dict):
+        return "`metadata` must be a JSON object"
+    event_type = metadata.get("event_type")
+    if not isinstance(event_type, str) or not event_type or len(event_type) > 255:
+        return "`metadata.event_type` must be a non-empty string"
+    if not isinstance(metadata.get("event_payload"), dict):
+        return "`metadata.event_payload` must be a JSON object"
+    return None
 
 
 def _check_view(method: str, args: dict[str, Any]) -> Verdict:

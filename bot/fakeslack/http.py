@@ -46,6 +46,8 @@ class FakeSlackServer(ThreadingHTTPServer):
 
 class RequestHandler(BaseHTTPRequestHandler):
     server: FakeSlackServer
+    # Keep-alive, as Slack's API offers: a pooled client reuses its connections.
+    protocol_version = "HTTP/1.1"
 
     def do_POST(self) -> None:
         at = time.monotonic()  # arrival, before the body is read

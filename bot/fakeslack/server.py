@@ -16,9 +16,10 @@ from typing import Any, Self
 
 from bot.fakeslack.checks import check_call
 from bot.fakeslack.http import FakeSlackServer, Reply, Request, RequestHandler
-from bot.fakeslack.world import METHODS, SlackWorld, dm_channel_id
+from bot.fakeslack.pacing import RateLimits, SlackPacing
+from bot.fakeslack.world import METHODS, SlackWorld, dm_channel_id, resolve_channel
 
-__all__ = ["FakeSlack", "RecordedCall", "dm_channel_id"]
+__all__ = ["FakeSlack", "RateLimits", "RecordedCall", "dm_channel_id"]
 
 _HTML_503 = b"<html><body><h1>503 Service Unavailable</h1></body></html>"
 
@@ -48,8 +49,19 @@ class _Failure:
 class FakeSlack:
     """Fake Slack Web API; use as a context manager or call start()/stop()."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        latency: float = 0.0,
+        limits: RateLimits | None = None,
+    ) -> None:
+        """`latency`: seconds every answer takes (Slack answers in 50-150 ms from most places);
+        `limits`: Slack's rate limits, enforced with 429 + Retry-After (off when None)."""
         self.host, self.port = host, port
+        self.latency = latency
+        self.limits = limits
         self._server: FakeSlackServer | None = None
         self._thread: threading.Thread | None = None
         # One condition guards all state below; wait_for sleeps on it until a call is recorded.
@@ -148,6 +160,24 @@ class FakeSlack:
             return self._world.home(user_id)
 
     # -- scripting -----------------------------------------------------------------------------
+    def set_limits(self, limits: RateLimits | None) -> None:
+        with self._cond:
+            self.limits = limits
+            self._pacing = SlackPacing(limits) if limits else None
+
+    @property
+    def ratelimited(self) -> int:
+        """How many calls were answered 429 by the rate limits (not by fail_next)."""
+        with self._cond:
+            return self._pacing.refused if self._pacing else 0
+
+    def history(self, channel: str) -> list[dict[str, Any]]:
+        """conversations.history as Slack answers it with include_all_metadata (newest first)."""
+        with self._cond:
+            return self._world.conversations_history(
+                {"channel": channel, "limit": 999, "include_all_metadata": True}
+            ).get("messages", [])
+
     def set_down(self, down: bool) -> None:
         with self._cond:
             self._down = down
@@ -189,6 +219,7 @@ class FakeSlack:
             self._world.reset()
             self._failures: defaultdict[str, deque[_Failure]] = defaultdict(deque)
             self._down = False
+            self._pacing = SlackPacing(self.limits) if self.limits else None
 
     # -- request handling (runs on server threads, see http.py) -------------------------------
     def serve(self, request: Request) -> Reply:
@@ -197,7 +228,7 @@ class FakeSlack:
         verdict = check_call(method, request.args)  # pure and slowish: outside the lock
         problems = request.problems + verdict.problems
         with self._cond:
-            reply = self._gate(method, request.token)
+            reply = self._gate(method, request.token) or self._paced(method, request)
             if reply is None:
                 reply = self._answer(method, request.args, verdict.error, problems)
             error = reply.response.get("error")
@@ -218,7 +249,20 @@ class FakeSlack:
                 )
             )
             self._cond.notify_all()
+        if self.latency > 0:
+            time.sleep(self.latency)  # Slack's answer takes a while; others are served meanwhile
         return reply
+
+    def _paced(self, method: str, request: Request) -> Reply | None:
+        if self._pacing is None:
+            return None
+        channel = resolve_channel(request.args.get("channel"))
+        retry_after = self._pacing.check(method, channel, request.at)
+        if retry_after is None:
+            return None
+        return Reply(
+            {"ok": False, "error": "ratelimited"}, 429, headers={"Retry-After": str(retry_after)}
+        )
 
     def _gate(self, method: str, token: str | None) -> Reply | None:
         """Outage, routing, auth and scripted failures, before any method logic runs."""

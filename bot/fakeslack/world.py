@@ -7,6 +7,7 @@ Slack's method reference, trimmed to the fields a bot reads.
 
 import copy
 import hashlib
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -21,7 +22,6 @@ TEAM_ID, TEAM, BOT_USER_ID, BOT_USER, BOT_ID, APP_ID = (
     "A0APP",
 )
 DEFAULT_TZ = "America/New_York"
-_TS_BASE = 1_700_000_000_000_000  # microseconds: ts strings look like "1700000000.000100"
 _CONTENT_KEYS = ("text", "blocks", "attachments", "metadata")
 
 Args = dict[str, Any]
@@ -31,6 +31,7 @@ Answer = dict[str, Any]
 class SlackWorld:
     def __init__(self) -> None:
         self._serial = 0  # never reset: ts and view ids stay unique across FakeSlack.reset()
+        self._last_ts = 0
         self.reset()
 
     def reset(self) -> None:
@@ -94,7 +95,7 @@ class SlackWorld:
         return {"ok": True, "channel": {"id": dm_channel_id(",".join(users))}}
 
     def chat_post_message(self, args: Args) -> Answer:
-        channel = _resolve_channel(args.get("channel"))
+        channel = resolve_channel(args.get("channel"))
         if channel is None:
             return _error("channel_not_found")
         if channel in self._outside:
@@ -137,9 +138,35 @@ class SlackWorld:
         answer = {"channel": channel, "ts": message["ts"], "text": message["text"]}
         return {"ok": True, **answer, "message": _public(message)}
 
+    def conversations_history(self, args: Args) -> Answer:
+        """Newest first, top-level messages only; `metadata` only with include_all_metadata."""
+        channel = args.get("channel")
+        if not isinstance(channel, str) or channel[:1] not in ("C", "G", "D"):
+            return _error("channel_not_found")
+        if channel in self._outside:
+            return _error("not_in_channel")
+        oldest, latest = _float(args.get("oldest"), 0.0), _float(args.get("latest"), 1e12)
+        limit = max(1, min(int(_float(args.get("limit"), 100)), 999))
+        start = int(_float(args.get("cursor"), 0))
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        found = [
+            m
+            for (where, ts), m in reversed(self._messages.items())
+            if where == channel and oldest < float(ts) < latest and "thread_ts" not in m
+        ]
+        page = found[start : start + limit]
+        more = start + limit < len(found)
+        answer: Answer = {
+            "ok": True,
+            "messages": [_public(m, with_metadata) for m in page],
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
+        return answer
+
     def chat_post_ephemeral(self, args: Args) -> Answer:
         # Ephemeral messages are not part of channel history: only the recorded call keeps them.
-        if _resolve_channel(args.get("channel")) is None:
+        if resolve_channel(args.get("channel")) is None:
             return _error("channel_not_found")
         if not _is_user(args.get("user")):
             return _error("user_not_found")
@@ -180,8 +207,10 @@ class SlackWorld:
 
     # -- helpers ---------------------------------------------------------------------------------
     def _next_ts(self) -> str:
-        self._serial += 1
-        micros = _TS_BASE + self._serial * 100
+        """The posting time, as Slack's ts is (conversations.history's `oldest` relies on it),
+        and unique: never the same microsecond twice."""
+        micros = max(time.time_ns() // 1000, self._last_ts + 1)
+        self._last_ts = micros
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def _new_view_id(self) -> str:
@@ -210,6 +239,7 @@ METHODS: dict[str, Callable[[SlackWorld, Args], Answer]] = {
     "chat.postMessage": SlackWorld.chat_post_message,
     "chat.update": SlackWorld.chat_update,
     "chat.postEphemeral": SlackWorld.chat_post_ephemeral,
+    "conversations.history": SlackWorld.conversations_history,
     "views.publish": SlackWorld.views_publish,
     "views.open": SlackWorld.views_open,
     "views.update": SlackWorld.views_update,
@@ -224,7 +254,7 @@ def dm_channel_id(users: str) -> str:
     return ("D" if len(members) == 1 else "G") + digest
 
 
-def _resolve_channel(channel: object) -> str | None:
+def resolve_channel(channel: object) -> str | None:
     """chat.postMessage accepts a user id and posts to that user's DM with the bot."""
     if not isinstance(channel, str) or len(channel) < 2:
         return None
@@ -241,9 +271,17 @@ def _has_content(args: Args) -> bool:
     return any(args.get(k) for k in ("text", "blocks", "attachments"))
 
 
-def _public(message: dict[str, Any]) -> dict[str, Any]:
+def _public(message: dict[str, Any], with_metadata: bool = True) -> dict[str, Any]:
     """The `message` object Slack answers with (no channel, no history)."""
-    return {k: copy.deepcopy(v) for k, v in message.items() if k not in ("channel", "history")}
+    hidden = ("channel", "history") if with_metadata else ("channel", "history", "metadata")
+    return {k: copy.deepcopy(v) for k, v in message.items() if k not in hidden}
+
+
+def _float(value: object, default: float) -> float:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return default
 
 
 def _error(error: str) -> Answer:

@@ -124,7 +124,8 @@ class LeadService(WithDeps):
             add_event(
                 session, lead, LEADBOT, EventKind.ASSIGNED, now, owner=owner, reason=decision.reason
             )
-            enqueue_post(session, lead.id, CopyKind.DM, owner, now)
+            urgent = self.config.is_hottest(lead.tier)
+            enqueue_post(session, lead.id, CopyKind.DM, owner, now, urgent=urgent)
         else:
             add_event(session, lead, LEADBOT, EventKind.QUEUED, now, reason=decision.reason)
             enqueue_post(session, lead.id, CopyKind.QUEUE, self.config.channels.queue, now)

@@ -18,6 +18,7 @@ from blocks.home import HomeContent, home_view
 from blocks.lists import ROWS_PER_MESSAGE, ListPage, list_blocks
 from blocks.modals import reassign_modal, snooze_modal
 from blocks.nudges import message_blocks
+from blocks.summary import MAX_LEADS
 from bot.fakeslack.checks import MESSAGE_BLOCK_LIMIT, VIEW_BLOCK_LIMIT, check_blocks
 from bot.review.report import summarize
 from bot.vocabulary import CopyKind, EventKind, LeadStatus
@@ -156,3 +157,24 @@ def _plain_card() -> CardView:
         snoozed_until=None,
         snoozed_by=None,
     )
+
+
+summary_items = st.fixed_dictionaries(
+    {
+        "lead_id": st.integers(1, 10**12),
+        "name": st.one_of(st.none(), long(400)),
+        "company": st.one_of(st.none(), long(400)),
+        "tier": long(32),
+        "owner": st.one_of(st.none(), st.from_regex(r"U[A-Z0-9]{2,12}", fullmatch=True)),
+    }
+)
+
+
+@SETTINGS
+@given(items=st.lists(summary_items, min_size=1, max_size=60))
+def test_a_burst_summary_fits_for_any_leads(items: list[dict[str, Any]]) -> None:
+    blocks = message_blocks({"text": "📥 *60 new leads*", "summary": items}, None)
+    assert problems(blocks) == []
+    queue_leads = [i for i in items[:MAX_LEADS] if not i["owner"]]
+    claims = [b["accessory"]["value"] for b in blocks if "accessory" in b]
+    assert claims == [str(i["lead_id"]) for i in queue_leads]  # a Claim button for queue leads

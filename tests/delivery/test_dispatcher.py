@@ -51,7 +51,8 @@ def test_connection_refused_is_retried_until_slack_is_reachable(
     fake_slack.stop()
     assert harness.post_lead(LEAD)[0] == 201
     _wait_until(lambda: all(r.attempts >= 2 for r in outbox_rows(harness)))
-    assert "Connection refused" in (outbox_rows(harness)[0].last_error or "")
+    assert "ConnectionRefusedError" in (outbox_rows(harness)[0].last_error or "")
+    assert not outbox_rows(harness)[0].maybe_sent  # never connected: nothing to look up
     revived = FakeSlack(port=port).start()
     try:
         _wait_until(lambda: {row.status for row in outbox_rows(harness)} == {"sent"})
@@ -110,8 +111,8 @@ def test_claim_while_a_card_is_in_flight_still_updates_that_card(
     services = app.services
     real_render = card_renderer(services.clock)
 
-    def render_then_claim(session, lead, copy_kind, recipient):
-        drawn = real_render(session, lead, copy_kind, recipient)
+    def render_then_claim(lead, copy_kind, recipient, nudges):
+        drawn = real_render(lead, copy_kind, recipient, nudges)
         if lead.version == 1:
             assert services.leads.claim(lead.id, "U0BO").ok  # lands mid-flight
         return drawn

@@ -111,10 +111,12 @@ def test_a_message_that_cannot_be_drawn_fails_at_once_and_holds_up_nothing(
     services = app.services
     real_render = card_renderer(services.clock)
 
-    def broken_for_lead_one(session: Any, lead: Lead, copy_kind: str, recipient: str | None):
+    def broken_for_lead_one(
+        lead: Lead, copy_kind: str, recipient: str | None, nudges: tuple[Any, ...]
+    ):
         if lead.id == 1:
             raise ValueError("a bug in a builder")
-        return real_render(session, lead, copy_kind, recipient)
+        return real_render(lead, copy_kind, recipient, nudges)
 
     dispatcher = Dispatcher(
         services.db, services.client, services.clock, broken_for_lead_one, message_blocks

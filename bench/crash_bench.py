@@ -1,0 +1,189 @@
+"""Crash benchmark: kill -9 `leadbot serve` during a burst of leads, restart it, and check that
+every card still goes out, exactly once, within seconds of the restart.
+
+Each run: a fresh database and fake Slack (answering in `--latency-ms`, Slack's limits scaled by
+`--scale`), `--leads` leads from 4 clients, SIGKILL at a random moment of the burst, a restart on
+the same database, then wait until nothing is pending. `--instances 2` (PostgreSQL) runs two
+servers on one database, sends to both and kills one without restarting it: the other must
+deliver everything. A report, not a test: exit 2 on a lost or doubled card. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import random
+import signal
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+from subprocess import Popen
+from typing import Any
+
+from burst_bench import payload
+from intake_bench import (
+    prepare_database,
+    quiet_logging,
+    scaled_limits,
+    send_leads,
+    start_server,
+)
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import create_engine, text
+
+from bot.fakeslack.pacing import RateLimits
+from bot.fakeslack.server import FakeSlack
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description="leadbot: kill -9 mid-burst, restart, count cards")
+    p.add_argument("--runs", type=int, default=20)
+    p.add_argument("--leads", type=int, default=100)
+    p.add_argument("--instances", type=int, default=1, choices=(1, 2))
+    p.add_argument("--latency-ms", type=float, default=80.0)
+    p.add_argument("--scale", type=float, default=20.0)
+    p.add_argument("--kill-within", type=float, default=1.5, help="kill 0.1..N s into the burst")
+    p.add_argument("--database-url", help="default: a SQLite file in a temp dir per run")
+    p.add_argument("--seed", type=int, default=20261125)
+    p.add_argument("--timeout", type=float, default=60.0)
+    p.add_argument("--json", action="store_true")
+    return p.parse_args()
+
+
+def expected_cards(url: str) -> tuple[set[int], int]:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        ids = {int(i) for i in conn.execute(text("SELECT id FROM leads")).scalars()}
+        pending = conn.execute(
+            text("SELECT count(*) FROM outbox WHERE status = 'pending'")
+        ).scalar_one()
+    engine.dispose()
+    return ids, int(pending)
+
+
+def wait_settled(fake: FakeSlack, url: str, timeout: float) -> float | None:
+    """The monotonic time of the last card once every stored lead has its DM and #leads cards
+    and nothing is pending; None on timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ids, pending = expected_cards(url)
+        posts = [c for c in fake.calls("chat.postMessage") if c.ok]
+        got = Counter(payload(c).get("lead_id") for c in posts)
+        if not pending and all(got[i] >= 2 for i in ids):
+            return max((c.at for c in posts), default=time.monotonic())
+        time.sleep(0.1)
+    return None
+
+
+def one_run(args: argparse.Namespace, n: int, rng: random.Random) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp, FakeSlack(latency=args.latency_ms / 1000) as fake:
+        fake.set_limits(RateLimits(scale=args.scale))
+        url = args.database_url or f"sqlite:///{tmp}/leadbot.db"
+        prepare_database(url)
+        servers = [
+            start_server(Path(tmp) / f"i{i}", fake, url, True, scaled_limits(args.scale))
+            for i in _dirs(tmp, args.instances)
+        ]
+        kill_after = rng.uniform(0.1, args.kill_within)
+        killer = threading.Timer(kill_after, servers[0][0].send_signal, (signal.SIGKILL,))
+        killer.start()
+        tag = uuid.uuid4().hex[:8]
+        _send(servers, tag, args.leads)
+        killer.join()
+        servers[0][0].wait()
+        restarted = time.monotonic()
+        if args.instances == 1:
+            servers[0] = start_server(Path(tmp) / "i0", fake, url, True, scaled_limits(args.scale))
+        last = wait_settled(fake, url, args.timeout)
+        ids, pending = expected_cards(url)
+        posts = [c for c in fake.calls("chat.postMessage") if c.ok]
+        for server, _ in servers[1:] if args.instances == 2 else servers:
+            _stop(server)
+        outbox = Counter(payload(c).get("outbox_id") for c in posts)
+        got = Counter(payload(c).get("lead_id") for c in posts)
+        return {
+            "run": n,
+            "kill_after_s": kill_after,
+            "leads_stored": len(ids),
+            "lost": sum(1 for i in ids if got[i] < 2) + pending,
+            "doubled": sum(k - 1 for k in outbox.values() if k > 1),
+            "history_lookups": len(fake.calls("conversations.history")),
+            "last_card_after_restart_s": (last - restarted) if last else None,
+        }
+
+
+def _dirs(tmp: str, instances: int) -> list[int]:
+    for i in range(instances):
+        (Path(tmp) / f"i{i}").mkdir()
+    return list(range(instances))
+
+
+def _send(servers: list[tuple[Popen[str], int]], tag: str, leads: int) -> None:
+    """The burst from 4 clients, split over the instances; refused connections after the
+    kill are expected (those leads were not accepted, or were stored without an answer)."""
+
+    def part(k: int) -> None:
+        _, port = servers[k % len(servers)]
+        with contextlib.suppress(SystemExit):  # send_leads exits on refused leads: the kill
+            send_leads(port, f"{tag}{k}", range(k, leads, 4), 1, 0.0)
+
+    threads = [threading.Thread(target=part, args=(k,)) for k in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def _stop(server: Popen[str]) -> None:
+    server.terminate()
+    server.communicate(timeout=30)
+
+
+def report(runs: list[dict[str, Any]], args: argparse.Namespace, console: Console) -> bool:
+    table = Table(title=f"kill -9 mid-burst, {args.instances} instance(s), {args.leads} leads")
+    for column in ("run", "killed at s", "stored", "lost", "doubled", "lookups", "last card s"):
+        table.add_column(column, justify="right")
+    for r in runs:
+        last = r["last_card_after_restart_s"]
+        table.add_row(
+            str(r["run"]),
+            f"{r['kill_after_s']:.2f}",
+            str(r["leads_stored"]),
+            str(r["lost"]),
+            str(r["doubled"]),
+            str(r["history_lookups"]),
+            f"{last:.2f}" if last is not None else "never",
+        )
+    console.print(table)
+    lasts = [r["last_card_after_restart_s"] for r in runs]
+    worst = max((x for x in lasts if x is not None), default=float("inf"))
+    ok = all(x is not None and x <= 5 for x in lasts)
+    clean = all(r["lost"] == 0 and r["doubled"] == 0 for r in runs)
+    mark = {True: "[bold green]PASS[/]", False: "[bold red]MISS[/]"}
+    console.print(
+        f"{mark[ok]} every card out within 5 s of the restart (worst {worst:.2f} s)\n"
+        f"{mark[clean]} lost {sum(r['lost'] for r in runs)}, "
+        f"doubled {sum(r['doubled'] for r in runs)} over {len(runs)} runs"
+    )
+    return clean
+
+
+def main() -> int:
+    args = parse_args()
+    quiet_logging()
+    rng = random.Random(args.seed)
+    runs = [one_run(args, n, rng) for n in range(1, args.runs + 1)]
+    clean = report(runs, args, Console(width=max(Console().width, 110)))
+    if args.json:
+        print(json.dumps({"command": " ".join(sys.argv), "runs": runs}, indent=2))
+    return 0 if clean else 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

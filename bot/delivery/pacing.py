@@ -1,0 +1,87 @@
+"""leadbot's own pacing of Slack calls, to Slack's documented limits (`delivery:` in
+leadbot.yml), so calls are spread out before Slack has to refuse them.
+
+Each limit is a GCRA schedule (a token bucket kept as one "theoretical arrival time"): a call
+reserves the earliest moment every limit it falls under allows, and waits until then. A 429
+holds only what it names (that channel's posts, or that method) for exactly `Retry-After`.
+Pacing is per process: two instances on one workspace should each get half the budget.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.config.delivery import DeliverySettings
+
+POST = "chat.postMessage"
+TIER3 = frozenset({"chat.update", "conversations.open", "conversations.history"})
+TIER4 = frozenset({"views.publish", "views.open", "views.update"})
+# Paced a little under the limit: jitter between leadbot and Slack must not turn an exact
+# pace into 429s.
+HEADROOM = 0.9
+TIER_BURST_SECONDS = 5.0  # a tier's budget may be spent this many seconds ahead
+
+Key = tuple[str, str]  # (method, lane); lane "" is the whole workspace
+
+
+@dataclass(frozen=True)
+class Limit:
+    interval: float  # seconds between calls at the steady pace
+    tolerance: float  # how far ahead of the pace a burst may run
+
+
+class Pacer:
+    def __init__(
+        self, settings: DeliverySettings, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.settings = settings
+        self.monotonic = monotonic
+        self._due: dict[Key, float] = {}  # GCRA's theoretical arrival time, per limit
+        self._held: dict[Key, float] = {}  # nothing under this key before this moment (429)
+
+    def reserve(self, method: str, lane: str | None) -> float:
+        """Book the call's moment; returns the seconds to wait for it."""
+        now = self.monotonic()
+        limits = self._limits(method, lane)
+        at = self._earliest(limits, now)
+        for key, limit in limits.items():
+            self._due[key] = max(self._due.get(key, now), at) + limit.interval
+        return at - now
+
+    def wait_for(self, method: str, lane: str | None) -> float:
+        """The seconds a call would wait now, without booking it."""
+        now = self.monotonic()
+        return self._earliest(self._limits(method, lane), now) - now
+
+    def hold(self, method: str, lane: str | None, seconds: float) -> None:
+        """Slack answered 429: that channel's posts (or that method) wait `seconds`, no more."""
+        key = (method, lane or "") if method == POST and lane else (method, "")
+        until = self.monotonic() + seconds
+        self._held[key] = max(self._held.get(key, 0.0), until)
+
+    def _earliest(self, limits: dict[Key, Limit], now: float) -> float:
+        at = now
+        for key, limit in limits.items():
+            at = max(at, self._due.get(key, now) - limit.tolerance, self._held.get(key, 0.0))
+        return at
+
+    def _limits(self, method: str, lane: str | None) -> dict[Key, Limit]:
+        s = self.settings
+        if method == POST:
+            per_channel = 1 / (s.post_per_channel * HEADROOM)
+            limits = {(POST, ""): _per_minute(s.post_per_minute)}
+            if lane:
+                limits[(POST, lane)] = Limit(per_channel, (s.post_burst - 1) * per_channel)
+            return limits
+        if method in TIER3:
+            return {(method, ""): _per_minute(s.tier3_per_minute)}
+        if method in TIER4:
+            return {(method, ""): _per_minute(s.tier4_per_minute)}
+        return {}
+
+
+def _per_minute(rate: float) -> Limit:
+    interval = 60 / (rate * HEADROOM)
+    return Limit(interval, max(TIER_BURST_SECONDS - interval, 0.0))

@@ -47,6 +47,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--leads", type=int, default=100)
     p.add_argument("--instances", type=int, default=1, choices=(1, 2))
     p.add_argument("--latency-ms", type=float, default=80.0)
+    # Slack's limits ×100 by default: 100 #leads copies at ×20 take 5 s by Slack's pace alone,
+    # and this bench measures recovery, not pacing (burst_bench.py does that).
     p.add_argument("--scale", type=float, default=20.0)
     p.add_argument("--kill-within", type=float, default=1.5, help="kill 0.1..N s into the burst")
     p.add_argument("--database-url", help="default: a SQLite file in a temp dir per run")
@@ -97,14 +99,19 @@ def one_run(args: argparse.Namespace, n: int, rng: random.Random) -> dict[str, A
         _send(servers, tag, args.leads)
         killer.join()
         servers[0][0].wait()
-        restarted = time.monotonic()
+        restarted = ready = time.monotonic()
         if args.instances == 1:
             servers[0] = start_server(Path(tmp) / "i0", fake, url, True, scaled_limits(args.scale))
+            ready = time.monotonic()
         last = wait_settled(fake, url, args.timeout)
         ids, pending = expected_cards(url)
         posts = [c for c in fake.calls("chat.postMessage") if c.ok]
         for server, _ in servers[1:] if args.instances == 2 else servers:
             _stop(server)
+        after = sorted(c.at - restarted for c in posts if c.at > restarted)
+        per_lane = Counter(c.args["channel"] for c in posts if c.at > restarted)
+        # What Slack's pace alone needs for the posts left at the restart (one lane's worth).
+        pace_bound = (ready - restarted) + max(per_lane.values(), default=0) / args.scale
         outbox = Counter(payload(c).get("outbox_id") for c in posts)
         got = Counter(payload(c).get("lead_id") for c in posts)
         return {
@@ -114,7 +121,12 @@ def one_run(args: argparse.Namespace, n: int, rng: random.Random) -> dict[str, A
             "lost": sum(1 for i in ids if got[i] < 2) + pending,
             "doubled": sum(k - 1 for k in outbox.values() if k > 1),
             "history_lookups": len(fake.calls("conversations.history")),
+            "ready_after_restart_s": ready - restarted,
+            "posts_after_restart": len(after),
+            "first_post_after_restart_s": after[0] if after else None,
+            "median_post_after_restart_s": after[len(after) // 2] if after else None,
             "last_card_after_restart_s": (last - restarted) if last else None,
+            "pace_bound_s": pace_bound,
         }
 
 
@@ -147,7 +159,18 @@ def _stop(server: Popen[str]) -> None:
 
 def report(runs: list[dict[str, Any]], args: argparse.Namespace, console: Console) -> bool:
     table = Table(title=f"kill -9 mid-burst, {args.instances} instance(s), {args.leads} leads")
-    for column in ("run", "killed at s", "stored", "lost", "doubled", "lookups", "last card s"):
+    columns = (
+        "run",
+        "killed at s",
+        "stored",
+        "lost",
+        "doubled",
+        "lookups",
+        "ready s",
+        "pace needs s",
+        "last card s",
+    )
+    for column in columns:
         table.add_column(column, justify="right")
     for r in runs:
         last = r["last_card_after_restart_s"]
@@ -158,16 +181,25 @@ def report(runs: list[dict[str, Any]], args: argparse.Namespace, console: Consol
             str(r["lost"]),
             str(r["doubled"]),
             str(r["history_lookups"]),
+            f"{r['ready_after_restart_s']:.2f}",
+            f"{r['pace_bound_s']:.2f}",
             f"{last:.2f}" if last is not None else "never",
         )
     console.print(table)
     lasts = [r["last_card_after_restart_s"] for r in runs]
     worst = max((x for x in lasts if x is not None), default=float("inf"))
     ok = all(x is not None and x <= 5 for x in lasts)
+    # Where Slack's pace alone needs more than 5 s for what was left, within 0.5 s of that.
+    paced = all(
+        x is not None and x <= max(5.0, r["pace_bound_s"] + 0.5)
+        for x, r in zip(lasts, runs, strict=True)
+    )
     clean = all(r["lost"] == 0 and r["doubled"] == 0 for r in runs)
     mark = {True: "[bold green]PASS[/]", False: "[bold red]MISS[/]"}
     console.print(
         f"{mark[ok]} every card out within 5 s of the restart (worst {worst:.2f} s)\n"
+        f"{mark[paced]} ... or, where Slack's pace needs longer for what was left, within 0.5 s "
+        "of that\n"
         f"{mark[clean]} lost {sum(r['lost'] for r in runs)}, "
         f"doubled {sum(r['doubled'] for r in runs)} over {len(runs)} runs"
     )

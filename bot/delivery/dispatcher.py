@@ -238,8 +238,9 @@ class _Run:
             deferred.setdefault(key, []).append(send.row_id)
             return
         # Booked now, in lease order: the most urgent row of a lane gets its earliest moment.
-        delay = self.d.pacer.reserve(method, send.lane)
-        task = asyncio.create_task(self._send(send, delay))
+        booked = self.sender.direct(send)
+        delay = self.d.pacer.reserve(method, send.lane) if booked else 0.0
+        task = asyncio.create_task(self._send(send, delay, booked))
         self.tasks.add(task)
         task.add_done_callback(self._done)
 
@@ -254,10 +255,10 @@ class _Run:
                 for row_id in row_ids:
                     self.results.put_nowait(Released(row_id))
 
-    async def _send(self, send: Send, delay: float) -> None:
+    async def _send(self, send: Send, delay: float, booked: bool) -> None:
         try:
             await asyncio.sleep(delay)
-            result: Result = Delivered(send, await self.sender.send(send))
+            result: Result = Delivered(send, await self.sender.send(send, booked=booked))
         except DeliveryError as err:
             result = Failed(send.row_id, err)
         except Exception as err:  # a bug must not leave the row leased until restart

@@ -22,6 +22,9 @@ TIER4 = frozenset({"views.publish", "views.open", "views.update"})
 # pace into 429s.
 HEADROOM = 0.9
 TIER_BURST_SECONDS = 5.0  # a tier's budget may be spent this many seconds ahead
+# A process that just started does not know what the one before it spent (a restart after a
+# crash, mid-burst): for this long, a limit it has not used yet starts without its burst.
+WARM_UP = 60.0
 
 Key = tuple[str, str]  # (method, lane); lane "" is the whole workspace
 
@@ -40,6 +43,7 @@ class Pacer:
         self.monotonic = monotonic
         self._due: dict[Key, float] = {}  # GCRA's theoretical arrival time, per limit
         self._held: dict[Key, float] = {}  # nothing under this key before this moment (429)
+        self._started = monotonic()
 
     def reserve(self, method: str, lane: str | None) -> float:
         """Book the call's moment; returns the seconds to wait for it."""
@@ -47,7 +51,7 @@ class Pacer:
         limits = self._limits(method, lane)
         at = self._earliest(limits, now)
         for key, limit in limits.items():
-            self._due[key] = max(self._due.get(key, now), at) + limit.interval
+            self._due[key] = max(self._first_due(key, limit, now), at) + limit.interval
         return at - now
 
     def wait_for(self, method: str, lane: str | None) -> float:
@@ -64,8 +68,15 @@ class Pacer:
     def _earliest(self, limits: dict[Key, Limit], now: float) -> float:
         at = now
         for key, limit in limits.items():
-            at = max(at, self._due.get(key, now) - limit.tolerance, self._held.get(key, 0.0))
+            due = self._first_due(key, limit, now)
+            at = max(at, due - limit.tolerance, self._held.get(key, 0.0))
         return at
+
+    def _first_due(self, key: Key, limit: Limit, now: float) -> float:
+        if key in self._due:
+            return self._due[key]
+        warming = now - self._started < WARM_UP
+        return now + limit.tolerance if warming else now
 
     def _limits(self, method: str, lane: str | None) -> dict[Key, Limit]:
         s = self.settings

@@ -55,13 +55,23 @@ class SlackSender:
         self._dm_cache: dict[str, str] = {}
         self._opening: dict[str, asyncio.Lock] = {}
 
-    async def send(self, send: Send) -> Sent:
-        """One chat.postMessage or chat.update; a DeliveryError names the channel it was for."""
+    def direct(self, send: Send) -> bool:
+        """True when the call needs no other call first (a DM to open, a history to read): its
+        moment can be booked in the pace ahead of time. Otherwise the first call would push
+        the booked one late, bunching it with the next, and Slack would answer 429."""
+        if send.ts is not None:
+            return True
+        known = send.copy_kind != CopyKind.DM or send.channel in self._dm_cache
+        return known and not send.maybe_sent
+
+    async def send(self, send: Send, *, booked: bool = False) -> Sent:
+        """One chat.postMessage or chat.update; a DeliveryError names the channel it was for.
+        `booked`: the dispatcher already booked this call's moment in the pace."""
         channel = send.channel
         try:
-            # The dispatcher booked this call's moment in the pace (in priority order).
             if send.ts is not None:
-                await self._call("chat.update", send.lane, self._update_args(send), booked=True)
+                args = self._update_args(send)
+                await self._call("chat.update", send.lane, args, booked=booked)
                 return Sent(channel, send.ts)
             channel = await self._resolve_channel(send.copy_kind, send.channel)
             if send.maybe_sent:
@@ -69,7 +79,7 @@ class SlackSender:
                 if found is not None:
                     return Sent(channel, found, found=True)
             args = self._post_args(send, channel)
-            response = await self._call("chat.postMessage", send.lane, args, booked=True)
+            response = await self._call("chat.postMessage", send.lane, args, booked=booked)
             return Sent(channel, str(response.get("ts")))
         except DeliveryError as err:
             err.channel = channel

@@ -3,6 +3,7 @@
 What to answer is `FakeSlack.serve`'s job (server.py)."""
 
 import json
+import sys
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -42,6 +43,12 @@ class FakeSlackServer(ThreadingHTTPServer):
     # The default backlog of 5 makes bursts of 20+ clients wait for SYN retries (1 s and up).
     request_queue_size = 128
     fake: Answers
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that went away mid-request (killed, timed out) is not the fake's error.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class RequestHandler(BaseHTTPRequestHandler):

@@ -22,8 +22,9 @@ TIER4 = frozenset({"views.publish", "views.open", "views.update"})
 # pace into 429s.
 HEADROOM = 0.9
 TIER_BURST_SECONDS = 5.0  # a tier's budget may be spent this many seconds ahead
-# A process that just started does not know what the one before it spent (a restart after a
-# crash, mid-burst): for this long, a limit it has not used yet starts without its burst.
+# A process that just started does not know what the one before it posted into a channel (a
+# restart after a crash, mid-burst): for this long, a channel it has not posted to yet starts
+# without its burst. (The per-minute budgets keep theirs: they are ten seconds deep at Slack.)
 WARM_UP = 60.0
 
 Key = tuple[str, str]  # (method, lane); lane "" is the whole workspace
@@ -75,7 +76,8 @@ class Pacer:
     def _first_due(self, key: Key, limit: Limit, now: float) -> float:
         if key in self._due:
             return self._due[key]
-        warming = now - self._started < WARM_UP
+        channel = key[0] == POST and key[1] != ""
+        warming = channel and now - self._started < WARM_UP
         return now + limit.tolerance if warming else now
 
     def _limits(self, method: str, lane: str | None) -> dict[Key, Limit]:

@@ -42,6 +42,7 @@ class EventKind(StrEnum):
     QUEUE_REMINDED = "queue_reminded"
     BACKUP_SKIPPED = "backup_skipped"
     DELIVERY_FAILED = "delivery_failed"  # Slack refused a card or message for good
+    NUDGE_DROPPED = "nudge_dropped"  # a nudge not sent after all: the lead moved on first
 
 
 class Action(StrEnum):

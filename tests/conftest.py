@@ -40,6 +40,9 @@ BASE_CONFIG: dict[str, Any] = {
         {"id": "U0CHEN", "name": "Chen", "timezone": "Asia/Singapore", "manager": "U0MAYA"},
     ],
     "scheduler": {"tick": "1s"},
+    # Slack's real pace (one post a second per channel) would make a test of 30 leads wait 30 s
+    # for #leads; the pacing tests (tests/delivery/test_delivery_core.py) set their own.
+    "delivery": {"post_per_channel": 20, "tier3_per_minute": 600},
 }
 
 

@@ -24,7 +24,9 @@ NUDGE_KINDS = (
     EventKind.QUEUE_REMINDED,
     EventKind.DELIVERY_FAILED,
     EventKind.ASSIGNED,  # only those made by the escalation chain (with a step) are shown
+    EventKind.NUDGE_DROPPED,  # takes back the nudge it names: the card shows what went out
 )
+DROPPABLE = {EventKind.REMINDED, EventKind.MANAGER_NOTIFIED, EventKind.QUEUE_REMINDED}
 
 
 def nudges_by_lead(session: Session, lead_ids: Collection[int]) -> dict[int, tuple[Nudge, ...]]:
@@ -38,9 +40,19 @@ def nudges_by_lead(session: Session, lead_ids: Collection[int]) -> dict[int, tup
     )
     found: dict[int, list[Nudge]] = defaultdict(list)
     for event in events:
-        if event.kind != EventKind.ASSIGNED or (event.detail or {}).get("step") is not None:
+        if event.kind == EventKind.NUDGE_DROPPED:
+            _take_back(found[event.lead_id], str((event.detail or {}).get("to")))
+        elif event.kind != EventKind.ASSIGNED or (event.detail or {}).get("step") is not None:
             found[event.lead_id].append(_nudge(event))
     return {lead_id: tuple(nudges) for lead_id, nudges in found.items()}
+
+
+def _take_back(nudges: list[Nudge], target: str) -> None:
+    """Remove the latest nudge to `target`: it was written but never sent."""
+    for index in range(len(nudges) - 1, -1, -1):
+        if nudges[index].kind in DROPPABLE and target in nudges[index].to:
+            del nudges[index]
+            return
 
 
 def _nudge(event: LeadEvent) -> Nudge:

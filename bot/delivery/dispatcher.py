@@ -28,7 +28,7 @@ from bot.delivery.leases import Leases
 from bot.delivery.log import Closed, Delivered, DeliveryLog, Failed, Released, Result
 from bot.delivery.outbox import CardRenderer, DeliveryError, MessageRenderer, RetryPolicy
 from bot.delivery.pacing import POST, Pacer
-from bot.delivery.plan import Planner, Send, Skip
+from bot.delivery.plan import Plan, Planner, Send, Skip
 from bot.delivery.slack import SlackSender
 from bot.delivery.summaries import Summaries
 from bot.vocabulary import CopyKind
@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 # A row whose lane is free within this long waits in memory for its moment; a later one goes
 # back to the table, and its lane is left out of leases until then.
 HORIZON = 1.0
+RECORD_GATHER = 0.01  # seconds the recorder waits for more results before it writes
 STOP_GRACE = 5.0  # calls still in flight at stop get this long; the rest are looked up later
 
 
@@ -211,22 +212,30 @@ class _Run:
         now = time.monotonic()
         self.busy = {lane: until for lane, until in self.busy.items() if until > now}
         taking = (room, list(self.busy), list(self.in_hand))
-        ids = await asyncio.to_thread(self.d.leases.take, *taking)
+        ids, plans = await asyncio.to_thread(self._lease_and_plan, *taking)
         if not ids:
             return 0
-        self.in_hand.update(ids)
-        plans = await asyncio.to_thread(self.d.planner.plan, ids)
         deferred: dict[str, list[int]] = {}
         for row_id in ids:
             plan = plans[row_id]
             if isinstance(plan, Skip):
-                self.results.put_nowait(Closed(row_id, plan.status))
+                self.results.put_nowait(Closed(row_id, plan.status, plan.reason))
             elif isinstance(plan, DeliveryError):
                 self.results.put_nowait(Failed(row_id, plan))
             elif isinstance(plan, Send):
                 self._start(plan, deferred)
         await self._defer(deferred)
         return len(ids)
+
+    def _lease_and_plan(
+        self, room: int, busy: list[str], in_hand: list[int]
+    ) -> tuple[list[int], dict[int, Plan]]:
+        """One hop to a worker thread for both: each hop is latency a lone lead's card pays."""
+        ids = self.d.leases.take(room, busy, in_hand)
+        if not ids:
+            return [], {}
+        self.in_hand.update(ids)  # before planning: a failed plan leaves them in hand, leased
+        return ids, self.d.planner.plan(ids)
 
     def _start(self, send: Send, deferred: dict[str, list[int]]) -> None:
         method = "chat.update" if send.ts else POST
@@ -276,6 +285,9 @@ class _Run:
     async def _record_forever(self) -> None:
         while True:
             batch = [await self.results.get()]
+            # A moment for the calls answering alongside it: one write transaction for them all,
+            # not one each (on SQLite, intake waits for the same write lock).
+            await asyncio.sleep(RECORD_GATHER)
             while not self.results.empty():
                 batch.append(self.results.get_nowait())
             await self._record(batch)

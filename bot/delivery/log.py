@@ -20,12 +20,19 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock, as_utc
-from bot.delivery.outbox import POST_CARD, DeliveryError, RetryPolicy, enqueue_card_updates
+from bot.delivery.outbox import (
+    POST_CARD,
+    DeliveryError,
+    RetryPolicy,
+    enqueue_card_updates,
+    enqueue_card_updates_for,
+)
 from bot.delivery.plan import Send
 from bot.delivery.slack import Sent
-from bot.vocabulary import CopyKind
+from bot.leads.events import LEADBOT
+from bot.vocabulary import CopyKind, EventKind
 from storage.db import Database
-from storage.models import CardCopy, Lead, OutboxMessage, OutboxStatus
+from storage.models import CardCopy, Lead, LeadEvent, OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +51,7 @@ class Delivered:
 class Closed:
     row_id: int
     status: str
+    reason: str | None = None  # a nudge dropped at send time: why (the card stops claiming it)
 
 
 @dataclass(frozen=True)
@@ -102,20 +110,34 @@ class DeliveryLog:
                 .with_for_update()
             ).all()
         )
+        # Rows closed in one statement per status; a row someone else recorded first (its lease
+        # ran out and another sender found it in Slack) is left alone, and so is its copy.
+        closing: dict[str, list[int]] = {}
         for result in results:
             if isinstance(result, Delivered):
-                more = self._delivered(session, result, versions, now) or more
+                closing.setdefault(OutboxStatus.SENT, []).append(result.send.row_id)
             elif isinstance(result, Closed):
-                _close(session, result.row_id, now, result.status)
+                closing.setdefault(result.status, []).append(result.row_id)
+        closed = {
+            row_id
+            for status, row_ids in closing.items()
+            for row_id in _close_all(session, row_ids, now, status)
+        }
+        _release(session, [r.row_id for r in results if isinstance(r, Released)])
+        for result in results:
+            if isinstance(result, Delivered) and result.send.row_id in closed:
+                more = self._delivered(session, result, versions, now) or more
             elif isinstance(result, Failed):
                 more = self._failed(session, result.row_id, result.error, now) or more
-            else:
-                _release(session, result.row_id)
-        return more
+        # Last, so the copies posted in this batch are among those redrawn without the nudge.
+        dropped = {r.row_id: r.reason for r in results if isinstance(r, Closed) and r.reason}
+        noted = _note_dropped(session, {i: why for i, why in dropped.items() if i in closed}, now)
+        return more or noted
 
     def _delivered(
         self, session: Session, result: Delivered, versions: dict[int, int], now: datetime
     ) -> bool:
+        """What a sent row leaves behind: the copy it posted, or the version a redraw shows."""
         send, sent = result.send, result.sent
         if not _is_post(send):
             if send.copy_id is not None:
@@ -125,11 +147,8 @@ class DeliveryLog:
                     .where(CardCopy.shown_version < send.rendered.lead_version)
                     .values(shown_version=send.rendered.lead_version)
                 )
-            _close(session, send.row_id, now)
             return False
         assert send.lead_id is not None
-        if not _close(session, send.row_id, now):
-            return False  # recorded already (its lease ran out and another sender found it)
         session.add(
             CardCopy(
                 lead_id=send.lead_id,
@@ -180,19 +199,50 @@ def _is_post(send: Send) -> bool:
     return send.kind == POST_CARD and send.lead_id is not None
 
 
-def _close(session: Session, row_id: int, now: datetime, status: str = OutboxStatus.SENT) -> bool:
-    """False when the row was no longer pending: someone recorded it first."""
+def _close_all(session: Session, row_ids: list[int], now: datetime, status: str) -> list[int]:
+    """Close the rows still pending; returns those it closed."""
     closed = session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == row_id, OutboxMessage.status == OutboxStatus.PENDING)
+        .where(OutboxMessage.id.in_(row_ids), OutboxMessage.status == OutboxStatus.PENDING)
         .values(status=status, sent_at=now, locked_until=None, locked_by=None, last_error=None)
+        .returning(OutboxMessage.id)
     )
-    return bool(closed.rowcount)
+    return list(closed.scalars())
 
 
-def _release(session: Session, row_id: int) -> None:
-    session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == row_id)
-        .values(locked_until=None, locked_by=None)
-    )
+def _note_dropped(session: Session, reasons: dict[int, str], now: datetime) -> bool:
+    """A nudge the step wrote but that was not sent (the lead was claimed or moved on before it
+    went out): its event says so, and the card is redrawn without it. True if so."""
+    if not reasons:
+        return False
+    rows = session.execute(
+        select(OutboxMessage.id, OutboxMessage.lead_id, OutboxMessage.target).where(
+            OutboxMessage.id.in_(list(reasons)), OutboxMessage.lead_id.is_not(None)
+        )
+    ).all()
+    for row_id, lead_id, target in rows:
+        detail = {"to": target, "reason": reasons[row_id]}
+        session.add(
+            LeadEvent(
+                lead_id=lead_id,
+                at=now,
+                actor=LEADBOT,
+                kind=EventKind.NUDGE_DROPPED,
+                detail=detail,
+            )
+        )
+    leads = sorted({lead_id for _, lead_id, _ in rows})
+    # A new version: the redraw must not be skipped as "this version is already shown".
+    session.execute(update(Lead).where(Lead.id.in_(leads)).values(version=Lead.version + 1))
+    session.flush()
+    enqueue_card_updates_for(session, leads, now)
+    return bool(rows)
+
+
+def _release(session: Session, row_ids: list[int]) -> None:
+    if row_ids:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(row_ids))
+            .values(locked_until=None, locked_by=None)
+        )

@@ -200,10 +200,11 @@ def enqueue_message(
     )
 
 
-def cancel_pending_messages(session: Session, lead_id: int, now: datetime) -> None:
+def cancel_pending_messages(session: Session, lead_id: int, now: datetime) -> list[str]:
     """A claim makes every nudge about the lead that has not gone out yet wrong: drop them now,
-    in the claim's own transaction (the dispatcher also re-checks each guard before sending)."""
-    session.execute(
+    in the claim's own transaction (the dispatcher also re-checks each guard before sending).
+    Returns whom the dropped nudges were for: the card must not say they were nudged."""
+    dropped = session.execute(
         update(OutboxMessage)
         .where(
             OutboxMessage.lead_id == lead_id,
@@ -211,4 +212,6 @@ def cancel_pending_messages(session: Session, lead_id: int, now: datetime) -> No
             OutboxMessage.status == OutboxStatus.PENDING,
         )
         .values(status=OutboxStatus.CANCELLED, sent_at=now)
+        .returning(OutboxMessage.target)
     )
+    return [str(target) for target in dropped.scalars() if target]

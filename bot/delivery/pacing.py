@@ -20,7 +20,7 @@ TIER3 = frozenset({"chat.update", "conversations.open", "conversations.history"}
 TIER4 = frozenset({"views.publish", "views.open", "views.update"})
 # Paced a little under the limit: jitter between leadbot and Slack must not turn an exact
 # pace into 429s.
-HEADROOM = 0.9
+HEADROOM = 0.95
 TIER_BURST_SECONDS = 5.0  # a tier's budget may be spent this many seconds ahead
 # A process that just started does not know what the one before it posted into a channel (a
 # restart after a crash, mid-burst): for this long, a channel it has not posted to yet starts

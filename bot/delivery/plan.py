@@ -52,9 +52,10 @@ class Send:
 
 @dataclass(frozen=True)
 class Skip:
-    """Nothing to send; the row is closed with `status`."""
+    """Nothing to send; the row is closed with `status` (and a nudge dropped says why)."""
 
     status: str
+    reason: str | None = None
 
 
 Plan = Send | Skip | DeliveryError | None  # None: no longer pending (another sender did it)
@@ -151,19 +152,22 @@ class _Batch:
 
     def _message(self, row: OutboxMessage, lead: Lead | None) -> Send | Skip:
         payload: dict[str, Any] = row.payload or {}
-        if lead is not None and _guard_broken(payload.get("guard") or {}, lead):
+        broken = _guard_broken(payload.get("guard") or {}, lead) if lead is not None else None
+        if broken:
             # Claimed (or moved on) since the step ran: the nudge would be wrong now.
-            return Skip(OutboxStatus.CANCELLED)
+            return Skip(OutboxStatus.CANCELLED, broken)
         blocks = self.planner.render_message(payload, row.lead_id)
         return _post(row, RenderedMessage(str(payload.get("text", "")), blocks, 0))
 
 
-def _guard_broken(guard: dict[str, Any], lead: Lead) -> bool:
+def _guard_broken(guard: dict[str, Any], lead: Lead) -> str | None:
     """What a nudge said must still hold when it is sent: the lead is unclaimed (`open`), it is
-    still this rep's (`owner`)."""
+    still this rep's (`owner`). Why it no longer holds, or None."""
     if guard.get("open") and lead.status not in LeadStatus.OPEN:
-        return True
-    return bool(guard.get("owner")) and lead.owner_id != guard["owner"]
+        return f"lead {lead.status}"
+    if guard.get("owner") and lead.owner_id != guard["owner"]:
+        return "lead moved on"
+    return None
 
 
 def _post(row: OutboxMessage, rendered: RenderedMessage) -> Send:

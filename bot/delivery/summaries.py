@@ -1,8 +1,8 @@
 """Bursts into one channel: when the copies waiting for a channel would take longer than
-`delivery.summarise_after` at Slack's pace (about one post a second), they are folded into
-summary posts ("14 new leads"), each lead with its owner or, in the queue, a Claim button. A
-2,000-lead import then reaches #leads in seconds, not half an hour. DM cards are never folded:
-they are how a rep hears of a lead.
+`delivery.summarise_after` at leadbot's pace (just under Slack's one post a second), they are
+folded into summary posts ("14 new leads"), each lead with its owner or, in the queue, a Claim
+button. A 2,000-lead import then reaches #leads in seconds, not half an hour. DM cards are never
+folded: they are how a rep hears of a lead.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from bot.clock import Clock
 from bot.config.delivery import DeliverySettings
 from bot.delivery.lanes import CHANNEL_POST
 from bot.delivery.outbox import MESSAGE, POST_CARD
+from bot.delivery.pacing import HEADROOM
 from bot.vocabulary import CopyKind
 from storage.db import Database
 from storage.models import Lead, OutboxMessage, OutboxStatus
@@ -39,7 +40,7 @@ class Summaries:
         many copies were folded."""
         with self.db.write() as session:
             waiting = self._waiting(session, lane, row_ids)
-            seconds = len(waiting) / self.settings.post_per_channel
+            seconds = len(waiting) / (self.settings.post_per_channel * HEADROOM)
             if seconds <= self.settings.summarise_after.total_seconds():
                 _release(session, row_ids)
                 return 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, tuple_, update
 from sqlalchemy.orm import Session
@@ -31,6 +31,8 @@ from storage.models import Lead
 
 log = logging.getLogger(__name__)
 BATCH = 500
+CATCH_UP_LATE = timedelta(minutes=1)  # a step this late was missed (leadbot was down)
+CATCH_UP_GAP = timedelta(seconds=30)  # between overdue steps: each reaches its person first
 
 
 @dataclass(frozen=True)
@@ -139,15 +141,25 @@ class Escalator(WithDeps):
         return [lead for lead in leads if lead.id in won]
 
     def _advance(self, session: Session, lead: Lead, now: datetime) -> tuple[int, int]:
-        """Run every step of this lead that is due by now, each once, in order."""
+        """Run the steps of this lead that are due by now, each once, in order. Steps overdue
+        after downtime go one at a time, CATCH_UP_GAP apart: run back to back, a later step
+        (a reassignment, the queue) would overtake the reminder an earlier one just wrote, and
+        that reminder would be dropped unsent while the card said it went out."""
         steps = breaches = 0
         for _ in range(len(lead.chain or []) + 2):
             due_at = lead.next_action_at
             if due_at is None or as_utc(due_at) > now or lead.status not in LeadStatus.OPEN:
                 break
+            upcoming = _next_step(lead, self.config, self.calendar)
+            step_due = upcoming[1] if upcoming is not None else as_utc(due_at)
             breaches += self._note_breach(session, lead, now)
             steps += self._run_due_step(session, lead, now)
             lead.next_action_at = plan_next(lead, self.config, self.calendar)
+            following = lead.next_action_at
+            late = now - step_due > CATCH_UP_LATE
+            if late and following is not None and as_utc(following) <= now + CATCH_UP_GAP:
+                lead.next_action_at = now + CATCH_UP_GAP
+                break
         return steps, breaches
 
     def _note_breach(self, session: Session, lead: Lead, now: datetime) -> int:

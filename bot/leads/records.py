@@ -15,7 +15,7 @@ from bot.delivery.outbox import cancel_pending_messages
 from bot.escalation.policy import chain_for, sla_due_at
 from bot.escalation.sweep import plan_next
 from bot.hours import BusinessCalendar, business_time_between
-from bot.leads.events import add_event
+from bot.leads.events import LEADBOT, add_event
 from bot.leads.input import LeadIn
 from bot.routing.decision import Decision
 from bot.vocabulary import EventKind, LeadStatus
@@ -117,4 +117,6 @@ def record_claim(
         waited_seconds=lead.claim_wait_seconds,
         **detail,
     )
-    cancel_pending_messages(session, lead.id, now)
+    for target in cancel_pending_messages(session, lead.id, now):
+        add_event(session, lead, LEADBOT, EventKind.NUDGE_DROPPED, now, to=target,
+                  reason="lead claimed")  # fmt: skip

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import create_app
-from bot.clock import FixedClock
+from bot.clock import FixedClock, as_utc
 from bot.escalation.sweep import Escalator
 from bot.fakeslack.server import FakeSlack, RecordedCall
 from bot.leads.input import LeadIn
@@ -53,7 +53,15 @@ def test_a_nudge_written_before_a_claim_is_never_sent_after_it(
         statuses = session.scalars(
             select(OutboxMessage.status).where(OutboxMessage.kind == "message")
         ).all()
+        dropped = session.scalars(
+            select(LeadEvent.detail).where(LeadEvent.kind == "nudge_dropped")
+        ).all()
     assert statuses == ["cancelled"]
+    # The card said "reminded @Alice" although she never was: now it says only what went out.
+    assert dropped == [{"to": "U0ALICE", "reason": "lead claimed"}]
+    for card in posts(fake_slack):  # each copy as it reads now
+        shown = fake_slack.message(card.response["channel"], card.response["ts"])
+        assert shown is not None and "reminded" not in str(shown["blocks"])
 
 
 def test_racing_sweeps_never_double_send(
@@ -114,32 +122,53 @@ def test_a_reminder_for_a_rep_who_passed_the_lead_is_dropped_at_send_time(
         statuses = session.scalars(
             select(OutboxMessage.status).where(OutboxMessage.kind == "message")
         ).all()
+        dropped = session.scalars(
+            select(LeadEvent.detail).where(LeadEvent.kind == "nudge_dropped")
+        ).all()
     assert statuses == ["cancelled"]
+    # The card said "reminded @Alice" although she never was: now it says only what went out.
+    assert dropped == [{"to": "U0ALICE", "reason": "lead moved on"}]
+    for card in posts(fake_slack):  # each copy as it reads now
+        shown = fake_slack.message(card.response["channel"], card.response["ts"])
+        assert shown is not None and "reminded" not in str(shown["blocks"])
 
 
-def test_after_downtime_each_overdue_step_runs_once_and_late_ones_are_logged(
+def test_after_downtime_overdue_steps_run_one_at_a_time_and_each_reaches_its_person(
     make_bot: MakeBot, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """Back after five hours down, the three overdue steps used to run in one tick: the queue
+    step overtook both owner reminders, which were dropped unsent while the card said the rep
+    had been reminded. Now they run 30 s apart, and each goes out."""
     start = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
     clock = FixedClock(start)
     bot = make_bot(clock=clock)
     bot.app.services.leads.receive(lead(1))
     bot.settle()
     caplog.set_level(logging.WARNING, logger="bot.escalation")
-    tick(bot, clock, start + timedelta(hours=5))  # back after five hours down
-    tick(bot, clock, start + timedelta(hours=5, minutes=1))
+    back = start + timedelta(hours=5)
+    for seconds in (0, 10, 30, 60, 90):
+        tick(bot, clock, back + timedelta(seconds=seconds))
     with bot.app.services.db.read() as session:
-        kinds = session.scalars(select(LeadEvent.kind).order_by(LeadEvent.id)).all()
+        events = session.execute(
+            select(LeadEvent.kind, LeadEvent.at).where(
+                LeadEvent.kind.in_(["reminded", "manager_notified"])
+            )
+        ).all()
         messages = session.scalars(
             select(OutboxMessage.status).where(OutboxMessage.kind == "message")
         ).all()
-    assert kinds.count("reminded") == 2 and kinds.count("manager_notified") == 1
-    # The owner reminders were written, but the lead had moved to the queue by send time.
-    assert sorted(messages) == ["cancelled", "cancelled", "sent"]
+    after_back = [(kind, as_utc(at) - back) for kind, at in events]
+    assert after_back == [
+        ("reminded", timedelta(0)),
+        ("reminded", timedelta(seconds=30)),
+        ("manager_notified", timedelta(seconds=60)),
+    ]
+    assert messages == ["sent", "sent", "sent"]  # every reminder reached the owner
     late = [r.getMessage() for r in caplog.records if "late" in r.getMessage()]
     assert late == [
         "lead 1: step 1 is 4h 30m late (after a restart?); running it once now",
-        "lead 1: step 2 is 3h late (after a restart?); running it once now",
+        "lead 1: step 2 is 3h late (after a restart?); running it once now",  # 3h 30s, shown in m
+        "lead 1: step 3 is 1h 1m late (after a restart?); running it once now",
     ]
 
 

@@ -45,6 +45,8 @@ class Pacer:
         self._due: dict[Key, float] = {}  # GCRA's theoretical arrival time, per limit
         self._held: dict[Key, float] = {}  # nothing under this key before this moment (429)
         self._started = monotonic()
+        # Slack's bucket per channel, replayed on when posts actually left: (tokens, at).
+        self._sent: dict[str, tuple[float, float]] = {}
 
     def reserve(self, method: str, lane: str | None) -> float:
         """Book the call's moment; returns the seconds to wait for it."""
@@ -59,6 +61,21 @@ class Pacer:
         """The seconds a call would wait now, without booking it."""
         now = self.monotonic()
         return self._earliest(self._limits(method, lane), now) - now
+
+    def gap(self, method: str, lane: str | None) -> float:
+        """Seconds to wait before a post actually leaves (then counted as left), from Slack's
+        own bucket for the channel replayed on the moments posts really left. A task that woke
+        late (a busy event loop) must not leave right behind the one before it once the burst
+        is spent: Slack would answer 429, which holds the channel a whole second."""
+        if method != POST or not lane:
+            return 0.0
+        now = self.monotonic()
+        rate, burst = self.settings.post_per_channel, float(self.settings.post_burst)
+        tokens, at = self._sent.get(lane, (burst, now))
+        tokens = min(burst, tokens + (now - at) * rate)
+        wait = (1 - tokens) / rate if tokens < 1 else 0.0
+        self._sent[lane] = (max(tokens, 1.0) - 1, now + wait)
+        return wait
 
     def hold(self, method: str, lane: str | None, seconds: float) -> None:
         """Slack answered 429: that channel's posts (or that method) wait `seconds`, no more."""

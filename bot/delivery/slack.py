@@ -129,6 +129,9 @@ class SlackSender:
     ) -> AsyncSlackResponse:
         if not booked:
             await asyncio.sleep(self.pacer.reserve(method, lane))
+        spacing = self.pacer.gap(method, lane)
+        if spacing:
+            await asyncio.sleep(spacing)
         try:
             # The SDK's own method for each: it encodes the arguments as Slack expects them
             # (JSON for chat.*, a form or query for conversations.*).

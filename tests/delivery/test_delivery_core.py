@@ -9,13 +9,15 @@ from datetime import timedelta
 from typing import Any
 
 import aiohttp
+import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import func, select, update
 
+from bot.config.delivery import DeliverySettings
 from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.leases import STALE, Leases
 from bot.delivery.outbox import enqueue_card_updates
-from bot.delivery.pacing import Pacer
+from bot.delivery.pacing import POST, Pacer
 from bot.delivery.plan import Planner, Send
 from bot.delivery.slack import SlackSender
 from bot.fakeslack.pacing import RateLimits
@@ -176,3 +178,17 @@ def _post_without_recording(bot: Harness, dispatcher: Dispatcher, row_ids: list[
 
     asyncio.run(post_all())
     # Nothing recorded: as if killed right after Slack answered.
+
+
+def test_a_post_that_woke_late_does_not_leave_right_behind_the_one_before() -> None:
+    """Booked 1 s apart, but the event loop woke the second one late: it must still leave a
+    full Slack interval after the first once the burst is spent, or Slack answers 429."""
+    now = [100.0]
+    pacer = Pacer(DeliverySettings(post_per_channel=1, post_burst=2), lambda: now[0])
+    assert pacer.gap(POST, "C1") == 0.0
+    assert pacer.gap(POST, "C1") == 0.0  # the burst
+    now[0] += 0.25
+    assert pacer.gap(POST, "C1") == pytest.approx(0.75)  # the burst is spent
+    now[0] += 0.75 + 5
+    assert pacer.gap(POST, "C1") == 0.0  # refilled meanwhile
+    assert pacer.gap("chat.update", "C1") == 0.0  # Tier 3 budgets are deep: no replay

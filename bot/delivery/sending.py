@@ -1,0 +1,190 @@
+"""One event loop's sending state for the dispatcher (`bot/delivery/dispatcher.py`): the calls
+in flight, the results waiting to be recorded, the lanes waiting out their pace.
+
+A pass (`fill`) leases and plans what there is room for in one worker-thread hop, books each
+call's moment in the pace and starts it as a task; the recorder writes what came back in
+batches. Rows whose lane is busy go back to the table (or, for a channel's backlog, into a
+summary), and whatever is still in hand at stop is handed back, to be looked up before it is
+posted again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from bot.delivery.log import Closed, Delivered, Failed, Released, Result
+from bot.delivery.outbox import DeliveryError
+from bot.delivery.pacing import POST
+from bot.delivery.plan import Plan, Send, Skip
+from bot.delivery.slack import SlackSender
+from bot.vocabulary import CopyKind
+
+if TYPE_CHECKING:
+    from bot.delivery.dispatcher import Dispatcher
+
+log = logging.getLogger(__name__)
+
+# A row whose lane is free within this long waits in memory for its moment; a later one goes
+# back to the table, and its lane is left out of leases until then.
+HORIZON = 1.0
+RECORD_GATHER = 0.01  # seconds the recorder waits for more results before it writes
+
+
+class SendLoop:
+    """One event loop's sending state: calls in flight, results to record, lanes waiting."""
+
+    def __init__(self, dispatcher: Dispatcher, sender: SlackSender) -> None:
+        self.d = dispatcher
+        self.sender = sender
+        self.loop = asyncio.get_running_loop()
+        self.woken = asyncio.Event()
+        self.results: asyncio.Queue[Result] = asyncio.Queue()
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.busy: dict[str, float] = {}  # lane -> monotonic moment its pace frees it
+        self.in_hand: set[int] = set()  # leased here, result not recorded yet
+        self.recorder: asyncio.Task[None] | None = None
+
+    def wake_threadsafe(self) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nothing to wake
+            self.loop.call_soon_threadsafe(self.woken.set)
+
+    def full(self) -> bool:
+        return len(self.tasks) >= self.d.settings.in_flight
+
+    async def sleep(self, seconds: float) -> None:
+        now = time.monotonic()
+        frees = [until - now for until in self.busy.values()]
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.woken.wait(), min([seconds, *frees]))
+
+    async def fill(self) -> int:
+        """Lease what there is room for, and start each call."""
+        room = self.d.settings.in_flight - len(self.tasks)
+        if room <= 0:
+            return 0
+        now = time.monotonic()
+        self.busy = {lane: until for lane, until in self.busy.items() if until > now}
+        taking = (room, list(self.busy), list(self.in_hand))
+        ids, plans = await asyncio.to_thread(self._lease_and_plan, *taking)
+        if not ids:
+            return 0
+        deferred: dict[str, list[int]] = {}
+        for row_id in ids:
+            plan = plans[row_id]
+            if isinstance(plan, Skip):
+                self.results.put_nowait(Closed(row_id, plan.status, plan.reason))
+            elif isinstance(plan, DeliveryError):
+                self.results.put_nowait(Failed(row_id, plan))
+            elif isinstance(plan, Send):
+                self._start(plan, deferred)
+        await self._defer(deferred)
+        return len(ids)
+
+    def _lease_and_plan(
+        self, room: int, busy: list[str], in_hand: list[int]
+    ) -> tuple[list[int], dict[int, Plan]]:
+        """One hop to a worker thread for both: each hop is latency a lone lead's card pays."""
+        ids = self.d.leases.take(room, busy, in_hand)
+        if not ids:
+            return [], {}
+        self.in_hand.update(ids)  # before planning: a failed plan leaves them in hand, leased
+        return ids, self.d.planner.plan(ids)
+
+    def _start(self, send: Send, deferred: dict[str, list[int]]) -> None:
+        method = "chat.update" if send.ts else POST
+        wait = self.d.pacer.wait_for(method, send.lane)
+        if wait > HORIZON and send.lane not in self.busy:
+            self.busy[send.lane] = time.monotonic() + wait
+        if send.lane in self.busy:
+            key = send.lane if send.ts is None and send.copy_kind != CopyKind.DM else ""
+            deferred.setdefault(key, []).append(send.row_id)
+            return
+        # Booked now, in lease order: the most urgent row of a lane gets its earliest moment.
+        booked = self.sender.direct(send)
+        delay = self.d.pacer.reserve(method, send.lane) if booked else 0.0
+        task = asyncio.create_task(self._send(send, delay, booked))
+        self.tasks.add(task)
+        task.add_done_callback(self._done)
+
+    async def _defer(self, deferred: dict[str, list[int]]) -> None:
+        """Rows whose lane is waiting go back; a channel whose backlog would take too long at
+        its pace gets a summary instead (`bot/delivery/summaries.py`)."""
+        for lane, row_ids in deferred.items():
+            if lane:
+                await asyncio.to_thread(self.d.summaries.defer, lane, row_ids)
+                self.in_hand.difference_update(row_ids)
+            else:
+                for row_id in row_ids:
+                    self.results.put_nowait(Released(row_id))
+
+    async def _send(self, send: Send, delay: float, booked: bool) -> None:
+        try:
+            await asyncio.sleep(delay)
+            result: Result = Delivered(send, await self.sender.send(send, booked=booked))
+        except DeliveryError as err:
+            result = Failed(send.row_id, err)
+        except Exception as err:  # a bug must not leave the row leased until restart
+            log.exception("outbox row %s: the send failed", send.row_id)
+            result = Failed(send.row_id, DeliveryError(type(err).__name__, maybe_sent=True))
+        self.results.put_nowait(result)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self.tasks.discard(task)
+        self.woken.set()  # room for another call
+
+    def start_recorder(self) -> None:
+        self.recorder = asyncio.create_task(self._record_forever())
+
+    async def _record_forever(self) -> None:
+        while True:
+            batch = [await self.results.get()]
+            # A moment for the calls answering alongside it: one write transaction for them all,
+            # not one each (on SQLite, intake waits for the same write lock).
+            await asyncio.sleep(RECORD_GATHER)
+            while not self.results.empty():
+                batch.append(self.results.get_nowait())
+            await self._record(batch)
+
+    async def _record(self, batch: list[Result]) -> None:
+        try:
+            more = await asyncio.to_thread(self.d.log.record, batch)
+        except Exception:  # the rows stay leased; their lease runs out and they go again
+            log.exception("outbox: %d results could not be recorded", len(batch))
+            self.in_hand.difference_update(_row_id(result) for result in batch)
+            return
+        self.in_hand.difference_update(_row_id(result) for result in batch)
+        for result in batch:
+            if isinstance(result, Delivered):
+                self.d.sent_count += 1
+            elif isinstance(result, Failed) and result.error.retry_after is None:
+                self.d.failed_count += 1
+        if more:
+            self.woken.set()
+
+    async def finish(self, grace: float | None) -> None:
+        """Wait for the calls in flight (up to `grace`), then record what came back."""
+        if self.tasks:
+            _, pending = await asyncio.wait(set(self.tasks), timeout=grace)
+            for task in pending:  # their rows stay leased: looked up in Slack's history later
+                task.cancel()
+        if self.recorder is not None:
+            self.recorder.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.recorder
+            self.recorder = None
+        batch = []
+        while not self.results.empty():
+            batch.append(self.results.get_nowait())
+        if batch:
+            await self._record(batch)
+        if self.in_hand:  # cut off mid-call: handed back, to be looked up before a new post
+            await asyncio.to_thread(self.d.leases.release, list(self.in_hand))
+            self.in_hand.clear()
+
+
+def _row_id(result: Result) -> int:
+    return result.send.row_id if isinstance(result, Delivered) else result.row_id

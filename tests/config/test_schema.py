@@ -70,3 +70,19 @@ def test_intake_window_defaults_and_bounds() -> None:
         "intake.max_age: must be between 1h and 3650d, got 30s",
         "intake.max_ahead: must be at most 1d, got 2d",
     ]
+
+
+def test_delivery_pacing_defaults_are_slacks_limits_and_each_error_is_named() -> None:
+    delivery = parse_config(base()).delivery
+    assert (delivery.post_per_channel, delivery.post_burst, delivery.post_per_minute) == (1, 3, 600)
+    assert (delivery.tier3_per_minute, delivery.tier4_per_minute) == (50, 100)
+    assert delivery.summarise_after == timedelta(seconds=30)
+    with pytest.raises(ConfigError) as err:
+        parse_config(
+            {**base(), "delivery": {"post_per_channel": 0, "summarise_after": "2s", "burst": 3}}
+        )
+    assert err.value.errors == [
+        "delivery.post_per_channel: Input should be greater than 0",
+        "delivery.summarise_after: must be between 5s and 1h, got 2s",
+        "delivery.burst: unknown key (did you mean 'post_burst'?)",
+    ]

@@ -268,7 +268,6 @@ def scaled_limits(scale: float) -> dict[str, Any]:
         "post_per_minute": 600 * scale,
         "tier3_per_minute": 50 * scale,
         "tier4_per_minute": 100 * scale,
-        "in_flight": int(os.environ.get("BENCH_IN_FLIGHT", "32")),
     }
 
 

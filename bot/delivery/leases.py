@@ -193,3 +193,13 @@ def _drop_superseded_redraws(session: Session, leased: list[int], now: datetime)
         )
         .values(status=OutboxStatus.SENT, sent_at=now, locked_until=None, locked_by=None)
     )
+
+
+def free(session: Session, row_ids: Collection[int]) -> None:
+    """Give leased rows back unsent, due again as they were (their lane waits out its pace)."""
+    if row_ids:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(list(row_ids)))
+            .values(locked_until=None, locked_by=None)
+        )

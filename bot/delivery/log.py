@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock, as_utc
+from bot.delivery.leases import free
 from bot.delivery.outbox import (
     POST_CARD,
     DeliveryError,
@@ -123,7 +124,7 @@ class DeliveryLog:
             for status, row_ids in closing.items()
             for row_id in _close_all(session, row_ids, now, status)
         }
-        _release(session, [r.row_id for r in results if isinstance(r, Released)])
+        free(session, [r.row_id for r in results if isinstance(r, Released)])
         for result in results:
             if isinstance(result, Delivered) and result.send.row_id in closed:
                 more = self._delivered(session, result, versions, now) or more
@@ -237,12 +238,3 @@ def _note_dropped(session: Session, reasons: dict[int, str], now: datetime) -> b
     session.flush()
     enqueue_card_updates_for(session, leads, now)
     return bool(rows)
-
-
-def _release(session: Session, row_ids: list[int]) -> None:
-    if row_ids:
-        session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_(row_ids))
-            .values(locked_until=None, locked_by=None)
-        )

@@ -18,6 +18,7 @@ from blocks.summary import MAX_LEADS
 from bot.clock import Clock
 from bot.config.delivery import DeliverySettings
 from bot.delivery.lanes import CHANNEL_POST
+from bot.delivery.leases import free
 from bot.delivery.outbox import MESSAGE, POST_CARD
 from bot.delivery.pacing import HEADROOM
 from bot.vocabulary import CopyKind
@@ -42,7 +43,7 @@ class Summaries:
             waiting = self._waiting(session, lane, row_ids)
             seconds = len(waiting) / (self.settings.post_per_channel * HEADROOM)
             if seconds <= self.settings.summarise_after.total_seconds():
-                _release(session, row_ids)
+                free(session, row_ids)
                 return 0
             self._fold(session, lane, waiting, self.clock.now())
         log.info("outbox: %d channel copies for %s folded into summaries", len(waiting), lane)
@@ -107,12 +108,3 @@ def _summary_row(
         next_attempt_at=now,
         payload={"text": text, "summary": chunk, "buttons": [], "lines": [], "guard": {}},
     )
-
-
-def _release(session: Session, row_ids: Sequence[int]) -> None:
-    if row_ids:
-        session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_(list(row_ids)))
-            .values(locked_until=None, locked_by=None)
-        )

@@ -153,7 +153,7 @@ class Escalator(WithDeps):
             upcoming = _next_step(lead, self.config, self.calendar)
             step_due = upcoming[1] if upcoming is not None else as_utc(due_at)
             breaches += self._note_breach(session, lead, now)
-            steps += self._run_due_step(session, lead, now)
+            steps += self._run_due_step(session, lead, now, upcoming)
             lead.next_action_at = plan_next(lead, self.config, self.calendar)
             following = lead.next_action_at
             late = now - step_due > CATCH_UP_LATE
@@ -171,8 +171,9 @@ class Escalator(WithDeps):
         add_event(session, lead, LEADBOT, EventKind.SLA_BREACHED, now)
         return 1
 
-    def _run_due_step(self, session: Session, lead: Lead, now: datetime) -> int:
-        upcoming = _next_step(lead, self.config, self.calendar)
+    def _run_due_step(
+        self, session: Session, lead: Lead, now: datetime, upcoming: tuple[int, datetime] | None
+    ) -> int:
         if upcoming is None or upcoming[1] > now:
             return 0
         index, due = upcoming

@@ -171,13 +171,6 @@ class FakeSlack:
         with self._cond:
             return self._pacing.refused if self._pacing else 0
 
-    def history(self, channel: str) -> list[dict[str, Any]]:
-        """conversations.history as Slack answers it with include_all_metadata (newest first)."""
-        with self._cond:
-            return self._world.conversations_history(
-                {"channel": channel, "limit": 999, "include_all_metadata": True}
-            ).get("messages", [])
-
     def set_down(self, down: bool) -> None:
         with self._cond:
             self._down = down

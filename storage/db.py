@@ -60,11 +60,17 @@ class Database:
         if self.is_sqlite:
             self.engine = _sqlite_engine(url, immediate=True)
             self.read_engine = _sqlite_engine(url, immediate=False)
+            self.brief_engine: Engine | None = None
         else:
             self.engine = create_engine(
                 url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True
             )
             self.read_engine = self.engine
+            # Its own small pool: a brief transaction is opened while a write transaction holds
+            # a connection, so drawing both from one pool could leave every thread waiting.
+            self.brief_engine = create_engine(
+                url, pool_size=2, max_overflow=30, hide_parameters=True
+            )
         self._write_lock: AbstractContextManager[object] = (
             threading.RLock() if self.is_sqlite else nullcontext()
         )
@@ -89,6 +95,18 @@ class Database:
                 yield session
             finally:
                 session.rollback()
+
+    @contextmanager
+    def brief(self) -> Iterator[Session]:
+        """A short write transaction beside an open one, committed at once (PostgreSQL only:
+        on SQLite it would wait for the open one). Routing moves a pool's pointer in it."""
+        assert self.brief_engine is not None, "brief transactions are for PostgreSQL"
+        with Session(self.brief_engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    @property
+    def has_brief(self) -> bool:
+        return self.brief_engine is not None
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -118,6 +136,8 @@ class Database:
         self.engine.dispose()
         if self.read_engine is not self.engine:
             self.read_engine.dispose()
+        if self.brief_engine is not None:
+            self.brief_engine.dispose()
 
 
 def alembic_config(url: str) -> AlembicConfig:

@@ -85,7 +85,7 @@ class LeadService(WithDeps):
             if data.external_id and (lead := by_external_id(session, data)) is not None:
                 return Received(lead.id, lead.owner_id, lead.routing_reason, created=False)
             now = self.clock.now()
-            lead, decision = self.place(session, data, now)
+            lead, decision = self.place(session, data, now, brief=self.db.has_brief)
             add_event(session, lead, actor, EventKind.RECEIVED, now, source=data.source)
             self._deliver_assignment(session, lead, decision, now)
             return Received(lead.id, lead.owner_id, decision.reason, created=True)
@@ -97,12 +97,19 @@ class LeadService(WithDeps):
                 return None
             return Received(lead.id, lead.owner_id, lead.routing_reason, created=False)
 
-    def place(self, session: Session, data: LeadIn, now: datetime) -> tuple[Lead, Decision]:
+    def place(
+        self, session: Session, data: LeadIn, now: datetime, *, brief: bool = False
+    ) -> tuple[Lead, Decision]:
         """Tier, route and store a new lead (no cards yet). `leadbot route` runs this too, in a
-        transaction it rolls back, so its answers are intake's answers."""
+        transaction it rolls back, so its answers are intake's answers. `brief`: move the pool's
+        pointer in a transaction of its own, committed at once (see routing.router); never in
+        a rehearsal, whose every change must roll back."""
         facts = facts_of(data)
         tier = self.tier_of(facts)
-        decision = route(session, self.config, self.calendar, replace(facts, tier=tier.name), now)
+        routed = replace(facts, tier=tier.name)
+        decision = route(
+            session, self.config, self.calendar, routed, now, brief=self.db.brief if brief else None
+        )
         lead = new_lead(data, tier, decision, now, self.config, self.calendar)
         session.add(lead)
         session.flush()

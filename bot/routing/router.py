@@ -1,10 +1,21 @@
-"""Routing a lead: read the state, let the pure engine decide, move the pool's pointer."""
+"""Routing a lead: read the state, let the pure engine decide, move the pool's pointer.
+
+Where the pointer moves decides how much intake can overlap. On SQLite every write transaction
+already runs alone, so the move is part of the lead's transaction. On PostgreSQL a row lock on
+the pointer, held until the lead commits, would queue every intake for that pool behind the
+slowest one; so the move is its own short compare-and-set transaction, retried with fresh state
+when another intake got there first. Pools with a daily cap keep the lock: a cap counts leads
+that are committed, and two overlapping intakes could both take a rep's last slot.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from datetime import datetime
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.config.schema import Config
@@ -12,8 +23,11 @@ from bot.hours import BusinessCalendar
 from bot.leads.input import LeadIn
 from bot.routing.engine import Decision, decide
 from bot.routing.match import LeadFacts
-from bot.routing.state import load_inputs
+from bot.routing.state import RoutingInputs, is_capped, load_inputs
 from storage.models import RoutePointer
+
+Brief = Callable[[], AbstractContextManager[Session]]
+POINTER_TRIES = 8  # each failed try means another intake was placed: progress, not a spin
 
 
 class PointerTaken(Exception):
@@ -45,17 +59,56 @@ def route(
     now: datetime,
     *,
     dry_run: bool = False,
+    brief: Brief | None = None,
 ) -> Decision:
-    """The decision intake makes; with `dry_run` (leadbot route) nothing is written."""
-    inputs = load_inputs(session, config, facts, calendar, now, lock=not dry_run)
+    """The decision intake makes; with `dry_run` (leadbot route) nothing is written. `brief`
+    (PostgreSQL) opens a short transaction of its own, for the pointer's move."""
+    apart = brief is not None and not dry_run and not is_capped(config, facts)
+    lock = not dry_run and not apart
+    for _ in range(POINTER_TRIES if apart else 1):
+        inputs = load_inputs(session, config, facts, calendar, now, lock=lock)
+        if lock and brief is not None and inputs.missing_pointers:
+            _create_pointers(brief, inputs.missing_pointers)  # so that there is a row to lock
+            inputs = load_inputs(session, config, facts, calendar, now, lock=lock)
+        decision = _decide(config, facts, inputs)
+        if dry_run or decision.advance_pointer_to is None:
+            return decision
+        old = inputs.pools[decision.pool].pointer
+        if not apart:
+            _advance_pointer(session, decision.pool, old, decision.advance_pointer_to)
+            return decision
+        assert brief is not None  # for the type checker: `apart` implies it
+        if _advance_briefly(brief, decision.pool, old, decision.advance_pointer_to):
+            return decision
+    raise PointerTaken(decision.pool)
+
+
+def _decide(config: Config, facts: LeadFacts, inputs: RoutingInputs) -> Decision:
     names = {rep_id: config.display_name(rep_id) for rep_id in config.rep_ids()}
-    decision = decide(
+    return decide(
         facts, config.routing, config.teams, inputs.reps, inputs.pools, names, inputs.previous_owner
     )
-    if not dry_run and decision.advance_pointer_to is not None:
-        old = inputs.pools[decision.pool].pointer
-        _advance_pointer(session, decision.pool, old, decision.advance_pointer_to)
-    return decision
+
+
+def _advance_briefly(brief: Brief, key: str, old: int, new: int) -> bool:
+    """Commits at once, so the pointer row is locked for one statement. Should the lead's own
+    transaction fail later, the pool has skipped one turn: fairness over the next leads, not
+    a lead, is what that costs."""
+    try:
+        with brief() as side:
+            _advance_pointer(side, key, old, new)
+    except (PointerTaken, IntegrityError):
+        return False
+    return True
+
+
+def _create_pointers(brief: Brief, keys: Iterable[str]) -> None:
+    for key in sorted(keys):
+        try:
+            with brief() as side:
+                side.add(RoutePointer(pool=key, position=0))
+        except IntegrityError:
+            pass  # another intake created it first; all that matters is that it exists
 
 
 def _advance_pointer(session: Session, key: str, old: int, new: int) -> None:

@@ -29,6 +29,7 @@ class RoutingInputs:
     reps: dict[str, RepState]
     pools: dict[str, PoolState]
     previous_owner: str | None
+    missing_pointers: frozenset[str] = frozenset()  # pools never used: no row to lock yet
 
 
 def load_inputs(
@@ -46,13 +47,25 @@ def load_inputs(
     # expensive part of a decision.
     caps = any(pool.daily_cap is not None for pool in routes)
     loads_needed = any(pool.strategy == "least_loaded" for pool in routes)
+    keys = sorted(pool.key for pool in routes)
+    # Locked before counting: once this intake holds the pointers, every lead placed before it
+    # has committed, so caps and loads read next include them.
+    pointers = _pointers(session, keys, lock=lock)
     reps = rep_states(session, config, calendar, now, caps=caps, loads=loads_needed)
-    pointers = _pointers(session, sorted(pool.key for pool in routes), lock=lock)
     pools = {
         pool.key: _pool_state(session, pool.key, pool.strategy, pointers.get(pool.key, 0))
         for pool in routes
     }
-    return RoutingInputs(reps, pools, _previous_owner(session, config, facts, now))
+    missing = frozenset(keys) - pointers.keys()
+    return RoutingInputs(reps, pools, _previous_owner(session, config, facts, now), missing)
+
+
+def is_capped(config: Config, facts: LeadFacts) -> bool:
+    """Whether a pool on this lead's way has a daily cap (see router: such pools serialise)."""
+    routes = routes_for(
+        first_rule(config.routing, facts), config.routing, config.teams, config.rep_ids()
+    )
+    return any(pool.daily_cap is not None for pool in routes)
 
 
 def rep_states(

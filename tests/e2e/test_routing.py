@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import threading
+from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from bot.clock import FixedClock
 from bot.config.schema import Config
@@ -12,6 +16,8 @@ from bot.fakeslack.server import FakeSlack
 from bot.tools.route import decide_all, read_leads
 from storage.models import RepAway
 from tests.conftest import MakeBot, make_config
+
+T = TypeVar("T")
 
 REPS = [
     {"id": "U0ANA", "name": "Ana", "timezone": "Europe/Berlin"},
@@ -84,6 +90,59 @@ def test_dry_run_matches_intake_and_stores_nothing(
     bot = make_bot(config())
     real = [bot.post_lead(lead)[1] for lead in batch]
     assert [(d["owner"], d["reason"]) for d in dry] == [(r["owner"], r["reason"]) for r in real]
+
+
+def test_a_dry_run_after_intake_moves_no_pointer(make_bot: MakeBot, database_url: str) -> None:
+    """Intake on PostgreSQL moves pointers in a transaction of its own; a rehearsal must not."""
+    batch = leads(2, region="NA")
+    bot = make_bot(config(), url=database_url)
+    before = [bot.post_lead(lead)[1]["owner"] for lead in batch]
+    fresh = [("lead", {"name": f"New {i}", "region": "NA"}) for i in range(2)]
+    dry = decide_all(config(), database_url, fresh)
+    again = decide_all(config(), database_url, fresh)
+    assert [d["owner"] for d in dry] == [d["owner"] for d in again] == ["U0CHEN", "U0ANA"]
+    assert before == ["U0ANA", "U0BO"]
+
+
+def _all_at_once(count: int, work: Callable[[int], T]) -> list[T]:
+    gate = threading.Barrier(count)
+    results: dict[int, T] = {}
+
+    def run(index: int) -> None:
+        gate.wait()
+        results[index] = work(index)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return [results[i] for i in range(count)]
+
+
+def test_concurrent_intake_never_overfills_a_daily_cap(
+    make_bot: MakeBot, database_url: str
+) -> None:
+    """A capped pool keeps its pointer row locked until the lead commits (routing.router):
+    overlapping intakes would otherwise both see a rep's last free slot."""
+    bot = make_bot(config(), url=database_url)
+    batch = leads(10)
+    answers = _all_at_once(len(batch), lambda i: bot.post_lead(batch[i]))
+    assert [status for status, _ in answers] == [201] * 10
+    owners = Counter(answer["owner"] for _, answer in answers)
+    assert owners == {"U0ANA": 3, "U0BO": 3, "U0CHEN": 4}
+
+
+def test_concurrent_intake_on_an_uncapped_pool_takes_turns(
+    make_bot: MakeBot, database_url: str
+) -> None:
+    bot = make_bot(make_config(reps=REPS), url=database_url)
+    batch = leads(30, region="NA")
+    answers = _all_at_once(len(batch), lambda i: bot.post_lead(batch[i]))
+    assert [status for status, _ in answers] == [201] * 30
+    owners = Counter(answer["owner"] for _, answer in answers)
+    assert owners == {"U0ANA": 10, "U0BO": 10, "U0CHEN": 10}
+    assert sorted(answer["id"] for _, answer in answers) == list(range(1, 31))
 
 
 def test_owner_memory_window(make_bot: MakeBot) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.delivery.lanes import REDRAW, message_priority, post_priority
+from storage.bulk import add_row
 from storage.models import CardCopy, Lead, OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -179,24 +180,24 @@ def enqueue_message(
     `{"owner": "U…"}` it still belongs to that rep. `alert`: a message to the admins about a
     delivery that failed (if it fails too, only the log says so: no alert about an alert).
     `digest`: a summary that may wait behind everything else."""
-    session.add(
-        OutboxMessage(
-            lead_id=lead_id,
-            kind=MESSAGE,
-            copy_kind=copy_kind,
-            target=target,
-            lane=target,
-            priority=message_priority(target, alert=alert, digest=digest),
-            created_at=now,
-            next_attempt_at=now,
-            payload={
-                "text": text,
-                "buttons": list(buttons),
-                "lines": lines or [],
-                "guard": guard or {},
-                "alert": alert,
-            },
-        )
+    add_row(
+        session,
+        OutboxMessage,
+        lead_id=lead_id,
+        kind=MESSAGE,
+        copy_kind=copy_kind,
+        target=target,
+        lane=target,
+        priority=message_priority(target, alert=alert, digest=digest),
+        created_at=now,
+        next_attempt_at=now,
+        payload={
+            "text": text,
+            "buttons": list(buttons),
+            "lines": lines or [],
+            "guard": guard or {},
+            "alert": alert,
+        },
     )
 
 

@@ -28,6 +28,7 @@ from bot.routing.engine import backup
 from bot.routing.pools import DEFAULT_KEY
 from bot.routing.state import rep_states
 from bot.vocabulary import Action, CopyKind, EventKind, LeadStatus
+from storage.bulk import add_row
 from storage.models import HeldNudge, HeldNudgeStatus, Lead
 
 CLAIM = ("claim",)
@@ -96,10 +97,14 @@ def remind_owner(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) -
         ctx.now, rep_quiet_hours(ctx.config, owner), urgent=bool(tier and tier.urgent)
     )
     if deliver > ctx.now:
-        ctx.session.add(
-            HeldNudge(
-                lead_id=lead.id, user_id=owner, text=text, created_at=ctx.now, deliver_at=deliver
-            )
+        add_row(
+            ctx.session,
+            HeldNudge,
+            lead_id=lead.id,
+            user_id=owner,
+            text=text,
+            created_at=ctx.now,
+            deliver_at=deliver,
         )
         ctx.event(
             lead, EventKind.REMINDED, to=owner, step=number, tone=step.tone, held_until=str(deliver)

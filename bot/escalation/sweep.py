@@ -9,6 +9,7 @@ On PostgreSQL several sweepers share the due rows with `FOR UPDATE SKIP LOCKED`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -27,6 +28,7 @@ from bot.hours import BusinessCalendar
 from bot.leads.events import LEADBOT, add_event
 from bot.services import Deps, WithDeps
 from bot.vocabulary import EventKind, LeadStatus
+from storage.bulk import collected
 from storage.models import Lead
 
 log = logging.getLogger(__name__)
@@ -42,12 +44,18 @@ class SweepResult:
     held_delivered: int = 0
 
 
-def plan_next(lead: Lead, config: Config, calendar: BusinessCalendar | None) -> datetime | None:
-    """The next moment the sweep must look at this lead: its next step or its SLA breach."""
+def plan_next(
+    lead: Lead,
+    config: Config,
+    calendar: BusinessCalendar | None,
+    chain: Sequence[ChainStep] | None = None,
+) -> datetime | None:
+    """The next moment the sweep must look at this lead: its next step or its SLA breach.
+    `chain`: the lead's chain, parsed already (`chain_of`)."""
     if lead.status not in LeadStatus.OPEN:
         return None
     moments: list[datetime] = []
-    upcoming = _next_step(lead, config, calendar)
+    upcoming = _next_step(lead, config, calendar, chain)
     if upcoming is not None:
         moments.append(upcoming[1])
     if lead.sla_due_at is not None and lead.sla_breached_at is None:
@@ -55,12 +63,19 @@ def plan_next(lead: Lead, config: Config, calendar: BusinessCalendar | None) -> 
     return min(moments) if moments else None
 
 
+def chain_of(lead: Lead) -> list[ChainStep]:
+    return [ChainStep.from_json(step) for step in lead.chain or []]
+
+
 def _next_step(
-    lead: Lead, config: Config, calendar: BusinessCalendar | None
+    lead: Lead,
+    config: Config,
+    calendar: BusinessCalendar | None,
+    chain: Sequence[ChainStep] | None = None,
 ) -> tuple[int, datetime] | None:
     if lead.escalation_started_at is None:
         return None
-    chain = [ChainStep.from_json(step) for step in lead.chain or []]
+    chain = chain_of(lead) if chain is None else chain
     snoozed = as_utc(lead.snoozed_until) if lead.snoozed_until else None
     started = as_utc(lead.escalation_started_at)
     return next_step(
@@ -80,12 +95,13 @@ class Escalator(WithDeps):
             leads = self._guarded(session, self._due(session, now))
             steps = breaches = 0
             touched: list[int] = []
-            for lead in leads:
-                done, breached = self._advance(session, lead, now)
-                steps += done
-                breaches += breached
-                if done or breached:
-                    touched.append(lead.id)
+            with collected(session):  # the events and messages: one INSERT per table
+                for lead in leads:
+                    done, breached = self._advance(session, lead, now)
+                    steps += done
+                    breaches += breached
+                    if done or breached:
+                        touched.append(lead.id)
             session.flush()
             enqueue_card_updates_for(session, touched, now)
             held = release_held_nudges(self._context(session, now))
@@ -146,15 +162,16 @@ class Escalator(WithDeps):
         (a reassignment, the queue) would overtake the reminder an earlier one just wrote, and
         that reminder would be dropped unsent while the card said it went out."""
         steps = breaches = 0
-        for _ in range(len(lead.chain or []) + 2):
+        chain = chain_of(lead)  # a lead's chain is a snapshot: parsed once, not per question
+        for _ in range(len(chain) + 2):
             due_at = lead.next_action_at
             if due_at is None or as_utc(due_at) > now or lead.status not in LeadStatus.OPEN:
                 break
-            upcoming = _next_step(lead, self.config, self.calendar)
+            upcoming = _next_step(lead, self.config, self.calendar, chain)
             step_due = upcoming[1] if upcoming is not None else as_utc(due_at)
             breaches += self._note_breach(session, lead, now)
-            steps += self._run_due_step(session, lead, now, upcoming)
-            lead.next_action_at = plan_next(lead, self.config, self.calendar)
+            steps += self._run_due_step(session, lead, now, upcoming, chain)
+            lead.next_action_at = plan_next(lead, self.config, self.calendar, chain)
             following = lead.next_action_at
             late = now - step_due > CATCH_UP_LATE
             if late and following is not None and as_utc(following) <= now + CATCH_UP_GAP:
@@ -172,7 +189,12 @@ class Escalator(WithDeps):
         return 1
 
     def _run_due_step(
-        self, session: Session, lead: Lead, now: datetime, upcoming: tuple[int, datetime] | None
+        self,
+        session: Session,
+        lead: Lead,
+        now: datetime,
+        upcoming: tuple[int, datetime] | None,
+        chain: Sequence[ChainStep],
     ) -> int:
         if upcoming is None or upcoming[1] > now:
             return 0
@@ -190,7 +212,7 @@ class Escalator(WithDeps):
             log.info(
                 "lead %s: snoozed reminders %s overtaken by step %s", lead.id, skipped, index + 1
             )
-        step = ChainStep.from_json(lead.chain[index])
+        step = chain[index]
         lead.escalation_step = index + 1
         run_actions(self._context(session, now), lead, step, index + 1)
         return 1

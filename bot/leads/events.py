@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.vocabulary import EventKind
+from storage.bulk import add_row
 from storage.models import Lead, LeadEvent
 
 LEADBOT = "leadbot"  # the actor of what leadbot does by itself (routing, the chain)
@@ -20,7 +21,7 @@ LEADBOT = "leadbot"  # the actor of what leadbot does by itself (routing, the ch
 def add_event(
     session: Session, lead: Lead, actor: str, kind: EventKind, at: datetime, **detail: object
 ) -> None:
-    session.add(LeadEvent(lead_id=lead.id, at=at, actor=actor, kind=kind, detail=detail))
+    add_row(session, LeadEvent, lead_id=lead.id, at=at, actor=actor, kind=kind, detail=detail)
 
 
 def details_of(session: Session, lead_id: int, kind: EventKind) -> list[dict[str, object]]:

@@ -45,7 +45,8 @@ from storage.models import CardCopy, HeldNudge, Lead, LeadEvent, OutboxMessage
 
 NOW = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)  # the bench clock; cached databases are built on it
 CHUNK = 10_000
-TARGET_MS, TARGET_SIZE, TARGET_DUE = 50.0, 1_000_000, 100
+TARGET_SIZE, TARGET_DUE = 1_000_000, 100
+TARGET_MS = {"sqlite": 10.0, "postgresql": 20.0}  # issue 11: p99 of a 100-due tick
 ROWS_VERSION = 1  # bump when the generated rows change: it keys the cached databases
 CACHE = Path(tempfile.gettempdir()) / "leadbot-sweep-bench"
 CREATED = (OutboxMessage.__table__, LeadEvent.__table__, HeldNudge.__table__)  # a tick adds rows
@@ -266,6 +267,7 @@ def main() -> int:
         rows = Rows(config, size, args.open, max(*args.due, min(1000, args.open)))  # cache key
         db, built = open_database(args, rows)
         r["database"], r["build_seconds"][size] = backend(db), built
+        r["target_ms"] = TARGET_MS["sqlite" if db.is_sqlite else "postgresql"]
         how = f"built in {built:.1f} s" if built else "cached (--rebuild to rebuild)"
         console.print(f"{size:,} leads ({args.open:,} open): database {how}")
         bench = Bench(db, config, rows, args.analyze)
@@ -306,12 +308,13 @@ def report(r: dict[str, Any], console: Console) -> None:
             f"{row['size']:,}", f"{row['open']:,}", str(row["due"]), str(row["count"]),
             *(f"{row[k]:.2f}" for k in ("p50", "p99", "max")),
             steps if row["ok"] else f"[bold red]{steps}[/]",
-            mark[row["p99"] < TARGET_MS] if target else "",
+            mark[row["p99"] <= r["target_ms"]] if target else "",
         )  # fmt: skip
     console.print(table)
     before, after = ("/".join(f"{x:.2f}" for x in load) for load in (r["load"], os.getloadavg()))
     console.print(f"load average (1/5/15 min) before → after: {before} → {after}")
-    console.print(f"target: {TARGET_DUE} due in {TARGET_SIZE:,} leads, p99 < {TARGET_MS:g} ms. "
+    target = f"p99 ≤ {r['target_ms']:g} ms"
+    console.print(f"target: {TARGET_DUE} due in {TARGET_SIZE:,} leads, {target}. "
                   f"A tick takes at most BATCH = {BATCH} due leads.")  # fmt: skip
     for row in (row for row in r["rows"] if not row["ok"]):
         console.print(

@@ -5,7 +5,7 @@ result.
 Results are recorded in batches, one small write transaction for every call that finished
 meanwhile (chat.postMessage has no idempotency key, so the window between Slack's answer and the
 record stays short; a row that may have been sent is checked against Slack before it is sent
-again, see `SlackSender.find_posted`). Should a batch fail, each result is recorded on its own,
+again, see `delivery.history`). Should a batch fail, each result is recorded on its own,
 so one bad result holds up no other.
 """
 
@@ -128,7 +128,10 @@ class DeliveryLog:
         for result in results:
             if isinstance(result, Delivered) and result.send.row_id in closed:
                 more = self._delivered(session, result, versions, now) or more
-            elif isinstance(result, Failed):
+        # Failures after every copy of this batch is stored: giving a row up can change its
+        # lead (queued, reassigned), and the copies that change redraws must include those.
+        for result in results:
+            if isinstance(result, Failed):
                 more = self._failed(session, result.row_id, result.error, now) or more
         # Last, so the copies posted in this batch are among those redrawn without the nudge.
         dropped = {r.row_id: r.reason for r in results if isinstance(r, Closed) and r.reason}

@@ -8,8 +8,9 @@ nudges), and a lead's card is drawn once for all the copies that show it alike.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -48,6 +49,9 @@ class Send:
     lane: str = ""  # what the call is paced on (bot/delivery/lanes.py)
     maybe_sent: bool = False  # an earlier attempt may have posted it: look before posting
     created_at: datetime | None = None
+    # time.monotonic() when planned, after the row was leased: a history read that began later
+    # can tell whether an earlier attempt posted it (delivery.history)
+    planned_at: float = field(default_factory=time.monotonic)
 
 
 @dataclass(frozen=True)

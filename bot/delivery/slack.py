@@ -3,7 +3,8 @@ connections), and reading Slack's answer as a retry decision.
 
 Every post carries Slack message metadata naming its outbox row, because chat.postMessage has no
 idempotency key: a row that may have been posted already (its sender died, or the answer was
-lost) is looked up in the channel's recent history first, and posted only if it is not there.
+lost) is looked up in the channel's recent history first, and posted only if it is not there
+(history.py).
 
 DM copies are addressed to a user; Slack needs the DM channel id, which `conversations.open`
 gives (Tier 3), so it is remembered in memory and in `dm_channels`.
@@ -22,6 +23,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
+from bot.delivery.history import EVENT_TYPE, History
 from bot.delivery.outbox import PERMANENT_ERRORS, DeliveryError
 from bot.delivery.pacing import Pacer
 from bot.delivery.plan import Send
@@ -29,9 +31,6 @@ from bot.vocabulary import CopyKind
 from storage.db import Database
 from storage.models import DmChannel
 
-EVENT_TYPE = "leadbot_outbox"
-HISTORY_PAGES = 5  # 1,000 messages back: further than any retry can be behind
-HISTORY_SLACK = 60.0  # seconds before the row was written: clocks differ a little
 CLIENT_METHODS = {
     "chat.postMessage": "chat_postMessage",
     "chat.update": "chat_update",
@@ -54,6 +53,7 @@ class SlackSender:
         self.pacer = pacer
         self._dm_cache: dict[str, str] = {}
         self._opening: dict[str, asyncio.Lock] = {}
+        self.history = History(lambda args: self._call("conversations.history", None, args))
 
     def direct(self, send: Send) -> bool:
         """True when the call needs no other call first (a DM to open, a history to read): its
@@ -75,7 +75,7 @@ class SlackSender:
                 return Sent(channel, send.ts)
             channel = await self._resolve_channel(send.copy_kind, send.channel)
             if send.maybe_sent:
-                found = await self.find_posted(send, channel)
+                found = await self.history.find_posted(send, channel)
                 if found is not None:
                     return Sent(channel, found, found=True)
             args = self._post_args(send, channel)
@@ -84,28 +84,6 @@ class SlackSender:
         except DeliveryError as err:
             err.channel = channel
             raise
-
-    async def find_posted(self, send: Send, channel: str) -> str | None:
-        """The ts of this row's post if Slack has it: its metadata names the row."""
-        oldest = send.created_at.timestamp() - HISTORY_SLACK if send.created_at else 0
-        cursor = None
-        for _ in range(HISTORY_PAGES):
-            args: dict[str, Any] = {
-                "channel": channel,
-                "oldest": f"{oldest:.6f}",
-                "limit": 200,
-                "include_all_metadata": True,
-            }
-            if cursor:
-                args["cursor"] = cursor
-            page = await self._call("conversations.history", None, args)
-            for message in page.get("messages") or []:
-                if _names_row(message.get("metadata"), send):
-                    return str(message.get("ts"))
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not page.get("has_more") or not cursor:
-                return None
-        return None
 
     def _post_args(self, send: Send, channel: str) -> dict[str, Any]:
         payload = {"outbox_id": send.row_id, "lead_id": send.lead_id}
@@ -178,13 +156,6 @@ class SlackSender:
                     index_elements=[DmChannel.user_id], set_={"channel_id": channel_id}
                 )
             )
-
-
-def _names_row(metadata: object, send: Send) -> bool:
-    if not isinstance(metadata, dict) or metadata.get("event_type") != EVENT_TYPE:
-        return False
-    payload = metadata.get("event_payload") or {}
-    return payload.get("outbox_id") == send.row_id and payload.get("lead_id") == send.lead_id
 
 
 async def _guarded(call: Callable[[], Awaitable[AsyncSlackResponse]]) -> AsyncSlackResponse:

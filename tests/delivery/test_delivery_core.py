@@ -16,10 +16,11 @@ from sqlalchemy import func, select, update
 from bot.config.delivery import DeliverySettings
 from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.leases import STALE, Leases
-from bot.delivery.outbox import enqueue_card_updates
+from bot.delivery.log import Delivered, Failed
+from bot.delivery.outbox import DeliveryError, enqueue_card_updates
 from bot.delivery.pacing import POST, Pacer
 from bot.delivery.plan import Planner, Send
-from bot.delivery.slack import SlackSender
+from bot.delivery.slack import Sent, SlackSender
 from bot.fakeslack.pacing import RateLimits
 from bot.fakeslack.server import FakeSlack, RecordedCall, dm_channel_id
 from storage.models import CardCopy, Instance, Lead, OutboxMessage
@@ -165,6 +166,35 @@ def test_a_card_posted_by_a_process_that_died_is_not_posted_again(make_bot: Make
     )
 
 
+def test_after_a_crash_one_history_read_answers_for_a_channels_rows(make_bot: MakeBot) -> None:
+    """Six leads' cards (six DM cards to three reps, six #leads copies) posted by a process that
+    died before recording them: each channel's history is read once for all its rows
+    (conversations.history is Tier 3), and none is posted again."""
+    bot = held_bot(make_bot)
+    for n in range(6):
+        bot.post_lead(lead(n))
+    services = bot.app.services
+    dead = Leases(services.db, services.clock)
+    dead.beat()
+    leased = dead.take(20)
+    assert len(leased) == 12
+    _post_without_recording(bot, services.dispatcher, leased[:9])  # 3 rows never went out
+    with services.db.write() as session:
+        session.execute(
+            update(Instance)
+            .where(Instance.id == dead.holder)
+            .values(seen_at=services.clock.now() - STALE - timedelta(seconds=1))
+        )
+    services.dispatcher.leases.beat()
+    services.dispatcher.run_once()
+    reads = [c.args["channel"] for c in bot.fake.calls("conversations.history")]
+    assert sorted(reads) == sorted(set(reads)) and len(reads) == 4  # #leads and 3 DMs, once each
+    assert len(posts(bot.fake)) == 12  # 9 found, 3 posted now
+    with services.db.read() as session:
+        statuses = session.scalars(select(OutboxMessage.status)).all()
+    assert statuses == ["sent"] * 12
+
+
 def _post_without_recording(bot: Harness, dispatcher: Dispatcher, row_ids: list[int]) -> None:
     planner: Planner = dispatcher.planner
     sends = [p for p in planner.plan(row_ids).values() if isinstance(p, Send)]
@@ -192,3 +222,30 @@ def test_a_post_that_woke_late_does_not_leave_right_behind_the_one_before() -> N
     now[0] += 0.75 + 5
     assert pacer.gap(POST, "C1") == 0.0  # refilled meanwhile
     assert pacer.gap("chat.update", "C1") == 0.0  # Tier 3 budgets are deep: no replay
+
+
+def test_a_failure_recorded_with_a_new_post_of_its_lead_redraws_that_post(
+    make_bot: MakeBot,
+) -> None:
+    """The owner's DM card is given up (the lead goes to the queue) in the same batch that
+    stores the lead's channel copy, the failure first: the new copy must be redrawn too, or
+    #leads shows the lead as still with its owner."""
+    bot = held_bot(make_bot)
+    bot.post_lead(lead(1))
+    services = bot.app.services
+    dispatcher = services.dispatcher
+    leased = dispatcher.leases.take(10)
+    plans = dispatcher.planner.plan(leased)
+    dm, channel = sorted((p for p in plans.values() if isinstance(p, Send)), key=lambda s: s.row_id)
+    assert (dm.copy_kind, channel.copy_kind) == ("dm", "channel")
+    gone = DeliveryError("user_disabled", permanent=True)
+    dispatcher.log.record(
+        [Failed(dm.row_id, gone), Delivered(channel, Sent("C0LEADS", "1.000100"))]
+    )
+    with services.db.read() as session:
+        copy_id = session.scalar(select(CardCopy.id).where(CardCopy.channel == "C0LEADS"))
+        redraws = session.scalars(
+            select(OutboxMessage.card_copy_id).where(OutboxMessage.kind == "update_card")
+        ).all()
+        assert session.get(Lead, 1).status == "queued"
+    assert copy_id is not None and copy_id in redraws

@@ -89,17 +89,17 @@ def enqueue_post(
 ) -> None:
     """Post a new copy of a lead's card: to a user's DM (`dm`) or to a channel. `urgent`: the
     lead is of the hottest tier, so its DM card goes before every other."""
-    session.add(
-        OutboxMessage(
-            lead_id=lead_id,
-            kind=POST_CARD,
-            copy_kind=copy_kind,
-            target=target,
-            lane=target,
-            priority=post_priority(copy_kind, urgent=urgent),
-            created_at=now,
-            next_attempt_at=now,
-        )
+    add_row(
+        session,
+        OutboxMessage,
+        lead_id=lead_id,
+        kind=POST_CARD,
+        copy_kind=copy_kind,
+        target=target,
+        lane=target,
+        priority=post_priority(copy_kind, urgent=urgent),
+        created_at=now,
+        next_attempt_at=now,
     )
 
 

@@ -31,6 +31,7 @@ from bot.routing.match import LeadFacts
 from bot.routing.router import PointerTaken, facts_of, route
 from bot.services import WithDeps
 from bot.vocabulary import CopyKind, EventKind, LeadStatus
+from storage.bulk import collected
 from storage.models import Lead
 
 ATTEMPTS = 5  # a duplicate or a pointer race: the retry sees the other transaction's result
@@ -86,8 +87,9 @@ class LeadService(WithDeps):
                 return Received(lead.id, lead.owner_id, lead.routing_reason, created=False)
             now = self.clock.now()
             lead, decision = self.place(session, data, now, brief=self.db.has_brief)
-            add_event(session, lead, actor, EventKind.RECEIVED, now, source=data.source)
-            self._deliver_assignment(session, lead, decision, now)
+            with collected(session):  # its events and cards: one INSERT per table
+                add_event(session, lead, actor, EventKind.RECEIVED, now, source=data.source)
+                self._deliver_assignment(session, lead, decision, now)
             return Received(lead.id, lead.owner_id, decision.reason, created=True)
 
     def _find_existing(self, data: LeadIn) -> Received | None:

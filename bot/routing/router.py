@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -111,13 +111,17 @@ def _create_pointers(brief: Brief, keys: Iterable[str]) -> None:
             pass  # another intake created it first; all that matters is that it exists
 
 
+_POINTERS = RoutePointer.__table__
+_MOVE = (  # Core, built once: no ORM bookkeeping on every intake
+    update(_POINTERS)
+    .where(_POINTERS.c.pool == bindparam("key"), _POINTERS.c.position == bindparam("old"))
+    .values(position=bindparam("new"))
+)
+
+
 def _advance_pointer(session: Session, key: str, old: int, new: int) -> None:
     """Compare-and-set: the pointer only grows, so a stale `old` can never match again."""
-    moved = session.execute(
-        update(RoutePointer)
-        .where(RoutePointer.pool == key, RoutePointer.position == old)
-        .values(position=new)
-    ).rowcount
+    moved = session.execute(_MOVE, {"key": key, "old": old, "new": new}).rowcount
     if moved:
         return
     if old == 0 and session.get(RoutePointer, key) is None:

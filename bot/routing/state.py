@@ -4,12 +4,13 @@ loads, each pool's pointer and recent placements, and who owned this contact bef
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.clock import as_utc
@@ -97,21 +98,27 @@ def rep_states(
     }
 
 
+# Built once: every intake asks these, and building a statement costs more than running it.
+_POINTERS = (
+    select(RoutePointer.pool, RoutePointer.position)
+    .where(RoutePointer.pool.in_(bindparam("keys", expanding=True)))
+    .order_by(RoutePointer.pool)
+)
+_POINTERS_LOCKED = _POINTERS.with_for_update()
+_AWAY = select(RepAway.user_id, RepAway.until).where(
+    or_(RepAway.until.is_(None), RepAway.until > bindparam("now"))
+)
+
+
 def _pointers(session: Session, keys: list[str], *, lock: bool) -> dict[str, int]:
     """Each pool's pointer; `lock` holds the rows (PostgreSQL) until the decision commits, in
     key order, so concurrent intakes for one pool take turns instead of racing for a slot."""
-    query = select(RoutePointer.pool, RoutePointer.position).where(RoutePointer.pool.in_(keys))
-    if lock:
-        query = query.order_by(RoutePointer.pool).with_for_update()
-    return {pool: position for pool, position in session.execute(query)}
+    rows = session.execute(_POINTERS_LOCKED if lock else _POINTERS, {"keys": keys})
+    return {pool: position for pool, position in rows}
 
 
 def _away(session: Session, now: datetime) -> dict[str, datetime | None]:
-    rows = session.execute(
-        select(RepAway.user_id, RepAway.until).where(
-            or_(RepAway.until.is_(None), RepAway.until > now)
-        )
-    )
+    rows = session.execute(_AWAY, {"now": now})
     return {user_id: (as_utc(until) if until else None) for user_id, until in rows}
 
 
@@ -160,6 +167,19 @@ def _pool_state(session: Session, key: str, strategy: str, pointer: int) -> Pool
     return PoolState(pointer=pointer, served=Counter(owner for owner in recent if owner))
 
 
+def _latest_owner(match: ColumnElement[bool]) -> Select[tuple[str | None]]:
+    return (
+        select(func.coalesce(Lead.claimed_by, Lead.owner_id))
+        .where(match, Lead.owner_id.is_not(None), Lead.assigned_at >= bindparam("since"))
+        .order_by(Lead.assigned_at.desc())
+        .limit(1)
+    )
+
+
+_OWNER_BY_EMAIL = _latest_owner(Lead.email == bindparam("value"))
+_OWNER_BY_DOMAIN = _latest_owner(Lead.email.like(bindparam("value"), escape="\\"))
+
+
 def _previous_owner(
     session: Session, config: Config, facts: LeadFacts, now: datetime
 ) -> str | None:
@@ -167,13 +187,9 @@ def _previous_owner(
     if key is None:
         return None
     kind, value = key
-    match = Lead.email == value if kind == "email" else Lead.email.like(f"%@{value}")
-    owner = session.scalar(
-        select(func.coalesce(Lead.claimed_by, Lead.owner_id))
-        .where(
-            match, Lead.owner_id.is_not(None), Lead.assigned_at >= now - config.routing.owner_memory
-        )
-        .order_by(Lead.assigned_at.desc())
-        .limit(1)
-    )
+    if kind == "email":
+        query = _OWNER_BY_EMAIL
+    else:  # a domain is matched literally: "_" would match any character
+        query, value = _OWNER_BY_DOMAIN, "%@" + re.sub(r"([\\%_])", r"\\\1", value)
+    owner = session.scalar(query, {"value": value, "since": now - config.routing.owner_memory})
     return owner if owner in config.rep_ids() else None

@@ -145,6 +145,15 @@ def test_concurrent_intake_on_an_uncapped_pool_takes_turns(
     assert sorted(answer["id"] for _, answer in answers) == list(range(1, 31))
 
 
+def test_owner_memory_by_domain_matches_the_domain_literally(make_bot: MakeBot) -> None:
+    bot = make_bot(make_config(reps=REPS, routing={"match_owner_by": "domain"}))
+    first = bot.post_lead({"name": "A", "email": "a@axb.test"})[1]["owner"]
+    wildcard = bot.post_lead({"name": "B", "email": "b@a_b.test"})[1]["owner"]
+    again = bot.post_lead({"name": "C", "email": "c@AXB.test"})[1]["owner"]
+    assert first != wildcard  # "_" is a character of the domain, not "any character"
+    assert again == first
+
+
 def test_owner_memory_window(make_bot: MakeBot) -> None:
     short = make_config(reps=REPS, routing={"owner_memory": "0s"})
     bot = make_bot(short)

@@ -9,13 +9,14 @@ mid-burst holds its rows for seconds, not for the whole LEASE. One process owns 
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import uuid
 from collections.abc import Collection
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import Select, and_, delete, func, or_, select, update
+from sqlalchemy import Select, Update, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -98,28 +99,26 @@ class Leases:
         `in_hand`: rows this process leased and has not recorded yet (never taken twice, even
         when a test's clock jumps past their lease)."""
         now = self.clock.now()
-        due = self._due(now, busy_lanes).limit(limit)
-        if in_hand:
-            due = due.where(OutboxMessage.id.not_in(list(in_hand)))
+        params = {
+            "now": now,
+            "alive_since": now - STALE,
+            "holder": self.holder,
+            "busy": list(busy_lanes),
+            "in_hand": list(in_hand),
+        }
+        lock = not self.db.is_sqlite
         # Look before taking SQLite's single write lock: most passes find nothing to do.
         with self.db.read() as session:
-            if session.scalar(due.limit(1)) is None:
+            probe = _due_query(bool(busy_lanes), bool(in_hand), lock=False)
+            if session.scalar(probe, {**params, "limit": 1}) is None:
                 return []
         with self.db.write() as session:
-            if not self.db.is_sqlite:
-                due = due.with_for_update(of=OutboxMessage, skip_locked=True)
-            ids = list(session.scalars(due))
+            due = _due_query(bool(busy_lanes), bool(in_hand), lock=lock)
+            ids = list(session.scalars(due, {**params, "limit": limit}))
             if ids:
-                session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(ids))
-                    .values(
-                        locked_until=now + LEASE,
-                        locked_by=self.holder,
-                        maybe_sent=OutboxMessage.maybe_sent | OutboxMessage.locked_by.is_not(None),
-                    )
-                )
-                _drop_superseded_redraws(session, ids, now)
+                until = now + LEASE
+                session.execute(_LEASE, {"ids": ids, "until": until, "holder": self.holder})
+                session.execute(_DROP_SUPERSEDED, {"leased": ids, "now": now})
         return ids
 
     def release(self, ids: Collection[int]) -> None:
@@ -135,30 +134,6 @@ class Leases:
                 .values(locked_until=None, locked_by=None, maybe_sent=True)
             )
 
-    def _due(self, now: datetime, busy_lanes: Collection[str]) -> Select[tuple[int]]:
-        alive = select(Instance.id).where(Instance.seen_at >= now - STALE)
-        held = OutboxMessage.locked_by
-        due = (
-            select(OutboxMessage.id)
-            .where(OutboxMessage.status == OutboxStatus.PENDING)
-            .where(OutboxMessage.next_attempt_at <= now)
-            .where(
-                or_(
-                    OutboxMessage.locked_until.is_(None),
-                    OutboxMessage.locked_until < now,
-                    held.is_(None),
-                    # Another holder gone silent (never this one: a clock that jumps in tests
-                    # must not make a process take rows from its own other sender).
-                    and_(held != self.holder, held.not_in(alive)),
-                )
-            )
-            .order_by(OutboxMessage.priority, OutboxMessage.id)
-        )
-        if busy_lanes:
-            lane = OutboxMessage.lane
-            due = due.where(or_(lane.is_(None), lane.not_in(list(busy_lanes))))
-        return due
-
     def _free_all(self) -> None:
         with self.db.write() as session:
             freed = session.execute(
@@ -171,28 +146,78 @@ class Leases:
             log.info("outbox: %d row(s) leased by a stopped process are due again", freed)
 
 
-def _drop_superseded_redraws(session: Session, leased: list[int], now: datetime) -> None:
+# The statements of every pass, built once: building one costs more than SQLite runs it.
+_OUTBOX = OutboxMessage.__table__.c
+
+
+@functools.cache
+def _due_query(busy: bool, in_hand: bool, *, lock: bool) -> Select[tuple[int]]:
+    """Due rows, most urgent first: unleased, expired, or held by a holder gone silent; none in
+    a `busy` lane (waiting out its pace), none `in_hand` (leased here, not recorded yet: never
+    taken twice, even when a test's clock jumps past their lease)."""
+    alive = select(Instance.id).where(Instance.seen_at >= bindparam("alive_since"))
+    held = OutboxMessage.locked_by
+    due = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == OutboxStatus.PENDING)
+        .where(OutboxMessage.next_attempt_at <= bindparam("now"))
+        .where(
+            or_(
+                OutboxMessage.locked_until.is_(None),
+                OutboxMessage.locked_until < bindparam("now"),
+                held.is_(None),
+                # Another holder gone silent (never this one: a clock that jumps in tests
+                # must not make a process take rows from its own other sender).
+                and_(held != bindparam("holder"), held.not_in(alive)),
+            )
+        )
+        .order_by(OutboxMessage.priority, OutboxMessage.id)
+        .limit(bindparam("limit"))
+    )
+    if busy:
+        lane = OutboxMessage.lane
+        due = due.where(or_(lane.is_(None), lane.not_in(bindparam("busy", expanding=True))))
+    if in_hand:
+        due = due.where(OutboxMessage.id.not_in(bindparam("in_hand", expanding=True)))
+    return due.with_for_update(of=OutboxMessage, skip_locked=True) if lock else due
+
+
+_LEASE = (
+    update(OutboxMessage.__table__)
+    .where(_OUTBOX.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        locked_until=bindparam("until"),
+        locked_by=bindparam("holder"),
+        # Taken from another holder: it may have sent the row before it died.
+        maybe_sent=_OUTBOX.maybe_sent | _OUTBOX.locked_by.is_not(None),
+    )
+)
+
+
+def _superseded_redraws() -> Update:
     """A redraw draws the lead's state when it is sent, so one leased redraw of a posted copy
     stands for every other waiting redraw of it: those are closed, and Slack gets one
     `chat.update` of the latest state instead of one per change."""
-    redraw = OutboxMessage.kind == UPDATE_CARD
-    copies = select(OutboxMessage.card_copy_id).where(OutboxMessage.id.in_(leased), redraw)
-    keep = (
-        select(func.max(OutboxMessage.id))
-        .where(OutboxMessage.id.in_(leased), redraw)
-        .group_by(OutboxMessage.card_copy_id)
-    )
-    session.execute(
-        update(OutboxMessage)
+    leased = _OUTBOX.id.in_(bindparam("leased", expanding=True))
+    redraw = _OUTBOX.kind == UPDATE_CARD
+    copies = select(_OUTBOX.card_copy_id).where(leased, redraw)
+    keep = select(func.max(_OUTBOX.id)).where(leased, redraw).group_by(_OUTBOX.card_copy_id)
+    return (
+        update(OutboxMessage.__table__)
         .where(
             redraw,
-            OutboxMessage.status == OutboxStatus.PENDING,
-            OutboxMessage.card_copy_id.in_(copies),
-            OutboxMessage.id.not_in(keep),
-            or_(OutboxMessage.locked_by.is_(None), OutboxMessage.id.in_(leased)),
+            _OUTBOX.status == OutboxStatus.PENDING,
+            _OUTBOX.card_copy_id.in_(copies),
+            _OUTBOX.id.not_in(keep),
+            or_(_OUTBOX.locked_by.is_(None), leased),
         )
-        .values(status=OutboxStatus.SENT, sent_at=now, locked_until=None, locked_by=None)
+        .values(
+            status=OutboxStatus.SENT, sent_at=bindparam("now"), locked_until=None, locked_by=None
+        )
     )
+
+
+_DROP_SUPERSEDED = _superseded_redraws()
 
 
 def free(session: Session, row_ids: Collection[int]) -> None:

@@ -81,9 +81,14 @@ class Planner:
                 lead.id: lead for lead in session.scalars(select(Lead).where(Lead.id.in_(lead_ids)))
             }
             copy_ids = [row.card_copy_id for row in rows if row.card_copy_id is not None]
-            copies = {
-                c.id: c for c in session.scalars(select(CardCopy).where(CardCopy.id.in_(copy_ids)))
-            }
+            copies = (
+                {
+                    c.id: c
+                    for c in session.scalars(select(CardCopy).where(CardCopy.id.in_(copy_ids)))
+                }
+                if copy_ids
+                else {}  # new posts only: nothing to ask
+            )
             batch = _Batch(self, leads, copies, nudges_by_lead(session, lead_ids))
             plans: dict[int, Plan] = {row_id: None for row_id in row_ids}
             for row in rows:

@@ -61,6 +61,13 @@ def load_inputs(
     return RoutingInputs(reps, pools, _previous_owner(session, config, facts, now), missing)
 
 
+def with_locked_pointers(session: Session, inputs: RoutingInputs) -> RoutingInputs:
+    """`inputs` with each pool's pointer read again, locked until `session` commits."""
+    pointers = _pointers(session, sorted(inputs.pools), lock=True)
+    pools = {key: replace(pool, pointer=pointers.get(key, 0)) for key, pool in inputs.pools.items()}
+    return replace(inputs, pools=pools)
+
+
 def is_capped(config: Config, facts: LeadFacts) -> bool:
     """Whether a pool on this lead's way has a daily cap (see router: such pools serialise)."""
     routes = routes_for(

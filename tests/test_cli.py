@@ -184,13 +184,7 @@ def test_route_prints_decisions_and_stores_nothing(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "script",
-    [
-        "bench/intake_bench.py",
-        "bench/sweep_bench.py",
-        "bench/stats_bench.py",
-        "bench/commands_bench.py",
-    ],
+    "script", sorted(str(p.relative_to(ROOT)) for p in (ROOT / "bench").glob("*_bench.py"))
 )
 def test_benchmarks_still_start(script: str) -> None:
     """Benchmarks are not tests, but they must keep importing what the code base provides."""

@@ -1,0 +1,141 @@
+"""The floor for `ceiling_bench.py`: a bare FastAPI `POST /api/leads` that does ONE INSERT.
+
+It takes the request leadbot's intake takes (bearer token, JSON body), parses the JSON, inserts
+one row (id, the JSON text, a timestamp) through SQLAlchemy 2 Core and answers 201 `{"id": …}`.
+Nothing else: no validation, routing, events or outbox. It is served the way `leadbot serve`
+serves (bot/app.py `serve_in_thread`): one uvicorn server, h11 with leadbot's header deadline
+(`bot.http.timeouts.guarded`), `lifespan="off"`, `log_level="warning"`; the database call runs
+on Starlette's thread pool, as leadbot's does. The engine is configured as leadbot's
+(storage/db.py): on SQLite WAL, busy timeout, `synchronous=NORMAL`, `BEGIN IMMEDIATE` and one
+in-process write lock (without it, 8 concurrent writers nap in SQLite's busy handler); on
+PostgreSQL pool_size 10, max_overflow 20, pool_pre_ping.
+
+    .venv/bin/python bench/bare_intake.py --port 8099 --database-url sqlite:////tmp/bare.db
+    BARE_DATABASE_URL=... BARE_INTAKE_TOKEN=... .venv/bin/uvicorn --app-dir bench \
+        --factory bare_intake:app_from_env --http h11 --lifespan off   # plain uvicorn, no deadline
+
+Its table (`bare_intake_leads`) is dropped and created afresh when the app is built.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hmac
+import json
+import os
+import threading
+from contextlib import AbstractContextManager, nullcontext
+from datetime import UTC, datetime
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    create_engine,
+    event,
+    insert,
+    make_url,
+)
+from starlette.concurrency import run_in_threadpool
+
+from bot.http.timeouts import Patience, guarded
+
+metadata = MetaData()
+leads = Table(
+    "bare_intake_leads",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("body", Text, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+)
+
+
+def make_engine(url: str) -> tuple[Engine, AbstractContextManager[object]]:
+    """The engine and the write lock, configured as storage/db.py configures leadbot's."""
+    if make_url(url).get_backend_name() != "sqlite":
+        engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        return engine, nullcontext()
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine, threading.Lock()
+
+
+def create_app(url: str, token: str) -> FastAPI:
+    engine, write_lock = make_engine(url)
+    metadata.drop_all(engine)
+    metadata.create_all(engine)
+    expected = token.encode()
+    api = FastAPI(title="bare intake", docs_url=None, redoc_url=None, openapi_url=None)
+
+    def store(text: str) -> int:
+        with write_lock, engine.begin() as conn:
+            result = conn.execute(insert(leads).values(body=text, received_at=datetime.now(UTC)))
+            return int(result.inserted_primary_key[0])
+
+    @api.post("/api/leads")
+    async def intake(request: Request) -> Response:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), expected):
+            return JSONResponse({"error": "missing or wrong bearer token"}, status_code=401)
+        try:
+            data = json.loads(await request.body())
+        except ValueError:
+            return JSONResponse({"error": "not JSON"}, status_code=422)
+        lead_id = await run_in_threadpool(store, json.dumps(data))
+        return JSONResponse({"id": lead_id}, status_code=201)
+
+    @api.get("/healthz")
+    async def healthz() -> JSONResponse:
+        return JSONResponse({"ok": True})
+
+    return api
+
+
+def app_from_env() -> FastAPI:
+    """For `uvicorn --factory`: BARE_DATABASE_URL and BARE_INTAKE_TOKEN."""
+    return create_app(os.environ["BARE_DATABASE_URL"], os.environ["BARE_INTAKE_TOKEN"])
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description="bare FastAPI intake: one INSERT per lead")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--database-url", required=True)
+    p.add_argument("--token", default=os.environ.get("BARE_INTAKE_TOKEN", ""))
+    args = p.parse_args()
+    app = create_app(args.database_url, args.token)
+    config = uvicorn.Config(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        lifespan="off",
+        http=guarded(Patience()),
+    )
+    uvicorn.Server(config).run()
+
+
+if __name__ == "__main__":
+    main()

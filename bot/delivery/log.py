@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock, as_utc
@@ -25,13 +25,13 @@ from bot.delivery.outbox import (
     POST_CARD,
     DeliveryError,
     RetryPolicy,
-    enqueue_card_updates,
     enqueue_card_updates_for,
 )
 from bot.delivery.plan import Send
 from bot.delivery.slack import Sent
 from bot.leads.events import LEADBOT
 from bot.vocabulary import CopyKind, EventKind
+from storage.bulk import add_row, collected
 from storage.db import Database
 from storage.models import CardCopy, Lead, LeadEvent, OutboxMessage, OutboxStatus
 
@@ -103,14 +103,7 @@ class DeliveryLog:
         # either that change sees the new copy or we see its version.
         posts = [r for r in results if isinstance(r, Delivered) and _is_post(r.send)]
         lead_ids = sorted({r.send.lead_id for r in posts if r.send.lead_id is not None})
-        versions = dict(
-            session.execute(
-                select(Lead.id, Lead.version)
-                .where(Lead.id.in_(lead_ids))
-                .order_by(Lead.id)
-                .with_for_update()
-            ).all()
-        )
+        versions = dict(session.execute(_VERSIONS, {"ids": lead_ids}).all()) if lead_ids else {}
         # Rows closed in one statement per status; a row someone else recorded first (its lease
         # ran out and another sender found it in Slack) is left alone, and so is its copy.
         closing: dict[str, list[int]] = {}
@@ -125,9 +118,15 @@ class DeliveryLog:
             for row_id in _close_all(session, row_ids, now, status)
         }
         free(session, [r.row_id for r in results if isinstance(r, Released)])
-        for result in results:
-            if isinstance(result, Delivered) and result.send.row_id in closed:
-                more = self._delivered(session, result, versions, now) or more
+        stale: set[int] = set()
+        with collected(session):  # the new copies: one INSERT
+            for result in results:
+                delivered = isinstance(result, Delivered) and result.send.row_id in closed
+                if delivered and self._delivered(session, result, versions, now):
+                    stale.add(result.send.lead_id or 0)
+        # Their lead changed while these cards were in flight: that change saw no copy to update.
+        enqueue_card_updates_for(session, sorted(stale), now)
+        more = bool(stale)
         # Failures after every copy of this batch is stored: giving a row up can change its
         # lead (queued, reassigned), and the copies that change redraws must include those.
         for result in results:
@@ -141,7 +140,8 @@ class DeliveryLog:
     def _delivered(
         self, session: Session, result: Delivered, versions: dict[int, int], now: datetime
     ) -> bool:
-        """What a sent row leaves behind: the copy it posted, or the version a redraw shows."""
+        """What a sent row leaves behind: the copy it posted, or the version a redraw shows.
+        True when the lead changed while its card was in flight (the copy needs a redraw)."""
         send, sent = result.send, result.sent
         if not _is_post(send):
             if send.copy_id is not None:
@@ -153,23 +153,18 @@ class DeliveryLog:
                 )
             return False
         assert send.lead_id is not None
-        session.add(
-            CardCopy(
-                lead_id=send.lead_id,
-                kind=send.copy_kind,
-                recipient=send.recipient if send.copy_kind == CopyKind.DM else None,
-                channel=sent.channel,
-                ts=sent.ts,
-                shown_version=send.rendered.lead_version,
-                posted_at=now,
-            )
+        add_row(
+            session,
+            CardCopy,
+            lead_id=send.lead_id,
+            kind=send.copy_kind,
+            recipient=send.recipient if send.copy_kind == CopyKind.DM else None,
+            channel=sent.channel,
+            ts=sent.ts,
+            shown_version=send.rendered.lead_version,
+            posted_at=now,
         )
-        # The lead changed while its card was in flight: that change saw no copy to update.
-        stale = versions.get(send.lead_id, send.rendered.lead_version) != send.rendered.lead_version
-        if stale:
-            session.flush()
-            enqueue_card_updates(session, send.lead_id, now)
-        return stale
+        return versions.get(send.lead_id, send.rendered.lead_version) != send.rendered.lead_version
 
     def _failed(self, session: Session, row_id: int, err: DeliveryError, now: datetime) -> bool:
         """Schedule the retry, or give the row up; True when giving up queued more."""
@@ -203,14 +198,34 @@ def _is_post(send: Send) -> bool:
     return send.kind == POST_CARD and send.lead_id is not None
 
 
+# Built once: every recorded batch runs them.
+_OUTBOX = OutboxMessage.__table__.c
+_VERSIONS = (
+    select(Lead.id, Lead.version)
+    .where(Lead.id.in_(bindparam("ids", expanding=True)))
+    .order_by(Lead.id)
+    .with_for_update()
+)
+_CLOSE = (
+    update(OutboxMessage.__table__)
+    .where(
+        _OUTBOX.id.in_(bindparam("ids", expanding=True)),
+        _OUTBOX.status == OutboxStatus.PENDING,
+    )
+    .values(
+        status=bindparam("status"),
+        sent_at=bindparam("now"),
+        locked_until=None,
+        locked_by=None,
+        last_error=None,
+    )
+    .returning(_OUTBOX.id)
+)
+
+
 def _close_all(session: Session, row_ids: list[int], now: datetime, status: str) -> list[int]:
     """Close the rows still pending; returns those it closed."""
-    closed = session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(row_ids), OutboxMessage.status == OutboxStatus.PENDING)
-        .values(status=status, sent_at=now, locked_until=None, locked_by=None, last_error=None)
-        .returning(OutboxMessage.id)
-    )
+    closed = session.execute(_CLOSE, {"ids": row_ids, "now": now, "status": status})
     return list(closed.scalars())
 
 

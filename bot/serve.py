@@ -9,6 +9,7 @@ import threading
 from types import FrameType
 from urllib.error import URLError
 
+from aiohttp import ClientError
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError
 
@@ -16,6 +17,7 @@ from bot.app import LeadbotApp, create_app
 from bot.config.errors import ConfigError
 from bot.config.load import load_config
 from bot.settings import SETUP_HINT, Settings
+from bot.socket_mode import SocketMode
 
 log = logging.getLogger("leadbot")
 
@@ -56,21 +58,31 @@ def _run(app: LeadbotApp, settings: Settings, host: str, port: int, *, socket_mo
     except RuntimeError:
         return _fail(f"cannot listen on {host}:{port} (is another process using the port?)")
     app.start_workers()
+    connection = None
     if socket_mode:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-        handler = SocketModeHandler(app.bolt, settings.slack_app_token)
-        try:
-            handler.connect()
-        except SlackApiError as err:
-            error = err.response.get("error")
-            return _fail(f"Socket Mode refused SLACK_APP_TOKEN ({error}): {SETUP_HINT}")
+        connection = SocketMode(app.bolt, str(settings.slack_app_token), settings.slack_api_url)
+        failure = _connect(connection, settings)
+        if failure:
+            return _fail(failure)
         log.info("connected to Slack in Socket Mode")
     log.info("leadbot listening on http://%s:%s", host, bound)
     stop.wait()
-    if socket_mode:
-        handler.close()
+    if connection is not None:
+        connection.close()
     return 0
+
+
+def _connect(connection: SocketMode, settings: Settings) -> str | None:
+    """Open the Socket Mode connection; the one line to fail with when it cannot be."""
+    try:
+        connection.connect()
+    except SlackApiError as err:
+        error = err.response.get("error")
+        return f"Socket Mode refused SLACK_APP_TOKEN ({error}): {SETUP_HINT}"
+    except (ClientError, OSError) as err:  # TimeoutError is an OSError
+        reason = str(err) or type(err).__name__
+        return f"cannot reach Slack at {settings.slack_api_url} for Socket Mode ({reason})"
+    return None
 
 
 def _fail(message: str) -> int:

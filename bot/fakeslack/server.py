@@ -17,11 +17,13 @@ from typing import Any, Self
 from bot.fakeslack.checks import check_call
 from bot.fakeslack.http import FakeSlackServer, Reply, Request, RequestHandler
 from bot.fakeslack.pacing import RateLimits, SlackPacing
+from bot.fakeslack.socket_mode import FakeSocketMode
 from bot.fakeslack.world import METHODS, SlackWorld, dm_channel_id, resolve_channel
 
 __all__ = ["FakeSlack", "RateLimits", "RecordedCall", "dm_channel_id"]
 
 _HTML_503 = b"<html><body><h1>503 Service Unavailable</h1></body></html>"
+OPEN_SOCKET = "apps.connections.open"  # Socket Mode: the one method an app-level token calls
 
 
 @dataclass
@@ -67,6 +69,7 @@ class FakeSlack:
         # One condition guards all state below; wait_for sleeps on it until a call is recorded.
         self._cond = threading.Condition()
         self._world = SlackWorld()
+        self.socket_mode = FakeSocketMode(host)  # listens from the first apps.connections.open
         self.reset()
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -89,6 +92,7 @@ class FakeSlack:
             if self._thread is not None:
                 self._thread.join(timeout=5)
             self._server, self._thread = None, None
+        self.socket_mode.stop()
 
     def __enter__(self) -> Self:
         return self.start()
@@ -264,11 +268,14 @@ class FakeSlack:
         if method.startswith("/"):
             return Reply({"ok": False, "error": "http_404"}, 404, b"not found", "text/plain")
         if method != "response_url":  # response_urls are capability URLs: no token, like Slack
-            if method not in METHODS:
+            if method not in METHODS and method != OPEN_SOCKET:
                 return Reply({"ok": False, "error": "unknown_method"})
             if not token:
                 return Reply({"ok": False, "error": "not_authed"})
-            if not token.startswith(("xoxb-", "xoxp-")):
+            if method == OPEN_SOCKET and not token.startswith("xapp-"):
+                error = "not_allowed_token_type" if token.startswith("xox") else "invalid_auth"
+                return Reply({"ok": False, "error": error})
+            if method != OPEN_SOCKET and not token.startswith(("xoxb-", "xoxp-")):
                 return Reply({"ok": False, "error": "invalid_auth"})
         queue = self._failures.get(method)
         return _failure_reply(queue.popleft()) if queue else None
@@ -283,6 +290,8 @@ class FakeSlack:
         if error:
             messages = [f"[ERROR] {p}" for p in problems]
             return Reply({"ok": False, "error": error, "response_metadata": {"messages": messages}})
+        if method == OPEN_SOCKET:
+            return Reply(self.socket_mode.open_connection())
         try:
             return Reply(self._world.call(method, args))
         except Exception as exc:  # a bug in the fake must surface as a problem, not a dead socket

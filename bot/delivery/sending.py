@@ -143,8 +143,10 @@ class SendLoop:
         while True:
             batch = [await self.results.get()]
             # A moment for the calls answering alongside it: one write transaction for them all,
-            # not one each (on SQLite, intake waits for the same write lock).
-            await asyncio.sleep(RECORD_GATHER)
+            # not one each (on SQLite, intake waits for the same write lock). With none in
+            # flight, nothing is coming: waiting would only push the write into the next lead's.
+            if any(not task.done() for task in self.tasks):
+                await asyncio.sleep(RECORD_GATHER)
             while not self.results.empty():
                 batch.append(self.results.get_nowait())
             await self._record(batch)

@@ -67,19 +67,22 @@ def route(
     (PostgreSQL) opens a short transaction of its own, for the pointer's move."""
     if dry_run or brief is None or is_capped(config, facts):
         return _route_in_transaction(session, config, calendar, facts, now, dry_run, brief)
-    inputs = load_inputs(session, config, facts, calendar, now, lock=False)
-    if inputs.missing_pointers:
-        _create_pointers(brief, inputs.missing_pointers)
-    with brief() as side:
-        # Intakes for one pool take turns for the decision itself, a fraction of a millisecond,
-        # instead of queueing on the pointer for their whole transaction; deciding on a pointer
-        # read without the lock would lose the race to every other intake and start over.
-        inputs = with_locked_pointers(side, inputs)
-        decision = _decide(config, facts, inputs)
-        if decision.advance_pointer_to is not None:
-            old = inputs.pools[decision.pool].pointer
-            _advance_pointer(side, decision.pool, old, decision.advance_pointer_to)
-    return decision
+    unlocked = load_inputs(session, config, facts, calendar, now, lock=False, pointers=False)
+    for _ in range(2):
+        with brief() as side:
+            # Intakes for one pool take turns for the decision itself, a fraction of a
+            # millisecond, instead of queueing on the pointer for their whole transaction;
+            # deciding on a pointer read without the lock would lose the race to every other
+            # intake and start over.
+            inputs = with_locked_pointers(side, unlocked)
+            if not inputs.missing_pointers:
+                decision = _decide(config, facts, inputs)
+                if decision.advance_pointer_to is not None:
+                    old = inputs.pools[decision.pool].pointer
+                    _advance_pointer(side, decision.pool, old, decision.advance_pointer_to)
+                return decision
+        _create_pointers(brief, inputs.missing_pointers)  # a pool's first lead: then lock it
+    raise PointerTaken(", ".join(sorted(inputs.missing_pointers)))
 
 
 def _route_in_transaction(

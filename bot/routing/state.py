@@ -41,7 +41,9 @@ def load_inputs(
     now: datetime,
     *,
     lock: bool,
+    pointers: bool = True,
 ) -> RoutingInputs:
+    """`pointers` False: the pools' pointers are left at 0, for `with_locked_pointers`."""
     rep_ids = config.rep_ids()
     routes = routes_for(first_rule(config.routing, facts), config.routing, config.teams, rep_ids)
     # Counting is only done when a pool on this lead's way needs it: on a large table it is the
@@ -51,13 +53,13 @@ def load_inputs(
     keys = sorted(pool.key for pool in routes)
     # Locked before counting: once this intake holds the pointers, every lead placed before it
     # has committed, so caps and loads read next include them.
-    pointers = _pointers(session, keys, lock=lock)
+    positions = _pointers(session, keys, lock=lock) if pointers else dict.fromkeys(keys, 0)
     reps = rep_states(session, config, calendar, now, caps=caps, loads=loads_needed)
     pools = {
-        pool.key: _pool_state(session, pool.key, pool.strategy, pointers.get(pool.key, 0))
+        pool.key: _pool_state(session, pool.key, pool.strategy, positions.get(pool.key, 0))
         for pool in routes
     }
-    missing = frozenset(keys) - pointers.keys()
+    missing = frozenset(keys) - positions.keys()
     return RoutingInputs(reps, pools, _previous_owner(session, config, facts, now), missing)
 
 
@@ -65,7 +67,7 @@ def with_locked_pointers(session: Session, inputs: RoutingInputs) -> RoutingInpu
     """`inputs` with each pool's pointer read again, locked until `session` commits."""
     pointers = _pointers(session, sorted(inputs.pools), lock=True)
     pools = {key: replace(pool, pointer=pointers.get(key, 0)) for key, pool in inputs.pools.items()}
-    return replace(inputs, pools=pools)
+    return replace(inputs, pools=pools, missing_pointers=frozenset(pools) - pointers.keys())
 
 
 def is_capped(config: Config, facts: LeadFacts) -> bool:

@@ -147,14 +147,7 @@ def test_a_card_posted_by_a_process_that_died_is_not_posted_again(make_bot: Make
     assert len(leased) == 2
     _post_without_recording(bot, services.dispatcher, leased)
     assert len(posts(bot.fake)) == 2
-    with services.db.write() as session:  # its heartbeat stopped long enough ago
-        session.execute(
-            update(Instance)
-            .where(Instance.id == dead.holder)
-            .values(seen_at=services.clock.now() - STALE - timedelta(seconds=1))
-        )
-    services.dispatcher.leases.beat()
-    services.dispatcher.run_once()
+    _recover_after_death_of(bot, dead)
     assert len(posts(bot.fake)) == 2  # found, not posted again
     assert len(bot.fake.calls("conversations.history")) == 2
     with services.db.read() as session:
@@ -179,6 +172,18 @@ def test_after_a_crash_one_history_read_answers_for_a_channels_rows(make_bot: Ma
     leased = dead.take(20)
     assert len(leased) == 12
     _post_without_recording(bot, services.dispatcher, leased[:9])  # 3 rows never went out
+    _recover_after_death_of(bot, dead)
+    reads = [c.args["channel"] for c in bot.fake.calls("conversations.history")]
+    assert sorted(reads) == sorted(set(reads)) and len(reads) == 4  # #leads and 3 DMs, once each
+    assert len(posts(bot.fake)) == 12  # 9 found, 3 posted now
+    with services.db.read() as session:
+        statuses = session.scalars(select(OutboxMessage.status)).all()
+    assert statuses == ["sent"] * 12
+
+
+def _recover_after_death_of(bot: Harness, dead: Leases) -> None:
+    """`dead`'s heartbeat stopped long enough ago; the live dispatcher makes a pass."""
+    services = bot.app.services
     with services.db.write() as session:
         session.execute(
             update(Instance)
@@ -187,12 +192,6 @@ def test_after_a_crash_one_history_read_answers_for_a_channels_rows(make_bot: Ma
         )
     services.dispatcher.leases.beat()
     services.dispatcher.run_once()
-    reads = [c.args["channel"] for c in bot.fake.calls("conversations.history")]
-    assert sorted(reads) == sorted(set(reads)) and len(reads) == 4  # #leads and 3 DMs, once each
-    assert len(posts(bot.fake)) == 12  # 9 found, 3 posted now
-    with services.db.read() as session:
-        statuses = session.scalars(select(OutboxMessage.status)).all()
-    assert statuses == ["sent"] * 12
 
 
 def _post_without_recording(bot: Harness, dispatcher: Dispatcher, row_ids: list[int]) -> None:

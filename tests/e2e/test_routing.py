@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections import Counter
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
 
 from bot.clock import FixedClock
 from bot.config.schema import Config
@@ -16,8 +13,7 @@ from bot.fakeslack.server import FakeSlack
 from bot.tools.route import decide_all, read_leads
 from storage.models import RepAway
 from tests.conftest import MakeBot, make_config
-
-T = TypeVar("T")
+from tests.fakes.concurrency import all_at_once
 
 REPS = [
     {"id": "U0ANA", "name": "Ana", "timezone": "Europe/Berlin"},
@@ -104,22 +100,6 @@ def test_a_dry_run_after_intake_moves_no_pointer(make_bot: MakeBot, database_url
     assert before == ["U0ANA", "U0BO"]
 
 
-def _all_at_once(count: int, work: Callable[[int], T]) -> list[T]:
-    gate = threading.Barrier(count)
-    results: dict[int, T] = {}
-
-    def run(index: int) -> None:
-        gate.wait()
-        results[index] = work(index)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return [results[i] for i in range(count)]
-
-
 def test_concurrent_intake_never_overfills_a_daily_cap(
     make_bot: MakeBot, database_url: str
 ) -> None:
@@ -127,7 +107,7 @@ def test_concurrent_intake_never_overfills_a_daily_cap(
     overlapping intakes would otherwise both see a rep's last free slot."""
     bot = make_bot(config(), url=database_url)
     batch = leads(10)
-    answers = _all_at_once(len(batch), lambda i: bot.post_lead(batch[i]))
+    answers = all_at_once(len(batch), lambda i: bot.post_lead(batch[i]))
     assert [status for status, _ in answers] == [201] * 10
     owners = Counter(answer["owner"] for _, answer in answers)
     assert owners == {"U0ANA": 3, "U0BO": 3, "U0CHEN": 4}
@@ -138,7 +118,7 @@ def test_concurrent_intake_on_an_uncapped_pool_takes_turns(
 ) -> None:
     bot = make_bot(make_config(reps=REPS), url=database_url)
     batch = leads(30, region="NA")
-    answers = _all_at_once(len(batch), lambda i: bot.post_lead(batch[i]))
+    answers = all_at_once(len(batch), lambda i: bot.post_lead(batch[i]))
     assert [status for status, _ in answers] == [201] * 30
     owners = Counter(answer["owner"] for _, answer in answers)
     assert owners == {"U0ANA": 10, "U0BO": 10, "U0CHEN": 10}

@@ -7,7 +7,6 @@ import json
 import logging
 import re
 import socket
-import threading
 from collections import Counter
 
 import pytest
@@ -16,6 +15,7 @@ from sqlalchemy import func, select
 
 from storage.models import Lead, LeadEvent, OutboxMessage
 from tests.conftest import MakeBot, make_config
+from tests.fakes.concurrency import all_at_once
 from tests.fakes.harness import Harness
 from tests.strategies import LEAD, intake_bodies
 
@@ -152,31 +152,15 @@ def test_healthz_and_metrics(bot: Harness) -> None:
     assert 'leadbot_leads_received_total{outcome="created",source="website"} 1.0' in metrics
 
 
-def _concurrently(count: int, work) -> list:
-    gate = threading.Barrier(count)
-    results: list = [None] * count
-
-    def run(index: int) -> None:
-        gate.wait()
-        results[index] = work(index)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
 def test_concurrent_intake_shares_the_rotation_fairly(bot: Harness) -> None:
-    results = _concurrently(21, lambda i: bot.post_lead({"name": f"Lead {i}", "source": "burst"}))
+    results = all_at_once(21, lambda i: bot.post_lead({"name": f"Lead {i}", "source": "burst"}))
     assert [status for status, _ in results] == [201] * 21
     owners = Counter(answer["owner"] for _, answer in results)
     assert owners == {"U0ALICE": 7, "U0BO": 7, "U0CHEN": 7}
 
 
 def test_concurrent_duplicates_store_and_post_once(bot: Harness) -> None:
-    results = _concurrently(10, lambda _i: bot.post_lead(LEAD))
+    results = all_at_once(10, lambda _i: bot.post_lead(LEAD))
     assert sorted(status for status, _ in results) == [200] * 9 + [201]
     assert {answer["id"] for _, answer in results} == {1}
     bot.card_posts(2)

@@ -10,6 +10,7 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, SectionB
 from blocks import ids
 from blocks.mrkdwn import truncate_mrkdwn
 from blocks.summary import summary_blocks
+from blocks.wire import wire
 
 TEXT_LIMIT = 2900
 EMPTY = "…"  # Slack refuses an empty section; a template may render nothing
@@ -60,4 +61,4 @@ def message_blocks(payload: Mapping[str, Any], lead_id: int | None) -> list[dict
         )
     else:
         blocks = [_section(str(payload["text"]))]
-    return [block.to_dict() for block in blocks]
+    return wire(blocks)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from blocks.card import CardView, Nudge, fallback_text, lead_card
+from blocks.wire import wire
 from bot.clock import Clock, as_utc
 from bot.delivery.outbox import CardRenderer, RenderedMessage
 from bot.vocabulary import CopyKind, EventKind
@@ -116,7 +117,7 @@ def card_renderer(clock: Clock) -> CardRenderer:
         lead: Lead, copy_kind: str, recipient: str | None, nudges: tuple[Nudge, ...]
     ) -> RenderedMessage:
         view = card_view(lead, copy_kind, recipient, nudges)
-        blocks = [block.to_dict() for block in lead_card(view, clock.now())]
+        blocks = wire(lead_card(view, clock.now()))
         return RenderedMessage(text=fallback_text(view), blocks=blocks, lead_version=lead.version)
 
     return render

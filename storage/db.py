@@ -70,7 +70,7 @@ class Database:
             # connection, so drawing both from one pool could leave every thread waiting; as
             # large as the main one, or each intake would open a connection of its own.
             self.brief_engine = create_engine(
-                url, pool_size=10, max_overflow=30, hide_parameters=True
+                url, pool_size=10, max_overflow=30, pool_pre_ping=True, hide_parameters=True
             )
         self._write_lock: AbstractContextManager[object] = (
             threading.RLock() if self.is_sqlite else nullcontext()

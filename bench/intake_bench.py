@@ -147,7 +147,12 @@ def send_leads(
 
 
 def lead_of(call: RecordedCall) -> int | None:
-    """The lead a card is about: the actions block id `lead_card:<id>`, else `#<id>:` in text."""
+    """The lead a card is about: the post's metadata (a summary post names no lead), else the
+    actions block id `lead_card:<id>`, else `#<id>:` in text."""
+    metadata = call.args.get("metadata")
+    if isinstance(metadata, dict) and isinstance(metadata.get("event_payload"), dict):
+        lead_id = metadata["event_payload"].get("lead_id")
+        return lead_id if isinstance(lead_id, int) else None
     for block in call.args.get("blocks") or []:
         if block.get("type") == "actions" and block.get("block_id", "").startswith("lead_card:"):
             return int(block["block_id"].split(":")[1])
@@ -247,6 +252,7 @@ def start_server(
     command = [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
     log = (tmp / "serve.log").open("w")  # a file, not a pipe: a full pipe would stall the server
     server = Popen(command, env=env, cwd=tmp, stderr=log, stdout=log, text=True)
+    log.close()  # the server has its own descriptor for it
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:

@@ -21,13 +21,11 @@ import platform
 import re
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 import uuid
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
@@ -38,6 +36,8 @@ from typing import Any
 from intake_bench import (
     TOKEN,
     WARMUP,
+    free_port,
+    launch,
     lead_body,
     lead_of,
     prepare_database,
@@ -255,29 +255,11 @@ def log_levels(log: str) -> dict[str, int]:
     return dict(levels)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def start_bare(tmp: Path, url: str) -> tuple[Popen[str], int]:
     port = free_port()
     command = [sys.executable, str(BENCH / "bare_intake.py"), "--port", str(port)]
     command += ["--database-url", url, "--token", TOKEN]
-    with (tmp / "bare.log").open("w") as log:  # the child keeps its own descriptor
-        server = Popen(command, cwd=tmp, stdout=log, stderr=log, text=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
-                return server, port
-        except OSError:
-            if server.poll() is not None:
-                sys.exit(f"bare_intake exited:\n{(tmp / 'bare.log').read_text()}")
-            time.sleep(0.1)
-    server.kill()
-    sys.exit("bare_intake did not answer /healthz within 60 s")
+    return launch(command, dict(os.environ), tmp / "bare.log", port, "bare_intake"), port
 
 
 def stop(server: Popen[str]) -> None:

@@ -237,9 +237,7 @@ def start_server(
     pacing = json.dumps(delivery if delivery is not None else UNLIMITED)  # a YAML flow mapping
     body = BENCH_CONFIG.format(leads=", leads: C0LEADS" if with_channel else "")
     config.write_text(f"{body}delivery: {pacing}\n")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
+    port = free_port()
     env = {
         **os.environ,
         "SLACK_BOT_TOKEN": SETTINGS["slack_bot_token"],
@@ -250,20 +248,31 @@ def start_server(
         "LEADBOT_CONFIG": str(config),
     }
     command = [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    log = (tmp / "serve.log").open("w")  # a file, not a pipe: a full pipe would stall the server
-    server = Popen(command, env=env, cwd=tmp, stderr=log, stdout=log, text=True)
-    log.close()  # the server has its own descriptor for it
+    return launch(command, env, tmp / "serve.log", port, "leadbot serve"), port
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def launch(command: list[str], env: dict[str, str], log: Path, port: int, name: str) -> Popen[str]:
+    """Start a server in its own process, its output in `log` (a file, not a pipe: a full pipe
+    would stall it), and wait until it answers /healthz on `port`; exit if it never does."""
+    with log.open("w") as out:  # the child keeps its own descriptor
+        server = Popen(command, env=env, cwd=log.parent, stderr=out, stdout=out, text=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
-                return server, port
+                return server
         except OSError:
             if server.poll() is not None:
-                sys.exit(f"leadbot serve exited:\n{(tmp / 'serve.log').read_text()}")
+                sys.exit(f"{name} exited:\n{log.read_text()}")
             time.sleep(0.1)
     server.kill()
-    sys.exit("leadbot serve did not answer /healthz within 60 s")
+    sys.exit(f"{name} did not answer /healthz within 60 s")
 
 
 def scaled_limits(scale: float) -> dict[str, Any]:

@@ -109,6 +109,18 @@ def fake_slack() -> Iterator[FakeSlack]:
 FAST_RETRY = RetryPolicy(base=timedelta(milliseconds=50), cap=timedelta(milliseconds=200))
 
 
+def bot_settings(fake: FakeSlack, database_url: str, **overrides: Any) -> Settings:
+    """The tests' settings: the fake Slack, the test database, the test secrets."""
+    values: dict[str, Any] = {
+        "slack_bot_token": "xoxb-test",
+        "slack_signing_secret": SIGNING_SECRET,
+        "slack_api_url": fake.url,
+        "database_url": database_url,
+        "intake_token": INTAKE_TOKEN,
+    }
+    return Settings(**{**values, **overrides})
+
+
 def start_bot(
     fake: FakeSlack,
     database_url: str,
@@ -117,13 +129,7 @@ def start_bot(
     clock: Clock | None = None,
 ) -> Harness:
     """The real app on a port. With a `clock`, only the dispatcher runs: tests drive the sweep."""
-    settings = Settings(
-        slack_bot_token="xoxb-test",
-        slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=fake.url,
-        database_url=database_url,
-        intake_token=INTAKE_TOKEN,
-    )
+    settings = bot_settings(fake, database_url)
     app: LeadbotApp = create_app(settings, config or make_config(), clock=clock, retry=FAST_RETRY)
     if clock is None:
         app.start_workers()

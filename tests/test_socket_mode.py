@@ -25,7 +25,7 @@ from bot.fakeslack.server import FakeSlack
 from bot.fakeslack.socket_mode import DropKind, FakeSocketMode, envelope_payload
 from bot.settings import Settings
 from bot.socket_mode import SocketMode
-from tests.conftest import FAST_RETRY, INTAKE_TOKEN, make_config
+from tests.conftest import FAST_RETRY, INTAKE_TOKEN, bot_settings, make_config
 from tests.fakes.harness import PATIENCE, Harness
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,12 +58,8 @@ class SocketBot:
 @pytest.fixture
 def socket_bot(fake_slack: FakeSlack, sqlite_url: str) -> Iterator[SocketBot]:
     """The real app with every worker running, reached by Slack over Socket Mode only."""
-    settings = Settings(
-        slack_bot_token="xoxb-test",
-        slack_app_token=APP_TOKEN,
-        slack_api_url=fake_slack.url,
-        database_url=sqlite_url,
-        intake_token=INTAKE_TOKEN,
+    settings = bot_settings(
+        fake_slack, sqlite_url, slack_signing_secret=None, slack_app_token=APP_TOKEN
     )
     app = create_app(settings, make_config(), retry=FAST_RETRY, socket_mode=True)
     app.start_workers()

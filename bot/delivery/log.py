@@ -29,11 +29,11 @@ from bot.delivery.outbox import (
 )
 from bot.delivery.plan import Send
 from bot.delivery.slack import Sent
-from bot.leads.events import LEADBOT
+from bot.leads.events import LEADBOT, add_event_for
 from bot.vocabulary import CopyKind, EventKind
 from storage.bulk import add_row, collected
 from storage.db import Database
-from storage.models import CardCopy, Lead, LeadEvent, OutboxMessage, OutboxStatus
+from storage.models import CardCopy, Lead, OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -240,15 +240,14 @@ def _note_dropped(session: Session, reasons: dict[int, str], now: datetime) -> b
         )
     ).all()
     for row_id, lead_id, target in rows:
-        detail = {"to": target, "reason": reasons[row_id]}
-        session.add(
-            LeadEvent(
-                lead_id=lead_id,
-                at=now,
-                actor=LEADBOT,
-                kind=EventKind.NUDGE_DROPPED,
-                detail=detail,
-            )
+        add_event_for(
+            session,
+            lead_id,
+            LEADBOT,
+            EventKind.NUDGE_DROPPED,
+            now,
+            to=target,
+            reason=reasons[row_id],
         )
     leads = sorted({lead_id for _, lead_id, _ in rows})
     # A new version: the redraw must not be skipped as "this version is already shown".

@@ -21,7 +21,14 @@ LEADBOT = "leadbot"  # the actor of what leadbot does by itself (routing, the ch
 def add_event(
     session: Session, lead: Lead, actor: str, kind: EventKind, at: datetime, **detail: object
 ) -> None:
-    add_row(session, LeadEvent, lead_id=lead.id, at=at, actor=actor, kind=kind, detail=detail)
+    add_event_for(session, lead.id, actor, kind, at, **detail)
+
+
+def add_event_for(
+    session: Session, lead_id: int, actor: str, kind: EventKind, at: datetime, **detail: object
+) -> None:
+    """`add_event` for a lead known only by its id (the delivery log has rows, not leads)."""
+    add_row(session, LeadEvent, lead_id=lead_id, at=at, actor=actor, kind=kind, detail=detail)
 
 
 def details_of(session: Session, lead_id: int, kind: EventKind) -> list[dict[str, object]]:

@@ -14,8 +14,7 @@ import pytest
 from bot.app import create_app
 from bot.fakeslack.server import FakeSlack
 from bot.http.timeouts import Patience
-from bot.settings import Settings
-from tests.conftest import INTAKE_TOKEN, SIGNING_SECRET, make_config
+from tests.conftest import INTAKE_TOKEN, SIGNING_SECRET, bot_settings, make_config
 from tests.fakes.harness import PATIENCE, Harness
 
 QUICK = Patience(headers=1.0, body=1.0)
@@ -27,14 +26,7 @@ HEAD = (
 
 @pytest.fixture
 def impatient(fake_slack: FakeSlack, sqlite_url: str) -> Iterator[Harness]:
-    settings = Settings(
-        slack_bot_token="xoxb-test",
-        slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=fake_slack.url,
-        database_url=sqlite_url,
-        intake_token=INTAKE_TOKEN,
-    )
-    app = create_app(settings, make_config())
+    app = create_app(bot_settings(fake_slack, sqlite_url), make_config())
     app.serve_in_thread(patience=QUICK)
     yield Harness(app, fake_slack, SIGNING_SECRET, INTAKE_TOKEN)
     app.stop()

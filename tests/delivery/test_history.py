@@ -7,10 +7,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from bot.delivery.history import EVENT_TYPE, History
 from bot.delivery.outbox import DeliveryError, RenderedMessage
 from bot.delivery.plan import Send
+from tests.strategies import json_values
 
 CREATED = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)
 
@@ -92,3 +95,15 @@ def test_a_failed_read_fails_every_row_waiting_on_it() -> None:
 def test_posts_without_leadbots_metadata_name_no_row(metadata: object) -> None:
     channel = Channel([{"ts": "1.1", "metadata": metadata}, message("1.2", 1)])
     assert asyncio.run(History(channel.read_page).find_posted(send(1), "C1")) == "1.2"
+
+
+@given(st.lists(json_values, max_size=6))
+def test_any_metadata_in_a_channel_names_no_row_but_leadbots(metadata: list[object]) -> None:
+    """Whatever other apps (or a damaged post) put in metadata, the read neither fails nor
+    mistakes it for this row's post."""
+    assume(not any(isinstance(m, dict) and m.get("outbox_id") == 1 for m in metadata))
+    messages = [{"ts": f"1.{n}", "metadata": m} for n, m in enumerate(metadata)]
+    messages += [{"ts": "2.0", "metadata": {"event_type": EVENT_TYPE, "event_payload": m}}
+                 for m in metadata]  # fmt: skip
+    history = History(Channel(messages).read_page)
+    assert asyncio.run(history.find_posted(send(1), "C1")) is None

@@ -163,6 +163,19 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def server_cpu_seconds(pid: int) -> float:
+    """The server's CPU time and its children's (`leadbot serve`'s delivery worker)."""
+    total = cpu_seconds(pid)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[1]) == pid:  # its parent
+            total += (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return total
+
+
 def postgres_cpu_seconds() -> float:
     """CPU time of the PostgreSQL server's processes on this machine (a backend that exits
     between two samples takes its time with it: a slight undercount)."""
@@ -198,7 +211,7 @@ class Sampler(threading.Thread):
 
     def sample(self) -> dict[str, Any]:
         busy, total = machine_ticks()
-        row: dict[str, Any] = {"at": time.monotonic(), "cpu_s": cpu_seconds(self.pid)}
+        row: dict[str, Any] = {"at": time.monotonic(), "cpu_s": server_cpu_seconds(self.pid)}
         row.update(busy=busy, total=total, bench_cpu_s=cpu_seconds(os.getpid()))
         row.update(postgres_cpu_s=postgres_cpu_seconds())
         if self.engine is not None:
@@ -275,7 +288,7 @@ def py_spy(pid: int, out: str, seconds: float, mode: str) -> Popen[bytes]:
     fmt = {".txt": "raw", ".json": "speedscope"}.get(Path(out).suffix, "flamegraph")
     command = [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid)]
     command += ["--duration", str(max(int(seconds), 1)), "--format", fmt, "--output", out]
-    command += ["--rate", "100", "--nonblocking", "--threads"]
+    command += ["--rate", "100", "--nonblocking", "--threads", "--subprocesses"]
     command += {"gil": ["--gil"], "cpu": [], "wall": ["--idle"]}[mode]
     return Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 

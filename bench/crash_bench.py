@@ -1,5 +1,6 @@
-"""Crash benchmark: kill -9 `leadbot serve` during a burst of leads, restart it, and check that
-every card still goes out, exactly once, within seconds of the restart.
+"""Crash benchmark: kill -9 `leadbot serve` (and its delivery worker) during a burst of leads,
+restart it, and check that every card still goes out, exactly once, within seconds of the
+restart.
 
 Each run: a fresh database and fake Slack (answering in `--latency-ms`, Slack's limits scaled by
 `--scale`), `--leads` leads from 4 clients, SIGKILL at a random moment of the burst, a restart on
@@ -14,7 +15,6 @@ import argparse
 import contextlib
 import json
 import random
-import signal
 import sys
 import tempfile
 import threading
@@ -27,6 +27,7 @@ from typing import Any
 
 from burst_bench import payload
 from intake_bench import (
+    kill_tree,
     prepare_database,
     quiet_logging,
     scaled_limits,
@@ -93,7 +94,7 @@ def one_run(args: argparse.Namespace, n: int, rng: random.Random) -> dict[str, A
             for i in _dirs(tmp, args.instances)
         ]
         kill_after = rng.uniform(0.1, args.kill_within)
-        killer = threading.Timer(kill_after, servers[0][0].send_signal, (signal.SIGKILL,))
+        killer = threading.Timer(kill_after, kill_tree, (servers[0][0],))
         killer.start()
         tag = uuid.uuid4().hex[:8]
         _send(servers, tag, args.leads)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -32,9 +31,9 @@ from bot.leads.queries import LeadQueries
 from bot.leads.service import LeadService
 from bot.metrics import Metrics
 from bot.review.stats import StatsService
-from bot.scheduler import create_scheduler
 from bot.services import Deps, Services
 from bot.settings import Settings
+from bot.worker import Background, DeliveryWorker, freeze_the_heap
 from handlers import (
     app_home,
     commands,
@@ -68,7 +67,10 @@ def create_services(
     config: Config,
     clock: Clock | None = None,
     retry: RetryPolicy | None = None,
+    wake: Callable[[], None] | None = None,
 ) -> Services:
+    """`wake`: what a commit that wrote outbox rows calls; by default this process's own
+    dispatcher (`leadbot serve` passes the delivery worker's, `bot/worker.py`)."""
     clock = clock or SystemClock()
     db = Database(settings.database_url)
     client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
@@ -81,7 +83,7 @@ def create_services(
         retry=retry,
         delivery=config.delivery,
     )
-    deps = Deps.create(db, config, clock, wake=dispatcher.wake)
+    deps = Deps.create(db, config, clock, wake=wake or dispatcher.wake)
     metrics = Metrics(db, known_sources=[*config.named_sources(), *FORM_SOURCES])
     dispatcher.log.on_give_up = FailureHandler(deps, metrics.delivery_given_up).gave_up
     queries = LeadQueries(db)
@@ -137,26 +139,21 @@ class LeadbotApp:
     services: Services
     bolt: App
     http: FastAPI
-    _scheduler: Any = None
+    worker: DeliveryWorker | None = None  # set: the background work runs in that process
+    _background: Background | None = None
     _server: uvicorn.Server | None = None
     _thread: threading.Thread | None = None
     port: int = field(default=0)
 
     def start_workers(self) -> None:
-        """The outbox dispatcher and the scheduler tick; the HTTP server is separate."""
-        # Everything alive now (modules, mappers, config) lives as long as the process: keep it
-        # out of the cyclic collector's full passes, which otherwise add tens of ms to a sweep.
-        gc.collect()
-        gc.freeze()
-        self.services.dispatcher.start()
-        self.services.homes.start()
-        self._scheduler = create_scheduler(
-            self.services.config.scheduler.tick,
-            self.services.dispatcher.wake,
-            self.services.escalator.sweep,
-        )
-        self._scheduler.start()
-        self.services.dispatcher.wake()  # rows left by a previous run go out now
+        """The dispatcher, the App Home refresher and the scheduler: here, or in the worker
+        process (told to begin now that the database is migrated)."""
+        if self.worker is not None:
+            freeze_the_heap()
+            self.worker.begin()
+            return
+        self._background = Background(self.services)
+        self._background.start()
 
     def serve_in_thread(
         self, host: str = "127.0.0.1", port: int = 0, patience: Patience | None = None
@@ -188,10 +185,10 @@ class LeadbotApp:
             self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=10)
-        if self._scheduler is not None and self._scheduler.running:  # stop() may come twice
-            self._scheduler.shutdown(wait=False)
-        self.services.dispatcher.stop()
-        self.services.homes.stop()
+        if self._background is not None:
+            self._background.stop()
+        if self.worker is not None:
+            self.worker.stop()
         self.services.db.dispose()
 
 
@@ -204,13 +201,17 @@ def create_app(
     verify_token: bool = True,
     migrate: bool = True,
     socket_mode: bool = False,
+    worker: DeliveryWorker | None = None,
 ) -> LeadbotApp:
     """`socket_mode`: Slack reaches leadbot over its websocket, so `/slack/events` is not
     served; nor is it without a signing secret (a request could be signed with an empty key)."""
-    services = create_services(settings, config, clock, retry)
+    wake = worker.wake if worker is not None else None
+    services = create_services(settings, config, clock, retry, wake)
     if migrate:
         services.db.upgrade()
     bolt = create_bolt_app(services, verify_token=verify_token)
     slack_events = not socket_mode and bool(settings.slack_signing_secret)
     http = create_http_app(services, bolt, slack_events=slack_events)
-    return LeadbotApp(services=services, bolt=bolt, http=http)
+    if worker is not None:
+        http.state.worker = worker  # /healthz: not ready while the worker is down
+    return LeadbotApp(services=services, bolt=bolt, http=http, worker=worker)

@@ -32,17 +32,22 @@ class OneLineFormatter(logging.Formatter):
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    configure_logging()
+    try:
+        return int(args.func(args))
+    except SettingsError as err:
+        print(f"leadbot: {err}", file=sys.stderr)
+        return 2
+
+
+def configure_logging() -> None:
+    """INFO and up, one line per record, on stderr (also the delivery worker's, when spawned)."""
     handler = logging.StreamHandler()
     handler.setFormatter(OneLineFormatter(LOG_FORMAT))
     logging.basicConfig(level=logging.INFO, handlers=[handler])
     # Their INFO lines (plugin set-up, every job run) drown out leadbot's own.
     for chatty in ("alembic", "apscheduler"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
-    try:
-        return int(args.func(args))
-    except SettingsError as err:
-        print(f"leadbot: {err}", file=sys.stderr)
-        return 2
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -80,7 +85,14 @@ def _parser() -> argparse.ArgumentParser:
 def _serve(args: argparse.Namespace) -> int:
     from bot.serve import serve
 
-    return serve(Settings.from_env(), args.host, args.port, socket_mode=args.socket_mode)
+    settings = Settings.from_env()
+    return serve(
+        settings,
+        args.host,
+        args.port,
+        socket_mode=args.socket_mode,
+        setup_logging=configure_logging,
+    )
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -6,6 +6,7 @@ import logging
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from types import FrameType
 from typing import TYPE_CHECKING
 from urllib.error import URLError
@@ -18,6 +19,7 @@ from bot.app import LeadbotApp, create_app
 from bot.config.errors import ConfigError
 from bot.config.load import load_config
 from bot.settings import SETUP_HINT, Settings
+from bot.worker import DeliveryWorker
 
 if TYPE_CHECKING:
     from bot.socket_mode import SocketMode
@@ -25,20 +27,36 @@ if TYPE_CHECKING:
 log = logging.getLogger("leadbot")
 
 
-def serve(settings: Settings, host: str, port: int, *, socket_mode: bool) -> int:
+def serve(
+    settings: Settings,
+    host: str,
+    port: int,
+    *,
+    socket_mode: bool,
+    setup_logging: Callable[[], None] | None = None,
+) -> int:
+    """`setup_logging`: how `leadbot` configured logging, for a delivery worker spawned anew."""
     settings.require_for_serve(socket_mode)
     try:
         config = load_config(settings.config_path)
     except ConfigError as err:
         print(err, file=sys.stderr)
         return 2
+    worker = None
+    if settings.delivery_process == "separate":
+        worker = DeliveryWorker(settings, config, setup_logging)
+        worker.start()  # before any thread starts here: see DeliveryWorker.start
     try:
-        app = create_app(settings, config, socket_mode=socket_mode)
+        app = create_app(settings, config, socket_mode=socket_mode, worker=worker)
     except BoltError as err:
-        return _fail(f"Slack rejected SLACK_BOT_TOKEN ({err}): {SETUP_HINT}")
+        return _stopped(worker, f"Slack rejected SLACK_BOT_TOKEN ({err}): {SETUP_HINT}")
     except (URLError, OSError) as err:
         reason = getattr(err, "reason", err)
-        return _fail(f"cannot reach Slack at {settings.slack_api_url} ({reason})")
+        return _stopped(worker, f"cannot reach Slack at {settings.slack_api_url} ({reason})")
+    except BaseException:
+        if worker is not None:
+            worker.stop()
+        raise
     if not settings.intake_token:
         log.warning("LEADBOT_INTAKE_TOKEN is not set: POST /api/leads answers 503")
     try:
@@ -88,6 +106,12 @@ def _connect(connection: SocketMode, settings: Settings) -> str | None:
         reason = str(err) or type(err).__name__
         return f"cannot reach Slack at {settings.slack_api_url} for Socket Mode ({reason})"
     return None
+
+
+def _stopped(worker: DeliveryWorker | None, message: str) -> int:
+    if worker is not None:
+        worker.stop()
+    return _fail(message)
 
 
 def _fail(message: str) -> int:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///leadbot.db"
 SETUP_HINT = "see README.md, section 'Set up a Slack app'"
+DELIVERY_PROCESSES = ("separate", "inline")
 
 
 class SettingsError(Exception):
@@ -24,11 +25,19 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     config_path: str = "leadbot.yml"
     intake_token: str | None = None
+    # `leadbot serve`: "separate" runs delivery in a worker process of its own (bot/worker.py),
+    # "inline" in the HTTP process (one process, half the memory, about half the throughput).
+    delivery_process: str = "separate"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         api_url = env.get("SLACK_API_URL") or DEFAULT_SLACK_API_URL
+        delivery_process = (env.get("LEADBOT_DELIVERY_PROCESS") or "separate").strip().lower()
+        if delivery_process not in DELIVERY_PROCESSES:
+            raise SettingsError(
+                f"LEADBOT_DELIVERY_PROCESS must be separate or inline, not {delivery_process!r}"
+            )
         return cls(
             slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
             slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
@@ -37,6 +46,7 @@ class Settings:
             database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
             config_path=env.get("LEADBOT_CONFIG") or "leadbot.yml",
             intake_token=env.get("LEADBOT_INTAKE_TOKEN") or None,
+            delivery_process=delivery_process,
         )
 
     def require_for_serve(self, socket_mode: bool) -> None:

@@ -7,6 +7,8 @@ Reads use a second engine with the default deferred BEGIN so they never wait for
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -51,6 +53,60 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
     return engine
 
 
+class SqliteWriteLock:
+    """This process's SQLite writers queue on a lock of their own, and processes sharing the
+    file (`leadbot serve` and its delivery worker, bot/worker.py) on an `flock` of a file beside
+    it: SQLite's busy handler sleeps in steps of up to 100 ms while another connection holds the
+    write lock, where a waiter on these locks is woken the moment it is free. Reentrant, as the
+    thread lock is: only the outermost hold takes and drops the file lock."""
+
+    def __init__(self, database_path: str | None) -> None:
+        self.path = f"{database_path}.lock" if database_path else None
+        self._thread_lock = threading.RLock()
+        self._depth = 0
+        self._fd: int | None = None
+        self._fd_pid = 0  # a descriptor inherited through fork shares its lock: reopen
+
+    def __enter__(self) -> None:
+        self._thread_lock.acquire()
+        self._depth += 1
+        if self._depth == 1 and (fd := self._file()) is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+
+    def __exit__(self, *_exc: object) -> None:
+        try:
+            if self._depth == 1 and self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._depth -= 1
+            self._thread_lock.release()
+
+    def _file(self) -> int | None:
+        if self.path is None:
+            return None
+        if self._fd is None or self._fd_pid != os.getpid():
+            try:
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            except OSError:  # a read-only directory: SQLite's own lock still guards the file
+                self._fd = None
+            self._fd_pid = os.getpid()
+        return self._fd
+
+
+def sqlite_sender_lock(url: str) -> str | None:
+    """The file whose `flock` the one process sending from a SQLite database holds for its life
+    (`bot/worker.py`); None for PostgreSQL, where senders share rows by lease."""
+    if make_url(url).get_backend_name() != "sqlite":
+        return None
+    path = _sqlite_file(url)
+    return f"{path}.sender.lock" if path else None
+
+
+def _sqlite_file(url: str) -> str | None:
+    database = make_url(url).database
+    return None if database in (None, "", ":memory:") else database
+
+
 class Database:
     """The two session factories the services use: `write()` and `read()`."""
 
@@ -73,7 +129,7 @@ class Database:
                 url, pool_size=10, max_overflow=30, pool_pre_ping=True, hide_parameters=True
             )
         self._write_lock: AbstractContextManager[object] = (
-            threading.RLock() if self.is_sqlite else nullcontext()
+            SqliteWriteLock(_sqlite_file(url)) if self.is_sqlite else nullcontext()
         )
         self._write = sessionmaker(self.engine, expire_on_commit=False)
         self._read = sessionmaker(self.read_engine, expire_on_commit=False)
@@ -81,8 +137,7 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One write transaction: committed on success, rolled back on any error."""
-        # SQLite's busy handler sleeps in steps of up to 100 ms while another connection holds
-        # the write lock; queueing this process's writers on a lock of our own avoids those naps.
+        # SQLite's busy handler naps while another connection writes: see SqliteWriteLock.
         with self._write_lock, self._write() as session, session.begin():
             yield session
 

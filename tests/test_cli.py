@@ -6,17 +6,15 @@ import json
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from bot.cli import LOG_FORMAT, OneLineFormatter
 from bot.fakeslack.server import FakeSlack
+from tests.fakes.serving import served
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -117,52 +115,12 @@ def _serve_one_lead(
 ) -> tuple[int, str]:
     """`leadbot serve` in its own process: post `lead`, wait for its card, stop it with
     SIGTERM; its exit code and everything it wrote to stderr."""
-    (tmp_path / "leadbot.yml").write_text(config)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {
-        "SLACK_BOT_TOKEN": "xoxb-1",
-        "SLACK_SIGNING_SECRET": "s",
-        "LEADBOT_CONFIG": str(tmp_path / "leadbot.yml"),
-        "LEADBOT_INTAKE_TOKEN": "t0k",
-        "SLACK_API_URL": fake_slack.url,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
-    }
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "LEADBOT_"))}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env={**clean, "PYTHONPATH": str(ROOT), **env},
-        cwd=tmp_path,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        _wait_for_health(port)
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/api/leads",
-            data=json.dumps(lead).encode(),
-            headers={"Authorization": "Bearer t0k", "Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            assert response.status == 201
+    with served(tmp_path, fake_slack, config) as server:
+        server.post_lead(lead)
         fake_slack.wait_for("chat.postMessage")
-    finally:
-        process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=20)
-    return process.returncode, stderr
-
-
-def _wait_for_health(port: int) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"leadbot serve did not answer on port {port}")
+        server.process.send_signal(signal.SIGTERM)
+        server.process.wait(timeout=30)
+    return server.process.returncode, server.stderr()
 
 
 def test_route_prints_decisions_and_stores_nothing(tmp_path: Path) -> None:

@@ -3,8 +3,9 @@
 A row is leased before it is sent, so two senders (threads, or `leadbot serve` processes on one
 PostgreSQL) never send it both. A lease names its holder, and each holder beats a heartbeat
 every HEARTBEAT: a lease whose holder stopped beating for STALE is free, so a process killed
-mid-burst holds its rows for seconds, not for the whole LEASE. One process owns a SQLite file
-(its write lock is in-process), so there every lease found at start is a dead one's.
+mid-burst holds its rows for seconds, not for the whole LEASE. One process sends from a SQLite
+file (under `leadbot serve`, the delivery worker, which waits for the file's sender lock before
+it starts: bot/worker.py), so there every lease found at start is a dead one's.
 """
 
 from __future__ import annotations

@@ -43,11 +43,16 @@ def create_http_app(services: Services, bolt: App, *, slack_events: bool = True)
 
     @api.get("/healthz")
     async def healthz() -> JSONResponse:
-        """Ready when the database takes a write (see bot/http/health.py)."""
+        """Ready when the database takes a write (see bot/http/health.py) and, under
+        `leadbot serve`, the delivery worker runs (bot/worker.py)."""
         ok, reason = await run_in_threadpool(health.check)
-        if ok:
+        worker = getattr(api.state, "worker", None)
+        if ok and (worker is None or worker.running):
             return JSONResponse({"ok": True})
-        return JSONResponse({"ok": False, "database": reason}, status_code=503)
+        problems = {"database": reason} if not ok else {}
+        if worker is not None and not worker.running:
+            problems["delivery"] = "the delivery worker is down; it is being restarted"
+        return JSONResponse({"ok": False, **problems}, status_code=503)
 
     @api.get("/metrics")
     async def metrics() -> Response:

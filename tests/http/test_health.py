@@ -9,6 +9,7 @@ import logging
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -59,3 +60,17 @@ def test_a_database_that_refuses_writes_answers_503_and_recovers(
     assert "dana.secret" not in logged
     troubles = [r for r in caplog.records if r.name == "bot.http.health"]
     assert troubles and all(r.levelno == logging.ERROR for r in troubles)
+
+
+def test_healthz_is_not_ready_while_the_delivery_worker_is_down(bot: Harness) -> None:
+    """`leadbot serve` sets the worker (bot/worker.py); its watcher keeps `running`."""
+    worker = SimpleNamespace(running=False)
+    bot.app.http.state.worker = worker
+    status, health = bot.get("/healthz")
+    assert status == 503
+    assert json.loads(health) == {
+        "ok": False,
+        "delivery": "the delivery worker is down; it is being restarted",
+    }
+    worker.running = True
+    assert bot.get("/healthz") == (200, '{"ok":true}')

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
-from storage.db import Database
+from storage.db import Database, SqliteWriteLock
 from storage.models import Base
 from tests.conftest import _fresh_postgres
 
@@ -63,3 +65,42 @@ def test_instances_starting_together_migrate_once(postgres_url: str) -> None:
         versions = session.execute(text("SELECT count(*) FROM alembic_version")).scalar_one()
     db.dispose()
     assert versions == 1
+
+
+def _held_elsewhere(lock_path: str) -> bool:
+    """Whether another open file (as another process would have) finds the lock taken."""
+    fd = os.open(lock_path, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def test_sqlite_writers_of_every_process_queue_on_one_file_lock(sqlite_url: str) -> None:
+    """`leadbot serve` and its delivery worker share the file: they must queue on a lock that
+    wakes the next writer at once, not on SQLite's napping busy handler."""
+    db = Database(sqlite_url)
+    db.upgrade()
+    lock_path = sqlite_url.removeprefix("sqlite:///") + ".lock"
+    with db.write() as session:
+        session.execute(text("SELECT 1"))
+        assert _held_elsewhere(lock_path)
+    assert not _held_elsewhere(lock_path)
+    db.dispose()
+    lock = SqliteWriteLock(lock_path.removesuffix(".lock"))
+    with lock:
+        with lock:  # the same thread again: reentrant, as the thread lock is
+            pass
+        assert _held_elsewhere(lock_path), "the inner hold must not drop the outer's lock"
+    assert not _held_elsewhere(lock_path)
+
+
+def test_sqlite_in_memory_has_no_lock_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # a lock file named from an empty path would land here
+    db = Database("sqlite://")
+    with db.write() as session:
+        session.execute(text("SELECT 1"))
+    assert not list(tmp_path.iterdir())

@@ -1,0 +1,297 @@
+"""The background work of a leadbot process (`Background`): the outbox dispatcher, the App Home
+refresher and the scheduler's ticks (the escalation sweep, and an outbox wake for rows written
+elsewhere). APScheduler only ticks; the timers live in the database (docs/architecture.md).
+
+It runs inside the HTTP process (tests, the demo, `LEADBOT_DELIVERY_PROCESS=inline`) or, under
+`leadbot serve`, in the delivery worker: a process of its own beside the one serving HTTP.
+
+Why: one interpreter runs one thread at a time. Together, intake, Slack's clicks, drawing and
+sending cards, recording every send and the sweep shared one core, and each slowed the others
+(docs/architecture.md, "One process or two"). Apart, each has an interpreter to itself.
+
+The wire between them is one pipe, server -> worker, read as a byte stream:
+- `BEGIN`: the database is migrated; start the work.
+- `WAKE`: a commit wrote outbox rows. Wakes read together are one wake; a full pipe already
+  holds wakes the worker has not read, so a wake that does not fit loses nothing.
+- end of file: the server is gone, stopped or killed (the kernel closes a dead process's end),
+  so the worker finishes what is in flight and exits. A worker never outlives its server.
+The server watches the worker: should it die, the server logs an ERROR, answers not ready on
+`/healthz` and starts another (backing off while it keeps dying). A dead worker's leases lapse
+like any dead process's (`bot/delivery/leases.py`), and the new one looks up what may have gone.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import gc
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from multiprocessing.connection import Connection
+from multiprocessing.context import BaseContext
+from types import FrameType
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from bot.config.schema import Config
+from bot.services import Services
+from bot.settings import Settings
+from storage.db import sqlite_sender_lock
+
+log = logging.getLogger(__name__)
+
+BEGIN, WAKE = b"g", b"w"
+STOP_WAIT = 15.0  # the worker's own stop grace (5 s for calls in flight) and then some
+FIRST_RESTART_DELAY, MAX_RESTART_DELAY = 0.5, 30.0
+STEADY = 30.0  # a worker that lived this long died of something new: restart it at once
+
+
+class Background:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._scheduler: Any = None
+
+    def start(self) -> None:
+        freeze_the_heap()
+        self.services.dispatcher.start()
+        self.services.homes.start()
+        self._scheduler = create_scheduler(
+            self.services.config.scheduler.tick,
+            self.services.dispatcher.wake,
+            self.services.escalator.sweep,
+        )
+        self._scheduler.start()
+        self.services.dispatcher.wake()  # rows left by a previous run go out now
+
+    def stop(self) -> None:
+        if self._scheduler is not None and self._scheduler.running:  # stop() may come twice
+            self._scheduler.shutdown(wait=False)
+        self.services.dispatcher.stop()
+        self.services.homes.stop()
+
+
+def freeze_the_heap() -> None:
+    """Everything alive now (modules, mappers, config) lives as long as the process: keep it out
+    of the cyclic collector's full passes, which otherwise add tens of ms to a sweep."""
+    gc.collect()
+    gc.freeze()
+
+
+def create_scheduler(
+    tick: timedelta, outbox_tick: Callable[[], None], sweep: Callable[[], object]
+) -> BackgroundScheduler:
+    """Two ticks: the escalation sweep (due steps are found in the database, so a missed tick
+    loses nothing) and an outbox wake (retries, and rows written by another process; rows this
+    process writes wake the dispatcher at once)."""
+    scheduler = BackgroundScheduler(timezone="UTC")
+    for job_id, job in (("sweep", sweep), ("outbox", outbox_tick)):
+        scheduler.add_job(
+            job,
+            "interval",
+            seconds=tick.total_seconds(),
+            id=job_id,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+        )
+    return scheduler
+
+
+class DeliveryWorker:
+    """The server's side: starts the worker, tells it to begin, wakes it, watches it."""
+
+    def __init__(
+        self, settings: Settings, config: Config, setup_logging: Callable[[], None] | None = None
+    ) -> None:
+        """`setup_logging`: how a spawned worker (a restart) configures its logging, which a
+        forked one inherits (a module-level function: it is pickled by name)."""
+        self.settings, self.config = settings, config
+        self.setup_logging = setup_logging
+        self._process: Any = None  # multiprocessing's Process (its type depends on the context)
+        self._writer: Connection | None = None
+        self._stopping = threading.Event()
+        self._watcher: threading.Thread | None = None
+        self.running = False  # kept by the watcher: /healthz reads it, from any thread
+        self.restarts = 0
+
+    def start(self) -> None:
+        """Start the worker now, before this process starts a thread: forked, so it is up at
+        once with every module already imported (after a crash, those seconds are cards late).
+        A restart later spawns a fresh interpreter: forking a process with threads can copy a
+        lock some thread holds."""
+        fork = "fork" in multiprocessing.get_all_start_methods()
+        self._launch(multiprocessing.get_context("fork" if fork else "spawn"))
+
+    def begin(self) -> None:
+        """The database is migrated: start the work, and keep the worker alive from now on."""
+        self._send(BEGIN)
+        self._watcher = threading.Thread(target=self._watch, name="leadbot-worker", daemon=True)
+        self._watcher.start()
+
+    def wake(self) -> None:
+        """Called after a commit that wrote outbox rows (any thread; never blocks)."""
+        self._send(WAKE)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._close_writer()  # end of file: the worker finishes what is in flight and exits
+        process = self._process
+        if process is not None:
+            process.join(STOP_WAIT)
+            if process.is_alive():
+                log.error("the delivery worker did not stop within %.0f s: killing it", STOP_WAIT)
+                process.kill()
+                process.join(5)
+        if self._watcher is not None:
+            self._watcher.join(timeout=5)
+        self.running = False
+
+    # -- the pipe and the process ------------------------------------------------------------
+    def _launch(self, context: BaseContext) -> None:
+        reader, writer = context.Pipe(duplex=False)
+        process = context.Process(  # type: ignore[attr-defined]
+            target=run_worker,
+            args=(self.settings, self.config, reader, writer, self.setup_logging),
+            name="leadbot-delivery",
+        )
+        process.start()
+        reader.close()  # only the worker reads
+        os.set_blocking(writer.fileno(), False)
+        self._process, self._writer, self.running = process, writer, True
+
+    def _send(self, signal_byte: bytes) -> None:
+        writer = self._writer
+        try:
+            if writer is not None:
+                os.write(writer.fileno(), signal_byte)
+        except BlockingIOError:
+            pass  # the pipe is full of wakes the worker has yet to read
+        except OSError:
+            pass  # the worker is gone: the watcher starts another, which reads every due row
+
+    def _close_writer(self) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.close()
+
+    def _watch(self) -> None:
+        delay, started = FIRST_RESTART_DELAY, time.monotonic()
+        while not self._stopping.is_set():
+            self._process.join(0.5)
+            if self._process.exitcode is None or self._stopping.is_set():
+                continue
+            self.running = False
+            lived = time.monotonic() - started
+            delay = FIRST_RESTART_DELAY if lived > STEADY else min(delay * 2, MAX_RESTART_DELAY)
+            log.error(
+                "the delivery worker exited (code %s) after %.0f s: starting another in %.1f s; "
+                "no card goes out meanwhile",
+                self._process.exitcode,
+                lived,
+                delay,
+            )
+            if self._stopping.wait(delay):
+                return
+            self._close_writer()
+            self._launch(multiprocessing.get_context("spawn"))
+            self.restarts += 1
+            started = time.monotonic()
+            self._send(BEGIN)
+
+
+# -- the worker's side ----------------------------------------------------------------------
+
+
+def run_worker(
+    settings: Settings,
+    config: Config,
+    reader: Connection,
+    writer: Connection,
+    setup_logging: Callable[[], None] | None,
+) -> None:
+    """The worker process's main: wait for BEGIN, run the background work until the server
+    is gone or a signal asks it to stop."""
+    writer.close()  # the server's end: while a copy lived here, its death would not show
+    if setup_logging is not None and not logging.getLogger().handlers:  # spawned, not forked
+        setup_logging()
+    stop, begun = threading.Event(), threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):  # Ctrl-C reaches the whole process group
+        signal.signal(signum, _setter(stop))
+    relay = _Relay(reader.fileno(), begun, stop)
+    threading.Thread(target=relay.run, name="leadbot-worker-pipe", daemon=True).start()
+    while not (begun.is_set() or stop.is_set()):
+        stop.wait(0.05)
+    if stop.is_set() or not _sole_sender(settings.database_url, stop):
+        return
+    from bot.app import create_services  # the worker builds its own: nothing crosses the fork
+
+    services = create_services(settings, config)
+    background = Background(services)
+    relay.wake = services.dispatcher.wake
+    background.start()
+    log.info("delivery worker started (pid %s)", os.getpid())
+    while not stop.wait(0.5):
+        pass
+    background.stop()
+    services.db.dispose()
+
+
+def _sole_sender(database_url: str, stop: threading.Event) -> bool:
+    """On SQLite, wait until no other process sends from the file: a server killed -9 leaves
+    its worker finishing what it had in flight, and the new worker frees every lease it finds
+    at start (bot/delivery/leases.py), which is right only once the old one is gone. The kernel
+    drops the lock with the process that held it. False: stopped while waiting."""
+    path = sqlite_sender_lock(database_url)
+    if path is None:
+        return True
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)  # held until exit
+    except OSError as err:  # a read-only directory: nothing can be written there anyway
+        log.warning("cannot open %s (%s): not waiting for other senders", path, err.strerror)
+        return True
+    warned = False
+    while not stop.is_set():
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if not warned:
+                log.warning("another leadbot process sends from this SQLite file: waiting for it")
+                warned = True
+            stop.wait(0.05)
+    return False
+
+
+def _setter(event: threading.Event) -> Callable[[int, FrameType | None], None]:
+    def handler(_signum: int, _frame: FrameType | None) -> None:
+        event.set()
+
+    return handler
+
+
+class _Relay:
+    """Reads the pipe: BEGIN once, then WAKEs for the dispatcher; end of file stops the worker."""
+
+    def __init__(self, fd: int, begun: threading.Event, stop: threading.Event) -> None:
+        self.fd, self.begun, self.stop = fd, begun, stop
+        self.wake: Callable[[], None] | None = None  # the dispatcher's, once it runs
+
+    def run(self) -> None:
+        while True:
+            try:
+                data = os.read(self.fd, 4096)
+            except OSError:
+                data = b""
+            if not data:
+                self.stop.set()
+                return
+            if BEGIN in data:
+                self.begun.set()
+            if WAKE in data and self.wake is not None:
+                self.wake()

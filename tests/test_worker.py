@@ -1,0 +1,99 @@
+"""The delivery worker (bot/worker.py), through `leadbot serve` as deployed: cards go out from
+the worker process, the worker never outlives its server, and a dead worker is replaced."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+from pathlib import Path
+
+from bot.fakeslack.server import FakeSlack
+from tests.fakes.serving import alive, served, wait_until
+
+CONFIG = "channels: {queue: C0QUEUE}\nreps: [{id: U0ALICE, name: Alice}]\nscheduler: {tick: 1s}\n"
+
+
+def _cards(fake_slack: FakeSlack) -> int:
+    return len([c for c in fake_slack.calls("chat.postMessage") if c.ok])
+
+
+def test_cards_go_out_from_a_worker_process_that_stops_with_the_server(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    with served(tmp_path, fake_slack, CONFIG) as server:
+        [worker] = server.children()
+        server.post_lead({"name": "Dana"})
+        wait_until(lambda: _cards(fake_slack) == 1, "Dana's card")
+        server.process.send_signal(signal.SIGTERM)
+        assert server.process.wait(timeout=30) == 0
+    assert not alive(worker)
+    assert "delivery worker started" in server.stderr()
+
+
+def test_a_worker_whose_server_is_killed_finishes_and_exits(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    """kill -9 of the server closes its end of the pipe: the worker must not live on,
+    sending for a server that a restart will replace."""
+    with served(tmp_path, fake_slack, CONFIG) as server:
+        [worker] = server.children()
+        server.process.kill()
+        server.process.wait()
+        # An orphan is re-parented (to init), which reaps it: gone, not a zombie.
+        wait_until(lambda: not alive(worker), "the orphaned worker's exit")
+
+
+def test_a_killed_worker_is_replaced_and_delivery_goes_on(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    with served(tmp_path, fake_slack, CONFIG) as server:
+        [first] = server.children()
+        wait_until(lambda: "delivery worker started" in server.stderr(), "the first worker")
+        os.kill(first, signal.SIGKILL)
+        wait_until(lambda: [p for p in server.children() if p != first], "a new worker")
+        server.post_lead({"name": "Dana"})
+        wait_until(lambda: _cards(fake_slack) == 1, "Dana's card from the new worker")
+        wait_until(lambda: server.health()[0] == 200, "ready again")
+    log = server.stderr()
+    assert "ERROR bot.worker: the delivery worker exited (code -9)" in log
+    assert log.count("delivery worker started") == 2
+
+
+def test_inline_delivery_runs_in_one_process(tmp_path: Path, fake_slack: FakeSlack) -> None:
+    env = {"LEADBOT_DELIVERY_PROCESS": "inline"}
+    with served(tmp_path, fake_slack, CONFIG, env) as server:
+        assert server.children() == []
+        server.post_lead({"name": "Dana"})
+        wait_until(lambda: _cards(fake_slack) == 1, "Dana's card")
+
+
+def test_an_unknown_delivery_process_is_named_in_one_line(tmp_path: Path) -> None:
+    from tests.test_cli import leadbot
+
+    env = {"SLACK_BOT_TOKEN": "xoxb-1", "LEADBOT_DELIVERY_PROCESS": "threads"}
+    result = leadbot("serve", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == (
+        "leadbot: LEADBOT_DELIVERY_PROCESS must be separate or inline, not 'threads'\n"
+    )
+
+
+def test_on_sqlite_a_worker_waits_until_no_other_process_sends_from_the_file(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    """A server killed -9 leaves its worker finishing what it had in flight; the new worker
+    frees every lease it finds, so it must start only once the old one is gone."""
+    holder = os.open(tmp_path / "x.db.sender.lock", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(holder, fcntl.LOCK_EX)  # as the old worker would hold it
+    try:
+        with served(tmp_path, fake_slack, CONFIG) as server:
+            server.post_lead({"name": "Dana"})
+            wait_until(lambda: "sends from this SQLite file: waiting" in server.stderr(), "wait")
+            assert _cards(fake_slack) == 0
+            os.close(holder)  # the old worker exits
+            holder = -1
+            wait_until(lambda: _cards(fake_slack) == 1, "Dana's card once the old one is gone")
+    finally:
+        if holder >= 0:
+            os.close(holder)

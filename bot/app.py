@@ -27,6 +27,7 @@ from bot.http.app import create_http_app
 from bot.http.timeouts import Patience, guarded
 from bot.leads.availability import Availability
 from bot.leads.contact import ContactLog
+from bot.leads.group import GroupedIntake
 from bot.leads.queries import LeadQueries
 from bot.leads.service import LeadService
 from bot.metrics import Metrics
@@ -86,6 +87,7 @@ def create_services(
     deps = Deps.create(db, config, clock, wake=wake or dispatcher.wake)
     metrics = Metrics(db, known_sources=[*config.named_sources(), *FORM_SOURCES])
     dispatcher.log.on_give_up = FailureHandler(deps, metrics.delivery_given_up).gave_up
+    leads = LeadService(deps)
     queries = LeadQueries(db)
     stats = StatsService(db, config, clock)
     homes = HomeRefresher(db, client, clock, config, home_renderer(queries, stats, config, clock))
@@ -96,7 +98,8 @@ def create_services(
         db=db,
         client=client,
         dispatcher=dispatcher,
-        leads=LeadService(deps),
+        leads=leads,
+        intake=GroupedIntake(leads) if db.is_sqlite else leads,
         queries=queries,
         metrics=metrics,
         escalator=Escalator(deps),

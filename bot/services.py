@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from bot.escalation.sweep import Escalator
     from bot.leads.availability import Availability
     from bot.leads.contact import ContactLog
+    from bot.leads.group import GroupedIntake
     from bot.leads.queries import LeadQueries
     from bot.leads.service import LeadService
     from bot.metrics import Metrics
@@ -75,6 +76,7 @@ class Services:
     client: WebClient
     dispatcher: Dispatcher
     leads: LeadService
+    intake: LeadService | GroupedIntake  # POST /api/leads: grouped on SQLite (bot/leads/group.py)
     queries: LeadQueries
     metrics: Metrics
     escalator: Escalator

@@ -43,7 +43,7 @@ async def intake(request: Request, services: Services) -> Response:
         lead = services.leads.parse(decode_json(body))
     except LeadInputError as err:
         return JSONResponse({"errors": err.problems}, status_code=422)
-    result = await run_in_threadpool(services.leads.receive, lead)
+    result = await run_in_threadpool(services.intake.receive, lead)
     outcome = "created" if result.created else "duplicate"
     services.metrics.lead_received(lead.source, outcome)
     log.info("lead %s %s from %s -> %s", result.lead_id, outcome, lead.source, result.owner_id)

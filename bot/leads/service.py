@@ -83,14 +83,19 @@ class LeadService(WithDeps):
 
     def _receive_once(self, data: LeadIn, actor: str) -> Received:
         with self.db.write() as session:
-            if data.external_id and (lead := by_external_id(session, data)) is not None:
-                return Received(lead.id, lead.owner_id, lead.routing_reason, created=False)
-            now = self.clock.now()
-            lead, decision = self.place(session, data, now, brief=self.db.has_brief)
-            with collected(session):  # its events and cards: one INSERT per table
-                add_event(session, lead, actor, EventKind.RECEIVED, now, source=data.source)
-                self._deliver_assignment(session, lead, decision, now)
-            return Received(lead.id, lead.owner_id, decision.reason, created=True)
+            return self.receive_in(session, data, actor)
+
+    def receive_in(self, session: Session, data: LeadIn, actor: str) -> Received:
+        """Store one lead in `session`'s transaction (or a savepoint of it: `bot/leads/group.py`);
+        the caller commits and wakes the dispatcher."""
+        if data.external_id and (lead := by_external_id(session, data)) is not None:
+            return Received(lead.id, lead.owner_id, lead.routing_reason, created=False)
+        now = self.clock.now()
+        lead, decision = self.place(session, data, now, brief=self.db.has_brief)
+        with collected(session):  # its events and cards: one INSERT per table
+            add_event(session, lead, actor, EventKind.RECEIVED, now, source=data.source)
+            self._deliver_assignment(session, lead, decision, now)
+        return Received(lead.id, lead.owner_id, decision.reason, created=True)
 
     def _find_existing(self, data: LeadIn) -> Received | None:
         with self.db.read() as session:

@@ -1,0 +1,116 @@
+"""Intake in groups, on SQLite: leads arriving together are stored in one transaction, each in
+a savepoint of its own.
+
+SQLite has one writer at a time. Alone, each intake took the write lock, began, wrote the same
+few pages (the leads table and its indexes, the events, the outbox, the pool's pointer) and
+committed them to the WAL; under load the lock, not the CPU, bounded intake (docs/architecture.md,
+"One process or two"). Grouped, the requests waiting for the lock are served by one of them
+(flat combining: no extra thread): it takes the waiting leads, stores each in a savepoint,
+commits once, answers them all, and hands the lead role to the next waiter. A lead that fails
+rolls back its own savepoint only; one bad lead affects only itself. An error of the database
+itself (a full disk, a read-only file) fails the group, as it would each lead alone.
+
+PostgreSQL has no single writer: concurrent intakes there run side by side (`LeadService.receive`).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import IntegrityError, InterfaceError, InternalError, OperationalError
+
+from bot.leads.input import LeadIn
+from bot.leads.records import by_external_id
+from bot.leads.service import LeadService, Received
+
+GROUP = 32  # leads per transaction, at most
+# Trouble with the database itself: the whole group fails, as each lead would alone.
+TROUBLE = (OperationalError, InterfaceError, InternalError)
+
+
+@dataclass(eq=False)
+class _Waiting:
+    data: LeadIn
+    actor: str
+    turn: threading.Event = field(default_factory=threading.Event)  # answered, or leading
+    leading: bool = False
+    answered: bool = False
+    result: Received | None = None
+    error: BaseException | None = None
+    alone: bool = False  # to be tried again on its own, after the group
+
+
+class GroupedIntake:
+    def __init__(self, service: LeadService) -> None:
+        self.service = service
+        self._lock = threading.Lock()
+        self._waiting: list[_Waiting] = []
+        self._led = False  # a request is storing a group right now
+
+    def receive(self, data: LeadIn, actor: str = "intake") -> Received:
+        """As `LeadService.receive`, for a request thread."""
+        me = _Waiting(data, actor)
+        with self._lock:
+            self._waiting.append(me)
+            if not self._led:
+                self._led = me.leading = True
+        while True:
+            if me.leading:
+                me.leading = False
+                self._lead()
+            me.turn.wait()
+            me.turn.clear()
+            if me.answered:
+                break
+        if me.alone:  # a race a group cannot settle: alone, with LeadService's retries
+            return self.service.receive(data, actor)
+        if me.error is not None:
+            raise me.error
+        assert me.result is not None
+        return me.result
+
+    def _lead(self) -> None:
+        """Store one group (this request's lead among them), answer it, pass the lead role on."""
+        with self._lock:
+            group, self._waiting = self._waiting[:GROUP], self._waiting[GROUP:]
+        try:
+            self._store(group)
+        except BaseException as err:  # the transaction failed: every lead in it failed
+            for waiting in group:
+                waiting.result, waiting.error = None, err
+        finally:
+            for waiting in group:
+                waiting.answered = True
+                waiting.turn.set()
+            with self._lock:
+                if self._waiting:
+                    successor = self._waiting[0]
+                    successor.leading = True
+                    successor.turn.set()
+                else:
+                    self._led = False
+
+    def _store(self, group: list[_Waiting]) -> None:
+        with self.service.db.write() as session:
+            for waiting in group:
+                try:
+                    with session.begin_nested():
+                        waiting.result = self.service.receive_in(
+                            session, waiting.data, waiting.actor
+                        )
+                except TROUBLE:
+                    raise
+                except IntegrityError:
+                    # The same (source, external_id) earlier in this group: answer with it.
+                    existing = by_external_id(session, waiting.data)
+                    if existing is None:
+                        waiting.alone = True
+                    else:
+                        waiting.result = Received(
+                            existing.id, existing.owner_id, existing.routing_reason, created=False
+                        )
+                except Exception as err:  # this lead only: its savepoint is rolled back
+                    waiting.error = err
+        if any(w.result is not None and w.result.created for w in group):
+            self.service.wake()

@@ -103,13 +103,11 @@ class GroupedIntake:
                     raise
                 except IntegrityError:
                     # The same (source, external_id) earlier in this group: answer with it.
-                    existing = by_external_id(session, waiting.data)
-                    if existing is None:
+                    stored = by_external_id(session, waiting.data)
+                    if stored is None:
                         waiting.alone = True
                     else:
-                        waiting.result = Received(
-                            existing.id, existing.owner_id, existing.routing_reason, created=False
-                        )
+                        waiting.result = Received(*stored, created=False)
                 except Exception as err:  # this lead only: its savepoint is rolled back
                     waiting.error = err
         if any(w.result is not None and w.result.created for w in group):

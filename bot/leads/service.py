@@ -21,6 +21,7 @@ from bot.leads.events import LEADBOT, add_event, owners_in
 from bot.leads.input import LeadIn, parse_lead
 from bot.leads.records import (
     by_external_id,
+    insert_lead,
     new_lead,
     not_claimable,
     record_claim,
@@ -88,8 +89,8 @@ class LeadService(WithDeps):
     def receive_in(self, session: Session, data: LeadIn, actor: str) -> Received:
         """Store one lead in `session`'s transaction (or a savepoint of it: `bot/leads/group.py`);
         the caller commits and wakes the dispatcher."""
-        if data.external_id and (lead := by_external_id(session, data)) is not None:
-            return Received(lead.id, lead.owner_id, lead.routing_reason, created=False)
+        if data.external_id and (stored := by_external_id(session, data)) is not None:
+            return Received(*stored, created=False)
         now = self.clock.now()
         lead, decision = self.place(session, data, now, brief=self.db.has_brief)
         with collected(session):  # its events and cards: one INSERT per table
@@ -99,10 +100,8 @@ class LeadService(WithDeps):
 
     def _find_existing(self, data: LeadIn) -> Received | None:
         with self.db.read() as session:
-            lead = by_external_id(session, data)
-            if lead is None:
-                return None
-            return Received(lead.id, lead.owner_id, lead.routing_reason, created=False)
+            stored = by_external_id(session, data)
+        return None if stored is None else Received(*stored, created=False)
 
     def place(
         self, session: Session, data: LeadIn, now: datetime, *, brief: bool = False
@@ -118,8 +117,7 @@ class LeadService(WithDeps):
             session, self.config, self.calendar, routed, now, brief=self.db.brief if brief else None
         )
         lead = new_lead(data, tier, decision, now, self.config, self.calendar)
-        session.add(lead)
-        session.flush()
+        insert_lead(session, lead)
         return lead, decision
 
     def tier_of(self, facts: LeadFacts) -> Tier:

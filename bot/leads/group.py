@@ -38,7 +38,7 @@ class _Waiting:
     answered: bool = False
     result: Received | None = None
     error: BaseException | None = None
-    alone: bool = False  # to be tried again on its own, after the group
+    alone: bool = False  # to be stored on its own (LeadService.receive), once answered
 
 
 class GroupedIntake:
@@ -63,7 +63,7 @@ class GroupedIntake:
             me.turn.clear()
             if me.answered:
                 break
-        if me.alone:  # a race a group cannot settle: alone, with LeadService's retries
+        if me.alone:  # alone in its group, or a race a group cannot settle (with its retries)
             return self.service.receive(data, actor)
         if me.error is not None:
             raise me.error
@@ -92,6 +92,11 @@ class GroupedIntake:
                     self._led = False
 
     def _store(self, group: list[_Waiting]) -> None:
+        if len(group) == 1:
+            # Alone, the lead needs no savepoint (which costs as much as the rest of its
+            # INSERTs): it is stored as any lead is, on its own thread, once answered here.
+            group[0].alone = True
+            return
         with self.service.db.write() as session:
             for waiting in group:
                 try:

@@ -48,7 +48,8 @@ def posts(fake: FakeSlack, channel: str | None = None) -> list[RecordedCall]:
 
 
 def test_hot_dm_cards_go_first_then_dm_cards_then_channel_copies(make_bot: MakeBot) -> None:
-    bot = held_bot(make_bot, in_flight=1)  # one call at a time: the order is the lease order
+    # One call at a time, and a pace that holds no DM back: the order is the lease order.
+    bot = held_bot(make_bot, in_flight=1, post_per_channel=20)
     for n, tier in enumerate(["warm", "cold", "hot", "warm", "hot"]):
         assert bot.post_lead(lead(n, tier))[0] == 201
     bot.app.services.dispatcher.run_once()
@@ -57,6 +58,25 @@ def test_hot_dm_cards_go_first_then_dm_cards_then_channel_copies(make_bot: MakeB
     assert order == [("D", 3), ("D", 5), ("D", 1), ("D", 2), ("D", 4)] + [
         ("C", n) for n in range(1, 6)
     ]
+
+
+def test_a_hot_card_is_not_queued_behind_warm_cards_booked_on_the_same_dm(
+    make_bot: MakeBot,
+) -> None:
+    """Paced, a rep's DM takes a card every ~0.9 s here. Warm cards beyond the next half second
+    go back to the table (sending.HORIZON), so a hot card that arrives meanwhile is next, not
+    behind the warm cards booked ahead (with a one-second horizon: [1, 2, 4, 3])."""
+    alice_only = [{"id": "U0ALICE", "name": "Alice", "manager": "U0MAYA"}]
+    pace = {"post_per_channel": 1.2, "post_burst": 1}
+    bot = make_bot(make_config(reps=alice_only, channels={"queue": "C0QUEUE"}, delivery=pace))
+    assert bot.post_lead(lead(1))[0] == 201
+    bot.fake.wait_for("chat.postMessage")  # the DM's next moment is ~0.9 s away from now
+    for n in (2, 3):
+        assert bot.post_lead(lead(n))[0] == 201
+    assert bot.post_lead(lead(4, "hot"))[0] == 201
+    bot.fake.wait_for("chat.postMessage", count=4)
+    order = [c.args["metadata"]["event_payload"]["lead_id"] for c in posts(bot.fake)]
+    assert order == [1, 4, 2, 3]
 
 
 def test_a_channel_backlog_is_paced_and_delays_no_dm(

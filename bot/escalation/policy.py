@@ -7,7 +7,7 @@ changes what happens to leads already in flight.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,9 +35,14 @@ class ChainStep:
         return set(self.actions) <= OWNER_ONLY_ACTIONS
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["actions"] = list(self.actions)
-        return data
+        # Spelled out: dataclasses.asdict deep-copies field by field, and every intake writes
+        # a chain (asdict was a twentieth of storing a lead).
+        return {
+            "after_seconds": self.after_seconds,
+            "actions": list(self.actions),
+            "tone": self.tone,
+            "channel": self.channel,
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ChainStep:

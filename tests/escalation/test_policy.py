@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,6 +16,7 @@ from hypothesis import strategies as st
 from bot.config.load import parse_config
 from bot.config.policy import TierMatch
 from bot.escalation.policy import (
+    ChainStep,
     chain_for,
     next_step,
     sla_due_at,
@@ -23,6 +26,7 @@ from bot.escalation.policy import (
 )
 from bot.hours import business_calendar
 from bot.routing.match import LeadFacts, condition_matches, size_matches
+from bot.vocabulary import Action, Tone
 from tests.conftest import BASE_CONFIG, make_config
 
 NY = ZoneInfo("America/New_York")
@@ -290,3 +294,19 @@ def test_an_empty_match_matches_every_lead() -> None:
         ]
     )
     assert tier_for(LeadFacts(source="website"), config.tiers, "warm").name == "all"
+
+
+@given(
+    after=st.floats(min_value=0, max_value=1e7, allow_nan=False),
+    actions=st.lists(st.sampled_from([a.value for a in Action]), min_size=1, max_size=4),
+    tone=st.sampled_from([t.value for t in Tone]),
+    channel=st.none() | st.text(min_size=1, max_size=12),
+)
+def test_a_chain_step_survives_its_snapshot(
+    after: float, actions: list[str], tone: str, channel: str | None
+) -> None:
+    """The snapshot stored on every lead: every field written, and read back as it was."""
+    step = ChainStep(after, tuple(actions), tone, channel)
+    stored = step.to_json()
+    assert set(stored) == {f.name for f in dataclasses.fields(ChainStep)}
+    assert ChainStep.from_json(json.loads(json.dumps(stored))) == step

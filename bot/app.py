@@ -188,8 +188,10 @@ class LeadbotApp:
             self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=10)
-        if self._background is not None:
-            self._background.stop()
+        # Background.stop, and the dispatcher and refresher whoever started them (a test may
+        # start one alone); each stop is a no-op when there is nothing to stop.
+        background = self._background or Background(self.services)
+        background.stop()
         if self.worker is not None:
             self.worker.stop()
         self.services.db.dispose()

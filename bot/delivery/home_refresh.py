@@ -101,6 +101,8 @@ class HomeRefresher:
             tabs = self._tabs(set(self._stale))
             drawn = 0
             for user_id, noticed in list(self._stale.items()):
+                if self._stop.is_set():  # the rest are redrawn at the next start's first change
+                    break
                 if user_id not in tabs or _drawn_since(tabs[user_id], noticed):
                     del self._stale[user_id]  # never opened, or redrawn elsewhere meanwhile
                 elif self._take_turn(user_id, now):

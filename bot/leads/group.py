@@ -38,7 +38,7 @@ class _Waiting:
     answered: bool = False
     result: Received | None = None
     error: BaseException | None = None
-    alone: bool = False  # to be stored on its own (LeadService.receive), once answered
+    alone: bool = False  # to be stored again on its own (LeadService.receive), once answered
 
 
 class GroupedIntake:
@@ -63,7 +63,7 @@ class GroupedIntake:
             me.turn.clear()
             if me.answered:
                 break
-        if me.alone:  # alone in its group, or a race a group cannot settle (with its retries)
+        if me.alone:  # a duplicate race the group could not settle: with LeadService's retries
             return self.service.receive(data, actor)
         if me.error is not None:
             raise me.error
@@ -76,6 +76,9 @@ class GroupedIntake:
             group, self._waiting = self._waiting[:GROUP], self._waiting[GROUP:]
         try:
             self._store(group)
+        except IntegrityError:  # a lead alone met a duplicate: LeadService.receive settles it
+            for waiting in group:
+                waiting.result, waiting.error, waiting.alone = None, None, True
         except BaseException as err:  # the transaction failed: every lead in it failed
             for waiting in group:
                 waiting.result, waiting.error = None, err
@@ -92,13 +95,16 @@ class GroupedIntake:
                     self._led = False
 
     def _store(self, group: list[_Waiting]) -> None:
-        if len(group) == 1:
-            # Alone, the lead needs no savepoint (which costs as much as the rest of its
-            # INSERTs): it is stored as any lead is, on its own thread, once answered here.
-            group[0].alone = True
-            return
+        # A savepoint per lead only where there are others to keep: alone, the transaction is
+        # the lead's (a savepoint cost as much as the rest of its INSERTs), and a failure fails
+        # it alone. The leader keeps its role meanwhile, so the requests arriving now form the
+        # next group instead of each taking the lock by itself.
+        alone = len(group) == 1
         with self.service.db.write() as session:
             for waiting in group:
+                if alone:
+                    waiting.result = self.service.receive_in(session, waiting.data, waiting.actor)
+                    continue
                 try:
                     with session.begin_nested():
                         waiting.result = self.service.receive_in(

@@ -10,7 +10,6 @@ See bench/README.md.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -24,6 +23,7 @@ from intake_bench import (
     quiet_logging,
     scaled_limits,
     send_leads,
+    show,
     start_server,
     stats,
 )
@@ -224,9 +224,7 @@ def main() -> int:
     args = parse_args()
     quiet_logging()
     result = run(args)
-    report(result, Console(width=max(Console().width, 110)))
-    if args.json:
-        print(json.dumps(result, indent=2, ensure_ascii=False))
+    show(result, report, args.json)
     return 2 if result["lost"] or result["doubled"] else 0
 
 

@@ -11,15 +11,14 @@ lead was refused, 2 if an accepted lead never got its DM card. See bench/README.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import itertools
 import json
 import math
 import multiprocessing
 import os
-import platform
 import re
-import shlex
 import signal
 import subprocess
 import sys
@@ -36,14 +35,17 @@ from typing import Any
 from intake_bench import (
     TOKEN,
     WARMUP,
+    children_of,
     free_port,
     launch,
     lead_body,
     lead_of,
     prepare_database,
     quiet_logging,
+    run_facts,
     scaled_limits,
     send_leads,
+    show,
     start_server,
     stats,
 )
@@ -166,13 +168,9 @@ def cpu_seconds(pid: int) -> float:
 def server_cpu_seconds(pid: int) -> float:
     """The server's CPU time and its children's (`leadbot serve`'s delivery worker)."""
     total = cpu_seconds(pid)
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rpartition(")")[2].split()
-        except OSError:  # gone meanwhile
-            continue
-        if int(fields[1]) == pid:  # its parent
-            total += (int(fields[11]) + int(fields[12])) / CLK_TCK
+    for child in children_of(pid):
+        with contextlib.suppress(OSError):  # gone meanwhile
+            total += cpu_seconds(child)
     return total
 
 
@@ -476,10 +474,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         leadbot = run_leadbot(args, Path(tmp), url, f"{tag}-lb", fake)
     ratio = leadbot["leads_per_s"] / bare["leads_per_s"] if bare else None
     return {
-        "command": shlex.join([sys.executable, *sys.argv]),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "cpu_count": os.cpu_count(),
+        **run_facts(),
         "load_average_before": load_before,
         "database": backend,
         **vars(args),
@@ -563,9 +558,7 @@ def main() -> int:
     args = parse_args()
     quiet_logging()
     result = run(args)
-    report(result, Console(width=max(Console().width, 110)))
-    if args.json:
-        print(json.dumps(result, indent=2, ensure_ascii=False))
+    show(result, report, args.json)
     refused = result["leadbot"]["refused"] + (result["bare"] or {}).get("refused", 0)
     if result["leadbot"]["lost"]:
         return 2

@@ -26,6 +26,7 @@ import threading
 import time
 import urllib.request
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from subprocess import Popen
@@ -276,14 +277,23 @@ def launch(command: list[str], env: dict[str, str], log: Path, port: int, name: 
     sys.exit(f"{name} did not answer /healthz within 60 s")
 
 
+def children_of(pid: int) -> list[int]:
+    """The pids of a process's children (`leadbot serve`'s delivery worker), from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError):  # gone meanwhile
+            if int(stat.read_text().rpartition(")")[2].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+    return found
+
+
 def kill_tree(server: Popen[str]) -> None:
     """kill -9 `leadbot serve` and its delivery worker together, as a crashed machine or the
     OOM killer would (the worker killed alone is restarted by the server; the server killed
     alone leaves the worker to finish what it has in flight, which is gentler)."""
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, ValueError):
-            if int(stat.read_text().rpartition(")")[2].split()[1]) == server.pid:
-                os.kill(int(stat.parent.name), signal.SIGKILL)
+    for child in children_of(server.pid):
+        with contextlib.suppress(OSError):
+            os.kill(child, signal.SIGKILL)
     server.send_signal(signal.SIGKILL)
 
 
@@ -337,10 +347,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         series["intake → last copy posted (DM + #leads)"] = stats(last)
     ratio_p99 = series[POST]["p99"] / series[BASE]["p99"]
     return {
-        "command": shlex.join([sys.executable, *sys.argv]),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "cpu_count": os.cpu_count(),
+        **run_facts(),
         "database": backend,
         **vars(args),
         "warmup_leads": WARMUP,
@@ -385,13 +392,30 @@ def report(r: dict[str, Any], console: Console) -> None:
         console.print(f"[yellow]fake problem:[/] {problem}")
 
 
+def run_facts() -> dict[str, Any]:
+    """What every bench's result starts with: how it was run, and on what."""
+    return {
+        "command": shlex.join([sys.executable, *sys.argv]),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+    }
+
+
+def show(
+    result: dict[str, Any], report: Callable[[dict[str, Any], Console], None], as_json: bool
+) -> None:
+    """The report as tables, at least 110 columns wide; then, with --json, the figures."""
+    report(result, Console(width=max(Console().width, 110)))
+    if as_json:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+
+
 def main() -> int:
     args = parse_args()
     quiet_logging()
     result = run(args)
-    report(result, Console(width=max(Console().width, 110)))
-    if args.json:
-        print(json.dumps(result, indent=2, ensure_ascii=False))
+    show(result, report, args.json)
     return 0
 
 

@@ -16,13 +16,10 @@ A report, not a test: it exits 0 on a MISS, 1 only if a client could not start.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
-import platform
 import random
 import re
-import shlex
 import signal
 import statistics
 import subprocess
@@ -39,6 +36,8 @@ from rich.table import Table
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from intake_bench import run_facts, show  # noqa: E402
 
 from bot.fakeslack.requests import slash_command  # noqa: E402
 from bot.fakeslack.server import FakeSlack  # noqa: E402
@@ -327,10 +326,7 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
             first = next((d.first_error for d in run.drops if d.first_error), "")
             runs.append({**asdict(run), "by_mode": by_mode, "first_error": first})
     return {
-        "command": shlex.join([sys.executable, *sys.argv]),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "cpu_count": os.cpu_count(),
+        **run_facts(),
         **{k: v for k, v in vars(args).items() if k != "child"},
         "runs": runs,
     }
@@ -345,9 +341,7 @@ def main() -> int:
     if unknown:
         sys.exit(f"unknown client(s) or mode(s): {', '.join(sorted(unknown))}")
     result = run_all(args)
-    report(result, Console(width=max(Console().width, 110)))
-    if args.json:
-        print(json.dumps(result, indent=2, ensure_ascii=False))
+    show(result, report, args.json)
     return 0
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InterfaceError, InternalError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -28,6 +29,9 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 # Engines are made with hide_parameters: an error's message then names the statement but not
 # its values, which hold leads' emails and phones, and errors are logged.
 MIGRATION_LOCK = 0x6C656164_626F7401  # any fixed bigint: "leadbot" and 1, the migrations' lock
+# Trouble with the database itself (unreachable, read-only, full, shutting down; PostgreSQL's
+# read-only transaction is an InternalError), not a statement leadbot got wrong.
+TROUBLE = (OperationalError, InterfaceError, InternalError)
 
 
 def _sqlite_engine(url: str, *, immediate: bool) -> Engine:

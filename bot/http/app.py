@@ -11,10 +11,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt import App
 from starlette.concurrency import run_in_threadpool
 
-from bot.http.health import TROUBLE, DatabaseHealth
+from bot.http.health import DatabaseHealth
 from bot.http.intake import intake as intake_lead
 from bot.http.slack import serve_slack_events
 from bot.http.timeouts import Patience
+from storage.db import TROUBLE
 
 if TYPE_CHECKING:
     from bot.services import Services

@@ -16,16 +16,13 @@ from datetime import UTC, datetime
 from fastapi import Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import delete
-from sqlalchemy.exc import DBAPIError, InterfaceError, InternalError, OperationalError
+from sqlalchemy.exc import DBAPIError
 
-from storage.db import Database
+from storage.db import TROUBLE, Database
 from storage.models import SeenSlackRequest
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_S = 30
-# Trouble with the database itself (unreachable, read-only, full, shutting down; PostgreSQL's
-# read-only transaction is an InternalError), not a statement leadbot got wrong.
-TROUBLE = (OperationalError, InterfaceError, InternalError)
 PROBE = "leadbot-health-probe"  # never a real signature: those start with "v0="
 
 

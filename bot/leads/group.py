@@ -18,15 +18,14 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from sqlalchemy.exc import IntegrityError, InterfaceError, InternalError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
 from bot.leads.input import LeadIn
 from bot.leads.records import by_external_id
 from bot.leads.service import LeadService, Received
+from storage.db import TROUBLE  # the database itself: the group fails, as each lead would
 
 GROUP = 32  # leads per transaction, at most
-# Trouble with the database itself: the whole group fails, as each lead would alone.
-TROUBLE = (OperationalError, InterfaceError, InternalError)
 
 
 @dataclass(eq=False)

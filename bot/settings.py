@@ -33,7 +33,8 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         api_url = env.get("SLACK_API_URL") or DEFAULT_SLACK_API_URL
-        delivery_process = (env.get("LEADBOT_DELIVERY_PROCESS") or "separate").strip().lower()
+        # Blank (spaces, a stray "\r" from a Windows-edited .env) means unset, as for the others.
+        delivery_process = (env.get("LEADBOT_DELIVERY_PROCESS") or "").strip().lower() or "separate"
         if delivery_process not in DELIVERY_PROCESSES:
             raise SettingsError(
                 f"LEADBOT_DELIVERY_PROCESS must be separate or inline, not {delivery_process!r}"

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
@@ -20,6 +21,12 @@ from bot.delivery.outbox import RetryPolicy
 from bot.fakeslack.server import FakeSlack
 from bot.settings import Settings
 from tests.fakes.harness import Harness
+
+# No deadline: a timed assertion fails on a busy CI machine, not on a bug (slowness is measured in
+# bench/). "thorough" (HYPOTHESIS_PROFILE=thorough) is for hunting before a change lands.
+hypothesis_settings.register_profile("leadbot", deadline=None)
+hypothesis_settings.register_profile("thorough", deadline=None, max_examples=2000)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "leadbot"))
 
 POSTGRES_MODE = os.environ.get("LEADBOT_TEST_POSTGRES", "auto")  # auto | required | off
 POSTGRES_URL = os.environ.get(

@@ -25,7 +25,14 @@ def test_delivery_process_is_one_of_its_values_or_refused_by_name(value: str) ->
 
 
 @pytest.mark.parametrize(
-    ("value", "read"), [("separate", "separate"), (" Inline ", "inline"), ("INLINE", "inline")]
+    ("value", "read"),
+    [
+        ("separate", "separate"),
+        (" Inline ", "inline"),
+        ("INLINE", "inline"),
+        ("\r", "separate"),
+        ("  ", "separate"),
+    ],
 )
 def test_delivery_process_reads_its_values_in_any_case(value: str, read: str) -> None:
     assert Settings.from_env({"LEADBOT_DELIVERY_PROCESS": value}).delivery_process == read

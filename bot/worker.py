@@ -40,6 +40,7 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.config.schema import Config
+from bot.delivery.alarm import WorkerAlarm
 from bot.services import Services
 from bot.settings import Settings
 from storage.db import sqlite_sender_lock
@@ -50,6 +51,7 @@ BEGIN, WAKE = b"g", b"w"
 STOP_WAIT = 30.0  # the worker's own stop: 5 s for calls in flight, threads joined, and then some
 FIRST_RESTART_DELAY, MAX_RESTART_DELAY = 0.5, 30.0
 STEADY = 30.0  # a worker that lived this long died of something new: restart it at once
+RECOVERED = 10.0  # a restarted worker that lived this long is running again (admins told)
 
 
 class Background:
@@ -119,6 +121,7 @@ class DeliveryWorker:
         self._watcher: threading.Thread | None = None
         self.running = False  # kept by the watcher: /healthz reads it, from any thread
         self.restarts = 0
+        self.alarm = WorkerAlarm.for_settings(settings, config)  # the admins, in Slack
 
     def start(self) -> None:
         """Start the worker now, before this process starts a thread: forked, so it is up at
@@ -186,10 +189,14 @@ class DeliveryWorker:
         delay, started = FIRST_RESTART_DELAY, time.monotonic()
         while not self._stopping.is_set():
             self._process.join(0.5)
-            if self._process.exitcode is None or self._stopping.is_set():
+            if self._stopping.is_set():
+                return
+            lived = time.monotonic() - started
+            if self._process.exitcode is None:
+                if lived > RECOVERED:
+                    self.alarm.up()  # only after an announced "down"
                 continue
             self.running = False
-            lived = time.monotonic() - started
             delay = FIRST_RESTART_DELAY if lived > STEADY else min(delay * 2, MAX_RESTART_DELAY)
             log.error(
                 "the delivery worker exited (code %s) after %.0f s: starting another in %.1f s; "
@@ -198,6 +205,7 @@ class DeliveryWorker:
                 lived,
                 delay,
             )
+            self.alarm.down(self._process.exitcode, delay)
             if self._stopping.wait(delay):
                 return
             self._close_writer()

@@ -44,17 +44,22 @@ def test_a_worker_whose_server_is_killed_finishes_and_exits(
         wait_until(lambda: not alive(worker), "the orphaned worker's exit")
 
 
-def test_a_killed_worker_is_replaced_and_delivery_goes_on(
+def test_a_killed_worker_is_replaced_the_admins_told_and_delivery_goes_on(
     tmp_path: Path, fake_slack: FakeSlack
 ) -> None:
-    with served(tmp_path, fake_slack, CONFIG) as server:
+    config = CONFIG.replace("{queue: C0QUEUE}", "{queue: C0QUEUE, alerts: C0ALERTS}")
+    with served(tmp_path, fake_slack, config) as server:
         [first] = server.children()
         wait_until(lambda: "delivery worker started" in server.stderr(), "the first worker")
         os.kill(first, signal.SIGKILL)
         wait_until(lambda: [p for p in server.children() if p != first], "a new worker")
         server.post_lead({"name": "Dana"})
-        wait_until(lambda: _cards(fake_slack) == 1, "Dana's card from the new worker")
+        wait_until(
+            lambda: _cards(fake_slack) == 2, "the alarm, and Dana's card from the new worker"
+        )
         wait_until(lambda: server.health()[0] == 200, "ready again")
+    [alarm] = [c for c in fake_slack.calls("chat.postMessage") if c.args["channel"] == "C0ALERTS"]
+    assert "delivery worker stopped (exit code -9)" in alarm.args["text"]
     log = server.stderr()
     assert "ERROR bot.worker: the delivery worker exited (code -9)" in log
     assert log.count("delivery worker started") == 2

@@ -235,6 +235,40 @@ class Bench:
         with self.db.engine.begin() as conn:
             return [str(r[-1]) for r in conn.exec_driver_sql(explain + statement, params)]
 
+    def floor(self, due: int, repeat: int, warmup: int) -> dict[str, Any]:
+        """The database's own share of a tick: the statements of one tick, captured with their
+        parameters bound, replayed through the driver alone (no leadbot, no SQLAlchemy) after
+        the same reset. What leadbot's Python adds is the tick minus this."""
+        statements: list[tuple[str, Any, bool]] = []
+
+        def record(*args: Any) -> None:  # conn, cursor, statement, parameters, context, many
+            statements.append((args[2], args[3], args[5]))
+
+        self.reset(due)
+        event.listen(self.db.engine, "before_cursor_execute", record)
+        try:
+            self.escalator.sweep()
+        finally:
+            event.remove(self.db.engine, "before_cursor_execute", record)
+        ms = []
+        for k in range(warmup + repeat):
+            self.reset(due)
+            raw = self.db.engine.raw_connection()
+            try:
+                start = time.perf_counter()
+                cursor = raw.cursor()
+                for statement, params, many in statements:
+                    (cursor.executemany if many else cursor.execute)(statement, params)
+                    if cursor.description is not None:
+                        cursor.fetchall()
+                raw.commit()
+                if k >= warmup:
+                    ms.append((time.perf_counter() - start) * 1000)
+            finally:
+                raw.close()
+        q = statistics.quantiles(ms, n=100, method="inclusive")
+        return {"due": due, "statements": len(statements), "p50": q[49], "p99": q[98]}
+
     def profile(self, due: int, top: int) -> str:
         profiler, out = cProfile.Profile(), io.StringIO()
         for _ in range(10):
@@ -275,6 +309,8 @@ def main() -> int:
             row = bench.run(due, args.repeat, args.warmup)
             r["rows"].append({"size": size, "open": args.open, **row})
         r["plans"][size] = bench.plan()
+        if size == TARGET_SIZE:
+            r["floor"] = bench.floor(TARGET_DUE, args.repeat, args.warmup)
         if args.profile and size == max(args.sizes):
             console.print(
                 bench.profile(TARGET_DUE, args.profile),
@@ -316,6 +352,12 @@ def report(r: dict[str, Any], console: Console) -> None:
     target = f"p99 ≤ {r['target_ms']:g} ms"
     console.print(f"target: {TARGET_DUE} due in {TARGET_SIZE:,} leads, {target}. "
                   f"A tick takes at most BATCH = {BATCH} due leads.")  # fmt: skip
+    if "floor" in r:
+        f = r["floor"]
+        console.print(
+            f"the database's own share of a {f['due']}-due tick (its {f['statements']} statements "
+            f"replayed through the driver alone): p50 {f['p50']:.2f} ms, p99 {f['p99']:.2f} ms"
+        )
     for row in (row for row in r["rows"] if not row["ok"]):
         console.print(
             f"[bold red]ERROR: {row['size']:,} leads, {row['due']} due: the ticks ran "

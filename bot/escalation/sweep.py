@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import Integer, Update, bindparam, func, select, tuple_, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -130,7 +131,6 @@ class Escalator(WithDeps):
         """The guard, for the whole batch in one statement: each lead's step and version must
         still be the ones we read. A stale or duplicate tick, another process, or a claim that
         committed first takes that lead out of this round."""
-        table = Lead.__table__
         for lead in leads:
             if lead.status not in LeadStatus.OPEN:
                 lead.next_action_at = None  # a timer left on a finished lead: clear it
@@ -145,23 +145,41 @@ class Escalator(WithDeps):
         # so a matching version is a lead still open as read; and with a status condition
         # SQLite's planner walked ix_leads_status_owner over every open lead (2.4 ms at 10,000
         # open, growing with the backlog) instead of the primary key for `id IN`.
-        won = set(
-            session.execute(
-                update(table)
-                .where(
-                    table.c.id.in_([lead_id for lead_id, _, _ in expected]),
-                    tuple_(table.c.id, table.c.escalation_step, table.c.version).in_(expected),
-                )
-                .values(version=table.c.version + 1)
-                .returning(table.c.id)
-            ).scalars()
-        )
+        won = set(session.execute(self._guard(expected)).scalars())
         for lead in leads:
             if lead.id in won:
                 set_committed_value(lead, "version", lead.version + 1)
             elif lead.status in LeadStatus.OPEN:
                 log.info("lead %s: step %s already taken; skipping", lead.id, lead.escalation_step)
         return [lead for lead in leads if lead.id in won]
+
+    def _guard(self, expected: list[tuple[int, int, int]]) -> Update:
+        """UPDATE … RETURNING the ids of the leads still at (id, step, version)."""
+        table = Lead.__table__
+        bumped = update(table).values(version=table.c.version + 1).returning(table.c.id)
+        if self.db.is_sqlite:
+            # `id IN` first: it lets SQLite walk the primary key.
+            return bumped.where(
+                table.c.id.in_([lead_id for lead_id, _, _ in expected]),
+                tuple_(table.c.id, table.c.escalation_step, table.c.version).in_(expected),
+            )
+        # PostgreSQL spent 4.9 ms planning the row-value IN list of a 100-lead batch (400
+        # parameters, a new plan each tick) to execute it in 1.4; three arrays plan at once.
+        ids, steps, versions = (list(column) for column in zip(*expected, strict=True))
+        batch = (
+            func.unnest(
+                bindparam("ids", ids, type_=ARRAY(Integer)),
+                bindparam("steps", steps, type_=ARRAY(Integer)),
+                bindparam("versions", versions, type_=ARRAY(Integer)),
+            )
+            .table_valued("id", "step", "version")
+            .render_derived()
+        )
+        return bumped.where(
+            table.c.id == batch.c.id,
+            table.c.escalation_step == batch.c.step,
+            table.c.version == batch.c.version,
+        )
 
     def _advance(self, session: Session, lead: Lead, now: datetime) -> tuple[int, int]:
         """Run the steps of this lead that are due by now, each once, in order. Steps overdue

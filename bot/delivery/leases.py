@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
+from bot.delivery.lanes import URGENT_DM_CARD
 from bot.delivery.outbox import UPDATE_CARD
 from storage.db import Database
 from storage.models import Instance, OutboxMessage, OutboxStatus
@@ -92,13 +93,19 @@ class Leases:
 
     # -- taking rows --------------------------------------------------------------------------
     def take(
-        self, limit: int, busy_lanes: Collection[str] = (), in_hand: Collection[int] = ()
+        self,
+        limit: int,
+        busy_lanes: Collection[str] = (),
+        in_hand: Collection[int] = (),
+        urgent_lanes: Collection[str] = (),
     ) -> list[int]:
         """Lease up to `limit` due rows, most urgent first (`bot/delivery/lanes.py`), none in a
         lane that is waiting out its pace: unleased, expired, or held by a holder gone silent.
         A row taken from another holder may have been sent by it: it is marked `maybe_sent`.
         `in_hand`: rows this process leased and has not recorded yet (never taken twice, even
-        when a test's clock jumps past their lease)."""
+        when a test's clock jumps past their lease). `urgent_lanes`: lanes waiting out their
+        pace that an urgent DM card may still enter, taking the moment booked there by a less
+        urgent post (`bot/delivery/sending.py`)."""
         now = self.clock.now()
         params = {
             "now": now,
@@ -106,18 +113,20 @@ class Leases:
             "holder": self.holder,
             "busy": list(busy_lanes),
             "in_hand": list(in_hand),
+            "urgent": list(urgent_lanes),
         }
+        shape = (bool(busy_lanes), bool(in_hand), bool(urgent_lanes))
         sqlite = self.db.is_sqlite
         # Look before taking SQLite's single write lock: most passes find nothing to do. (On
         # PostgreSQL the lease skips locked rows and blocks nobody: looking first is one more
         # round trip for nothing.)
         if sqlite:
             with self.db.read() as session:
-                probe = _due_query(bool(busy_lanes), bool(in_hand), lock=False)
+                probe = _due_query(*shape, lock=False)
                 if session.scalar(probe, {**params, "limit": 1}) is None:
                     return []
         with self.db.write() as session:
-            due = _due_query(bool(busy_lanes), bool(in_hand), lock=not sqlite)
+            due = _due_query(*shape, lock=not sqlite)
             rows = session.execute(due, {**params, "limit": limit}).all()
             ids = [row_id for row_id, _kind in rows]
             if ids:
@@ -157,10 +166,11 @@ _OUTBOX = OutboxMessage.__table__.c
 
 
 @functools.cache
-def _due_query(busy: bool, in_hand: bool, *, lock: bool) -> Select[tuple[int, str]]:
+def _due_query(busy: bool, in_hand: bool, urgent: bool, *, lock: bool) -> Select[tuple[int, str]]:
     """Due rows, most urgent first: unleased, expired, or held by a holder gone silent; none in
     a `busy` lane (waiting out its pace), none `in_hand` (leased here, not recorded yet: never
-    taken twice, even when a test's clock jumps past their lease)."""
+    taken twice, even when a test's clock jumps past their lease), and only urgent DM cards in
+    an `urgent` lane."""
     alive = select(Instance.id).where(Instance.seen_at >= bindparam("alive_since"))
     held = OutboxMessage.locked_by
     due = (
@@ -185,6 +195,15 @@ def _due_query(busy: bool, in_hand: bool, *, lock: bool) -> Select[tuple[int, st
         due = due.where(or_(lane.is_(None), lane.not_in(bindparam("busy", expanding=True))))
     if in_hand:
         due = due.where(OutboxMessage.id.not_in(bindparam("in_hand", expanding=True)))
+    if urgent:
+        lane = OutboxMessage.lane
+        due = due.where(
+            or_(
+                lane.is_(None),
+                lane.not_in(bindparam("urgent", expanding=True)),
+                OutboxMessage.priority == URGENT_DM_CARD,
+            )
+        )
     return due.with_for_update(of=OutboxMessage, skip_locked=True) if lock else due
 
 

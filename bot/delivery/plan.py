@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from bot.clock import as_utc
 from bot.delivery.cards import nudges_by_lead
+from bot.delivery.lanes import DM_CARD
 from bot.delivery.outbox import (
     MESSAGE,
     POST_CARD,
@@ -52,6 +53,7 @@ class Send:
     # time.monotonic() when planned, after the row was leased: a history read that began later
     # can tell whether an earlier attempt posted it (delivery.history)
     planned_at: float = field(default_factory=time.monotonic)
+    priority: int = DM_CARD  # the row's (bot/delivery/lanes.py): lower goes first
 
 
 @dataclass(frozen=True)
@@ -157,6 +159,7 @@ class _Batch:
             lead.id,
             copy.id,
             lane=copy.channel,
+            priority=row.priority,
         )
 
     def _message(self, row: OutboxMessage, lead: Lead | None) -> Send | Skip:
@@ -196,4 +199,5 @@ def _post(row: OutboxMessage, rendered: RenderedMessage) -> Send:
         lane=row.lane or target,
         maybe_sent=row.maybe_sent,
         created_at=as_utc(row.created_at),
+        priority=row.priority,
     )

@@ -14,8 +14,10 @@ import asyncio
 import contextlib
 import logging
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.delivery.lanes import URGENT_DM_CARD
 from bot.delivery.log import Closed, Delivered, Failed, Released, Result
 from bot.delivery.outbox import DeliveryError
 from bot.delivery.pacing import POST
@@ -38,6 +40,17 @@ HORIZON = 0.5
 RECORD_GATHER = 0.01  # seconds the recorder waits for more results before it writes
 
 
+@dataclass(eq=False)
+class Booking:
+    """A moment booked in a channel's pace for a post, and the post that will use it. Until the
+    moment comes, a more urgent post leased later takes it from a less urgent one: the same
+    moments, used in a better order, so Slack sees the same pace. Without this, a hot lead's
+    card waited behind the warm cards booked on the rep's DM (HORIZON's worth), and behind the
+    lane's wait when that was longer (bench/burst_bench.py: hot DM p99 1.2-2.5 s)."""
+
+    send: Send
+
+
 class SendLoop:
     """One event loop's sending state: calls in flight, results to record, lanes waiting."""
 
@@ -50,6 +63,7 @@ class SendLoop:
         self.tasks: set[asyncio.Task[None]] = set()
         self.busy: dict[str, float] = {}  # lane -> monotonic moment its pace frees it
         self.in_hand: set[int] = set()  # leased here, result not recorded yet
+        self.booked: dict[str, list[Booking]] = {}  # lane -> posts yet to leave, by moment
         self.recorder: asyncio.Task[None] | None = None
 
     def wake_threadsafe(self) -> None:
@@ -72,7 +86,10 @@ class SendLoop:
             return 0
         now = time.monotonic()
         self.busy = {lane: until for lane, until in self.busy.items() if until > now}
-        taking = (room, list(self.busy), list(self.in_hand))
+        # A busy lane with a less urgent post booked: an urgent DM card may still take its moment.
+        urgent = [lane for lane in self.busy if self._least_urgent(lane) > URGENT_DM_CARD]
+        closed = [lane for lane in self.busy if lane not in urgent]
+        taking = (room, closed, list(self.in_hand), urgent)
         ids, plans = await asyncio.to_thread(self._lease_and_plan, *taking)
         if not ids:
             return 0
@@ -89,10 +106,10 @@ class SendLoop:
         return len(ids)
 
     def _lease_and_plan(
-        self, room: int, busy: list[str], in_hand: list[int]
+        self, room: int, busy: list[str], in_hand: list[int], urgent: list[str]
     ) -> tuple[list[int], dict[int, Plan]]:
         """One hop to a worker thread for both: each hop is latency a lone lead's card pays."""
-        ids = self.d.leases.take(room, busy, in_hand)
+        ids = self.d.leases.take(room, busy, in_hand, urgent)
         if not ids:
             return [], {}
         self.in_hand.update(ids)  # before planning: a failed plan leaves them in hand, leased
@@ -104,15 +121,45 @@ class SendLoop:
         if wait > HORIZON and send.lane not in self.busy:
             self.busy[send.lane] = time.monotonic() + wait
         if send.lane in self.busy:
+            if method == POST and self._displace(send):
+                return
             key = send.lane if send.ts is None and send.copy_kind != CopyKind.DM else ""
             deferred.setdefault(key, []).append(send.row_id)
             return
-        # Booked now, in lease order: the most urgent row of a lane gets its earliest moment.
         booked = self.sender.direct(send)
         delay = self.d.pacer.reserve(method, send.lane) if booked else 0.0
-        task = asyncio.create_task(self._send(send, delay, booked))
+        booking = Booking(send)
+        if booked and method == POST and delay > 0:
+            line = self.booked.setdefault(send.lane, [])
+            line.append(booking)
+            _in_order(line)
+        task = asyncio.create_task(self._send(booking, delay, booked))
         self.tasks.add(task)
         task.add_done_callback(self._done)
+
+    def _displace(self, send: Send) -> bool:
+        """The lane waits out its pace: `send` takes the moment of its least urgent booked post,
+        if that is less urgent, and that post goes back to the table (due again as it was)."""
+        line = self.booked.get(send.lane)
+        if not line or line[-1].send.priority <= send.priority or not self.sender.direct(send):
+            return False
+        displaced, line[-1].send = line[-1].send, send
+        _in_order(line)
+        self.results.put_nowait(Released(displaced.row_id))
+        return True
+
+    def _least_urgent(self, lane: str) -> int:
+        line = self.booked.get(lane)
+        return line[-1].send.priority if line else URGENT_DM_CARD
+
+    def _leave(self, booking: Booking) -> Send:
+        """The booked moment has come: the post that holds it now is the one that leaves."""
+        line = self.booked.get(booking.send.lane)
+        if line and booking in line:
+            line.remove(booking)
+            if not line:
+                del self.booked[booking.send.lane]
+        return booking.send
 
     async def _defer(self, deferred: dict[str, list[int]]) -> None:
         """Rows whose lane is waiting go back; a channel whose backlog would take too long at
@@ -125,9 +172,10 @@ class SendLoop:
                 for row_id in row_ids:
                     self.results.put_nowait(Released(row_id))
 
-    async def _send(self, send: Send, delay: float, booked: bool) -> None:
+    async def _send(self, booking: Booking, delay: float, booked: bool) -> None:
+        await asyncio.sleep(delay)
+        send = self._leave(booking)
         try:
-            await asyncio.sleep(delay)
             result: Result = Delivered(send, await self.sender.send(send, booked=booked))
         except DeliveryError as err:
             result = Failed(send.row_id, err)
@@ -187,9 +235,17 @@ class SendLoop:
             batch.append(self.results.get_nowait())
         if batch:
             await self._record(batch)
+        self.booked.clear()
         if self.in_hand:  # cut off mid-call: handed back, to be looked up before a new post
             await asyncio.to_thread(self.d.leases.release, list(self.in_hand))
             self.in_hand.clear()
+
+
+def _in_order(line: list[Booking]) -> None:
+    """The most urgent posts of a lane get its earliest moments (lease order among equals)."""
+    ordered = sorted((booking.send for booking in line), key=lambda send: send.priority)
+    for booking, send in zip(line, ordered, strict=True):
+        booking.send = send
 
 
 def _row_id(result: Result) -> int:

@@ -79,6 +79,25 @@ def test_a_hot_card_is_not_queued_behind_warm_cards_booked_on_the_same_dm(
     assert order == [1, 4, 2, 3]
 
 
+def test_a_hot_card_takes_the_moment_booked_for_a_warm_one_on_the_same_dm(
+    make_bot: MakeBot,
+) -> None:
+    """Paced at ~0.48 s a card, warm card 2 is booked inside the half-second horizon. Hot card
+    3, leased before that moment, takes it (sending.Booking), and card 2 goes back to the table
+    for the next moment: the same pace, a better order (without it: [1, 2, 3])."""
+    alice_only = [{"id": "U0ALICE", "name": "Alice", "manager": "U0MAYA"}]
+    pace = {"post_per_channel": 2.2, "post_burst": 1}
+    bot = make_bot(make_config(reps=alice_only, channels={"queue": "C0QUEUE"}, delivery=pace))
+    assert bot.post_lead(lead(1))[0] == 201
+    bot.fake.wait_for("chat.postMessage")  # the DM's next moment is ~0.48 s away from now
+    assert bot.post_lead(lead(2))[0] == 201
+    assert bot.post_lead(lead(3, "hot"))[0] == 201
+    bot.fake.wait_for("chat.postMessage", count=3)
+    order = [c.args["metadata"]["event_payload"]["lead_id"] for c in posts(bot.fake)]
+    assert order == [1, 3, 2]
+    assert bot.fake.ratelimited == 0
+
+
 def test_a_channel_backlog_is_paced_and_delays_no_dm(
     make_bot: MakeBot, fake_slack: FakeSlack
 ) -> None:

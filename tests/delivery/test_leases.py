@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select
 
 from bot.clock import FixedClock
 from bot.delivery.leases import LEASE, STALE, Leases
@@ -61,3 +62,23 @@ def test_a_clean_stop_frees_its_rows_at_once(db: Database) -> None:
     assert len(stopping.take(10)) == 5
     stopping.stop()
     assert len(other.take(10)) == 5
+
+
+def test_a_busy_lane_open_to_urgent_cards_gives_only_those(db: Database) -> None:
+    """`urgent_lanes`: a lane waiting out its pace whose booked posts include a less urgent one
+    (bot/delivery/sending.py); only an urgent DM card may enter it. A `busy` lane gives none."""
+    with db.write() as session:
+        for lane, priority in (("U0ALICE", 1), ("U0ALICE", 0), ("U0BO", 0), ("U0CHEN", 1)):
+            row = OutboxMessage(
+                kind="post_card", lane=lane, priority=priority, created_at=NOW, next_attempt_at=NOW
+            )
+            session.add(row)
+        session.flush()
+    clock = FixedClock(NOW)
+    leases = holder(db, clock)
+    ids = leases.take(20, busy_lanes=["U0BO"], urgent_lanes=["U0ALICE"])
+    with db.read() as session:
+        query = select(OutboxMessage.lane, OutboxMessage.priority).where(OutboxMessage.id.in_(ids))
+        taken = {(lane, priority) for lane, priority in session.execute(query)}
+    assert taken == {(None, 5), ("U0ALICE", 0), ("U0CHEN", 1)}
+    assert len(ids) == 5 + 2  # the fixture's five rows (no lane) and those two

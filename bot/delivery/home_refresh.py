@@ -5,6 +5,10 @@ The event log is the change feed: every state change writes a `lead_events` row,
 rows added since the last pass says whose tab is stale without touching the hot transactions.
 Only people who have opened the tab (`home_tabs`) are republished; managers see the team table
 and the queue, so any change makes theirs stale.
+
+`views.publish` is paced to `delivery.tier4_per_minute` (Slack's Tier 4, per workspace): after
+a burst of changes every open tab is stale at once, and unpaced they drew 429s. A 429 holds the
+method for exactly `Retry-After` and leaves the tab stale, to be drawn after it.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from sqlalchemy import func, or_, select, update
 
 from bot.clock import Clock, as_utc
 from bot.config.schema import Config
+from bot.delivery.pacing import Pacer
+from bot.delivery.slack import delivery_error
 from storage.db import Database
 from storage.models import HomeTab, Lead, LeadEvent
 
@@ -32,6 +38,7 @@ HomeRenderer = Callable[[str], dict[str, Any]]
 # Rereading this many ids behind the newest seen catches those late commits.
 LATE_COMMIT_WINDOW = 100
 DETAIL_PEOPLE = ("owner", "previous_owner")
+PUBLISH = "views.publish"
 
 
 class HomeRefresher:
@@ -45,8 +52,10 @@ class HomeRefresher:
         *,
         throttle: timedelta = timedelta(seconds=3),
         poll_seconds: float = 1.0,
+        pacer: Pacer | None = None,
     ) -> None:
         self.db, self.client, self.clock, self.config = db, client, clock, config
+        self.pacer = pacer or Pacer(config.delivery)
         self.render = render
         self.throttle = throttle
         self.poll_seconds = poll_seconds
@@ -106,7 +115,9 @@ class HomeRefresher:
                 if user_id not in tabs or _drawn_since(tabs[user_id], noticed):
                     del self._stale[user_id]  # never opened, or redrawn elsewhere meanwhile
                 elif self._take_turn(user_id, now):
-                    self._draw(user_id)
+                    if not self._draw(user_id):
+                        self._unstamp(user_id, now)  # still stale: drawn when Slack allows
+                        continue
                     del self._stale[user_id]
                     drawn += 1
             return drawn
@@ -134,12 +145,29 @@ class HomeRefresher:
                 ).rowcount
             )
 
-    def _draw(self, user_id: str) -> None:
+    def _draw(self, user_id: str) -> bool:
+        """Publish the tab at its moment in Tier 4's pace. False: not drawn, and worth another
+        try (Slack said 429, or the refresher is stopping); any other failure is drawn again at
+        the next change (the stamp keeps it from looping)."""
+        if self._stop.wait(self.pacer.reserve(PUBLISH, None)):
+            return False
         try:
             self.client.views_publish(user_id=user_id, view=self.render(user_id))
         except SlackApiError as err:
-            # Tried again at the next change; the stamp keeps a failure from looping.
-            log.warning("views.publish for %s failed: %s", user_id, err.response.get("error"))
+            error = delivery_error(err)
+            if error.retry_after is not None:
+                self.pacer.hold(PUBLISH, None, error.retry_after)
+            log.warning("views.publish for %s failed: %s", user_id, error.error)
+            return error.retry_after is None
+        return True
+
+    def _unstamp(self, user_id: str, stamped: datetime) -> None:
+        with self.db.write() as session:
+            session.execute(
+                update(HomeTab)
+                .where(HomeTab.user_id == user_id, HomeTab.published_at == stamped)
+                .values(published_at=None)
+            )
 
     def _tabs(self, users: set[str]) -> dict[str, datetime | None]:
         with self.db.read() as session:

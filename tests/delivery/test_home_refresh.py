@@ -4,10 +4,14 @@ opened their tab."""
 
 from __future__ import annotations
 
+import itertools
+import json
 from datetime import timedelta
 
 from bot.clock import FixedClock
+from bot.config.delivery import DeliverySettings
 from bot.delivery.home_refresh import HomeRefresher
+from bot.delivery.pacing import Pacer
 from tests.fakes.app_home import add_lead, open_home, published, publishes
 from tests.fakes.harness import Harness
 
@@ -60,3 +64,47 @@ def test_people_who_never_opened_the_tab_are_not_tracked(timed_bot: Harness) -> 
     assert homes.run_once() == 0
     assert timed_bot.fake.calls("views.publish") == []
     assert not homes.stale_people()
+
+
+def test_redraws_are_paced_to_slacks_tier_4(timed_bot: Harness, clock: FixedClock) -> None:
+    """`delivery.tier4_per_minute`: after a burst, tabs go out at Tier 4's pace, not at once.
+    The pacer here has just spent its burst (nine publishes elsewhere), so each of the four
+    stale tabs waits its turn, 60 / (120 x 0.95) = 0.53 s apart."""
+    services = timed_bot.app.services
+    pacer = Pacer(DeliverySettings(tier4_per_minute=120))
+    for _ in range(9):
+        pacer.reserve("views.publish", None)
+    paced = HomeRefresher(
+        services.db, services.client, clock, services.config, services.homes.render, pacer=pacer
+    )
+    for person in ("U0ALICE", "U0BO", "U0CHEN", "U0MAYA"):
+        open_home(timed_bot, person)
+        published(timed_bot, person)
+    paced.run_once()  # starts watching the event log
+    for name in ("Ann", "Ben", "Cy"):  # one each for Alice, Bo and Chen; Maya manages them
+        add_lead(timed_bot, name)
+    clock.advance(timedelta(seconds=3))
+    before = len(timed_bot.fake.calls("views.publish"))
+    assert paced.run_once() == 4
+    moments = [c.at for c in timed_bot.fake.calls("views.publish")[before:]]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(moments)]
+    assert len(moments) == 4 and min(gaps) >= 0.5, gaps
+    assert timed_bot.fake.ratelimited == 0
+
+
+def test_a_429_leaves_the_tab_stale_until_slack_allows(
+    timed_bot: Harness, clock: FixedClock
+) -> None:
+    homes = timed_bot.app.services.homes
+    open_home(timed_bot, "U0ALICE")
+    published(timed_bot, "U0ALICE")
+    add_lead(timed_bot, "Ann")  # Alice's
+    clock.advance(timedelta(seconds=3))
+    timed_bot.fake.fail_next("views.publish", status=429, retry_after=1)
+    assert homes.run_once() == 0
+    assert "U0ALICE" in homes.stale_people()  # not dropped: Slack only asked to wait
+    assert homes.run_once() == 1  # waits out Retry-After, then draws
+    refused, drawn = publishes(timed_bot, "U0ALICE")[1:]
+    assert refused.response["error"] == "ratelimited"
+    assert "*Waiting for you* (1)" in json.dumps(drawn.args["view"], ensure_ascii=False)
+    assert 1.0 <= drawn.at - refused.at < 1.6  # Retry-After: 1, no more

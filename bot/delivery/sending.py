@@ -45,8 +45,8 @@ class Booking:
     """A moment booked in a channel's pace for a post, and the post that will use it. Until the
     moment comes, a more urgent post leased later takes it from a less urgent one: the same
     moments, used in a better order, so Slack sees the same pace. Without this, a hot lead's
-    card waited behind the warm cards booked on the rep's DM (HORIZON's worth), and behind the
-    lane's wait when that was longer (bench/burst_bench.py: hot DM p99 1.2-2.5 s)."""
+    card went out after the warm cards booked on the rep's DM before it was leased (up to
+    HORIZON's worth; tests/delivery/test_delivery_core.py shows the order)."""
 
     send: Send
 

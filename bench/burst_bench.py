@@ -23,6 +23,7 @@ from intake_bench import (
     quiet_logging,
     scaled_limits,
     send_leads,
+    send_leads_apart,
     show,
     start_server,
     stats,
@@ -142,7 +143,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             fake.set_limits(limits)  # fresh buckets: the burst starts with Slack's full burst
             skip = len(fake.calls())
             started = time.monotonic()
-            samples = send_leads(port, tag, range(args.leads), args.clients, 0.0)
+            samples = send_leads_apart(port, tag, range(args.leads), args.clients)
             intake_s = time.monotonic() - started
             ids = {s[0] for s in samples}
             settle_s = settle(fake, url, ids, args.timeout)

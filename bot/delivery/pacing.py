@@ -26,6 +26,14 @@ TIER_BURST_SECONDS = 5.0  # a tier's budget may be spent this many seconds ahead
 # restart after a crash, mid-burst): for this long, a channel it has not posted to yet starts
 # without its burst. (The per-minute budgets keep theirs: they are ten seconds deep at Slack.)
 WARM_UP = 60.0
+# Calls counted as leaving together reach Slack a few ms apart (each is encoded and written in
+# turn on one event loop), so the last of a burst arrives later than it was counted, and the next
+# call, counted a bare interval after it, arrived too soon: 429. Measured (bench/burst_bench.py,
+# the fake's arrival gaps around each 429): a burst after a pause, then the next call 20-46 ms
+# after the burst's last at a 50 ms pace. Replaying each post as needing this much more than
+# one token took the SQLite burst's 429s from 0.49-1.73 % to 0.29-0.30 % (bench/README.md). At
+# Slack's real pace (one a second) it is 1 % of an interval.
+DEPARTURE_SPREAD = 0.01  # seconds
 
 Key = tuple[str, str]  # (method, lane); lane "" is the whole workspace
 
@@ -73,8 +81,9 @@ class Pacer:
         rate, burst = self.settings.post_per_channel, float(self.settings.post_burst)
         tokens, at = self._sent.get(lane, (burst, now))
         tokens = min(burst, tokens + (now - at) * rate)
-        wait = (1 - tokens) / rate if tokens < 1 else 0.0
-        self._sent[lane] = (max(tokens, 1.0) - 1, now + wait)
+        need = 1 + DEPARTURE_SPREAD * rate
+        wait = (need - tokens) / rate if tokens < need else 0.0
+        self._sent[lane] = (max(tokens, need) - 1, now + wait)
         return wait
 
     def hold(self, method: str, lane: str | None, seconds: float) -> None:

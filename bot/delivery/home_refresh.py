@@ -7,8 +7,9 @@ Only people who have opened the tab (`home_tabs`) are republished; managers see 
 and the queue, so any change makes theirs stale.
 
 `views.publish` is paced to `delivery.tier4_per_minute` (Slack's Tier 4, per workspace): after
-a burst of changes every open tab is stale at once, and unpaced they drew 429s. A 429 holds the
-method for exactly `Retry-After` and leaves the tab stale, to be drawn after it.
+a burst of changes every open tab is stale at once, and unpaced they would all be republished at
+once, over Slack's budget. A 429 holds the method for exactly `Retry-After` and leaves the tab
+stale, to be drawn after it.
 """
 
 from __future__ import annotations

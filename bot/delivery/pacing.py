@@ -31,7 +31,7 @@ WARM_UP = 60.0
 # call, counted a bare interval after it, arrived too soon: 429. Measured (bench/burst_bench.py,
 # the fake's arrival gaps around each 429): a burst after a pause, then the next call 20-46 ms
 # after the burst's last at a 50 ms pace. Replaying each post as needing this much more than
-# one token took the SQLite burst's 429s from 0.49-1.73 % to 0.29-0.30 % (bench/README.md). At
+# one token took the SQLite burst's 429s from 0.49-1.73 % to 0.07-0.36 % (bench/README.md). At
 # Slack's real pace (one a second) it is 1 % of an interval.
 DEPARTURE_SPREAD = 0.01  # seconds
 

@@ -143,9 +143,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             floor = baseline(fake, card, 100)
             fake.set_limits(limits)  # fresh buckets: the burst starts with Slack's full burst
             skip = len(fake.calls())
-            # The fake stands in for Slack's servers: a collection of its thousands of recorded
-            # calls stalled it ~150-200 ms, and the requests queued meanwhile were stamped in a
-            # bunch and refused (429s on every channel at the same moment).
+            # The fake stands in for Slack's servers. It stalled ~150-200 ms now and then (most
+            # likely collecting garbage among its thousands of recorded calls), and the requests
+            # queued meanwhile were stamped in a bunch and refused: 429s on every channel at the
+            # same moment, which mostly went away with the collector off.
             gc.collect()
             gc.freeze()
             gc.disable()

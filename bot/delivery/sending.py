@@ -31,11 +31,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # A row whose lane is free within this long waits in memory for its moment; a later one goes
-# back to the table, and its lane is left out of leases until then. A booked row keeps its
-# moment, so a hot lead's card leased a moment later waits behind the warm cards already booked
-# on that DM: with 1 s, a rep's DM held a second of them (bench/burst_bench.py: hot DM p50 1.05
-# s, p99 2.17 s); with 0.2 s, rows went back and forth (drain 1.27x the ideal); 0.5 s: hot p50
-# 0.57-0.64 s, p99 1.2-1.7 s, drain 1.14-1.15x.
+# back to the table, and its lane is left out of leases until then. Measured before `Booking`
+# let an urgent post take a booked moment (bench/burst_bench.py): with 1 s, a rep's DM held a
+# second of warm cards ahead of a hot one (hot DM p50 1.05 s, p99 2.17 s); with 0.2 s, rows went
+# back and forth (drain 1.27x the ideal); 0.5 s: hot p50 0.57-0.64 s, drain 1.14-1.15x.
 HORIZON = 0.5
 RECORD_GATHER = 0.01  # seconds the recorder waits for more results before it writes
 

@@ -131,14 +131,12 @@ class Escalator(WithDeps):
         """The guard, for the whole batch in one statement: each lead's step and version must
         still be the ones we read. A stale or duplicate tick, another process, or a claim that
         committed first takes that lead out of this round."""
+        expected: list[tuple[int, int, int]] = []
         for lead in leads:
-            if lead.status not in LeadStatus.OPEN:
+            if lead.status in LeadStatus.OPEN:
+                expected.append((lead.id, lead.escalation_step, lead.version))
+            else:
                 lead.next_action_at = None  # a timer left on a finished lead: clear it
-        expected = [
-            (lead.id, lead.escalation_step, lead.version)
-            for lead in leads
-            if lead.status in LeadStatus.OPEN
-        ]
         if not expected:
             return []
         # No `status IN (open)` here: every state change bumps `version` (bot/leads/service.py),

@@ -144,6 +144,11 @@ class DeliveryWorker:
     def stop(self) -> None:
         self._stopping.set()
         self._close_writer()  # end of file: the worker finishes what is in flight and exits
+        if self._watcher is not None:
+            # The watcher first: it waits on the worker too, and two threads reaping one process
+            # race (the loser's waitpid finds no child, the worker looks alive, and is "killed").
+            self._watcher.join(timeout=5)
+        self._close_writer()  # a worker the watcher started meanwhile
         process = self._process
         if process is not None:
             process.join(STOP_WAIT)
@@ -153,8 +158,6 @@ class DeliveryWorker:
                 log.warning("the delivery worker did not stop within %.0f s: killed", STOP_WAIT)
                 process.kill()
                 process.join(5)
-        if self._watcher is not None:
-            self._watcher.join(timeout=5)
         self.running = False
 
     # -- the pipe and the process ------------------------------------------------------------

@@ -29,6 +29,7 @@ def test_cards_go_out_from_a_worker_process_that_stops_with_the_server(
         assert server.process.wait(timeout=30) == 0
     assert not alive(worker)
     assert "delivery worker started" in server.stderr()
+    assert "did not stop" not in server.stderr()  # it stopped, and the server saw it stop
 
 
 def test_a_worker_whose_server_is_killed_finishes_and_exits(

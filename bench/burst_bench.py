@@ -10,7 +10,6 @@ See bench/README.md.
 from __future__ import annotations
 
 import argparse
-import gc
 import sys
 import tempfile
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from intake_bench import (
+    fake_without_gc,
     prepare_database,
     quiet_logging,
     scaled_limits,
@@ -143,22 +143,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             floor = baseline(fake, card, 100)
             fake.set_limits(limits)  # fresh buckets: the burst starts with Slack's full burst
             skip = len(fake.calls())
-            # The fake stands in for Slack's servers. It stalled ~150-200 ms now and then (most
-            # likely collecting garbage among its thousands of recorded calls), and the requests
-            # queued meanwhile were stamped in a bunch and refused: 429s on every channel at the
-            # same moment, which mostly went away with the collector off.
-            gc.collect()
-            gc.freeze()
-            gc.disable()
-            started = time.monotonic()
-            samples = send_leads_apart(port, tag, range(args.leads), args.clients)
-            intake_s = time.monotonic() - started
-            ids = {s[0] for s in samples}
-            settle_s = settle(fake, url, ids, args.timeout)
+            with fake_without_gc():  # 429s on every channel at once, with the collector on
+                started = time.monotonic()
+                samples = send_leads_apart(port, tag, range(args.leads), args.clients)
+                intake_s = time.monotonic() - started
+                ids = {s[0] for s in samples}
+                settle_s = settle(fake, url, ids, args.timeout)
             calls = fake.calls()[skip:]
             refused = fake.ratelimited
         finally:
-            gc.enable()
             server.terminate()
             server.communicate(timeout=30)
         return measure(args, backend, url, samples, calls, refused, floor, intake_s, settle_s)

@@ -36,6 +36,7 @@ from intake_bench import (
     TOKEN,
     WARMUP,
     children_of,
+    fake_without_gc,
     free_port,
     launch,
     lead_body,
@@ -390,24 +391,25 @@ def run_leadbot(
         if limited:
             fake.set_limits(RateLimits(scale=args.limits_scale))  # fresh buckets
         sampler = Sampler(server.pid, engine)
-        sampler.start()
-        if args.py_spy:  # py-spy needs a moment to attach: start it with the warm-up
-            spy = py_spy(server.pid, args.py_spy, args.warmup + args.seconds, args.py_spy_mode)
-        result = run_load(port, tag, WARMUP, args)
-        sampler.halt.set()
-        sampler.join()
-        end = result["end"]
-        at_end = sampler.sample()
-        accepted = {w[0] for w in warm} | {a[3] for a in result["answers"] if a[3] is not None}
-        drained_at = None
-        deadline = time.monotonic() + args.timeout
-        while time.monotonic() < deadline:
-            cards.update()
-            if drained_at is None and pending_counts(engine)["pending"] == 0:
-                drained_at = time.monotonic()
-            if drained_at is not None and accepted <= cards.first.keys():
-                break
-            time.sleep(0.1)
+        with fake_without_gc():  # its pauses would be 429s at Slack's pace, not leadbot's
+            sampler.start()
+            if args.py_spy:  # py-spy needs a moment to attach: start it with the warm-up
+                spy = py_spy(server.pid, args.py_spy, args.warmup + args.seconds, args.py_spy_mode)
+            result = run_load(port, tag, WARMUP, args)
+            sampler.halt.set()
+            sampler.join()
+            end = result["end"]
+            at_end = sampler.sample()
+            accepted = {w[0] for w in warm} | {a[3] for a in result["answers"] if a[3] is not None}
+            drained_at = None
+            deadline = time.monotonic() + args.timeout
+            while time.monotonic() < deadline:
+                cards.update()
+                if drained_at is None and pending_counts(engine)["pending"] == 0:
+                    drained_at = time.monotonic()
+                if drained_at is not None and accepted <= cards.first.keys():
+                    break
+                time.sleep(0.1)
         cards.update()
         lost = sorted(accepted - cards.first.keys())
         refused_429 = fake.ratelimited

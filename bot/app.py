@@ -22,6 +22,7 @@ from bot.delivery.failures import FailureHandler
 from bot.delivery.home import home_renderer
 from bot.delivery.home_refresh import HomeRefresher
 from bot.delivery.outbox import RetryPolicy
+from bot.delivery.pacing import Pacer
 from bot.escalation.sweep import Escalator
 from bot.http.app import create_http_app
 from bot.http.timeouts import Patience, guarded
@@ -90,7 +91,15 @@ def create_services(
     leads = LeadService(deps)
     queries = LeadQueries(db)
     stats = StatsService(db, config, clock)
-    homes = HomeRefresher(db, client, clock, config, home_renderer(queries, stats, config, clock))
+    homes = HomeRefresher(
+        db,
+        client,
+        clock,
+        config,
+        home_renderer(queries, stats, config, clock),
+        # Tier 4 is the workspace's: shared with the other senders, as the dispatcher's budgets.
+        pacer=Pacer(config.delivery, senders=lambda: dispatcher.leases.senders),
+    )
     return Services(
         settings=settings,
         config=config,

@@ -60,7 +60,7 @@ class Dispatcher:
         self.planner = Planner(db, render, render_message)
         self.log = DeliveryLog(db, clock, retry or RetryPolicy())
         self.leases = Leases(db, clock)
-        self.pacer = Pacer(self.settings)
+        self.pacer = Pacer(self.settings, senders=lambda: self.leases.senders)
         self.summaries = Summaries(db, clock, self.leases.holder, self.settings)
         self.idle_wait = idle_wait
         self._thread: threading.Thread | None = None

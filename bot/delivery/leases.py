@@ -43,6 +43,9 @@ class Leases:
         self.db = db
         self.clock = clock
         self.holder = uuid.uuid4().hex
+        # Live senders on this database, this one included (read at each heartbeat): each
+        # paces itself to its share of Slack's budgets (bot/delivery/pacing.py).
+        self.senders = 1
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -78,6 +81,10 @@ class Leases:
             session.execute(
                 upsert.on_conflict_do_update(index_elements=[Instance.id], set_={"seen_at": now})
             )
+            # One sender per SQLite file (bot/worker.py); there a killed one's row, still
+            # fresh for STALE after a quick restart, is no sender to share with.
+            if not self.db.is_sqlite:
+                self.senders = max(1, session.scalar(_LIVE, {"alive_since": now - STALE}) or 1)
 
     def _forget_long_gone(self) -> None:
         """Holders that died without signing off leave a row each: kept for a day, then gone."""
@@ -163,6 +170,9 @@ class Leases:
 
 # The statements of every pass, built once: building one costs more than SQLite runs it.
 _OUTBOX = OutboxMessage.__table__.c
+_LIVE = (
+    select(func.count()).select_from(Instance).where(Instance.seen_at >= bindparam("alive_since"))
+)
 
 
 @functools.cache

@@ -4,7 +4,11 @@ leadbot.yml), so calls are spread out before Slack has to refuse them.
 Each limit is a GCRA schedule (a token bucket kept as one "theoretical arrival time"): a call
 reserves the earliest moment every limit it falls under allows, and waits until then. A 429
 holds only what it names (that channel's posts, or that method) for exactly `Retry-After`.
-Pacing is per process: two instances on one workspace should each get half the budget.
+
+Slack's limits are per workspace (and per channel), not per process: with N live senders
+(`leadbot serve` instances on one PostgreSQL, counted from the lease heartbeats,
+`bot/delivery/leases.py`), each paces itself to 1/N of every budget and burst. Two instances
+each pacing to the whole budget would have Slack refuse half their calls when both are busy.
 """
 
 from __future__ import annotations
@@ -46,10 +50,14 @@ class Limit:
 
 class Pacer:
     def __init__(
-        self, settings: DeliverySettings, monotonic: Callable[[], float] = time.monotonic
+        self,
+        settings: DeliverySettings,
+        monotonic: Callable[[], float] = time.monotonic,
+        senders: Callable[[], int] = lambda: 1,
     ) -> None:
         self.settings = settings
         self.monotonic = monotonic
+        self.senders = senders  # live senders sharing the workspace's budgets (this one too)
         self._due: dict[Key, float] = {}  # GCRA's theoretical arrival time, per limit
         self._held: dict[Key, float] = {}  # nothing under this key before this moment (429)
         self._started = monotonic()
@@ -78,7 +86,7 @@ class Pacer:
         if method != POST or not lane:
             return 0.0
         now = self.monotonic()
-        rate, burst = self.settings.post_per_channel, float(self.settings.post_burst)
+        rate, burst = self._channel_share()
         tokens, at = self._sent.get(lane, (burst, now))
         tokens = min(burst, tokens + (now - at) * rate)
         need = 1 + DEPARTURE_SPREAD * rate
@@ -106,18 +114,28 @@ class Pacer:
         warming = channel and now - self._started < WARM_UP
         return now + limit.tolerance if warming else now
 
+    def _share(self) -> int:
+        return max(1, self.senders())
+
+    def _channel_share(self) -> tuple[float, float]:
+        """This sender's share of a channel's pace (posts/s) and burst (posts, at least one)."""
+        senders = self._share()
+        burst = max(1.0, self.settings.post_burst / senders)
+        return self.settings.post_per_channel / senders, burst
+
     def _limits(self, method: str, lane: str | None) -> dict[Key, Limit]:
-        s = self.settings
+        s, senders = self.settings, self._share()
         if method == POST:
-            per_channel = 1 / (s.post_per_channel * HEADROOM)
-            limits = {(POST, ""): _per_minute(s.post_per_minute)}
+            rate, burst = self._channel_share()
+            per_channel = 1 / (rate * HEADROOM)
+            limits = {(POST, ""): _per_minute(s.post_per_minute / senders)}
             if lane:
-                limits[(POST, lane)] = Limit(per_channel, (s.post_burst - 1) * per_channel)
+                limits[(POST, lane)] = Limit(per_channel, (burst - 1) * per_channel)
             return limits
         if method in TIER3:
-            return {(method, ""): _per_minute(s.tier3_per_minute)}
+            return {(method, ""): _per_minute(s.tier3_per_minute / senders)}
         if method in TIER4:
-            return {(method, ""): _per_minute(s.tier4_per_minute)}
+            return {(method, ""): _per_minute(s.tier4_per_minute / senders)}
         return {}
 
 

@@ -82,3 +82,22 @@ def test_a_busy_lane_open_to_urgent_cards_gives_only_those(db: Database) -> None
         taken = {(lane, priority) for lane, priority in session.execute(query)}
     assert taken == {(None, 5), ("U0ALICE", 0), ("U0CHEN", 1)}
     assert len(ids) == 5 + 2  # the fixture's five rows (no lane) and those two
+
+
+def test_each_holder_counts_the_live_senders_it_shares_slacks_budgets_with(db: Database) -> None:
+    clock = FixedClock(NOW)
+    first, second = holder(db, clock), holder(db, clock)
+    first.beat()
+    if db.is_sqlite:  # one sender per SQLite file: another row there is a dead one's
+        assert (first.senders, second.senders) == (1, 1)
+        return
+    assert first.senders == 2
+    clock.advance(STALE * 1.5)  # the second went silent (killed)
+    first.beat()
+    assert first.senders == 1
+    second.beat()  # back
+    first.beat()
+    assert first.senders == 2
+    second.stop()  # a clean stop signs off at once
+    first.beat()
+    assert first.senders == 1

@@ -28,7 +28,7 @@ import threading
 import time
 import urllib.request
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from subprocess import Popen
@@ -110,7 +110,7 @@ def lead_body(tag: str, i: int) -> bytes:
 
 
 @contextlib.contextmanager
-def fake_without_gc() -> Any:
+def fake_without_gc() -> Iterator[None]:
     """The fake stands in for Slack's servers, which do not pause. In this process it stalled
     ~130-200 ms now and then (its collector walking thousands of recorded calls): the calls in
     flight were stamped late, in a bunch (the tail of intake → DM card, bench/README.md), and at

@@ -170,9 +170,8 @@ class Leases:
 
 # The statements of every pass, built once: building one costs more than SQLite runs it.
 _OUTBOX = OutboxMessage.__table__.c
-_LIVE = (
-    select(func.count()).select_from(Instance).where(Instance.seen_at >= bindparam("alive_since"))
-)
+_ALIVE = Instance.seen_at >= bindparam("alive_since")  # a holder that beat within STALE
+_LIVE = select(func.count()).select_from(Instance).where(_ALIVE)
 
 
 @functools.cache
@@ -181,7 +180,7 @@ def _due_query(busy: bool, in_hand: bool, urgent: bool, *, lock: bool) -> Select
     a `busy` lane (waiting out its pace), none `in_hand` (leased here, not recorded yet: never
     taken twice, even when a test's clock jumps past their lease), and only urgent DM cards in
     an `urgent` lane."""
-    alive = select(Instance.id).where(Instance.seen_at >= bindparam("alive_since"))
+    alive = select(Instance.id).where(_ALIVE)
     held = OutboxMessage.locked_by
     due = (
         select(OutboxMessage.id, OutboxMessage.kind)

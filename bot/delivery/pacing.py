@@ -86,7 +86,7 @@ class Pacer:
         if method != POST or not lane:
             return 0.0
         now = self.monotonic()
-        rate, burst = self._channel_share()
+        rate, burst = self._channel_share(self._share())
         tokens, at = self._sent.get(lane, (burst, now))
         tokens = min(burst, tokens + (now - at) * rate)
         need = 1 + DEPARTURE_SPREAD * rate
@@ -117,16 +117,15 @@ class Pacer:
     def _share(self) -> int:
         return max(1, self.senders())
 
-    def _channel_share(self) -> tuple[float, float]:
+    def _channel_share(self, senders: int) -> tuple[float, float]:
         """This sender's share of a channel's pace (posts/s) and burst (posts, at least one)."""
-        senders = self._share()
         burst = max(1.0, self.settings.post_burst / senders)
         return self.settings.post_per_channel / senders, burst
 
     def _limits(self, method: str, lane: str | None) -> dict[Key, Limit]:
         s, senders = self.settings, self._share()
         if method == POST:
-            rate, burst = self._channel_share()
+            rate, burst = self._channel_share(senders)
             per_channel = 1 / (rate * HEADROOM)
             limits = {(POST, ""): _per_minute(s.post_per_minute / senders)}
             if lane:

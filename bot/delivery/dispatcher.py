@@ -91,10 +91,18 @@ class Dispatcher:
             run.wake_threadsafe()
 
     def wait_until_idle(self, timeout: float = 10.0) -> bool:
-        """Block until no outbox row is pending (for the demo, tests and benchmarks)."""
+        """Block until no outbox row is pending (for the demo, tests and benchmarks). A row
+        scheduled for later and never tried (a card held for quiet hours) is not waited for;
+        a row waiting to be retried is."""
         deadline = time.monotonic() + timeout
-        pending = select(OutboxMessage.id).where(OutboxMessage.status == OutboxStatus.PENDING)
         while time.monotonic() < deadline:
+            pending = select(OutboxMessage.id).where(
+                OutboxMessage.status == OutboxStatus.PENDING,
+                or_(
+                    OutboxMessage.attempts > 0,
+                    OutboxMessage.next_attempt_at <= self.clock.now(),
+                ),
+            )
             with self.db.read() as session:
                 if session.scalar(pending.limit(1)) is None:
                     return True

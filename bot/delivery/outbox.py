@@ -86,9 +86,12 @@ def enqueue_post(
     now: datetime,
     *,
     urgent: bool = False,
+    not_before: datetime | None = None,
 ) -> None:
     """Post a new copy of a lead's card: to a user's DM (`dm`) or to a channel. `urgent`: the
-    lead is of the hottest tier, so its DM card goes before every other."""
+    lead is of the hottest tier, so its DM card goes before every other. `not_before`: a DM
+    card held for the person's quiet hours; it goes only if the lead is still theirs then."""
+    held = not_before is not None and not_before > now
     add_row(
         session,
         OutboxMessage,
@@ -99,7 +102,8 @@ def enqueue_post(
         lane=target,
         priority=post_priority(copy_kind, urgent=urgent),
         created_at=now,
-        next_attempt_at=now,
+        next_attempt_at=not_before if held else now,
+        payload={"guard": {"owner": target}} if held else None,
     )
 
 
@@ -173,13 +177,15 @@ def enqueue_message(
     guard: dict[str, Any] | None = None,
     alert: bool = False,
     digest: bool = False,
+    not_before: datetime | None = None,
 ) -> None:
     """A plain message (reminder, escalation), drawn into blocks when it is sent: `text` (mrkdwn,
     escaped already), optional `lines` (a list under it) and `buttons` ("claim", "snooze").
     `guard` says what must still hold at send time: `{"open": True}` the lead is unclaimed,
     `{"owner": "U…"}` it still belongs to that rep. `alert`: a message to the admins about a
     delivery that failed (if it fails too, only the log says so: no alert about an alert).
-    `digest`: a summary that may wait behind everything else."""
+    `digest`: a summary that may wait behind everything else. `not_before`: held until then
+    (the person's quiet hours)."""
     add_row(
         session,
         OutboxMessage,
@@ -190,7 +196,7 @@ def enqueue_message(
         lane=target,
         priority=message_priority(target, alert=alert, digest=digest),
         created_at=now,
-        next_attempt_at=now,
+        next_attempt_at=max(not_before, now) if not_before is not None else now,
         payload={
             "text": text,
             "buttons": list(buttons),

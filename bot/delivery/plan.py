@@ -122,7 +122,7 @@ class _Batch:
             if lead is None:
                 return DeliveryError("lead_gone", permanent=True)
             if row.kind == POST_CARD:
-                return _post(row, self._card(lead, row.copy_kind or CopyKind.DM, row.target))
+                return self._new_copy(row, lead)
             return self._update(row, lead)
         except DeliveryError as err:
             return err
@@ -140,6 +140,15 @@ class _Batch:
             nudges = self.nudges.get(lead.id, ())
             self.drawn[key] = self.planner.render(lead, copy_kind, recipient, nudges)
         return self.drawn[key]
+
+    def _new_copy(self, row: OutboxMessage, lead: Lead) -> Send | Skip:
+        # A card held through its owner's quiet hours carries a guard: if the lead went to
+        # someone else meanwhile, posting it at 9:00 would wake them for a lead not theirs.
+        # No reason given: that would take back a reminder the card names (NUDGE_DROPPED).
+        guard = (row.payload or {}).get("guard") or {}
+        if _guard_broken(guard, lead):
+            return Skip(OutboxStatus.CANCELLED)
+        return _post(row, self._card(lead, row.copy_kind or CopyKind.DM, row.target))
 
     def _update(self, row: OutboxMessage, lead: Lead) -> Send | Skip:
         copy = self.copies.get(row.card_copy_id) if row.card_copy_id else None

@@ -6,80 +6,23 @@ each message's guard (lead still unclaimed, still this rep's) right before sendi
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from blocks.mrkdwn import escape_truncated, literal_truncated, user
-from bot.clock import as_utc
-from bot.config.schema import Config
 from bot.delivery.outbox import enqueue_message, enqueue_post
 from bot.durations import format_duration
+from bot.escalation.context import CLAIM, CLAIM_SNOOZE, ActionContext
+from bot.escalation.held import not_reminded
 from bot.escalation.policy import ChainStep
-from bot.escalation.templates import Mrkdwn, TemplateRenderer
-from bot.hours import BusinessCalendar, deliverable_at, rep_quiet_hours
-from bot.leads.events import LEADBOT, add_event, owners_in
+from bot.hours import deliverable_at, rep_quiet_hours
+from bot.leads.events import owners_in
+from bot.leads.quiet import quiet_until
 from bot.routing.decision import next_after_pass
 from bot.routing.engine import backup
 from bot.routing.pools import DEFAULT_KEY
 from bot.routing.state import rep_states
 from bot.vocabulary import Action, CopyKind, EventKind, LeadStatus
 from storage.bulk import add_row
-from storage.models import HeldNudge, HeldNudgeStatus, Lead
-
-CLAIM = ("claim",)
-CLAIM_SNOOZE = ("claim", "snooze")
-
-
-@dataclass(frozen=True)
-class ActionContext:
-    session: Session
-    config: Config
-    calendar: BusinessCalendar | None
-    templates: TemplateRenderer
-    now: datetime
-
-    def event(self, lead: Lead, kind: EventKind, **detail: object) -> None:
-        add_event(self.session, lead, LEADBOT, kind, self.now, **detail)
-
-    def say(self, template: str, lead: Lead, **extra: object) -> str:
-        """A template's words about this lead (the built-in words if the admin's fail, and then
-        the admins hear about it)."""
-
-        def tell_admins(problem: str) -> None:
-            text = (
-                f"⚠️ The template `{template}` in leadbot.yml failed for lead #{lead.id} "
-                f"({escape_truncated(problem, 300)}): leadbot used its built-in words. "
-                "Fix the template, then check it with `leadbot config check`."
-            )
-            for kind, target in self.config.alert_targets():
-                enqueue_message(
-                    self.session, lead.id, kind, target, self.now, text=text, alert=True
-                )
-
-        values = self.words(lead, **extra)
-        return self.templates.render(template, about=lead.id, on_failure=tell_admins, **values)
-
-    def words(self, lead: Lead, **extra: object) -> dict[str, object]:
-        """Template variables; lead-supplied text is escaped by the renderer's finalize."""
-        tier = self.config.tier(lead.tier)
-        sla = format_duration(tier.respond_within) if tier else "?"
-        label = lead.name or lead.email or lead.phone or "a lead"
-        company = f" ({literal_truncated(lead.company, 200)})" if lead.company else ""
-        owner = Mrkdwn(user(lead.owner_id)) if lead.owner_id else "nobody"
-        return {
-            "lead": Mrkdwn(f"*{literal_truncated(label, 200)}*{company} #{lead.id}"),
-            "owner": owner,
-            "waited": format_duration(self.now - as_utc(lead.received_at)),
-            "sla": sla,
-            "tier": lead.tier,
-            "overdue": lead.sla_due_at is not None and as_utc(lead.sla_due_at) <= self.now,
-            **extra,
-        }
+from storage.models import HeldNudge, Lead
 
 
 def run_actions(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) -> None:
@@ -127,7 +70,7 @@ def notify_manager(ctx: ActionContext, lead: Lead, step: ChainStep, number: int)
     rep = ctx.config.rep(lead.owner_id) if lead.owner_id else None
     moving = Action.MOVE_TO_QUEUE in step.actions
     next_step = "It is going to the shared queue now." if moving else ""
-    text = ctx.say("notify_manager", lead, next_step=next_step)
+    text = ctx.say("notify_manager", lead, next_step=next_step) + not_reminded(ctx, lead)
     targets: list[tuple[CopyKind, str]]
     if rep and rep.manager:
         targets = [(CopyKind.DM, rep.manager)]
@@ -145,6 +88,9 @@ def notify_manager(ctx: ActionContext, lead: Lead, step: ChainStep, number: int)
             text=text,
             buttons=CLAIM,
             guard={"open": True},
+            not_before=quiet_until(ctx.config, target, ctx.now, lead.tier)
+            if kind == CopyKind.DM
+            else None,
         )
     ctx.event(lead, EventKind.MANAGER_NOTIFIED, to=[t for _, t in targets], step=number)
 
@@ -238,9 +184,17 @@ def _hand_over(ctx: ActionContext, lead: Lead, owner: str, reason: str, number: 
     lead.routing_reason = reason[:500]
     ctx.session.flush()
     urgent = ctx.config.is_hottest(lead.tier)
-    enqueue_post(ctx.session, lead.id, CopyKind.DM, owner, ctx.now, urgent=urgent)
+    held = quiet_until(ctx.config, owner, ctx.now, lead.tier)
+    enqueue_post(ctx.session, lead.id, CopyKind.DM, owner, ctx.now, urgent=urgent, not_before=held)
+    quiet = {"card_held_until": held.isoformat()} if held else {}
     ctx.event(
-        lead, EventKind.ASSIGNED, owner=owner, previous_owner=previous, step=number, reason=reason
+        lead,
+        EventKind.ASSIGNED,
+        owner=owner,
+        previous_owner=previous,
+        step=number,
+        reason=reason,
+        **quiet,
     )
 
 
@@ -254,51 +208,3 @@ ACTIONS: dict[Action, ActionFunction] = {
     Action.NOTIFY_CHANNEL: notify_channel,
     Action.QUEUE_REMINDER: queue_reminder,
 }
-
-
-def release_held_nudges(ctx: ActionContext) -> int:
-    """Reminders whose quiet hours are over: one message per rep, however many piled up."""
-    held = list(
-        ctx.session.scalars(
-            select(HeldNudge)
-            .where(HeldNudge.status == HeldNudgeStatus.HELD, HeldNudge.deliver_at <= ctx.now)
-            .order_by(HeldNudge.id)
-        )
-    )
-    by_user: dict[str, list[HeldNudge]] = defaultdict(list)
-    for nudge in held:
-        by_user[nudge.user_id].append(nudge)
-    for user_id, nudges in by_user.items():
-        _deliver_held(ctx, user_id, nudges)
-    return len(by_user)
-
-
-def _deliver_held(ctx: ActionContext, user_id: str, nudges: list[HeldNudge]) -> None:
-    live: list[HeldNudge] = []
-    for nudge in nudges:
-        lead = ctx.session.get(Lead, nudge.lead_id)
-        still_theirs = lead and lead.status in LeadStatus.OPEN and lead.owner_id == user_id
-        nudge.status = HeldNudgeStatus.DELIVERED if still_theirs else HeldNudgeStatus.DROPPED
-        if still_theirs:
-            live.append(nudge)
-    if not live:
-        return
-    if len(live) == 1:
-        only = live[0]
-        text, lead_id, guard = only.text, only.lead_id, {"open": True, "owner": user_id}
-        buttons, lines = CLAIM_SNOOZE, None
-    else:
-        header = ctx.templates.render("held_digest", owner=Mrkdwn(user(user_id)), count=len(live))
-        text, lead_id, guard = header, None, {}
-        buttons, lines = (), [n.text for n in live]
-    enqueue_message(
-        ctx.session,
-        lead_id,
-        CopyKind.DM,
-        user_id,
-        ctx.now,
-        text=text,
-        buttons=buttons,
-        lines=lines,
-        guard=guard,
-    )

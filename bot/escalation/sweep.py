@@ -22,7 +22,9 @@ from bot.clock import as_utc
 from bot.config.schema import Config
 from bot.delivery.outbox import enqueue_card_updates_for
 from bot.durations import format_duration
-from bot.escalation.actions import ActionContext, release_held_nudges, run_actions
+from bot.escalation.actions import run_actions
+from bot.escalation.context import ActionContext
+from bot.escalation.held import release_held_nudges
 from bot.escalation.policy import ChainStep, next_step
 from bot.escalation.templates import TemplateRenderer
 from bot.hours import BusinessCalendar

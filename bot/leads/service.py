@@ -19,6 +19,7 @@ from bot.escalation.policy import tier_for
 from bot.escalation.sweep import plan_next
 from bot.leads.events import LEADBOT, add_event, owners_in
 from bot.leads.input import LeadIn, parse_lead
+from bot.leads.quiet import quiet_until
 from bot.leads.records import (
     by_external_id,
     insert_lead,
@@ -133,11 +134,19 @@ class LeadService(WithDeps):
         """Cards for a fresh assignment: the owner's DM, or the queue; plus the leads channel."""
         if decision.owner_id:
             owner = decision.owner_id
+            held = quiet_until(self.config, owner, now, lead.tier)
             add_event(
-                session, lead, LEADBOT, EventKind.ASSIGNED, now, owner=owner, reason=decision.reason
+                session,
+                lead,
+                LEADBOT,
+                EventKind.ASSIGNED,
+                now,
+                owner=owner,
+                reason=decision.reason,
+                **({"card_held_until": held.isoformat()} if held else {}),
             )
             urgent = self.config.is_hottest(lead.tier)
-            enqueue_post(session, lead.id, CopyKind.DM, owner, now, urgent=urgent)
+            enqueue_post(session, lead.id, CopyKind.DM, owner, now, urgent=urgent, not_before=held)
         else:
             add_event(session, lead, LEADBOT, EventKind.QUEUED, now, reason=decision.reason)
             enqueue_post(session, lead.id, CopyKind.QUEUE, self.config.channels.queue, now)

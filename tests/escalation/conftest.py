@@ -18,4 +18,7 @@ def tick(bot: Harness, clock: FixedClock, moment: datetime) -> None:
     bot.settle()
     clock.set(moment)
     bot.app.services.escalator.sweep()
+    # Rows held until a moment the virtual clock just jumped to (quiet hours) are due now; a
+    # real dispatcher sleeps until then, this one would wait out its idle timer.
+    bot.app.services.dispatcher.wake()
     bot.settle()

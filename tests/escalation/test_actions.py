@@ -41,18 +41,23 @@ def test_reminders_in_quiet_hours_wait_for_morning_as_one_message(
     bot.app.services.leads.receive(lead(1))
     bot.app.services.leads.receive(lead(2))
     bot.settle()
-    cards = len(ok_posts(fake_slack))
     for hours in (0.5, 2, 6, 11.4):  # up to 07:54 Berlin the next morning
         tick(bot, clock, EVENING_BERLIN + timedelta(hours=hours))
-    assert len(ok_posts(fake_slack)) == cards  # four reminders due, none sent at night
+    # Neither the two new-lead cards nor the four reminders due reach her at night.
+    assert ok_posts(fake_slack) == []
     tick(bot, clock, datetime(2026, 11, 24, 7, 0, tzinfo=UTC))  # 08:00 Berlin
-    morning = ok_posts(fake_slack)[cards:]
-    assert len(morning) == 1
-    text = str(morning[0].args["blocks"])
-    assert morning[0].args["text"].startswith("🌅 <@U0ALICE>, 4 reminders came in")
+    morning = ok_posts(fake_slack)
+    assert [call.args["text"][:13] for call in morning] == [
+        "🌤 Warm lead #",
+        "🌤 Warm lead #",
+        "🌅 <@U0ALICE>,",
+    ]
+    digest = morning[2]
+    text = str(digest.args["blocks"])
+    assert digest.args["text"].startswith("🌅 <@U0ALICE>, 4 reminders came in")
     assert text.count("Lead 1") == 2 and text.count("Lead 2") == 2
     tick(bot, clock, datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
-    assert len(ok_posts(fake_slack)) == cards + 1  # delivered once
+    assert len(ok_posts(fake_slack)) == 3  # each delivered once
 
 
 def test_an_urgent_tier_breaks_through_quiet_hours(

@@ -4,15 +4,21 @@ Every datetime given to or returned by this module is aware; results are in UTC.
 and quiet hours are wall-clock times, so each local day is turned into UTC on its own (iterating
 local dates, never adding 24 h): 9:00 stays 9:00 local on the 23- and 25-hour days of a DST change.
 
-Wall-clock times that a DST change skips or repeats follow zoneinfo's ``fold=0`` rule, always:
+Business hours turn wall-clock times that a DST change skips or repeats into instants with
+zoneinfo's ``fold=0`` rule:
 - a time that does not exist (inside a spring-forward gap) is read with the offset in force before
   the gap, so it lands the gap's length later (02:30 on the New York spring-forward day is 03:30);
 - a time that occurs twice (fall-back) means its first occurrence (01:30 summer time, not winter).
 A business day whose opening and closing both collapse onto the same instant has no open time.
+
+Quiet hours do not: a moment is quiet when the rep's wall clock at that moment shows a time inside
+the window, both passes of a repeated hour included. A reminder must never reach someone whose
+clock shows a quiet time, whatever instant fold=0 would have picked for the window's edges.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -43,6 +49,11 @@ MAX_SCAN_DAYS = 36_525
 # years). A lead stored older than that (before intake had a window) would otherwise make each
 # count walk every day since, or overflow `date` from year 1.
 MAX_SPAN = timedelta(days=3_660)
+# How far ahead the end of quiet hours is looked for, in local days and offset samples. A quiet
+# spell lasts under a day of wall clock, plus a repeated hour; a spring-forward gap can swallow a
+# window's free minutes and push the end one more day out.
+QUIET_SCAN_DAYS = 3
+TRANSITION_STEP = 3 * 3_600  # seconds
 
 Interval = tuple[datetime, datetime]
 
@@ -237,41 +248,77 @@ def rep_quiet_hours(config: Config, user_id: str) -> QuietHours | None:
     return quiet_hours_for(rep, config.timezone) if rep else None
 
 
-def _quiet_periods(moment: datetime, quiet: QuietHours) -> list[Interval]:
-    # A period that could contain `moment` starts on its local day or the day before; one more
-    # day back covers a zone whose DST change moves a period across a local midnight.
+def _quiet_at(moment: datetime, quiet: QuietHours) -> bool:
+    # The wall clock decides (see the module docstring); fold does not enter a time comparison.
+    local = moment.astimezone(quiet.tz).time()
+    if quiet.start <= quiet.end:  # start == end: an empty window, never quiet
+        return quiet.start <= local < quiet.end
+    return local >= quiet.start or local < quiet.end
+
+
+def _end_instants(moment: datetime, quiet: QuietHours) -> Iterator[datetime]:
+    """Every instant whose wall clock shows `end`, on the local day of `moment` and around it."""
     today = moment.astimezone(quiet.tz).date()
-    periods = []
-    for back in (2, 1, 0):
-        day = today - timedelta(days=back)
-        ends_on = day + timedelta(days=1) if quiet.end < quiet.start else day
-        begins = _wall_to_utc(day, quiet.start, quiet.tz)
-        ends = _wall_to_utc(ends_on, quiet.end, quiet.tz)
-        if begins < ends:
-            periods.append((begins, ends))
-    return periods
+    # A day back: a fall-back across midnight returns the clock to yesterday. Two days ahead: a
+    # window's last free minutes can fall into a spring-forward gap (or a skipped date, Apia 2011).
+    for days in range(-1, QUIET_SCAN_DAYS):
+        for fold in (0, 1):  # both passes of a repeated hour
+            local = datetime.combine(today + timedelta(days=days), quiet.end, tzinfo=quiet.tz)
+            instant = local.replace(fold=fold).astimezone(UTC)
+            # A time inside a spring-forward gap maps to an instant whose clock shows another
+            # time: the clock never reaches `end` that day, the transition is the way out.
+            if instant.astimezone(quiet.tz).replace(tzinfo=None) == local.replace(tzinfo=None):
+                yield instant
 
 
-def _containing_end(moment: datetime, quiet: QuietHours | None) -> datetime | None:
-    if quiet is None or quiet.start == quiet.end:
-        return None
-    ends = [ends for begins, ends in _quiet_periods(moment, quiet) if begins <= moment < ends]
-    return max(ends, default=None)
+def _offset_at(second: int, tz: ZoneInfo) -> timedelta | None:
+    return datetime.fromtimestamp(second, tz).utcoffset()
+
+
+def _transitions(moment: datetime, tz: ZoneInfo) -> Iterator[datetime]:
+    """The UTC-offset changes of `tz` in the QUIET_SCAN_DAYS after `moment`, to the second.
+
+    zoneinfo has no public list of transitions: sample the offset every TRANSITION_STEP and
+    bisect where it changed. tzdata transitions fall on whole seconds, and since 1970 no two in
+    any zone are under a week apart, so no pair cancels out between two samples.
+    """
+    lo = math.floor(moment.timestamp())
+    before = _offset_at(lo, tz)
+    horizon = lo + QUIET_SCAN_DAYS * 86_400
+    for hi in range(lo + TRANSITION_STEP, horizon + 1, TRANSITION_STEP):
+        after = _offset_at(hi, tz)
+        if after != before:
+            yield datetime.fromtimestamp(_first_second_after(lo, hi, before, tz), UTC)
+        lo, before = hi, after
+
+
+def _first_second_after(lo: int, hi: int, before: timedelta | None, tz: ZoneInfo) -> int:
+    # Invariant: the offset at `lo` is `before`, at `hi` it is not.
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if _offset_at(mid, tz) == before else (lo, mid)
+    return hi
 
 
 def in_quiet_hours(moment: datetime, quiet: QuietHours | None) -> bool:
-    """Quiet from the start instant up to, not including, the end instant."""
-    return _containing_end(_utc(moment), quiet) is not None
+    """Whether the rep's wall clock at `moment` shows a time in [start, end)."""
+    moment = _utc(moment)
+    return quiet is not None and _quiet_at(moment, quiet)
 
 
 def quiet_hours_end(moment: datetime, quiet: QuietHours | None) -> datetime:
-    """`moment` itself if not quiet, else the instant the current quiet period ends."""
+    """`moment` itself if not quiet, else the first instant after it that is not quiet."""
     moment = _utc(moment)
-    # Odd windows can make two days' periods touch around a DST change: keep going until free.
-    # Terminates: each step moves strictly forward, and outside DST changes periods have gaps.
-    while (ends := _containing_end(moment, quiet)) is not None:
-        moment = ends
-    return moment
+    if quiet is None or not _quiet_at(moment, quiet):
+        return moment
+    # Between transitions the wall clock runs on without jumps, so quiet ends only where it shows
+    # `end` or where a transition jumps it out of the window (22:00-02:30 ends at 03:00 on the
+    # spring-forward night). The earliest such instant that is really free is the end.
+    candidates = [*_end_instants(moment, quiet), *_transitions(moment, quiet.tz)]
+    free = [instant for instant in candidates if instant > moment and not _quiet_at(instant, quiet)]
+    if not free:  # pragma: no cover - every window leaves free time within two local days
+        raise AssertionError(f"no end of quiet hours found after {moment.isoformat()}")
+    return min(free)
 
 
 def deliverable_at(moment: datetime, quiet: QuietHours | None, *, urgent: bool = False) -> datetime:

@@ -111,7 +111,10 @@ class LeadEvent(Base):
     """The audit trail: who did what to which lead, when."""
 
     __tablename__ = "lead_events"
-    __table_args__ = (Index("ix_lead_events_lead_at", "lead_id", "at"),)
+    __table_args__ = (
+        Index("ix_lead_events_lead_at", "lead_id", "at"),
+        Index("ix_lead_events_kind_at", "kind", "at"),  # daily caps: today's assignments
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))

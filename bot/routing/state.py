@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time
+from itertools import chain
 
 from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
@@ -19,8 +20,9 @@ from bot.hours import BusinessCalendar, is_open
 from bot.routing.engine import PoolState, RepState, first_rule
 from bot.routing.match import LeadFacts, owner_key
 from bot.routing.pools import routes_for
-from bot.vocabulary import LeadStatus
-from storage.models import Lead, RepAway, RoutePointer
+from bot.vocabulary import EventKind, LeadStatus
+from storage.bulk import PENDING
+from storage.models import Lead, LeadEvent, RepAway, RoutePointer
 
 RECENT_PLACEMENTS = 100  # weighted pools balance over this many recent leads
 
@@ -117,6 +119,13 @@ _POINTERS_LOCKED = _POINTERS.with_for_update()
 _AWAY = select(RepAway.user_id, RepAway.until).where(
     or_(RepAway.until.is_(None), RepAway.until > bindparam("now"))
 )
+# The source of truth for caps: every hand-over of a lead to a rep writes one ASSIGNED event
+# naming the new owner (intake routing, a pass, the chain's reassign and backup, a manager's
+# reassign), while `leads.owner_id` only knows where the lead is now. A claim writes CLAIMED:
+# a rep taking a lead is not leadbot handing one out.
+_ASSIGNED_SINCE = select(
+    LeadEvent.lead_id, LeadEvent.at, LeadEvent.detail["owner"].as_string()
+).where(LeadEvent.kind == EventKind.ASSIGNED, LeadEvent.at >= bindparam("since"))
 
 
 def _pointers(session: Session, keys: list[str], *, lock: bool) -> dict[str, int]:
@@ -139,15 +148,28 @@ def _working(config: Config, calendar: BusinessCalendar | None, rep_id: str, now
 
 
 def _assigned_today(session: Session, config: Config, now: datetime) -> Counter[str]:
+    """How many leads were handed to each rep since the rep's own midnight, wherever those
+    leads are now: a lead moved to the queue, passed or reassigned since still took its slot.
+    A lead handed to the same rep twice in a day counts once."""
     midnights = {rep: _local_midnight(now, config, rep) for rep in config.rep_ids()}
     if not midnights:
         return Counter()
-    rows = session.execute(
-        select(Lead.owner_id, Lead.assigned_at).where(
-            Lead.owner_id.in_(list(midnights)), Lead.assigned_at >= min(midnights.values())
-        )
-    )
-    return Counter(owner for owner, at in rows if owner and as_utc(at) >= midnights[owner])
+    rows = session.execute(_ASSIGNED_SINCE, {"since": min(midnights.values())})
+    handed = {
+        (owner, lead_id)
+        for lead_id, at, owner in chain(rows, _collected_assignments(session))
+        if owner in midnights and as_utc(at) >= midnights[owner]
+    }
+    return Counter(owner for owner, _ in handed)
+
+
+def _collected_assignments(session: Session) -> Iterator[tuple[int, datetime, str | None]]:
+    """ASSIGNED events of this transaction not written yet: the sweep collects a tick's events
+    and writes them at its end (storage.bulk), and a second backup in the same tick must count
+    the first."""
+    for model, values in session.info.get(PENDING, ()):
+        if model is LeadEvent and values["kind"] == EventKind.ASSIGNED:
+            yield values["lead_id"], values["at"], values["detail"].get("owner")
 
 
 def _local_midnight(now: datetime, config: Config, rep_id: str) -> datetime:

@@ -4,16 +4,29 @@
 With `should_escape: true` Slack sends a user as `<@U0ALICE|alice>` (or `<@U0ALICE>`) and a
 channel as `<#C0123|webform>`; people may also type `@Alice` (a configured name, any case) or a
 plain `#webform`.
+
+`/leads away [until]` takes one time, optionally after the word `until`: a duration, `tomorrow`, a
+weekday or an ISO date (see `parse_away`).
 """
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from blocks.mrkdwn import escape, escape_truncated, unescape, user
 from bot.config.schema import Config, Person
 from bot.durations import parse_duration
+from bot.hours import TOMORROW_MORNING, WEEKDAYS
+from bot.leads.availability import (
+    MAX_AWAY_DURATION,
+    AwayChoice,
+    NextWeekday,
+    OnDate,
+    Tomorrow,
+)
 from bot.review.report import DEFAULT_PERIOD, PERIODS
 
 SNOOZE_USAGE = "usage: `/leads snooze <lead> <duration>`, e.g. `/leads snooze 42 1h` or `tomorrow`"
@@ -45,17 +58,75 @@ def parse_snooze(words: list[str]) -> SnoozeArgs:
 
 
 AWAY_USAGE = (
-    "usage: `/leads away [until]`, e.g. `/leads away`, `/leads away 2h` or `/leads away tomorrow`"
+    "usage: `/leads away [until]`: a duration (`2h`), `tomorrow`, a weekday (`friday`) or a date "
+    "(`2026-12-01`), mornings at 9:00 your time; with none, until `/leads back`"
 )
+_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_WEEKDAY_NUMBERS: dict[str, int] = {
+    name: number for names in (WEEKDAYS, _DAY_NAMES) for number, name in enumerate(names)
+}
+# ASCII digits only: `\d` would let "２０２６-１２-０１" through to int() as a date.
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 
 
-def parse_away(words: list[str]) -> str | None:
-    """None: away until `/leads back`; else a duration or "tomorrow" (9:00 your time)."""
+def parse_away(words: list[str]) -> AwayChoice | None:
+    """None: away until `/leads back`; else a duration, tomorrow, a weekday or a date, with an
+    optional leading `until`. Only the form is checked here: whether a date is still ahead
+    depends on the rep's today (bot/leads/availability.py decides)."""
+    if words and words[0].lower() == "until":
+        if len(words) == 1:
+            raise CommandError(
+                f"{_shown(words[0])} needs a time after it, e.g. `/leads away until friday` "
+                f"({AWAY_USAGE})"
+            )
+        words = words[1:]
     if not words:
         return None
     if len(words) > 1:
-        raise CommandError(AWAY_USAGE)
-    return _until(words[0], AWAY_USAGE)
+        raise CommandError(
+            f"{_shown(words[1])}: give one time only (you already gave {_shown(words[0])}) "
+            f"({AWAY_USAGE})"
+        )
+    return _away_choice(words[0])
+
+
+def _away_choice(word: str) -> AwayChoice:
+    lowered = word.lower()
+    if lowered == TOMORROW_MORNING:
+        return Tomorrow()
+    if lowered in _WEEKDAY_NUMBERS:
+        return NextWeekday(_WEEKDAY_NUMBERS[lowered])
+    if parts := _ISO_DATE.fullmatch(word):
+        return OnDate(_real_date(word, *(int(part) for part in parts.groups())))
+    try:
+        length = parse_duration(lowered)
+    except ValueError:
+        raise CommandError(
+            f"{_shown(word)} is not a duration, a weekday or a date ({AWAY_USAGE})"
+        ) from None
+    except OverflowError:  # more seconds than a timedelta holds: far more than a year anyway
+        length = MAX_AWAY_DURATION + timedelta(days=1)
+    if length > MAX_AWAY_DURATION:
+        raise CommandError(
+            f"{_shown(word)} is more than a year: give at most 365d, or just `/leads away` "
+            "(until `/leads back`)"
+        )
+    return length
+
+
+def _real_date(word: str, year: int, month: int, day: int) -> date:
+    """The date `word` names, or a refusal saying which part cannot be."""
+    if year < 1:
+        raise CommandError(f"{_shown(word)} is not a date: years start at 0001")
+    if not 1 <= month <= 12:
+        raise CommandError(f"{_shown(word)} is not a date: months go from 01 to 12")
+    days = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= days:
+        raise CommandError(
+            f"{_shown(word)} is not a date: {calendar.month_name[month]} {year} has days "
+            f"01 to {days}"
+        )
+    return date(year, month, day)
 
 
 def _until(word: str, usage: str) -> str:
@@ -63,9 +134,13 @@ def _until(word: str, usage: str) -> str:
     choice = word.lower()
     if choice != "tomorrow":
         try:
-            parse_duration(choice)
+            length = parse_duration(choice)
         except ValueError as err:
             raise CommandError(f"{err} ({usage})") from None
+        except OverflowError:  # more seconds than a timedelta holds
+            length = MAX_AWAY_DURATION + timedelta(days=1)
+        if length > MAX_AWAY_DURATION:  # `now + length` would overflow a datetime
+            raise CommandError(f"{_shown(word)} is more than a year: give at most 365d ({usage})")
     return choice
 
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from blocks.mrkdwn import date
 from bot.hours import snooze_until
+from bot.leads.availability import AwayRefused
 from handlers import lead_lists, new_lead, stats_command
 from handlers.args import CommandError, parse_away, parse_snooze
 from handlers.context import SlashCommand, services_of
@@ -25,7 +28,8 @@ HELP = "\n".join(
         "`/leads new`: enter a phone or walk-in lead in a form",
         "`/leads snooze <lead> <duration>`: pause reminders, e.g. `/leads snooze 42 1h` or"
         " `tomorrow` (9:00 your time)",
-        "`/leads away [until]`: no new leads for you until then (or until `/leads back`)",
+        "`/leads away [until]`: no new leads for you until then: a duration (`2h`), `tomorrow`,"
+        " a weekday (`friday`) or a date (`2026-12-01`), 9:00 your time; or until `/leads back`",
         "`/leads back`: take new leads again",
         "`/leads help`: this list",
     ]
@@ -94,17 +98,26 @@ def away(cmd: SlashCommand) -> None:
         cmd.answer("You are not a rep in leadbot.yml: no leads come to you.")
         return
     try:
-        choice = parse_away(cmd.words)
-    except CommandError as err:
+        until = cmd.services.availability.set_away(cmd.user_id, parse_away(cmd.words))
+    except (CommandError, AwayRefused) as err:
         cmd.answer(str(err))
         return
-    until = cmd.services.availability.set_away(cmd.user_id, choice)
     if until is None:
         text = "🏝️ You are away: new leads go to your teammates until you say `/leads back`."
     else:
-        when = date(until, "{date_short_pretty} at {time}", until.strftime("%Y-%m-%d %H:%M UTC"))
+        tz = cmd.services.config.tz_for(cmd.user_id)
+        when = _in_their_time(until, tz, cmd.services.clock.now())
         text = f"🏝️ You are away until {when}: new leads go to your teammates until then."
     cmd.answer(text)
+
+
+def _in_their_time(moment: datetime, tz: ZoneInfo, now: datetime) -> str:
+    """`moment` as e.g. "Fri 27 Nov, 09:00 (America/New_York)", in the rep's zone from
+    leadbot.yml, named: Slack's `<!date>` would use their Slack profile's zone, which may not be
+    the one their 9:00 was computed in. The year shows when it is not this one."""
+    local = moment.astimezone(tz)
+    year = "" if local.year == now.astimezone(tz).year else f" {local.year}"
+    return f"{local:%a} {local.day} {local:%b}{year}, {local:%H:%M} ({tz.key})"
 
 
 def back(cmd: SlashCommand) -> None:

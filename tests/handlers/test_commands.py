@@ -1,12 +1,14 @@
 """The `/leads` command (handlers/commands.py) through real Bolt dispatch with signed requests:
-the ack, help, unknown subcommands, and `/leads snooze`."""
+the ack, help, unknown subcommands, `/leads snooze` and `/leads away`."""
 
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 import pytest
 
+from bot.clock import as_utc
 from bot.fakeslack.requests import post_signed, slash_command
 from bot.fakeslack.server import FakeSlack
 from storage.models import RepAway
@@ -59,6 +61,36 @@ def test_leads_snooze_command(make_bot: MakeBot, fake_slack: FakeSlack) -> None:
     )
     assert answers[2].startswith("usage: `/leads snooze <lead> <duration>`")
     assert answers[3] == "Only the lead's owner (<@U0ALICE>) or a manager can snooze lead #1."
+
+
+def test_leads_away_until_a_weekday_is_9_00_in_the_reps_zone(timed_bot: Harness) -> None:
+    """On Mon 23 Nov (CLOCK_START): Bo (New York) is away until Friday 9:00 EST, Alice (Berlin)
+    until Friday 9:00 CET, each told in their own time; Chen's past date is refused, and a date
+    in another year says which."""
+    answers = []
+    for text, user_id in [
+        ("away friday", "U0BO"),
+        ("away until FRI", "U0ALICE"),
+        ("away 2026-11-20", "U0CHEN"),
+        ("away 2027-01-04", "U0CHEN"),
+    ]:
+        assert timed_bot.command(text, user_id)[0] == 200
+        count = 1 + sum(earlier == user_id for _, earlier in answers)
+        answers.append((answer_to(timed_bot, f"cmd-{user_id}", count)["text"], user_id))
+    assert [text for text, _ in answers] == [
+        "🏝️ You are away until Fri 27 Nov, 09:00 (America/New_York): new leads go to your "
+        "teammates until then.",
+        "🏝️ You are away until Fri 27 Nov, 09:00 (Europe/Berlin): new leads go to your "
+        "teammates until then.",
+        "2026-11-20 is in the past: give a later date, e.g. 2026-11-24",
+        "🏝️ You are away until Mon 4 Jan 2027, 09:00 (Asia/Singapore): new leads go to your "
+        "teammates until then.",
+    ]
+    with timed_bot.app.services.db.read() as session:
+        bo, alice, chen = (session.get(RepAway, rep) for rep in ["U0BO", "U0ALICE", "U0CHEN"])
+    assert bo and bo.until and as_utc(bo.until) == datetime(2026, 11, 27, 14, tzinfo=UTC)
+    assert alice and alice.until and as_utc(alice.until) == datetime(2026, 11, 27, 8, tzinfo=UTC)
+    assert chen and chen.until and as_utc(chen.until) == datetime(2027, 1, 4, 1, tzinfo=UTC)
 
 
 def test_a_command_that_changes_something_is_answered_once_it_has(bot: Harness) -> None:

@@ -150,9 +150,9 @@ def test_after_downtime_overdue_steps_run_one_at_a_time_and_each_reaches_its_per
         tick(bot, clock, back + timedelta(seconds=seconds))
     with bot.app.services.db.read() as session:
         events = session.execute(
-            select(LeadEvent.kind, LeadEvent.at).where(
-                LeadEvent.kind.in_(["reminded", "manager_notified"])
-            )
+            select(LeadEvent.kind, LeadEvent.at)
+            .where(LeadEvent.kind.in_(["reminded", "manager_notified"]))
+            .order_by(LeadEvent.id)
         ).all()
         messages = session.scalars(
             select(OutboxMessage.status).where(OutboxMessage.kind == "message")

@@ -26,3 +26,19 @@ LEAD_MENU = "lead_menu"  # the card's overflow: "reassign:<lead id>"
 REASSIGN_MODAL = "lead_reassign_modal"
 REASSIGN_USER_BLOCK = "reassign_user"
 REASSIGN_USER = "reassign_user_select"
+
+# A follow-up task card (blocks/task_card.py). TASK_DONE is a select whose option values are
+# "<task id>:<result>"; TASK_SKIP a button with the task id (it opens TASK_SKIP_MODAL, whose
+# private_metadata is the task id); TASK_RESCHEDULE an overflow, "<task id>:<choice>" ("pick"
+# opens TASK_RESCHEDULE_MODAL with a date picker).
+TASK_BLOCK_PREFIX = "task_card"
+TASK_DONE = "task_done"
+TASK_SKIP = "task_skip"
+TASK_RESCHEDULE = "task_reschedule"
+TASK_OPEN_CRM = "lead_open_task_crm"
+TASK_SKIP_MODAL = "task_skip_modal"
+TASK_SKIP_REASON_BLOCK = "task_skip_reason"
+TASK_SKIP_REASON = "task_skip_reason_input"
+TASK_RESCHEDULE_MODAL = "task_reschedule_modal"
+TASK_RESCHEDULE_DATE_BLOCK = "task_reschedule_date"
+TASK_RESCHEDULE_DATE = "task_reschedule_date_picker"

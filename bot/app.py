@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import uvicorn
 from fastapi import FastAPI
@@ -24,6 +24,11 @@ from bot.delivery.home_refresh import HomeRefresher
 from bot.delivery.outbox import RetryPolicy
 from bot.delivery.pacing import Pacer
 from bot.escalation.sweep import Escalator
+from bot.followup.cards import task_renderer
+from bot.followup.hooks import FollowUp
+from bot.followup.outreach_setup import outreach_for
+from bot.followup.sweep import TaskSweeper
+from bot.followup.tasks import TaskService
 from bot.http.app import create_http_app
 from bot.http.timeouts import Patience, guarded
 from bot.leads.availability import Availability
@@ -45,6 +50,7 @@ from handlers import (
     new_lead,
     reassign,
     snooze_modal,
+    tasks,
     unknown,
 )
 from handlers.context import services_middleware
@@ -55,6 +61,7 @@ LISTENER_MODULES = (
     lead_actions,
     lead_lists,
     snooze_modal,
+    tasks,
     reassign,
     new_lead,
     app_home,
@@ -76,6 +83,7 @@ def create_services(
     clock = clock or SystemClock()
     db = Database(settings.database_url)
     client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
+    outreach = outreach_for(config)
     dispatcher = Dispatcher(
         db,
         client,
@@ -84,8 +92,10 @@ def create_services(
         message_blocks,
         retry=retry,
         delivery=config.delivery,
+        render_task=task_renderer(config, outreach),
     )
     deps = Deps.create(db, config, clock, wake=wake or dispatcher.wake)
+    deps = replace(deps, followup=FollowUp(db, config, deps.calendar))
     metrics = Metrics(db, known_sources=[*config.named_sources(), *FORM_SOURCES])
     dispatcher.log.on_give_up = FailureHandler(deps, metrics.delivery_given_up).gave_up
     leads = LeadService(deps)
@@ -116,6 +126,8 @@ def create_services(
         contacts=ContactLog(deps),
         homes=homes,
         stats=stats,
+        tasks=TaskService(deps),
+        task_sweeper=TaskSweeper(deps),
     )
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
 
 from bot.clock import Clock
 from bot.config.schema import Config
@@ -15,10 +16,13 @@ from storage.db import Database
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
+    from sqlalchemy.orm import Session
 
     from bot.delivery.dispatcher import Dispatcher
     from bot.delivery.home_refresh import HomeRefresher
     from bot.escalation.sweep import Escalator
+    from bot.followup.sweep import TaskSweeper
+    from bot.followup.tasks import TaskService
     from bot.leads.availability import Availability
     from bot.leads.contact import ContactLog
     from bot.leads.group import GroupedIntake
@@ -27,10 +31,50 @@ if TYPE_CHECKING:
     from bot.metrics import Metrics
     from bot.review.stats import StatsService
     from bot.settings import Settings
+    from storage.followup import Task
+    from storage.models import Lead
 
 
 def _nothing_to_wake() -> None:
     """For dry runs and tools: no dispatcher is listening."""
+
+
+class FollowUpHooks(Protocol):
+    """What the lead lifecycle tells the follow-up (bot/followup/hooks.py), in the same
+    transaction: the lead services stay unaware of cadences and tasks."""
+
+    def claimed(self, session: Session, lead: Lead, owner: str, now: datetime) -> None: ...
+
+    def contacted(
+        self,
+        session: Session,
+        lead: Lead,
+        user_id: str,
+        outcome: str,
+        now: datetime,
+        first: bool,
+        task: Task | None,
+    ) -> None: ...
+
+
+class _NoFollowUp:
+    def claimed(self, session: Session, lead: Lead, owner: str, now: datetime) -> None:
+        return None
+
+    def contacted(
+        self,
+        session: Session,
+        lead: Lead,
+        user_id: str,
+        outcome: str,
+        now: datetime,
+        first: bool,
+        task: Task | None,
+    ) -> None:
+        return None
+
+
+NO_FOLLOW_UP = _NoFollowUp()  # tools and dry runs: a claim plans no tasks
 
 
 @dataclass(frozen=True)
@@ -43,6 +87,7 @@ class Deps:
     clock: Clock
     calendar: BusinessCalendar | None
     wake: Callable[[], None] = _nothing_to_wake
+    followup: FollowUpHooks = NO_FOLLOW_UP
 
     @classmethod
     def create(
@@ -84,3 +129,5 @@ class Services:
     contacts: ContactLog
     homes: HomeRefresher
     stats: StatsService
+    tasks: TaskService
+    task_sweeper: TaskSweeper

@@ -43,6 +43,14 @@ class EventKind(StrEnum):
     BACKUP_SKIPPED = "backup_skipped"
     DELIVERY_FAILED = "delivery_failed"  # Slack refused a card or message for good
     NUDGE_DROPPED = "nudge_dropped"  # a nudge not sent after all: the lead moved on first
+    # Follow-up after the claim (bot/followup/): the touches and the cadence's tasks.
+    TASK_DUE = "task_due"  # a task card went to its owner
+    TASK_DONE = "task_done"
+    TASK_SKIPPED = "task_skipped"
+    TASK_RESCHEDULED = "task_rescheduled"
+    TASK_REMINDED = "task_reminded"  # a task (or the first contact) overdue: owner, then manager
+    CADENCE_STARTED = "cadence_started"
+    CADENCE_STOPPED = "cadence_stopped"
 
 
 class Action(StrEnum):
@@ -113,4 +121,72 @@ def outcome_label(key: str | None) -> str:
     """The label a person reads; an outcome this version does not know is shown as stored."""
     if not key:
         return ""
-    return next((label for outcome, label in CONTACT_LABELS.items() if outcome == key), key)
+    labels = {**CONTACT_LABELS, **TASK_RESULT_LABELS}
+    return next((label for outcome, label in labels.items() if outcome == key), key)
+
+
+class FollowUpChannel(StrEnum):
+    """How a rep reaches a prospect in a cadence step (`cadences.*.steps[].do`)."""
+
+    EMAIL = "email"
+    CALL = "call"
+    LINKEDIN = "linkedin"
+    SMS = "sms"
+
+
+class TaskStatus(StrEnum):
+    OPEN = "open"  # planned or due; not done yet
+    DONE = "done"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"  # its cadence stopped (an outcome, a close, a manager)
+
+
+class TaskResult(StrEnum):
+    """What the rep reports on a task card's Done menu; each is a touch in the log."""
+
+    EMAIL_SENT = "email_sent"
+    CALL_CONNECTED = "call_connected"
+    CALL_VOICEMAIL = "call_voicemail"
+    CALL_NO_ANSWER = "call_no_answer"
+    LINKEDIN_SENT = "linkedin_sent"
+    SMS_SENT = "sms_sent"
+    REPLIED = "replied"
+    MEETING_BOOKED = "meeting_booked"
+    NOT_A_FIT = "not_a_fit"
+
+
+TASK_RESULT_LABELS: dict[TaskResult, str] = {
+    TaskResult.EMAIL_SENT: "✉️ Email sent",
+    TaskResult.CALL_CONNECTED: "📞 Call: connected",
+    TaskResult.CALL_VOICEMAIL: "📞 Call: voicemail",
+    TaskResult.CALL_NO_ANSWER: "📞 Call: no answer",
+    TaskResult.LINKEDIN_SENT: "💼 LinkedIn sent",
+    TaskResult.SMS_SENT: "💬 SMS sent",
+    TaskResult.REPLIED: "↩️ They replied",
+    TaskResult.MEETING_BOOKED: "📅 Meeting booked",
+    TaskResult.NOT_A_FIT: "🚫 Not a fit",
+}
+# The channel each result is a touch on (outcomes that are no touch of their own: None).
+RESULT_CHANNEL: dict[TaskResult, FollowUpChannel | None] = {
+    TaskResult.EMAIL_SENT: FollowUpChannel.EMAIL,
+    TaskResult.CALL_CONNECTED: FollowUpChannel.CALL,
+    TaskResult.CALL_VOICEMAIL: FollowUpChannel.CALL,
+    TaskResult.CALL_NO_ANSWER: FollowUpChannel.CALL,
+    TaskResult.LINKEDIN_SENT: FollowUpChannel.LINKEDIN,
+    TaskResult.SMS_SENT: FollowUpChannel.SMS,
+    TaskResult.REPLIED: None,
+    TaskResult.MEETING_BOOKED: None,
+    TaskResult.NOT_A_FIT: None,
+}
+
+
+class LeadOutcome(StrEnum):
+    """How a lead's follow-up ends (`cadences.*.goal`, `stop_on`)."""
+
+    REPLIED = "replied"
+    MEETING_BOOKED = "meeting_booked"
+    NOT_A_FIT = "not_a_fit"
+    CLOSED = "closed"
+    WON = "won"
+    LOST = "lost"
+    NO_RESPONSE = "no_response"  # the final step done and nothing came back

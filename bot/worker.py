@@ -67,6 +67,7 @@ class Background:
             self.services.config.scheduler.tick,
             self.services.dispatcher.wake,
             self.services.escalator.sweep,
+            self.services.task_sweeper.sweep,
         )
         self._scheduler.start()
         self.services.dispatcher.wake()  # rows left by a previous run go out now
@@ -86,13 +87,18 @@ def freeze_the_heap() -> None:
 
 
 def create_scheduler(
-    tick: timedelta, outbox_tick: Callable[[], None], sweep: Callable[[], object]
+    tick: timedelta,
+    outbox_tick: Callable[[], None],
+    sweep: Callable[[], object],
+    task_sweep: Callable[[], object],
 ) -> BackgroundScheduler:
-    """Two ticks: the escalation sweep (due steps are found in the database, so a missed tick
-    loses nothing) and an outbox wake (retries, and rows written by another process; rows this
-    process writes wake the dispatcher at once)."""
+    """Three ticks: the escalation sweep and the follow-up task sweep (due steps are found in
+    the database, so a missed tick loses nothing; separate jobs, so one failing holds up
+    nothing of the other) and an outbox wake (retries, and rows written by another process;
+    rows this process writes wake the dispatcher at once)."""
     scheduler = BackgroundScheduler(timezone="UTC")
-    for job_id, job in (("sweep", sweep), ("outbox", outbox_tick)):
+    jobs = (("sweep", sweep), ("tasks", task_sweep), ("outbox", outbox_tick))
+    for job_id, job in jobs:
         scheduler.add_job(
             job,
             "interval",

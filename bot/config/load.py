@@ -32,7 +32,7 @@ def load_config(path: str | os.PathLike[str]) -> Config:
         raise ConfigError([_yaml_message(exc)], source) from None
     except yaml.YAMLError as exc:
         raise ConfigError([f"not valid YAML: {exc}"], source) from None
-    return parse_config(data, source)
+    return parse_config(data, source, base=Path(path).resolve().parent)
 
 
 # PyYAML's parser messages name grammar tokens; these are the usual causes in hand-written files.
@@ -76,8 +76,9 @@ def default_config() -> Config:
     )
 
 
-def parse_config(data: object, source: str = "leadbot.yml") -> Config:
-    """Validate already-parsed YAML; raise ``ConfigError`` listing every problem found."""
+def parse_config(data: object, source: str = "leadbot.yml", base: Path | None = None) -> Config:
+    """Validate already-parsed YAML; raise ``ConfigError`` listing every problem found. `base`:
+    the directory relative paths in it are read from (leadbot.yml's own; else the current)."""
     if data is None:
         raise ConfigError([_NO_SETTINGS], source)
     if not isinstance(data, dict):
@@ -94,9 +95,31 @@ def parse_config(data: object, source: str = "leadbot.yml") -> Config:
     problems += cross_checks(data)
     if config is not None:
         problems += check_routing(config.routing, config.teams, config.rep_ids())
+        config = _with_template_dir(config, base)
+        problems += _template_problems(config)
     if problems or config is None:
         raise ConfigError.from_problems(sorted(problems, key=_document_order), source)
     return config
+
+
+def _with_template_dir(config: Config, base: Path | None) -> Config:
+    directory = config.followup.templates
+    if directory is None or Path(directory).is_absolute():
+        return config
+    resolved = str((base or Path.cwd()) / directory)
+    followup = config.followup.model_copy(update={"templates": resolved})
+    return config.model_copy(update={"followup": followup})
+
+
+def _template_problems(config: Config) -> list[Problem]:
+    # Imported here: the follow-up package builds on the config, and a cadence naming a
+    # template is checked against the template files, which only it reads.
+    from bot.followup.outreach_setup import cadence_template_problems, template_set
+
+    problems: list[Problem] = list(cadence_template_problems(config))
+    _, broken = template_set(config)
+    problems += [(("followup", "templates"), problem) for problem in broken]
+    return problems
 
 
 def _document_order(problem: Problem) -> tuple[int, int]:

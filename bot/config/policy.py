@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from itertools import pairwise
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -135,6 +135,25 @@ class Tier(_Section):
     match: TierMatch | None = None
     urgent: bool = False  # reminders may break through quiet hours
     escalation: EscalationField | None = None  # None: the top-level chain
+    # Claimed but no contact logged this long (business time): the follow-up chain starts.
+    # Unset: 15m for hot, 2h for warm, 1d for cold, else twice respond_within; "off": never.
+    contact_within: Duration | Literal["off"] | None = None
+
+    @property
+    def contact_deadline(self) -> timedelta | None:
+        """How long after the claim a first contact is due; None: no such SLA."""
+        if self.contact_within == "off":
+            return None
+        if isinstance(self.contact_within, timedelta):
+            return self.contact_within
+        return CONTACT_DEFAULTS.get(self.name, 2 * self.respond_within)
+
+
+CONTACT_DEFAULTS = {
+    "hot": timedelta(minutes=15),
+    "warm": timedelta(hours=2),
+    "cold": timedelta(days=1),
+}
 
 
 def default_tiers() -> list[Tier]:

@@ -34,6 +34,7 @@ from bot.config.errors import (
     to_date,
     to_weekday,
 )
+from bot.config.followup import Cadence, FollowUpSettings, default_cadences
 from bot.config.policy import (
     Escalation,
     EscalationField,
@@ -65,6 +66,7 @@ TimeZoneName = Annotated[str, AfterValidator(check_time_zone)]
 ClockTime = Annotated[time, BeforeValidator(to_clock_time)]
 Day = Annotated[Weekday, BeforeValidator(to_weekday)]
 Holiday = Annotated[date, BeforeValidator(to_date)]
+CadenceName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
 
 
 class _Section(BaseModel):
@@ -223,6 +225,8 @@ class Config(_Section):
     templates: Templates = Field(default_factory=Templates)
     teams: dict[str, Team] = {}
     routing: Routing = Field(default_factory=Routing)
+    cadences: dict[CadenceName, Cadence] = Field(default_factory=default_cadences)
+    followup: FollowUpSettings = Field(default_factory=FollowUpSettings)
 
     @model_validator(mode="after")
     def _tiers_coherent(self) -> Config:

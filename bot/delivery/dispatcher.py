@@ -26,7 +26,7 @@ from bot.clock import Clock, as_utc
 from bot.config.delivery import DeliverySettings
 from bot.delivery.leases import Leases
 from bot.delivery.log import DeliveryLog
-from bot.delivery.outbox import CardRenderer, MessageRenderer, RetryPolicy
+from bot.delivery.outbox import CardRenderer, MessageRenderer, RetryPolicy, TaskRenderer
 from bot.delivery.pacing import Pacer
 from bot.delivery.plan import Planner
 from bot.delivery.sending import SendLoop
@@ -52,12 +52,13 @@ class Dispatcher:
         retry: RetryPolicy | None = None,
         idle_wait: float = 5.0,
         delivery: DeliverySettings | None = None,
+        render_task: TaskRenderer | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.client = client  # its token, base URL and timeout; the calls go through aiohttp
         self.settings = delivery or DeliverySettings()
-        self.planner = Planner(db, render, render_message)
+        self.planner = Planner(db, render, render_message, render_task)
         self.log = DeliveryLog(db, clock, retry or RetryPolicy())
         self.leases = Leases(db, clock)
         self.pacer = Pacer(self.settings, senders=lambda: self.leases.senders)

@@ -26,6 +26,7 @@ from bot.delivery.outbox import (
     DeliveryError,
     RetryPolicy,
     enqueue_card_updates_for,
+    enqueue_task_redraws,
 )
 from bot.delivery.plan import Send
 from bot.delivery.slack import Sent
@@ -33,6 +34,7 @@ from bot.leads.events import LEADBOT, add_event_for
 from bot.vocabulary import CopyKind, EventKind
 from storage.bulk import add_row, collected
 from storage.db import Database
+from storage.followup import Task
 from storage.models import CardCopy, Lead, OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -143,6 +145,8 @@ class DeliveryLog:
         """What a sent row leaves behind: the copy it posted, or the version a redraw shows.
         True when the lead changed while its card was in flight (the copy needs a redraw)."""
         send, sent = result.send, result.sent
+        if send.task_id is not None:
+            return self._task_drawn(session, send, sent, now)
         if not _is_post(send):
             if send.copy_id is not None:
                 session.execute(
@@ -165,6 +169,22 @@ class DeliveryLog:
             posted_at=now,
         )
         return versions.get(send.lead_id, send.rendered.lead_version) != send.rendered.lead_version
+
+    def _task_drawn(self, session: Session, send: Send, sent: Sent, now: datetime) -> bool:
+        """A task card posted or redrawn: where it is and which task version it shows. A task
+        that changed while its card was in flight gets a redraw (nothing else would)."""
+        shown = send.rendered.lead_version  # the task's version, for a task card
+        values: dict[str, object] = {"shown_version": shown}
+        if send.ts is None:
+            values.update(card_channel=sent.channel, card_ts=sent.ts)
+        session.execute(
+            update(Task).where(Task.id == send.task_id, Task.shown_version < shown).values(**values)
+        )
+        version = session.scalar(select(Task.version).where(Task.id == send.task_id))
+        if send.ts is None and version is not None and version != shown:
+            enqueue_task_redraws(session, [send.task_id or 0], now)
+            return True
+        return False
 
     def _failed(self, session: Session, row_id: int, err: DeliveryError, now: datetime) -> bool:
         """Schedule the retry, or give the row up; True when giving up queued more."""

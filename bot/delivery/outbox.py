@@ -10,7 +10,7 @@ small transaction.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,7 +18,8 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from bot.delivery.lanes import REDRAW, message_priority, post_priority
+from bot.delivery.lanes import DM_MESSAGE, REDRAW, message_priority, post_priority
+from bot.vocabulary import CopyKind
 from storage.bulk import add_row
 from storage.models import CardCopy, Lead, OutboxMessage, OutboxStatus
 
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 POST_CARD = "post_card"  # a new copy of a lead's card
 UPDATE_CARD = "update_card"  # redraw a posted copy from the lead's state now
 MESSAGE = "message"  # a reminder or escalation, drawn from its payload
+TASK_CARD = "task_card"  # a follow-up task's card, to its owner's DM (payload: task_id)
+TASK_REDRAW = "task_redraw"  # redraw a posted task card from the task's state now
 
 # Slack errors that will not go away by waiting: retrying them only delays the alarm.
 PERMANENT_ERRORS = {
@@ -62,6 +65,8 @@ class RenderedMessage:
 # Renders a card copy from the lead's current state and its nudges (from the event log, read for
 # a whole batch at once): (lead, copy_kind, recipient, nudges).
 CardRenderer = Callable[[Lead, str, str | None, tuple[Any, ...]], RenderedMessage]
+# Draws a task's card: (task, its lead, the lead's touches so far) -> the message.
+TaskRenderer = Callable[[Any, Lead, Sequence[Any]], RenderedMessage]
 # Draws a plain message's blocks from its outbox payload: (payload, lead id).
 MessageRenderer = Callable[[dict[str, Any], int | None], list[dict[str, Any]]]
 
@@ -222,3 +227,41 @@ def cancel_pending_messages(session: Session, lead_id: int, now: datetime) -> li
         .returning(OutboxMessage.target)
     )
     return [str(target) for target in dropped.scalars() if target]
+
+
+def enqueue_task_card(
+    session: Session, lead_id: int, task_id: int, owner: str, now: datetime,
+    not_before: datetime | None = None,
+) -> None:  # fmt: skip
+    """A task's card for its owner, drawn when sent (and not sent if the task closed first)."""
+    add_row(
+        session,
+        OutboxMessage,
+        lead_id=lead_id,
+        kind=TASK_CARD,
+        copy_kind=CopyKind.DM,
+        target=owner,
+        lane=owner,
+        priority=DM_MESSAGE,
+        created_at=now,
+        next_attempt_at=max(not_before, now) if not_before is not None else now,
+        payload={"task_id": task_id},
+    )
+
+
+def enqueue_task_redraws(session: Session, task_ids: list[int], now: datetime) -> None:
+    """Redraw posted task cards (done, skipped, moved, cancelled): one chat.update each."""
+    for task_id in task_ids:
+        add_row(
+            session,
+            OutboxMessage,
+            lead_id=None,
+            kind=TASK_REDRAW,
+            copy_kind=CopyKind.DM,
+            target=None,
+            lane=None,
+            priority=REDRAW,
+            created_at=now,
+            next_attempt_at=now,
+            payload={"task_id": task_id},
+        )

@@ -10,11 +10,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.clock import as_utc
 from bot.delivery.cards import nudges_by_lead
@@ -22,13 +23,17 @@ from bot.delivery.lanes import DM_CARD
 from bot.delivery.outbox import (
     MESSAGE,
     POST_CARD,
+    TASK_CARD,
+    TASK_REDRAW,
     CardRenderer,
     DeliveryError,
     MessageRenderer,
     RenderedMessage,
+    TaskRenderer,
 )
-from bot.vocabulary import CopyKind, LeadStatus
+from bot.vocabulary import CopyKind, LeadStatus, TaskStatus
 from storage.db import Database
+from storage.followup import Task, Touch
 from storage.models import CardCopy, Lead, OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -54,6 +59,7 @@ class Send:
     # can tell whether an earlier attempt posted it (delivery.history)
     planned_at: float = field(default_factory=time.monotonic)
     priority: int = DM_CARD  # the row's (bot/delivery/lanes.py): lower goes first
+    task_id: int | None = None  # a task card (its posted place and shown version are the task's)
 
 
 @dataclass(frozen=True)
@@ -68,17 +74,27 @@ Plan = Send | Skip | DeliveryError | None  # None: no longer pending (another se
 
 
 class Planner:
-    def __init__(self, db: Database, render: CardRenderer, render_message: MessageRenderer):
+    def __init__(
+        self,
+        db: Database,
+        render: CardRenderer,
+        render_message: MessageRenderer,
+        render_task: TaskRenderer | None = None,
+    ) -> None:
         self.db = db
         self.render = render
         self.render_message = render_message
+        self.render_task = render_task
 
     def plan(self, row_ids: Sequence[int]) -> dict[int, Plan]:
         """Each row's plan. A row that cannot be sent at all (its lead or card copy is gone)
         gets a permanent DeliveryError; one that cannot be drawn, a `render_error`."""
         with self.db.read() as session:
             rows = list(session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(row_ids))))
+            tasks, touches = _tasks_of(session, rows)
+            # A task card's redraw names its task only: its lead is drawn too.
             lead_ids = {row.lead_id for row in rows if row.lead_id is not None}
+            lead_ids |= {task.lead_id for task in tasks.values()}
             leads = {
                 lead.id: lead for lead in session.scalars(select(Lead).where(Lead.id.in_(lead_ids)))
             }
@@ -92,6 +108,7 @@ class Planner:
                 else {}  # new posts only: nothing to ask
             )
             batch = _Batch(self, leads, copies, nudges_by_lead(session, lead_ids))
+            batch.tasks, batch.touches = tasks, touches
             plans: dict[int, Plan] = {row_id: None for row_id in row_ids}
             for row in rows:
                 plans[row.id] = batch.plan(row)
@@ -111,6 +128,8 @@ class _Batch:
         self.copies = copies
         self.nudges = nudges
         self.drawn: dict[tuple[int, str, str | None], RenderedMessage] = {}
+        self.tasks: dict[int, Task] = {}
+        self.touches: dict[int, list[Touch]] = {}
 
     def plan(self, row: OutboxMessage) -> Plan:
         if row.status != OutboxStatus.PENDING:
@@ -119,6 +138,8 @@ class _Batch:
         try:
             if row.kind == MESSAGE:
                 return self._message(row, lead)
+            if row.kind in (TASK_CARD, TASK_REDRAW):
+                return self._task(row, lead)
             if lead is None:
                 return DeliveryError("lead_gone", permanent=True)
             if row.kind == POST_CARD:
@@ -171,14 +192,64 @@ class _Batch:
             priority=row.priority,
         )
 
+    def _task(self, row: OutboxMessage, lead: Lead | None) -> Send | Skip:
+        task = self.tasks.get(int((row.payload or {}).get("task_id") or 0))
+        if task is None or self.planner.render_task is None:
+            raise DeliveryError("task_gone", permanent=True)
+        lead = lead or self.leads.get(task.lead_id)
+        if lead is None:
+            raise DeliveryError("lead_gone", permanent=True)
+        if row.kind == TASK_CARD:
+            if task.status != TaskStatus.OPEN or task.card_ts is not None:
+                return Skip(OutboxStatus.CANCELLED)  # done before its card went, or posted
+            rendered = self.planner.render_task(task, lead, self.touches.get(lead.id, []))
+            return replace(_post(row, rendered), task_id=task.id)
+        if task.card_ts is None or task.card_channel is None:
+            return Skip(OutboxStatus.CANCELLED)  # never posted: nothing to redraw
+        if task.shown_version >= task.version:
+            return Skip(OutboxStatus.SENT)
+        rendered = self.planner.render_task(task, lead, self.touches.get(lead.id, []))
+        return Send(
+            row.id, row.kind, rendered, task.card_channel, task.card_ts, CopyKind.DM,
+            task.owner_id, lead.id, None, lane=task.card_channel, priority=row.priority,
+            task_id=task.id,
+        )  # fmt: skip
+
     def _message(self, row: OutboxMessage, lead: Lead | None) -> Send | Skip:
         payload: dict[str, Any] = row.payload or {}
-        broken = _guard_broken(payload.get("guard") or {}, lead) if lead is not None else None
+        guard = payload.get("guard") or {}
+        if "task" in guard:
+            task = self.tasks.get(int(guard["task"] or 0))
+            if task is None or task.status != TaskStatus.OPEN:
+                return Skip(OutboxStatus.CANCELLED)  # the task was done or moved meanwhile
+        broken = _guard_broken(guard, lead) if lead is not None else None
         if broken:
             # Claimed (or moved on) since the step ran: the nudge would be wrong now.
             return Skip(OutboxStatus.CANCELLED, broken)
         blocks = self.planner.render_message(payload, row.lead_id)
         return _post(row, RenderedMessage(str(payload.get("text", "")), blocks, 0))
+
+
+def _tasks_of(
+    session: Session, rows: list[OutboxMessage]
+) -> tuple[dict[int, Task], dict[int, list[Touch]]]:
+    """The tasks these rows draw or are guarded by, and their leads' touches: one query each."""
+    ids = {int(task_id) for row in rows if (task_id := _task_id(row))}
+    if not ids:
+        return {}, {}
+    tasks = {t.id: t for t in session.scalars(select(Task).where(Task.id.in_(ids)))}
+    drawn = {t.lead_id for t in tasks.values()}
+    touches: dict[int, list[Touch]] = {}
+    for touch in session.scalars(
+        select(Touch).where(Touch.lead_id.in_(drawn)).order_by(Touch.at, Touch.id)
+    ):
+        touches.setdefault(touch.lead_id, []).append(touch)
+    return tasks, touches
+
+
+def _task_id(row: OutboxMessage) -> object:
+    payload = row.payload or {}
+    return payload.get("task_id") or (payload.get("guard") or {}).get("task")
 
 
 def _guard_broken(guard: dict[str, Any], lead: Lead) -> str | None:

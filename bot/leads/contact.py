@@ -16,6 +16,7 @@ from bot.leads.records import record_claim
 from bot.leads.service import Outcome
 from bot.services import WithDeps
 from bot.vocabulary import CLOSING_OUTCOMES, CONTACT_LABELS, EventKind, LeadStatus, outcome_label
+from storage.followup import Task
 from storage.models import Lead
 
 
@@ -65,6 +66,19 @@ class ContactLog(WithDeps):
     def _record(
         self, session: Session, lead: Lead, user_id: str, outcome: str, now: datetime
     ) -> bool:
+        return self.record_in(session, lead, user_id, outcome, now)
+
+    def record_in(
+        self,
+        session: Session,
+        lead: Lead,
+        user_id: str,
+        outcome: str,
+        now: datetime,
+        task: Task | None = None,
+    ) -> bool:
+        """Record a contact in `session`'s transaction (the lead row read, ideally locked);
+        `task`: the follow-up task whose Done reported it. False: the lead changed meanwhile."""
         values = self._contact_values(lead, user_id, outcome, now)
         claims = lead.status in LeadStatus.OPEN
         if claims:
@@ -84,10 +98,12 @@ class ContactLog(WithDeps):
         session.refresh(lead)
         if claims:
             record_claim(session, lead, user_id, now, self.calendar, via="contact")
+            self.deps.followup.claimed(session, lead, user_id, now)
         first = lead.contact_count == 1
         add_event(session, lead, user_id, EventKind.CONTACTED, now, outcome=outcome, first=first)
         if outcome in CLOSING_OUTCOMES:
             add_event(session, lead, user_id, EventKind.CLOSED, now, reason=outcome)
+        self.deps.followup.contacted(session, lead, user_id, outcome, now, first, task)
         return True
 
     @staticmethod

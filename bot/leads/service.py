@@ -180,6 +180,7 @@ class LeadService(WithDeps):
             if not won:
                 return Outcome(False, not_claimable(lead, user_id, now), lead)
             record_claim(session, lead, user_id, now, self.calendar)
+            self.deps.followup.claimed(session, lead, user_id, now)
             enqueue_card_updates(session, lead.id, now)
         self.wake()
         return Outcome(True, lead=lead)

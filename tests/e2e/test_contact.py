@@ -68,7 +68,8 @@ def test_first_contact_on_an_unclaimed_lead_claims_it_and_stops_the_clock(
                 OutboxMessage.kind == "message", OutboxMessage.status == "pending"
             )
         ).all()
-    assert kinds[-2:] == ["claimed", "contacted"] and pending == []
+    # The claim starts the default cadence (its Day 1 task is planned, not yet sent).
+    assert kinds[-3:] == ["claimed", "cadence_started", "contacted"] and pending == []
 
 
 def test_later_contacts_keep_the_first_time_and_show_the_latest_outcome(

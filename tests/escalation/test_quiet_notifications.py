@@ -40,7 +40,9 @@ def opened_for(fake: FakeSlack, user_id: str) -> list[RecordedCall]:
 
 def events(bot: Harness, kind: str) -> list[dict[str, object]]:
     with bot.app.services.db.read() as session:
-        rows = session.scalars(select(LeadEvent).where(LeadEvent.kind == kind)).all()
+        rows = session.scalars(
+            select(LeadEvent).where(LeadEvent.kind == kind).order_by(LeadEvent.id)
+        ).all()
         return [dict(row.detail or {}) for row in rows]
 
 

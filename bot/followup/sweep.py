@@ -1,0 +1,180 @@
+"""The task sweep: tasks whose `next_action_at` is due -> the next entry of their chain, once.
+
+A task's chain: a cadence task first has its card posted when it falls due; then, still open
+`followup.task_overdue_after` later (business time), the `followup.overdue` steps run: a
+reminder to the owner, then the manager. The first-contact task (step 0) has no card (the lead
+card's Log contact is its button): its overdue steps count from the contact deadline.
+
+Each entry runs under a guard, as the lead sweep's steps do (bot/escalation/sweep.py): a
+conditional UPDATE on (id, overdue_step, version) that a Done, a second sweeper or a stale tick
+makes match nothing. One entry per task per tick: after downtime the card still goes before
+the reminder about it, and each reaches its person.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import datetime
+
+from sqlalchemy import select, tuple_, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from blocks.mrkdwn import literal_truncated, user
+from bot.clock import as_utc
+from bot.delivery.outbox import enqueue_message
+from bot.durations import format_duration
+from bot.followup.tasks import post_task_card
+from bot.hours import BusinessCalendar, add_business_time
+from bot.leads.events import add_event
+from bot.leads.quiet import quiet_until
+from bot.services import WithDeps
+from bot.vocabulary import Action, CopyKind, EventKind, FollowUpChannel, TaskStatus
+from storage.followup import Task
+from storage.models import Lead
+
+log = logging.getLogger(__name__)
+BATCH = 500
+CARD = "card"  # the chain entry that posts a cadence task's card
+
+ChainEntry = tuple[datetime, tuple[str, ...]]
+
+
+class TaskSweeper(WithDeps):
+    def sweep(self) -> int:
+        now = self.clock.now()
+        with self.db.write() as session, session.no_autoflush:
+            tasks = self._guarded(session, self._due(session, now))
+            ran = sum(self._run_next(session, task, now) for task in tasks)
+        if ran:
+            self.wake()
+        return ran
+
+    def chain(self, task: Task) -> list[ChainEntry]:
+        due = as_utc(task.due_at)
+        calendar = self._calendar(task.owner_id)
+        settings = self.config.followup
+        grace = settings.task_overdue_after
+        start = due if task.step == 0 else add_business_time(due, grace, calendar)
+        entries: list[ChainEntry] = [] if task.step == 0 else [(due, (CARD,))]
+        for step in settings.overdue:
+            moment = add_business_time(start, step.after, calendar)
+            entries.append((moment, tuple(str(action) for action in step.do)))
+        return entries
+
+    def _calendar(self, rep_id: str) -> BusinessCalendar | None:
+        # The rep's own business days and hours: the same calendar, in their zone.
+        return replace(self.calendar, tz=self.config.tz_for(rep_id)) if self.calendar else None
+
+    def _due(self, session: Session, now: datetime) -> list[Task]:
+        query = (
+            select(Task)
+            .where(Task.next_action_at <= now, Task.status == TaskStatus.OPEN)
+            .order_by(Task.next_action_at)
+            .limit(BATCH)
+        )
+        if not self.db.is_sqlite:
+            query = query.with_for_update(skip_locked=True)
+        return list(session.scalars(query))
+
+    def _guarded(self, session: Session, tasks: list[Task]) -> list[Task]:
+        """Only the tasks still at the (overdue_step, version) we read: a Done that committed
+        first, another sweeper or a stale tick takes that task out of this round."""
+        if not tasks:
+            return []
+        expected = [(t.id, t.overdue_step, t.version) for t in tasks]
+        table = Task.__table__
+        won = set(
+            session.execute(
+                update(table)
+                .where(
+                    table.c.id.in_([task_id for task_id, _, _ in expected]),
+                    tuple_(table.c.id, table.c.overdue_step, table.c.version).in_(expected),
+                )
+                .values(version=table.c.version + 1)
+                .returning(table.c.id)
+            ).scalars()
+        )
+        for task in tasks:
+            if task.id in won:
+                set_committed_value(task, "version", task.version + 1)
+        return [task for task in tasks if task.id in won]
+
+    def _run_next(self, session: Session, task: Task, now: datetime) -> int:
+        chain = self.chain(task)
+        if task.overdue_step >= len(chain):
+            task.next_action_at = None
+            return 0
+        _, actions = chain[task.overdue_step]
+        lead = session.get(Lead, task.lead_id)
+        if lead is None:
+            task.next_action_at = None
+            return 0
+        for action in actions:
+            self._act(session, task, lead, action, now)
+        task.overdue_step += 1
+        following = chain[task.overdue_step][0] if task.overdue_step < len(chain) else None
+        task.next_action_at = following
+        return 1
+
+    def _act(self, session: Session, task: Task, lead: Lead, action: str, now: datetime) -> None:
+        if action == CARD:
+            post_task_card(session, self.deps, task, now)
+        elif action == Action.REMIND_OWNER:
+            self._remind(session, task, lead, task.owner_id, _owner_words(task, lead, now), now)
+        elif action == Action.NOTIFY_MANAGER:
+            rep = self.config.rep(task.owner_id)
+            words = _manager_words(task, lead, now)
+            if rep is not None and rep.manager:
+                self._remind(session, task, lead, rep.manager, words, now)
+            elif self.config.channels.managers:
+                self._remind(session, task, lead, self.config.channels.managers, words, now)
+
+    def _remind(
+        self, session: Session, task: Task, lead: Lead, target: str, text: str, now: datetime
+    ) -> None:
+        person = target[:1] in ("U", "W")
+        enqueue_message(
+            session,
+            lead.id,
+            CopyKind.DM if person else CopyKind.CHANNEL,
+            target,
+            now,
+            text=text,
+            guard={"task": task.id},
+            not_before=quiet_until(self.config, target, now, lead.tier) if person else None,
+        )
+        add_event(session, lead, "leadbot", EventKind.TASK_REMINDED, now,
+                  task=task.id, step=task.step, to=target)  # fmt: skip
+
+
+def _lead_label(lead: Lead) -> str:
+    label = literal_truncated(lead.name or lead.email or lead.phone or "a lead", 200)
+    company = f" ({literal_truncated(lead.company, 200)})" if lead.company else ""
+    return f"*{label}*{company} #{lead.id}"
+
+
+def _what(task: Task) -> str:
+    if task.step == 0:
+        return "the first contact"
+    channels = " + ".join(FollowUpChannel(c).value for c in task.channels if c)
+    return f"Day {task.day} of the cadence ({channels})"
+
+
+def _owner_words(task: Task, lead: Lead, now: datetime) -> str:
+    late = format_duration(now - as_utc(task.due_at))
+    if task.step == 0:
+        return (
+            f"⏰ {user(task.owner_id)}, you claimed {_lead_label(lead)} and no contact is logged "
+            f"yet ({late} past the goal). Reach out now, then log it on the card."
+        )
+    return f"⏰ {user(task.owner_id)}, {_what(task)} for {_lead_label(lead)} is {late} overdue."
+
+
+def _manager_words(task: Task, lead: Lead, now: datetime) -> str:
+    late = format_duration(now - as_utc(task.due_at))
+    return (
+        f"📣 {user(task.owner_id)} has not done {_what(task)} for {_lead_label(lead)}: "
+        f"{late} overdue."
+    )

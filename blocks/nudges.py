@@ -47,6 +47,8 @@ def digest_blocks(header: str, lines: list[str]) -> list[Block]:
 def message_blocks(payload: Mapping[str, Any], lead_id: int | None) -> list[dict[str, Any]]:
     """An outbox message payload (`bot.delivery.outbox.enqueue_message`) drawn as blocks at
     send time."""
+    if isinstance(payload.get("blocks"), list):  # drawn when it was queued (an agenda)
+        return list(payload["blocks"])
     buttons = set(payload.get("buttons") or ())
     if payload.get("summary"):
         blocks = summary_blocks(str(payload["text"]), list(payload["summary"]))

@@ -165,7 +165,7 @@ def _buttons(view: TaskView) -> list[StaticSelectElement | ButtonElement | Overf
     value = str(view.task_id)
     elements: list[StaticSelectElement | ButtonElement | OverflowMenuElement] = [
         StaticSelectElement(
-            action_id=ids.TASK_DONE, placeholder="Done…", options=_done_options(view)
+            action_id=ids.TASK_DONE, placeholder="Done…", options=done_options(view)
         ),
         ButtonElement(text="Skip", action_id=ids.TASK_SKIP, value=value),
         OverflowMenuElement(
@@ -182,7 +182,7 @@ def _buttons(view: TaskView) -> list[StaticSelectElement | ButtonElement | Overf
     return elements
 
 
-def _done_options(view: TaskView) -> list[Option]:
+def done_options(view: TaskView) -> list[Option]:
     results: list[TaskResult] = []
     for channel in view.channels:
         results += _RESULTS_BY_CHANNEL.get(FollowUpChannel(channel), ())

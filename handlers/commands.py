@@ -22,6 +22,7 @@ from handlers.payloads import acked_after, is_user_id
 HELP = "\n".join(
     [
         "*leadbot commands*",
+        "`/leads today`: your follow-up tasks due today and the overdue ones, with Done menus",
         "`/leads mine`: your leads waiting for a claim or a first contact, oldest first",
         "`/leads queue`: unclaimed leads in the shared queue, with Claim buttons",
         "`/leads stats [today|week|month] [@rep|#source]`: speed to lead for the period",
@@ -128,7 +129,15 @@ def back(cmd: SlashCommand) -> None:
 
 
 CHANGES_STATE = frozenset({"snooze", "away", "back"})
+
+
+def today(cmd: SlashCommand) -> None:
+    text, blocks = cmd.services.tasks.today(cmd.user_id)
+    cmd.answer(text, blocks)
+
+
 SUBCOMMANDS: dict[str, Subcommand] = {
+    "today": today,
     "mine": lead_lists.show_mine,
     "queue": lead_lists.show_queue,
     "stats": stats_command.show_stats,

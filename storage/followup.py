@@ -8,10 +8,20 @@ the overdue chain, each step fenced by `overdue_step` and `version` as the lead 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base
@@ -70,3 +80,15 @@ class Touch(Base):
     template: Mapped[str | None] = mapped_column(String(64))
     result: Mapped[str] = mapped_column(String(32))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class AgendaSent(Base):
+    """The morning agenda a rep got, one per local day: written with the agenda's message, so
+    two sweepers (or a sweep run twice) send it once."""
+
+    __tablename__ = "agendas_sent"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)  # the rep's local date
+    sent_at: Mapped[datetime]
+    tasks: Mapped[int] = mapped_column(Integer, default=0)

@@ -183,6 +183,7 @@ def enqueue_message(
     alert: bool = False,
     digest: bool = False,
     not_before: datetime | None = None,
+    prebuilt: list[dict[str, Any]] | None = None,
 ) -> None:
     """A plain message (reminder, escalation), drawn into blocks when it is sent: `text` (mrkdwn,
     escaped already), optional `lines` (a list under it) and `buttons` ("claim", "snooze").
@@ -190,7 +191,7 @@ def enqueue_message(
     `{"owner": "U…"}` it still belongs to that rep. `alert`: a message to the admins about a
     delivery that failed (if it fails too, only the log says so: no alert about an alert).
     `digest`: a summary that may wait behind everything else. `not_before`: held until then
-    (the person's quiet hours)."""
+    (the person's quiet hours). `prebuilt`: blocks drawn already (Slack JSON; an agenda)."""
     add_row(
         session,
         OutboxMessage,
@@ -208,6 +209,7 @@ def enqueue_message(
             "lines": lines or [],
             "guard": guard or {},
             "alert": alert,
+            **({"blocks": prebuilt} if prebuilt is not None else {}),
         },
     )
 

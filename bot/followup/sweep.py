@@ -25,11 +25,12 @@ from blocks.mrkdwn import literal_truncated, user
 from bot.clock import as_utc
 from bot.delivery.outbox import enqueue_message
 from bot.durations import format_duration
+from bot.followup.agenda import Agenda
 from bot.followup.tasks import post_task_card
 from bot.hours import BusinessCalendar, add_business_time
 from bot.leads.events import add_event
 from bot.leads.quiet import quiet_until
-from bot.services import WithDeps
+from bot.services import Deps, WithDeps
 from bot.vocabulary import Action, CopyKind, EventKind, FollowUpChannel, TaskStatus
 from storage.followup import Task
 from storage.models import Lead
@@ -42,12 +43,20 @@ ChainEntry = tuple[datetime, tuple[str, ...]]
 
 
 class TaskSweeper(WithDeps):
+    def __init__(self, deps: Deps) -> None:
+        super().__init__(deps)
+        self.agenda = Agenda(deps.db, deps.config, deps.calendar)
+
     def sweep(self) -> int:
+        """Run the due entry of every due task; queue the agendas whose morning came. Returns
+        the entries run."""
         now = self.clock.now()
         with self.db.write() as session, session.no_autoflush:
             tasks = self._guarded(session, self._due(session, now))
             ran = sum(self._run_next(session, task, now) for task in tasks)
-        if ran:
+            session.flush()  # the agenda reads the tasks as this tick left them
+            agendas = self.agenda.send_due(session, now)
+        if ran or agendas:
             self.wake()
         return ran
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,7 @@ from bot.delivery.outbox import (
     enqueue_task_card,
     enqueue_task_redraws,
 )
+from bot.followup.agenda import Agenda, agenda_answer
 from bot.followup.planning import TaskPlanner, stop_cadence, stops
 from bot.followup.schedule import next_business_morning, opening_on
 from bot.hours import tomorrow_at
@@ -54,6 +56,7 @@ class TaskService(WithDeps):
         super().__init__(deps)
         self.planner = TaskPlanner(deps.db, deps.config, deps.calendar)
         self.contacts = ContactLog(deps)
+        self.agenda = Agenda(deps.db, deps.config, deps.calendar)
 
     def done(self, task_id: int, user_id: str, result: str) -> TaskOutcome:
         if result not in TaskResult.__members__.values():
@@ -127,6 +130,10 @@ class TaskService(WithDeps):
         else:
             return TaskOutcome(False, "That choice is out of date: use the card's menu again.")
         return self.reschedule(task_id, user_id, until)
+
+    def today(self, user_id: str) -> tuple[str, list[Any]]:
+        """`/leads today`: the rep's agenda now."""
+        return agenda_answer(self.agenda, user_id, self.clock.now())
 
     def describe(self, task_id: int) -> str:
         """A line naming the task, for its forms: "Day 4 of 6 · 📞 Call · Jane Doe"."""

@@ -68,8 +68,16 @@ def upgrade() -> None:
     )
     op.create_index("ix_touches_lead_at", "touches", ["lead_id", "at"])
     op.create_index("ix_touches_template_at", "touches", ["template", "at"])
+    op.create_table(
+        "agendas_sent",
+        sa.Column("user_id", sa.String(32), primary_key=True),
+        sa.Column("day", sa.Date, primary_key=True),
+        sa.Column("sent_at", WHEN, nullable=False),
+        sa.Column("tasks", sa.Integer, nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("agendas_sent")
     op.drop_table("touches")
     op.drop_table("tasks")

@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot.settings import Settings, SettingsError
 
@@ -19,6 +20,10 @@ _UNSAFE_IN_LOGS = {
     0x2028: "\\u2028",
     0x2029: "\\u2029",
 }
+
+
+class UsageError(Exception):
+    """A command given something it cannot use (a missing directory): one line, exit 2."""
 
 
 class OneLineFormatter(logging.Formatter):
@@ -35,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging()
     try:
         return int(args.func(args))
-    except SettingsError as err:
+    except (SettingsError, UsageError) as err:
         print(f"leadbot: {err}", file=sys.stderr)
         return 2
 
@@ -79,6 +84,16 @@ def _parser() -> argparse.ArgumentParser:
     check = config_sub.add_parser("check", help="validate leadbot.yml and report every problem")
     check.add_argument("path", nargs="?", help="default: $LEADBOT_CONFIG or ./leadbot.yml")
     check.set_defaults(func=_config_check)
+
+    templates = sub.add_parser("templates", help="outreach templates (followup.templates)")
+    templates_sub = templates.add_subparsers(dest="templates_command", required=True)
+    t_check = templates_sub.add_parser(
+        "check", help="render every outreach template with sample leads and report problems"
+    )
+    t_check.add_argument("--dir", help="the templates directory (default: followup.templates)")
+    t_check.add_argument("--config", help="default: $LEADBOT_CONFIG or ./leadbot.yml")
+    t_check.add_argument("--list", action="store_true", help="list each template in use")
+    t_check.set_defaults(func=_templates_check)
     return parser
 
 
@@ -139,6 +154,77 @@ def _config_check(args: argparse.Namespace) -> int:
         return 1
     print(f"{path}: OK ({len(config.reps)} reps, {len(config.managers)} managers)")
     return 0
+
+
+def _templates_check(args: argparse.Namespace) -> int:
+    """The starter set and the admin's directory, rendered with the sample leads: one line per
+    problem, then a count. Exit 1 when a template cannot be used, warnings alone exit 0."""
+    from bot.followup.outreach import SUFFIX
+    from bot.followup.outreach_check import check_templates
+    from bot.followup.outreach_setup import STARTER
+
+    own = _templates_dir(args)
+    if own is not None and not own.is_dir():
+        raise UsageError(f"{own}: {'not a directory' if own.exists() else 'no such directory'}")
+    directories = [STARTER] if own is None else [STARTER, own]
+    if args.list:
+        _list_templates(own)
+    problems = [problem for directory in directories for problem in check_templates(directory)]
+    for problem in problems:
+        print(problem)
+    # A file of the admin's that overrides a starter template is one template, not two.
+    count = len({path.name for d in directories for path in d.glob(f"*{SUFFIX}")})
+    errors = sum(problem.is_error for problem in problems)
+    warnings = len(problems) - errors
+    print(f"{_many(count, 'template')}, {_many(errors, 'error')}, {_many(warnings, 'warning')}")
+    return 1 if errors else 0
+
+
+def _templates_dir(args: argparse.Namespace) -> Path | None:
+    """--dir, else `followup.templates` of leadbot.yml (relative to its directory, as leadbot
+    reads it), else None: the starter set alone. Read without validating the rest of the
+    file, which fails on exactly the broken templates this command is there to show."""
+    import yaml
+
+    if args.dir:
+        return Path(args.dir)
+    path = args.config or Settings.from_env().config_path
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        if args.config or path != Settings().config_path:  # named, so it must be there
+            raise UsageError(f"{path}: file not found") from None
+        return None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        raise UsageError(f"{path}: cannot be read (see `leadbot config check {path}`)") from None
+    followup = data.get("followup") if isinstance(data, dict) else None
+    directory = followup.get("templates") if isinstance(followup, dict) else None
+    if directory is not None and not isinstance(directory, str):
+        raise UsageError(f"{path}: followup.templates: expected the path of a directory")
+    return None if directory is None else Path(path).parent / directory
+
+
+def _list_templates(own: Path | None) -> None:
+    """Each template a cadence step may name (the admin's first): name, channel, description
+    and where it comes from. A file that fails to load is left out, as leadbot leaves it out."""
+    from bot.followup.outreach import OutreachTemplates
+    from bot.followup.outreach_setup import STARTER, TemplateSet
+
+    templates = TemplateSet(OutreachTemplates.load(own)[0] if own is not None else None)
+    names = sorted(templates.names())
+    width = max(map(len, names), default=0)
+    for name in names:
+        layer = templates.find(name)
+        template = layer.get(name) if layer is not None else None
+        if template is None:
+            continue
+        where = "starter" if template.path.parent == STARTER else str(template.path)
+        description = " ".join(template.description.split()) or "(no description)"
+        print(f"{name:<{width}}  {template.channel:<8}  {description}  [{where}]")
+
+
+def _many(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _safe_url(url: str) -> str:

@@ -14,11 +14,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from bot.config.errors import parse_clock
+from bot.config.errors import describe, parse_clock
 from bot.config.policy import TierMatch
 from bot.durations import Duration, format_duration
 from bot.vocabulary import Action, FollowUpChannel, LeadOutcome
 
+MAX_DAY = 365
 TemplateName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,63}$")]
 
 
@@ -30,8 +31,15 @@ def _as_list(value: object) -> object:
     return [value] if isinstance(value, str) else value
 
 
+def _day(value: object) -> object:
+    whole = isinstance(value, int) and not isinstance(value, bool)
+    if not whole or not 1 <= value <= MAX_DAY:  # type: ignore[operator]
+        raise ValueError(f"expected a whole number from 1 to {MAX_DAY}, got {describe(value)}")
+    return value
+
+
 class CadenceStep(_Section):
-    day: Annotated[int, Field(ge=1, le=365)]
+    day: Annotated[int, BeforeValidator(_day)]
     do: Annotated[list[FollowUpChannel], BeforeValidator(_as_list), Field(min_length=1)]
     template: TemplateName | None = None
     final: bool = False
@@ -93,12 +101,12 @@ def default_cadences() -> dict[str, Cadence]:
 
 
 class OverdueStep(_Section):
-    """A step of the chain a task follows once it is due and not done: `after` is business
-    time from the moment it fell due."""
+    """A step of the chain a task follows while it is not done: `after` is business time from
+    the first contact's deadline, or from a cadence task's due moment + task_overdue_after."""
 
     after: Duration
     do: Annotated[
-        list[Literal[Action.REMIND_OWNER, Action.NOTIFY_MANAGER]],
+        list[Literal["remind_owner", "notify_manager"]],
         BeforeValidator(_as_list),
         Field(min_length=1),
     ]

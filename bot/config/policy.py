@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from itertools import pairwise
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import (
     AfterValidator,
@@ -19,7 +19,7 @@ from pydantic import (
 
 from bot.config.errors import check_channel_id, describe, one_of
 from bot.config.routing import SIZE_RULE, Condition
-from bot.durations import Duration, parse_duration
+from bot.durations import Duration, _coerce_duration, parse_duration
 from bot.escalation.templates import check_template
 from bot.vocabulary import CONFIGURABLE_ACTIONS, Action, Tone
 
@@ -129,6 +129,21 @@ class Escalation(_Section):
 EscalationField = Annotated[Escalation, BeforeValidator(_steps_or_mapping)]
 
 
+CONTACT_OFF = timedelta(0)  # `contact_within: off`: no first-contact SLA
+
+
+def _off_or_duration(value: object) -> object:
+    # YAML 1.1 reads a bare `off` as false: both mean no first-contact SLA. Empty: the default.
+    if value is None:
+        return None
+    if value is False or (isinstance(value, str) and value.strip().lower() == "off"):
+        return CONTACT_OFF
+    try:
+        return _coerce_duration(value)
+    except ValueError as err:
+        raise ValueError(f"{err}, or off") from None
+
+
 class Tier(_Section):
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
     respond_within: Duration
@@ -137,14 +152,14 @@ class Tier(_Section):
     escalation: EscalationField | None = None  # None: the top-level chain
     # Claimed but no contact logged this long (business time): the follow-up chain starts.
     # Unset: 15m for hot, 2h for warm, 1d for cold, else twice respond_within; "off": never.
-    contact_within: Duration | Literal["off"] | None = None
+    contact_within: Annotated[timedelta | None, BeforeValidator(_off_or_duration)] = None
 
     @property
     def contact_deadline(self) -> timedelta | None:
         """How long after the claim a first contact is due; None: no such SLA."""
-        if self.contact_within == "off":
+        if self.contact_within == CONTACT_OFF:
             return None
-        if isinstance(self.contact_within, timedelta):
+        if self.contact_within is not None:
             return self.contact_within
         return CONTACT_DEFAULTS.get(self.name, 2 * self.respond_within)
 

@@ -20,7 +20,7 @@ from blocks.mrkdwn import date as slack_date
 from blocks.mrkdwn import literal_truncated
 from blocks.task_card import TaskView, done_options, title
 
-MAX_SHOWN = 20  # two blocks at most each, within Slack's 50 blocks a message
+MAX_SHOWN = 15  # one block each, within Slack's 50 blocks a message, and a list one reads
 
 
 @dataclass(frozen=True)
@@ -29,23 +29,31 @@ class AgendaItem:
     overdue: bool
 
 
-def agenda_text(day: date, items: list[AgendaItem]) -> str:
-    late = sum(item.overdue for item in items)
-    overdue = f", {late} overdue" if late else ""
-    return f"🗓 Your follow-ups for {day:%a %d %b}: {len(items)} task(s){overdue}"
+@dataclass(frozen=True)
+class Agenda:
+    """A rep's agenda: the tasks shown (oldest first, at most MAX_SHOWN) and the counts."""
+
+    day: date
+    shown: tuple[AgendaItem, ...]
+    total: int
+    overdue: int
 
 
-def agenda_blocks(day: date, items: list[AgendaItem]) -> list[Block]:
-    blocks: list[Block] = [HeaderBlock(text=f"🗓 Your follow-ups for {day:%a %d %b}")]
-    if not items:
+def agenda_text(agenda: Agenda) -> str:
+    overdue = f", {agenda.overdue} overdue" if agenda.overdue else ""
+    return f"🗓 Your follow-ups for {agenda.day:%a %d %b}: {agenda.total} task(s){overdue}"
+
+
+def agenda_blocks(agenda: Agenda) -> list[Block]:
+    blocks: list[Block] = [HeaderBlock(text=f"🗓 Your follow-ups for {agenda.day:%a %d %b}")]
+    if not agenda.shown:
         blocks.append(SectionBlock(text="Nothing due today. 🎉"))
         return blocks
-    for item in items[:MAX_SHOWN]:
-        blocks.append(_item(item))
-    hidden = len(items) - MAX_SHOWN
+    blocks += [_item(item) for item in agenda.shown]
+    hidden = agenda.total - len(agenda.shown)
     footer = "Skip or move a task from its card."
     if hidden > 0:
-        footer = f"…and {hidden} more: `/leads today` shows them all once these are done. {footer}"
+        footer = f"…and {hidden} more: `/leads today` shows them once these are done. {footer}"
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=footer)]))
     return blocks
 

@@ -16,12 +16,13 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from blocks.agenda import AgendaItem, agenda_blocks, agenda_text
+from blocks.agenda import MAX_SHOWN, AgendaItem, agenda_blocks, agenda_text
+from blocks.agenda import Agenda as RepAgenda
+from blocks.task_card import TaskView
 from blocks.wire import wire
 from bot.clock import as_utc
 from bot.config.schema import Config
 from bot.delivery.outbox import enqueue_message
-from bot.followup.cards import task_view
 from bot.hours import MORNING, BusinessCalendar, _wall_to_utc
 from bot.leads.quiet import quiet_until
 from bot.vocabulary import CopyKind, TaskStatus
@@ -41,47 +42,71 @@ class Agenda:
         # rep all day long only to find it there already.
         self._done: set[tuple[str, date]] = set()
 
-    def items(self, session: Session, user_id: str, now: datetime) -> tuple[date, list[AgendaItem]]:
+    def today(self, session: Session, user_id: str, now: datetime) -> RepAgenda:
         """The rep's tasks due by the end of their local day, oldest first."""
-        tz = self.config.tz_for(user_id)
-        today = now.astimezone(tz).date()
-        day_end = _wall_to_utc(today + timedelta(days=1), time(0), tz)
+        day = now.astimezone(self.config.tz_for(user_id)).date()
+        return self._agendas(session, [user_id], now).get(user_id, RepAgenda(day, (), 0, 0))
+
+    def _agendas(self, session: Session, reps: list[str], now: datetime) -> dict[str, RepAgenda]:
+        """Every rep's agenda from one narrow query: their local day decides what is today;
+        only the lines shown are drawn."""
+        bounds = {rep: self._today_bounds(rep, now) for rep in reps}
+        latest = max(end for _, _, end in bounds.values())
         rows = session.execute(
-            select(Task, Lead)
-            .join(Lead, Lead.id == Task.lead_id)
-            .where(
-                Task.owner_id == user_id,
-                Task.status == TaskStatus.OPEN,
-                Task.due_at < day_end,
+            _AGENDA.where(
+                Task.owner_id.in_(reps),
+                Task.due_at < latest,
                 # The first-contact task is on the agenda once it is late; cadence tasks, today.
                 or_(Task.step > 0, Task.due_at <= now),
             )
-            .order_by(Task.due_at, Task.id)
         ).all()
-        start = _wall_to_utc(today, time(0), tz)
-        return today, [
-            AgendaItem(task_view(task, lead, ()), as_utc(task.due_at) < start or task.step == 0)
-            for task, lead in rows
-        ]
+        shown: dict[str, list[AgendaItem]] = {}
+        counts: dict[str, list[int]] = {}
+        for row in rows:
+            _, start, end = bounds[row.owner_id]
+            due = as_utc(row.due_at)
+            if due >= end:
+                continue
+            late = due < start or row.step == 0
+            total_late = counts.setdefault(row.owner_id, [0, 0])
+            total_late[0] += 1
+            total_late[1] += late
+            lines = shown.setdefault(row.owner_id, [])
+            if len(lines) < MAX_SHOWN:
+                lines.append(_item(row, due, late))
+        return {rep: RepAgenda(bounds[rep][0], tuple(shown[rep]), *counts[rep]) for rep in shown}
+
+    def _today_bounds(self, rep_id: str, now: datetime) -> tuple[date, datetime, datetime]:
+        tz = self.config.tz_for(rep_id)
+        today = now.astimezone(tz).date()
+        tomorrow = today + timedelta(days=1)
+        return today, _wall_to_utc(today, time(0), tz), _wall_to_utc(tomorrow, time(0), tz)
 
     def send_due(self, session: Session, now: datetime) -> int:
         """Queue the agendas whose morning has come; returns how many were queued."""
-        away = _away_now(session, now)
+        due = self._due_reps(session, now)
+        if not due:
+            return 0
+        agendas = self._agendas(session, due, now)
         sent = 0
-        for rep in self.config.reps:
-            if rep.id in away:
-                continue
-            key = (rep.id, now.astimezone(self.config.tz_for(rep.id)).date())
-            if key in self._done:
-                continue
-            opening = self._opening_today(rep.id, now)
-            if opening is None or not opening[0] <= now < opening[1]:
-                continue
-            sent += self._send(session, rep.id, now)
-            self._done.add(key)
+        for rep in due:
+            sent += self._send(session, rep, now, agendas.get(rep))
+            self._done.add((rep, now.astimezone(self.config.tz_for(rep)).date()))
         if len(self._done) > 10 * max(len(self.config.reps), 1):
             self._done.clear()  # old days: the table still answers for them
         return sent
+
+    def _due_reps(self, session: Session, now: datetime) -> list[str]:
+        away = _away_now(session, now)
+        due = []
+        for rep in self.config.reps:
+            key = (rep.id, now.astimezone(self.config.tz_for(rep.id)).date())
+            if rep.id in away or key in self._done:
+                continue
+            opening = self._opening_today(rep.id, now)
+            if opening is not None and opening[0] <= now < opening[1]:
+                due.append(rep.id)
+        return due
 
     def _opening_today(self, rep_id: str, now: datetime) -> tuple[datetime, datetime] | None:
         """Today's working window on the rep's clock; None on a day off."""
@@ -97,22 +122,52 @@ class Agenda:
             return None
         return _wall_to_utc(today, calendar.start, tz), _wall_to_utc(today, calendar.end, tz)
 
-    def _send(self, session: Session, rep_id: str, now: datetime) -> int:
-        day, items = self.items(session, rep_id, now)
+    def _send(self, session: Session, rep_id: str, now: datetime, agenda: RepAgenda | None) -> int:
+        day = now.astimezone(self.config.tz_for(rep_id)).date()
         claimed = session.execute(
             self.db.insert(AgendaSent)
-            .values(user_id=rep_id, day=day, sent_at=now, tasks=len(items))
+            .values(user_id=rep_id, day=day, sent_at=now, tasks=agenda.total if agenda else 0)
             .on_conflict_do_nothing()
             .returning(AgendaSent.user_id)
         ).first()
-        if claimed is None or not items:  # sent already, or nothing to say this morning
+        if claimed is None or agenda is None:  # sent already, or nothing to say this morning
             return 0
         enqueue_message(
             session, None, CopyKind.DM, rep_id, now,
-            text=agenda_text(day, items), prebuilt=wire(agenda_blocks(day, items)),
+            text=agenda_text(agenda), prebuilt=wire(agenda_blocks(agenda)),
             not_before=quiet_until(self.config, rep_id, now, None),
         )  # fmt: skip
         return 1
+
+
+# The columns an agenda line shows: no ORM objects for a hundred reps' tasks.
+_AGENDA = (
+    select(
+        Task.id,
+        Task.owner_id,
+        Task.step,
+        Task.steps,
+        Task.day,
+        Task.channels,
+        Task.due_at,
+        Task.status,
+        Lead.id.label("lead_id"),
+        Lead.name,
+        Lead.company,
+    )
+    .join(Lead, Lead.id == Task.lead_id)
+    .where(Task.status == TaskStatus.OPEN)
+    .order_by(Task.owner_id, Task.due_at, Task.id)
+)
+
+
+def _item(row: Any, due: datetime, late: bool) -> AgendaItem:
+    view = TaskView(
+        task_id=row.id, lead_id=row.lead_id, lead_name=row.name, company=row.company,
+        owner_id=row.owner_id, step=row.step, steps=row.steps, day=row.day,
+        channels=tuple(row.channels or ()), status=row.status, due_at=due,
+    )  # fmt: skip
+    return AgendaItem(view, late)
 
 
 def _away_now(session: Session, now: datetime) -> set[str]:
@@ -125,5 +180,5 @@ def _away_now(session: Session, now: datetime) -> set[str]:
 def agenda_answer(agenda: Agenda, user_id: str, now: datetime) -> tuple[str, list[Any]]:
     """`/leads today`: the rep's agenda now, as text and Slack JSON blocks."""
     with agenda.db.read() as session:
-        day, items = agenda.items(session, user_id, now)
-    return agenda_text(day, items), wire(agenda_blocks(day, items))
+        today = agenda.today(session, user_id, now)
+    return agenda_text(today), wire(agenda_blocks(today))

@@ -32,6 +32,7 @@ from bot.leads.events import add_event
 from bot.leads.quiet import quiet_until
 from bot.services import Deps, WithDeps
 from bot.vocabulary import Action, CopyKind, EventKind, FollowUpChannel, TaskStatus
+from storage.bulk import collected
 from storage.followup import Task
 from storage.models import Lead
 
@@ -53,21 +54,33 @@ class TaskSweeper(WithDeps):
         now = self.clock.now()
         with self.db.write() as session, session.no_autoflush:
             tasks = self._guarded(session, self._due(session, now))
-            ran = sum(self._run_next(session, task, now) for task in tasks)
+            # Their leads in one query: each task's step reads its lead from the session.
+            leads = {t.lead_id for t in tasks}
+            if leads:
+                session.scalars(select(Lead).where(Lead.id.in_(leads))).all()
+            with collected(session):  # the events and messages: one INSERT per table
+                ran = sum(self._run_next(session, task, now) for task in tasks)
             session.flush()  # the agenda reads the tasks as this tick left them
             agendas = self.agenda.send_due(session, now)
         if ran or agendas:
             self.wake()
         return ran
 
-    def chain(self, task: Task) -> list[ChainEntry]:
+    def chain(self, task: Task, upto: int | None = None) -> list[ChainEntry]:
+        """The task's chain; `upto`: only its first entries (each later one costs a business
+        time computation)."""
         due = as_utc(task.due_at)
-        calendar = self._calendar(task.owner_id)
+        entries: list[ChainEntry] = [] if task.step == 0 else [(due, (CARD,))]
         settings = self.config.followup
+        steps = settings.overdue
+        if upto is not None:
+            steps = steps[: max(upto - len(entries), 0)]
+        if not steps:
+            return entries
+        calendar = self._calendar(task.owner_id)
         grace = settings.task_overdue_after
         start = due if task.step == 0 else add_business_time(due, grace, calendar)
-        entries: list[ChainEntry] = [] if task.step == 0 else [(due, (CARD,))]
-        for step in settings.overdue:
+        for step in steps:
             moment = add_business_time(start, step.after, calendar)
             entries.append((moment, tuple(str(action) for action in step.do)))
         return entries
@@ -111,7 +124,7 @@ class TaskSweeper(WithDeps):
         return [task for task in tasks if task.id in won]
 
     def _run_next(self, session: Session, task: Task, now: datetime) -> int:
-        chain = self.chain(task)
+        chain = self.chain(task, upto=task.overdue_step + 2)  # this entry and the next
         if task.overdue_step >= len(chain):
             task.next_action_at = None
             return 0

@@ -4,7 +4,8 @@ every post and every redraw). The builders are pure and tested against Slack's l
 Slack enforces them, and a property test holds `wire` equal to `to_dict`); a block Slack would
 still refuse comes back as `invalid_blocks`, a permanent failure the admins are told about.
 
-Objects whose class writes its own JSON (`Option`, `ConfirmObject`, …) keep their `to_dict()`.
+Objects whose class writes its own JSON (`ConfirmObject`, …) keep their `to_dict()`; `Option`
+is written here the way its `to_dict()` writes it in blocks.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from slack_sdk.models.basic_objects import EMPTY_ALLOWED_TYPE_AND_PROPERTY_LIST, JsonObject
+from slack_sdk.models.blocks.basic_components import Option, PlainTextObject
 
 _EMPTY_ALLOWED = {(rule["type"], rule["property"]) for rule in EMPTY_ALLOWED_TYPE_AND_PROPERTY_LIST}
 _PLAIN: dict[type, bool] = {}  # class -> writes its JSON the way JsonObject does
@@ -34,10 +36,24 @@ def wire(value: Any) -> Any:
                 continue
             fields[key] = wire(item)
         return fields
+    if type(value) is Option:
+        return _option(value)
     to_dict = getattr(value, "to_dict", None)
     if callable(to_dict):
         return {key: wire(item) for key, item in to_dict().items()}
     return value
+
+
+def _option(option: Option) -> dict[str, Any]:
+    # Option.to_dict("block") without its validation: menus repeat the same few options on
+    # every line of a list (an agenda of 15 tasks draws 100 of them).
+    text = option._text or PlainTextObject.from_str(option.label or "")
+    drawn: dict[str, Any] = {"text": wire(text), "value": option.value}
+    if option._block_description:
+        drawn["description"] = wire(option._block_description)
+    if option.url:
+        drawn["url"] = option.url
+    return drawn
 
 
 def _plain(cls: type) -> bool:

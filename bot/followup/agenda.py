@@ -26,6 +26,7 @@ from bot.delivery.outbox import enqueue_message
 from bot.hours import MORNING, BusinessCalendar, _wall_to_utc
 from bot.leads.quiet import quiet_until
 from bot.vocabulary import CopyKind, TaskStatus
+from storage.bulk import collected
 from storage.db import Database
 from storage.followup import AgendaSent, Task
 from storage.models import Lead, RepAway
@@ -88,10 +89,24 @@ class Agenda:
         if not due:
             return 0
         agendas = self._agendas(session, due, now)
+        days = {rep: now.astimezone(self.config.tz_for(rep)).date() for rep in due}
+        rows = [
+            {"user_id": rep, "day": days[rep], "sent_at": now,
+             "tasks": agendas[rep].total if rep in agendas else 0}
+            for rep in due
+        ]  # fmt: skip
+        # One statement for every rep: the rows another sweeper wrote first are not returned.
+        claimed = session.scalars(
+            self.db.insert(AgendaSent).values(rows).on_conflict_do_nothing()
+            .returning(AgendaSent.user_id)
+        ).all()  # fmt: skip
         sent = 0
-        for rep in due:
-            sent += self._send(session, rep, now, agendas.get(rep))
-            self._done.add((rep, now.astimezone(self.config.tz_for(rep)).date()))
+        with collected(session):  # their messages: one INSERT
+            for rep in claimed:
+                if rep in agendas:
+                    self._send(session, rep, now, agendas[rep])
+                    sent += 1
+        self._done.update(days.items())
         if len(self._done) > 10 * max(len(self.config.reps), 1):
             self._done.clear()  # old days: the table still answers for them
         return sent
@@ -122,22 +137,12 @@ class Agenda:
             return None
         return _wall_to_utc(today, calendar.start, tz), _wall_to_utc(today, calendar.end, tz)
 
-    def _send(self, session: Session, rep_id: str, now: datetime, agenda: RepAgenda | None) -> int:
-        day = now.astimezone(self.config.tz_for(rep_id)).date()
-        claimed = session.execute(
-            self.db.insert(AgendaSent)
-            .values(user_id=rep_id, day=day, sent_at=now, tasks=agenda.total if agenda else 0)
-            .on_conflict_do_nothing()
-            .returning(AgendaSent.user_id)
-        ).first()
-        if claimed is None or agenda is None:  # sent already, or nothing to say this morning
-            return 0
+    def _send(self, session: Session, rep_id: str, now: datetime, agenda: RepAgenda) -> None:
         enqueue_message(
             session, None, CopyKind.DM, rep_id, now,
             text=agenda_text(agenda), prebuilt=wire(agenda_blocks(agenda)),
             not_before=quiet_until(self.config, rep_id, now, None),
         )  # fmt: skip
-        return 1
 
 
 # The columns an agenda line shows: no ORM objects for a hundred reps' tasks.

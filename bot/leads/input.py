@@ -4,9 +4,11 @@ business-time maths would choke on let through."""
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
+import zoneinfo
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -35,6 +37,12 @@ Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Scalar = str | int | float | bool | None
 
 
+@functools.cache
+def _zone_names() -> frozenset[str]:
+    # An exact name from the tz database: never a path ZoneInfo would try to open.
+    return frozenset(zoneinfo.available_timezones())
+
+
 class LeadIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -51,6 +59,8 @@ class LeadIn(BaseModel):
     message: Annotated[str, StringConstraints(max_length=10_000)] | None = None
     crm_url: Annotated[str, StringConstraints(max_length=2000)] | None = None
     tier: str | None = None
+    # The prospect's own zone (IANA), for calling windows; else their country decides.
+    timezone: Annotated[str, StringConstraints(max_length=64)] | None = None
     received_at: datetime | None = None
     fields: dict[Annotated[str, StringConstraints(max_length=64)], Scalar] = Field(
         default_factory=dict, max_length=50
@@ -68,6 +78,15 @@ class LeadIn(BaseModel):
     def _phone(cls, value: str | None) -> str | None:
         if value and not re.fullmatch(r"[0-9+()./\- ext]{3,64}", value):
             raise ValueError("a phone number may hold digits, spaces and + ( ) - . / ext")
+        return value or None
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str | None) -> str | None:
+        if value and value not in _zone_names():
+            raise ValueError(
+                f"'{value[:64]}' is not a time zone: use an IANA name such as America/Chicago"
+            )
         return value or None
 
     @field_validator("crm_url")

@@ -31,9 +31,10 @@ def new_lead(
     calendar: BusinessCalendar | None,
 ) -> Lead:
     lead = Lead(
-        **data.model_dump(exclude={"tier", "received_at", "fields", "email"}),
+        **data.model_dump(exclude={"tier", "received_at", "fields", "email", "timezone"}),
         email=data.email.lower() if data.email else None,
-        fields=dict(data.fields),
+        # The prospect's zone rides in `fields` (what the follow-up's calling window reads).
+        fields={**data.fields, **({"timezone": data.timezone} if data.timezone else {})},
         tier=tier.name,
         status=LeadStatus.ASSIGNED if decision.owner_id else LeadStatus.QUEUED,
         owner_id=decision.owner_id,

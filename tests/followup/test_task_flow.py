@@ -231,3 +231,24 @@ def _task_id(bot: Harness, *, step: int) -> int:
 def _submit(bot: Harness, callback: str, metadata: str, values: dict[str, Any]) -> tuple[int, str]:
     body = view_submission(callback, metadata, values, user_id="U0ALICE")
     return post_signed(f"{bot.base}/slack/events", bot.signing_secret, body)
+
+
+def test_a_call_step_waits_for_the_prospects_morning(
+    timed_bot: Harness, fake_slack: FakeSlack, clock: FixedClock
+) -> None:
+    """Alice (Berlin) claims at 16:00 her time a lead in Los Angeles (07:00 there): Day 1 has a
+    call, so it is due at 08:00 in Los Angeles, 17:00 in Berlin, still her Monday."""
+    assert timed_bot.post_lead({**LEAD, "timezone": "America/Los_Angeles"})[0] == 201
+    card = timed_bot.dm_card("U0ALICE", 1)
+    assert timed_bot.click(ids.CLAIM, 1, "U0ALICE", card)[0] == 200
+    timed_bot.settle()
+    assert tasks(timed_bot)[1] == (1, "open", "intro", datetime(2026, 11, 23, 16, 0, tzinfo=UTC))
+    with timed_bot.app.services.db.read() as session:
+        lead = session.get(Lead, 1)
+        assert lead is not None and lead.fields == {"timezone": "America/Los_Angeles"}
+    bad = timed_bot.post_lead({**LEAD, "external_id": "f-2", "timezone": "Mars/Olympus"})
+    assert bad == (
+        422,
+        {"errors": [{"field": "timezone", "message": "'Mars/Olympus' is not a time zone: use an "
+                     "IANA name such as America/Chicago"}]},
+    )  # fmt: skip

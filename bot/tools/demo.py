@@ -28,6 +28,7 @@ from bot.durations import parse_duration
 from bot.fakeslack.requests import block_action, post_signed, slash_command
 from bot.fakeslack.server import FakeSlack, RecordedCall
 from bot.settings import Settings
+from bot.tools.demo_followup import follow_up
 from bot.tools.text import render_message, render_mrkdwn
 
 INTAKE_TOKEN = "demo-intake-token"
@@ -122,6 +123,7 @@ def _walkthrough(
     _log_contact(console, app, fake, base, owner, first)
     _escalation(console, app, fake, config)
     _review(console, app, fake, base, config)
+    follow_up(console, app, fake, base, lambda lead: _post_lead(base, lead), SIGNING_SECRET)
 
 
 def _claims(

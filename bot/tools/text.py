@@ -160,6 +160,8 @@ def _render_token(body: str, ctx: _Ctx) -> str:
     url = unescape(target)
     if not label or label in (url, url.removeprefix("mailto:")):
         return label or url
+    if url.startswith("mailto:") and len(url) > 80:  # a whole email, encoded: the label says it
+        return f"{label} (mailto:{url.removeprefix('mailto:').partition('?')[0]}?…)"
     return f"{label} ({url})"
 
 

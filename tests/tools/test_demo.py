@@ -31,3 +31,9 @@ def test_demo_walks_through_intake_cards_and_claim() -> None:
     assert "📞 First contact after 3m 12s, @Alice · 📅 Meeting booked" in text
     assert "10. Maya types /leads stats week" in text
     assert "*3 leads* · *1 SLA breach (33%)*" in text
+    # The follow-up: Day 1's task card with the intro written for Jonas, her "no answer", the
+    # next morning's agenda, and the Day 2 card that knows what was tried.
+    assert "Day 1 of 6 · ✉️ Email + 📞 Call" in text and ">Hi Jonas," in text
+    assert "✅ Done: 📞 Call: no answer by @Alice" in text
+    assert "🗓 Your follow-ups for" in text
+    assert "Day 2 of 6 · ✉️ Email" in text and "📞 Call: no answer (`intro`)" in text

@@ -280,6 +280,10 @@ def _buttons(card: CardView) -> list[CardElement]:
         # For managers; anyone else who picks it is told so.
         option = Option(value=f"reassign:{card.lead_id}", text="Reassign…")
         buttons.append(OverflowMenuElement(action_id=ids.LEAD_MENU, options=[option]))
+    elif card.status == LeadStatus.CLAIMED and card.copy_kind != CopyKind.DM:
+        # Managers watch the channel copy: they may end a follow-up that should not go on.
+        option = Option(value=f"stop_followup:{card.lead_id}", text="Stop follow-up")
+        buttons.append(OverflowMenuElement(action_id=ids.LEAD_MENU, options=[option]))
     return buttons
 
 

@@ -22,7 +22,7 @@ NUDGE_BLOCK_PREFIX = "lead_nudge"
 PAGE_PREVIOUS = "list_page_previous"
 PAGE_NEXT = "list_page_next"
 
-LEAD_MENU = "lead_menu"  # the card's overflow: "reassign:<lead id>"
+LEAD_MENU = "lead_menu"  # the card's overflow: "reassign:<lead id>", "stop_followup:<lead id>"
 REASSIGN_MODAL = "lead_reassign_modal"
 REASSIGN_USER_BLOCK = "reassign_user"
 REASSIGN_USER = "reassign_user_select"

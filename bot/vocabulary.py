@@ -190,3 +190,4 @@ class LeadOutcome(StrEnum):
     WON = "won"
     LOST = "lost"
     NO_RESPONSE = "no_response"  # the final step done and nothing came back
+    STOPPED = "stopped"  # a manager stopped the follow-up from the lead's card

@@ -37,6 +37,10 @@ def open_menu_choice(
     services = services_of(context)
     with explained(client, body):
         kind, _, lead = (selected_value(first_action(body)) or "").partition(":")
+        if kind == "stop_followup":
+            outcome = services.tasks.stop(lead_ref(lead), clicker(body))
+            tell(client, body, outcome.message)
+            return
         if kind != "reassign":
             return  # cleared, or another choice of a menu leadbot may add later
         lead_id = lead_ref(lead)

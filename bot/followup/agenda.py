@@ -59,6 +59,8 @@ class Agenda:
                 Task.due_at < latest,
                 # The first-contact task is on the agenda once it is late; cadence tasks, today.
                 or_(Task.step > 0, Task.due_at <= now),
+                # A snoozed lead's tasks wait with it.
+                or_(Lead.snoozed_until.is_(None), Lead.snoozed_until <= now),
             )
         ).all()
         shown: dict[str, list[AgendaItem]] = {}

@@ -190,14 +190,15 @@ def stop_cadence(
     now: datetime,
     *,
     keep: int | None = None,
+    by: str = LEADBOT,
+    note: str | None = None,
 ) -> None:
-    """End the lead's cadence with `outcome`: its open tasks are cancelled (their cards say so),
-    except `keep`, the task whose Done reported the outcome."""
-    posted = close_open_tasks(
-        session, lead.id, now, TaskStatus.CANCELLED, note=f"cadence stopped: {outcome}", keep=keep
-    )
+    """End the lead's cadence with `outcome`: its open tasks are cancelled (their cards say so,
+    with `note`: plain text), except `keep`, the task whose Done reported the outcome."""
+    note = note or f"cadence stopped: {outcome}"
+    posted = close_open_tasks(session, lead.id, now, TaskStatus.CANCELLED, note=note, keep=keep)
     enqueue_task_redraws(session, posted, now)
-    add_event(session, lead, LEADBOT, EventKind.CADENCE_STOPPED, now,
+    add_event(session, lead, by, EventKind.CADENCE_STOPPED, now,
               cadence=cadence, outcome=str(outcome))  # fmt: skip
 
 

@@ -133,6 +133,10 @@ class TaskSweeper(WithDeps):
         if lead is None:
             task.next_action_at = None
             return 0
+        if lead.snoozed_until is not None and as_utc(lead.snoozed_until) > now:
+            # The lead is snoozed ("call me after the 15th"): its follow-up waits with it.
+            task.next_action_at = as_utc(lead.snoozed_until)
+            return 0
         for action in actions:
             self._act(session, task, lead, action, now)
         task.overdue_step += 1

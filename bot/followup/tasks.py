@@ -23,7 +23,7 @@ from bot.delivery.outbox import (
     enqueue_task_redraws,
 )
 from bot.followup.agenda import Agenda, agenda_answer
-from bot.followup.planning import TaskPlanner, stop_cadence, stops
+from bot.followup.planning import TaskPlanner, active_cadence, stop_cadence, stops
 from bot.followup.schedule import next_business_morning, opening_on
 from bot.hours import tomorrow_at
 from bot.leads.contact import ContactLog
@@ -130,6 +130,22 @@ class TaskService(WithDeps):
         else:
             return TaskOutcome(False, "That choice is out of date: use the card's menu again.")
         return self.reschedule(task_id, user_id, until)
+
+    def stop(self, lead_id: int, user_id: str) -> TaskOutcome:
+        """A manager ends a lead's follow-up from its card: its open tasks are cancelled."""
+        if not self.config.can_manage(user_id):
+            return TaskOutcome(False, "Only managers can stop a lead's follow-up.")
+        now = self.clock.now()
+        with self.db.write() as session:
+            lead = session.get(Lead, lead_id, with_for_update=True)
+            name = active_cadence(session, lead_id) if lead is not None else None
+            if lead is None or name is None:
+                return TaskOutcome(False, f"No follow-up is running for lead #{lead_id}.")
+            by = self.config.display_name(user_id)
+            stop_cadence(session, lead, name, LeadOutcome.STOPPED, now, by=user_id,
+                         note=f"stopped by {by}")  # fmt: skip
+        self.wake()
+        return TaskOutcome(True, f"The follow-up of lead #{lead_id} is stopped.")
 
     def today(self, user_id: str) -> tuple[str, list[Any]]:
         """`/leads today`: the rep's agenda now."""

@@ -96,12 +96,20 @@ def not_claimable(lead: Lead, user_id: str, now: datetime) -> str:
 
 
 def refuse_owner_action(
-    config: Config, lead: Lead | None, lead_id: int, user_id: str, verb: str
+    config: Config,
+    lead: Lead | None,
+    lead_id: int,
+    user_id: str,
+    verb: str,
+    *,
+    claimed_too: bool = False,
 ) -> str | None:
-    """Why `user_id` may not `verb` this lead (None: they may): only its owner or a manager."""
+    """Why `user_id` may not `verb` this lead (None: they may): only its owner or a manager.
+    `claimed_too`: the action applies to a claimed lead as well (a snooze pauses its follow-up)."""
     if lead is None:
         return f"Lead #{lead_id} does not exist (any more)."
-    if lead.status not in LeadStatus.OPEN:
+    allowed = (*LeadStatus.OPEN, LeadStatus.CLAIMED) if claimed_too else LeadStatus.OPEN
+    if lead.status not in allowed:
         by = f" by <@{lead.claimed_by}>" if lead.claimed_by else ""
         return f"Lead #{lead_id} is already {lead.status}{by}: nothing to {verb}."
     if lead.owner_id != user_id and not config.can_manage(user_id):

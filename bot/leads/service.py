@@ -242,7 +242,9 @@ class LeadService(WithDeps):
             return Outcome(False, "Pick a snooze time in the future.")
         with self.db.write() as session:
             lead = session.get(Lead, lead_id)
-            refusal = refuse_owner_action(self.config, lead, lead_id, user_id, "snooze")
+            refusal = refuse_owner_action(
+                self.config, lead, lead_id, user_id, "snooze", claimed_too=True
+            )
             if refusal or lead is None:
                 return Outcome(False, refusal or "")
             lead.snoozed_until = until

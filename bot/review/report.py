@@ -1,6 +1,7 @@
 """Speed to lead as a report, pure: period windows, the summary maths, the per-rep table and
 who may see which rows. `bot/review/stats.py` reads the numbers from the database; the
-builders in `blocks/stats.py` and `blocks/home.py` draw a `StatsReport`."""
+builders in `blocks/stats.py` and `blocks/home.py` draw a `StatsReport`. The follow-up numbers
+of each row (`FollowUp`) are defined and computed in `bot/review/followup_report.py`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.config.schema import Config
+from bot.review.followup_report import NO_FOLLOWUP, Claimed, DueTask, FollowUp, followup_by_owner
 
 PERIODS: tuple[str, ...] = ("today", "week", "month")
 DEFAULT_PERIOD = "week"
@@ -56,6 +58,7 @@ class RepRow:
     owner_id: str | None  # None: the shared queue
     name: str
     summary: Summary
+    followup: FollowUp = NO_FOLLOWUP
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,16 @@ class StatsReport:
     rows: tuple[RepRow, ...]
     rep: str | None = None
     source: str | None = None
+    followup: FollowUp = NO_FOLLOWUP  # the total's
+
+
+@dataclass(frozen=True)
+class FollowUpRows:
+    """What the follow-up numbers are computed from (bot/review/followup_report.py)."""
+
+    tasks: Sequence[DueTask] | Sequence[Any]  # database rows are tuple-like
+    claims: Sequence[Claimed] | Sequence[Any]
+    now: datetime
 
 
 # -- periods --------------------------------------------------------------------------------------
@@ -149,18 +162,32 @@ def build_report(
     *,
     rep: str | None = None,
     source: str | None = None,
+    followup: FollowUpRows | None = None,
 ) -> StatsReport:
     """Every configured rep gets a row (zero leads included); other owners and the shared queue
-    only when they have leads. With `rep`, only that rep."""
-    owners: list[str | None] = [rep] if rep else list(dict.fromkeys([*config.rep_ids(), *groups]))
+    only when they have leads, tasks due or claims. With `rep`, only that rep."""
+    per_owner: dict[str | None, FollowUp] = {}
+    of = None
+    if followup is not None:
+        per_owner, of = followup_by_owner(
+            followup.tasks, followup.claims, followup.now, config.tz_for
+        )
+    owners: list[str | None] = (
+        [rep] if rep else list(dict.fromkeys([*config.rep_ids(), *groups, *per_owner]))
+    )
     rows = [
-        RepRow(owner, config.display_name(owner) if owner else SHARED_QUEUE, summarize(times))
+        RepRow(
+            owner,
+            config.display_name(owner) if owner else SHARED_QUEUE,
+            summarize(groups.get(owner, [])),
+            per_owner.get(owner, NO_FOLLOWUP),
+        )
         for owner in owners
-        for times in [groups.get(owner, [])]
     ]
     rows.sort(key=lambda row: (row.owner_id is None, row.name.casefold()))
     everyone = [t for owner in owners for t in groups.get(owner, [])]
-    return StatsReport(period, summarize(everyone), tuple(rows), rep, source)
+    total = of(owners) if of is not None else NO_FOLLOWUP
+    return StatsReport(period, summarize(everyone), tuple(rows), rep, source, total)
 
 
 def visible_to(report: StatsReport, viewer: str, *, sees_everyone: bool) -> StatsReport:

@@ -252,3 +252,35 @@ def test_a_call_step_waits_for_the_prospects_morning(
         {"errors": [{"field": "timezone", "message": "'Mars/Olympus' is not a time zone: use an "
                      "IANA name such as America/Chicago"}]},
     )  # fmt: skip
+
+
+def test_a_snooze_pauses_the_follow_up_and_a_manager_can_stop_it(
+    timed_bot: Harness, fake_slack: FakeSlack, clock: FixedClock
+) -> None:
+    """The prospect asks to be called after the weekend: Alice snoozes the claimed lead, and
+    its Day 1 card waits; later Maya stops the follow-up from the #leads copy."""
+    claim_as_alice(timed_bot)
+    assert timed_bot.command("snooze 1 2d", "U0ALICE")[0] == 200
+    timed_bot.settle()
+    assert sweep_tasks(timed_bot, clock, CLAIMED) == 0
+    assert task_cards(fake_slack) == []
+    # The snooze is over: the Day 1 card, and the first-contact reminder that waited too.
+    assert sweep_tasks(timed_bot, clock, CLAIMED + timedelta(days=2)) == 2
+    assert len(task_cards(fake_slack)) == 1
+    channel_copy = next(
+        c for c in fake_slack.calls("chat.postMessage") if c.args["channel"] == "C0LEADS"
+    )
+    status, _ = timed_bot.click(
+        ids.LEAD_MENU, 1, "U0ALICE", channel_copy, selected="stop_followup:1"
+    )
+    assert status == 200
+    told = fake_slack.wait_for("chat.postEphemeral")[-1]
+    assert told.args["text"] == "Only managers can stop a lead's follow-up."
+    timed_bot.click(ids.LEAD_MENU, 1, "U0MAYA", channel_copy, selected="stop_followup:1")
+    told = fake_slack.wait_for("chat.postEphemeral", count=2)[-1]
+    assert told.args["text"] == "The follow-up of lead #1 is stopped."
+    timed_bot.settle()
+    assert [status for _, status, _, _ in tasks(timed_bot)] == ["cancelled", "cancelled"]
+    [card] = task_cards(fake_slack)
+    redrawn = fake_slack.message(card.response["channel"], card.response["ts"])
+    assert redrawn is not None and "✖️ Cancelled: stopped by Maya" in shown(redrawn["blocks"])

@@ -49,7 +49,7 @@ def agenda_blocks(agenda: Agenda) -> list[Block]:
     if not agenda.shown:
         blocks.append(SectionBlock(text="Nothing due today. 🎉"))
         return blocks
-    blocks += [_item(item) for item in agenda.shown]
+    blocks += [agenda_line(item) for item in agenda.shown]
     hidden = agenda.total - len(agenda.shown)
     footer = "Skip or move a task from its card."
     if hidden > 0:
@@ -58,7 +58,7 @@ def agenda_blocks(agenda: Agenda) -> list[Block]:
     return blocks
 
 
-def _item(item: AgendaItem) -> SectionBlock:
+def agenda_line(item: AgendaItem) -> SectionBlock:
     view = item.view
     who = literal_truncated(view.lead_name or view.company or "a lead", 120)
     company = f" ({literal_truncated(view.company, 80)})" if view.company and view.lead_name else ""

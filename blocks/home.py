@@ -17,12 +17,14 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from blocks.agenda import Agenda, agenda_line
 from blocks.card import CardView
 from blocks.lists import lead_row, more_line
 from blocks.stats import duration, share, stats_blocks
 from bot.review.report import StatsReport, Summary
 
 VIEW_LIMIT = 100
+HOME_TASKS = 5  # a follow-up line is one block: the team table keeps its room
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class HomeContent:
     mine: Sequence[CardView]  # the oldest of my to-do
     mine_total: int
     my_week: Summary
+    followups: Agenda | None = None  # today's follow-up tasks (reps)
     team: StatsReport | None = None  # managers and admins only
     queue: Sequence[CardView] = ()
     queue_total: int = 0
@@ -40,6 +43,8 @@ def home_view(content: HomeContent) -> View:
     blocks: list[Block] = [HeaderBlock(text="Your leads"), _my_week(content.my_week)]
     blocks.append(DividerBlock())
     blocks.extend(_my_leads(content))
+    if content.followups is not None and content.followups.total:
+        blocks.extend(_followups(content.followups))
     if content.team is not None:
         queue = _queue(content)
         room = VIEW_LIMIT - len(blocks) - len(queue) - 1
@@ -72,6 +77,15 @@ def _my_leads(content: HomeContent) -> list[Block]:
     for card in content.mine:
         blocks.extend(lead_row(card, content.now))
     return blocks + more_line(len(content.mine), content.mine_total, "/leads mine")
+
+
+def _followups(agenda: Agenda) -> list[Block]:
+    late = f", {agenda.overdue} overdue" if agenda.overdue else ""
+    title = f"*Follow-ups today* ({agenda.total}{late}), oldest first"
+    blocks: list[Block] = [DividerBlock(), SectionBlock(text=MarkdownTextObject(text=title))]
+    shown = agenda.shown[:HOME_TASKS]
+    blocks += [agenda_line(item) for item in shown]
+    return blocks + more_line(len(shown), agenda.total, "/leads today")
 
 
 def _queue(content: HomeContent) -> list[Block]:

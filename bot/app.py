@@ -101,12 +101,13 @@ def create_services(
     leads = LeadService(deps)
     queries = LeadQueries(db)
     stats = StatsService(db, config, clock)
+    tasks = TaskService(deps)
     homes = HomeRefresher(
         db,
         client,
         clock,
         config,
-        home_renderer(queries, stats, config, clock),
+        home_renderer(queries, stats, config, clock, followups=tasks.agenda_of),
         # Tier 4 is the workspace's: shared with the other senders, as the dispatcher's budgets.
         pacer=Pacer(config.delivery, senders=lambda: dispatcher.leases.senders),
     )
@@ -126,7 +127,7 @@ def create_services(
         contacts=ContactLog(deps),
         homes=homes,
         stats=stats,
-        tasks=TaskService(deps),
+        tasks=tasks,
         task_sweeper=TaskSweeper(deps),
     )
 

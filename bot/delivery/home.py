@@ -4,9 +4,11 @@ team table and the shared queue, as the plain `HomeContent` the builder draws (b
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from blocks.agenda import Agenda
 from blocks.home import HomeContent, home_view
 from bot.clock import Clock
 from bot.config.schema import Config
@@ -21,9 +23,14 @@ QUEUE_ROWS = 5
 
 
 def home_renderer(
-    queries: LeadQueries, stats: StatsService, config: Config, clock: Clock
+    queries: LeadQueries,
+    stats: StatsService,
+    config: Config,
+    clock: Clock,
+    followups: Callable[[str], Agenda] | None = None,
 ) -> HomeRenderer:
-    """What HomeRefresher calls to draw one person's tab from the database now."""
+    """What HomeRefresher calls to draw one person's tab from the database now. `followups`:
+    a rep's agenda today (the follow-up's, given by the composition root)."""
 
     def render(user_id: str) -> dict[str, Any]:
         # One week query serves both my numbers and the team table: the rep filter is applied
@@ -34,6 +41,7 @@ def home_renderer(
             mine=queries.open_leads_of(user_id, limit=MY_ROWS),
             mine_total=queries.count_open_of(user_id),
             my_week=next((r.summary for r in week.rows if r.owner_id == user_id), summarize([])),
+            followups=followups(user_id) if followups and config.rep(user_id) else None,
         )
         if config.can_manage(user_id):
             content = replace(

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from blocks.agenda import Agenda as RepAgenda
 from blocks.mrkdwn import literal_truncated
 from bot.delivery.outbox import (
     enqueue_card_updates,
@@ -146,6 +147,11 @@ class TaskService(WithDeps):
                          note=f"stopped by {by}")  # fmt: skip
         self.wake()
         return TaskOutcome(True, f"The follow-up of lead #{lead_id} is stopped.")
+
+    def agenda_of(self, user_id: str) -> RepAgenda:
+        """The rep's agenda now (the App Home's follow-up list)."""
+        with self.db.read() as session:
+            return self.agenda.today(session, user_id, self.clock.now())
 
     def today(self, user_id: str) -> tuple[str, list[Any]]:
         """`/leads today`: the rep's agenda now."""

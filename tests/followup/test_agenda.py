@@ -13,6 +13,7 @@ from blocks import ids
 from bot.clock import FixedClock
 from bot.fakeslack.server import FakeSlack, RecordedCall
 from tests.conftest import make_config
+from tests.fakes.app_home import open_home, published
 from tests.fakes.harness import Harness
 
 HOURS = {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "09:00", "end": "17:00"}
@@ -103,3 +104,14 @@ def test_leads_today_shows_the_agenda_on_demand(
     assert timed_bot.command("today", "U0BO")[0] == 200
     empty = fake_slack.wait_for("response_url", count=2)[-1]
     assert empty.args["text"] == "🗓 Your follow-ups for Mon 23 Nov: 0 task(s)"
+
+
+def test_the_app_home_lists_todays_follow_ups(
+    timed_bot: Harness, fake_slack: FakeSlack, clock: FixedClock
+) -> None:
+    claim(timed_bot)
+    at(timed_bot, clock, MONDAY)
+    open_home(timed_bot, "U0ALICE")
+    view = published(timed_bot, "U0ALICE")
+    assert "*Follow-ups today* (1), oldest first" in view
+    assert "*Day 1 of 6 · ✉️ Email + 📞 Call*" in view and '"action_id": "task_done"' in view

@@ -33,10 +33,10 @@ class HomeContent:
     mine: Sequence[CardView]  # the oldest of my to-do
     mine_total: int
     my_week: Summary
-    followups: Agenda | None = None  # today's follow-up tasks (reps)
     team: StatsReport | None = None  # managers and admins only
     queue: Sequence[CardView] = ()
     queue_total: int = 0
+    followups: Agenda | None = None  # today's follow-up tasks (reps)
 
 
 def home_view(content: HomeContent) -> View:

@@ -1,4 +1,6 @@
-"""`/leads stats`: the speed-to-lead report as Block Kit; monospace tables in code blocks.
+"""`/leads stats`: the speed-to-lead report as Block Kit; monospace tables in code blocks. When
+the period has follow-up (cadence tasks due, leads claimed), a follow-up table comes after the
+speed-to-lead one: completion, touches per lead, single-touch abandonment, per rep and in total.
 
 Pure: a StatsReport in, blocks out. Section text is capped at 3000 characters (the rep table is
 split across sections when long) and a message at 50 blocks (reps beyond that are counted, not
@@ -15,6 +17,7 @@ from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 
 from blocks.mrkdwn import escape, escape_truncated, literal_truncated, truncate
 from bot.durations import format_duration
+from bot.review.followup_report import FollowUp
 from bot.review.report import Period, Speed, StatsReport, Summary
 
 MAX_BLOCKS = 50
@@ -25,6 +28,7 @@ NONE = "–"
 SHARE_NAMES = ("Within 5 min", "Within 1 h", "Within 24 h")
 # Rep table: (heading, width, cell); widths are for the unescaped text.
 RepColumn = tuple[str, int, Callable[[Summary], str]]
+FollowUpColumn = tuple[str, int, Callable[[FollowUp], str]]
 
 
 def duration(seconds: float | None) -> str:
@@ -51,6 +55,24 @@ REP_COLUMNS: tuple[RepColumn, ...] = (
 )
 
 
+def of(part: int, whole: int) -> str:
+    """A share with its counts, "3 of 24 · 13%"; NONE when there is nothing to divide by."""
+    return f"{count(part)} of {count(whole)} · {share(part / whole)}" if whole else NONE
+
+
+def mean(value: float | None) -> str:
+    return NONE if value is None else f"{value:,.1f}"
+
+
+# Never a heading called "Leads": that word marks the speed-to-lead table.
+FOLLOWUP_COLUMNS: tuple[FollowUpColumn, ...] = (
+    ("Tasks on time", 18, lambda f: of(f.on_time, f.tasks)),
+    ("Touches", 7, lambda f: mean(f.touches_mean)),
+    ("Median", 6, lambda f: NONE if f.touches_median is None else count(f.touches_median)),
+    ("Single touch", 18, lambda f: of(f.single_touch, f.claimed)),
+)
+
+
 def leads(n: int) -> str:
     return f"{count(n)} lead" + ("" if n == 1 else "s")
 
@@ -63,11 +85,17 @@ def stats_blocks(report: StatsReport) -> list[Block]:
     blocks: list[Block] = [HeaderBlock(text="Speed to lead")]
     if not report.total.leads:
         blocks.append(_section(empty_text(report)))
+        if not report.followup.empty:
+            blocks.extend(_followup_blocks(report, MAX_BLOCKS - len(blocks)))
         return blocks
     blocks.append(_section(_overview(report)))
     blocks.append(_section(_code(_speed_table(report.total))))
-    blocks.extend(_rep_sections(report, MAX_BLOCKS - len(blocks) - 1))
+    room = MAX_BLOCKS - len(blocks) - 1
+    followup = 0 if report.followup.empty else room // 2
+    blocks.extend(_rep_sections(report, room - followup))
     blocks.append(_footnote(report))
+    if followup:
+        blocks.extend(_followup_blocks(report, followup))
     return blocks
 
 
@@ -155,10 +183,13 @@ def _rep_lines(report: StatsReport) -> list[str]:
 
 
 def _rep_sections(report: StatsReport, budget: int) -> list[Block]:
-    """The rep table in as few sections as fit, each with its heading line; at most `budget`."""
-    heading = _rep_line("Rep", None)
-    title = "*By rep*"
-    chunks = _chunks(_rep_lines(report), heading, SECTION_LIMIT - len(title) - 1)
+    return table_sections("*By rep*", _rep_line("Rep", None), _rep_lines(report), budget)
+
+
+def table_sections(title: str, heading: str, lines: Sequence[str], budget: int) -> list[Block]:
+    """A table in as few sections as fit, each with its heading line, the first with `title`
+    (mrkdwn, escaped by the caller); at most `budget` blocks, rows beyond them counted."""
+    chunks = _chunks(lines, heading, SECTION_LIMIT - len(title) - 1)
     shown = chunks[: max(budget - 1, 1)] if len(chunks) > budget else chunks
     blocks: list[Block] = []
     for index, chunk in enumerate(shown):
@@ -181,6 +212,37 @@ def _chunks(lines: Sequence[str], heading: str, limit: int) -> list[list[str]]:
         chunks[-1].append(line)
         size += len(line) + 1
     return chunks
+
+
+def _followup_line(name: str, followup: FollowUp | None) -> str:
+    cells = [escape(truncate(name, NAME_WIDTH).ljust(NAME_WIDTH))]
+    for heading, width, cell in FOLLOWUP_COLUMNS:
+        cells.append((heading if followup is None else cell(followup)).rjust(width))
+    return "  ".join(cells).rstrip()
+
+
+def _followup_blocks(report: StatsReport, budget: int) -> list[Block]:
+    """Follow-up: the team's line, the table by rep and what the columns mean."""
+    total = report.followup
+    overview = (
+        f"*Follow-up*: tasks done on time *{of(total.on_time, total.tasks)}* · "
+        f"touches per lead *{mean(total.touches_mean)}* (median "
+        f"{NONE if total.touches_median is None else count(total.touches_median)}) · "
+        f"single touch *{of(total.single_touch, total.claimed)}*"
+    )
+    lines = [_followup_line(row.name, row.followup) for row in report.rows]
+    if report.rep is None:
+        lines.append(_followup_line("Team total", total))
+    title = f"{overview}\n*Follow-up by rep*"
+    blocks = table_sections(title, _followup_line("Rep", None), lines, max(budget - 1, 1))
+    note = (
+        "Tasks on time: cadence tasks due in the period done by the end of their day on the "
+        "rep's clock (a task cancelled before then, or still open today, is left out). "
+        "Touches: contacts logged per lead with a task due (mean, median). Single touch: leads "
+        "claimed in the period whose follow-up ended after one touch, with no reply, meeting or "
+        "not-a-fit."
+    )
+    return [*blocks, _context(note)] if budget > 1 else blocks
 
 
 def _footnote(report: StatsReport) -> Block:

@@ -1,6 +1,8 @@
 """Parsing `/leads` arguments: precise messages that say which word is wrong and why.
 
-`/leads stats [today|week|month] [@rep|#source]` takes words in any order, at most one of each.
+`/leads stats [today|week|month] [@rep|#source]` takes words in any order, at most one of each;
+`/leads stats templates [today|week|month]` ranks the outreach templates (a month by default;
+the team's numbers, so no @rep or #source).
 With `should_escape: true` Slack sends a user as `<@U0ALICE|alice>` (or `<@U0ALICE>`) and a
 channel as `<#C0123|webform>`; people may also type `@Alice` (a configured name, any case) or a
 plain `#webform`.
@@ -28,6 +30,7 @@ from bot.leads.availability import (
     Tomorrow,
 )
 from bot.review.report import DEFAULT_PERIOD, PERIODS
+from bot.review.template_report import DEFAULT_TEMPLATE_PERIOD
 
 SNOOZE_USAGE = "usage: `/leads snooze <lead> <duration>`, e.g. `/leads snooze 42 1h` or `tomorrow`"
 
@@ -151,11 +154,15 @@ _USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _CHANNEL = re.compile(r"<#C[A-Z0-9]+(?:\|([^>]*))?>")
 
 
+TEMPLATES = "templates"
+
+
 @dataclass(frozen=True)
 class StatsArgs:
     period: str = DEFAULT_PERIOD
     rep: str | None = None  # a user id
     source: str | None = None
+    templates: bool = False  # `/leads stats templates`: the outreach template ranking
 
 
 def parse_stats(words: list[str], config: Config) -> StatsArgs:
@@ -167,16 +174,28 @@ def parse_stats(words: list[str], config: Config) -> StatsArgs:
                 f"{_shown(word)}: give at most one {kind} (you also gave {_shown(found[kind][1])})"
             )
         found[kind] = (value, word)
+    templates = "report" in found
+    if templates:
+        for kind in ("@rep", "#source"):
+            if kind in found:
+                raise CommandError(
+                    f"{_shown(found[kind][1])}: templates are ranked over the whole team's "
+                    f"touches, with no {kind}; use `/leads stats templates [today|week|month]`"
+                )
+    default = DEFAULT_TEMPLATE_PERIOD if templates else DEFAULT_PERIOD
     return StatsArgs(
-        period=found["period"][0] if "period" in found else DEFAULT_PERIOD,
+        period=found["period"][0] if "period" in found else default,
         rep=found["@rep"][0] if "@rep" in found else None,
         source=found["#source"][0] if "#source" in found else None,
+        templates=templates,
     )
 
 
 def _classify(word: str, config: Config) -> tuple[str, str]:
     if word.lower() in PERIODS:
         return "period", word.lower()
+    if word.lower() == TEMPLATES:
+        return "report", TEMPLATES
     if user := _USER.fullmatch(word):
         return "@rep", user.group(1)
     if channel := _CHANNEL.fullmatch(word):
@@ -229,7 +248,8 @@ def _not_understood(word: str, config: Config) -> str:
         hint = f" (did you mean {_shown('@' + word)}?)"
     return (
         f"{_shown(word)} is not a period, a @rep or a #source{hint}: use today, week or month, "
-        f"a @rep such as @{_first_rep(config)}, or a #source such as #website"
+        f"a @rep such as @{_first_rep(config)}, or a #source such as #website "
+        "(`/leads stats templates` ranks the outreach templates)"
     )
 
 

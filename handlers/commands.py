@@ -25,7 +25,8 @@ HELP = "\n".join(
         "`/leads today`: your follow-up tasks due today and the overdue ones, with Done menus",
         "`/leads mine`: your leads waiting for a claim or a first contact, oldest first",
         "`/leads queue`: unclaimed leads in the shared queue, with Claim buttons",
-        "`/leads stats [today|week|month] [@rep|#source]`: speed to lead for the period",
+        "`/leads stats [today|week|month] [@rep|#source]`: speed to lead and follow-up for the"
+        " period; `/leads stats templates [week|month]`: which outreach templates get replies",
         "`/leads new`: enter a phone or walk-in lead in a form",
         "`/leads snooze <lead> <duration>`: pause reminders, e.g. `/leads snooze 42 1h` or"
         " `tomorrow` (9:00 your time)",

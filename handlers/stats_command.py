@@ -1,12 +1,16 @@
-"""`/leads stats [today|week|month] [@rep|#source]`: speed to lead for the period.
+"""`/leads stats [today|week|month] [@rep|#source]`: speed to lead and follow-up for the period.
 
 Managers and admins see every rep; anyone else sees their own row and the team total, and is
 told why when they ask for someone else's numbers.
+
+`/leads stats templates [today|week|month]`: the outreach templates ranked by reply rate (a
+month by default). Everyone sees the team's numbers: the templates are shared.
 """
 
 from __future__ import annotations
 
 from blocks.stats import stats_blocks, stats_text
+from blocks.template_stats import template_stats_blocks, template_stats_text
 from bot.review.report import visible_to
 from handlers.args import CommandError, parse_stats
 from handlers.context import SlashCommand
@@ -18,6 +22,13 @@ def show_stats(cmd: SlashCommand) -> None:
         args = parse_stats(cmd.words, config)
     except CommandError as err:
         cmd.answer(str(err))
+        return
+    if args.templates:
+        templates = services.stats.templates(config.tz_for(user_id), args.period)
+        cmd.answer(
+            template_stats_text(templates),
+            [block.to_dict() for block in template_stats_blocks(templates)],
+        )
         return
     manager = config.can_manage(user_id)
     if args.rep is not None and args.rep != user_id and not manager:

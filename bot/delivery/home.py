@@ -35,7 +35,9 @@ def home_renderer(
     def render(user_id: str) -> dict[str, Any]:
         # One week query serves both my numbers and the team table: the rep filter is applied
         # in Python after it anyway (see StatsService.report).
-        week = stats.report(config.tz_for(user_id), "week")
+        # Without the follow-up numbers: the tab is redrawn on every change of a lead, and
+        # those two queries cost more than the rest (`/leads stats` shows them).
+        week = stats.report(config.tz_for(user_id), "week", followup=False)
         content = HomeContent(
             now=clock.now(),
             mine=queries.open_leads_of(user_id, limit=MY_ROWS),

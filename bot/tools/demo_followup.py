@@ -15,7 +15,7 @@ from blocks import ids
 from bot.app import LeadbotApp
 from bot.clock import FixedClock
 from bot.config.schema import Config
-from bot.fakeslack.requests import block_action, post_signed
+from bot.fakeslack.requests import block_action, post_signed, slash_command
 from bot.fakeslack.server import FakeSlack, RecordedCall
 from bot.followup.schedule import next_business_morning
 from bot.tools.text import render_message
@@ -83,6 +83,22 @@ def follow_up(
     app.services.task_sweeper.sweep()
     day_2 = _wait(fake, lambda c: c.args.get("text", "").startswith("Day 2 of"))
     _show(console, fake, config, owner, day_2, clock.now())
+    _templates(console, app, fake, base, secret)
+
+
+def _templates(console: Console, app: LeadbotApp, fake: FakeSlack, base: str, secret: str) -> None:
+    """Which templates get replies: ranked once each has been used often enough."""
+    config = app.services.config
+    manager = config.managers[0]
+    console.rule(f"[bold]15. {manager.name or manager.id} types /leads stats templates")
+    body = slash_command("stats templates", user_id=manager.id, channel_id="D0MANAGER",
+                         response_url=fake.response_url("demo-templates"))  # fmt: skip
+    post_signed(f"{base}/slack/events", secret, body)
+    answer = fake.wait_for("response_url", where=lambda c: c.path.endswith("/demo-templates"))[0]
+    names = {p.id: p.name or p.id for p in [*config.reps, *config.managers]}
+    text = render_message(answer.args, names=names, tz=config.tz_for(manager.id),
+                          now=app.services.clock.now())  # fmt: skip
+    console.print(Panel(text, title="only Maya sees this (ephemeral)", width=100))
 
 
 def _wait(fake: FakeSlack, where: Callable[[RecordedCall], bool]) -> RecordedCall:

@@ -37,3 +37,5 @@ def test_demo_walks_through_intake_cards_and_claim() -> None:
     assert "✅ Done: 📞 Call: no answer by @Alice" in text
     assert "🗓 Your follow-ups for" in text
     assert "Day 2 of 6 · ✉️ Email" in text and "📞 Call: no answer (`intro`)" in text
+    assert "15. Maya types /leads stats templates" in text
+    assert "intro                     not enough uses yet (1/10)" in text

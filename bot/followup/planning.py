@@ -25,6 +25,7 @@ from bot.followup.schedule import CallingWindow, step_due
 from bot.hours import BusinessCalendar, add_business_time
 from bot.leads.events import LEADBOT, add_event
 from bot.routing.match import LeadFacts, condition_matches
+from bot.routing.router import facts_of
 from bot.vocabulary import EventKind, LeadOutcome, TaskStatus
 from storage.db import Database
 from storage.followup import Task
@@ -45,21 +46,6 @@ def cadence_for(config: Config, facts: LeadFacts) -> tuple[str, Cadence] | None:
     return ("default", default) if default is not None else None
 
 
-def facts_of_lead(lead: Lead) -> LeadFacts:
-    email = (lead.email or "").lower() or None
-    return LeadFacts(
-        email=email,
-        domain=email.rpartition("@")[2] if email else None,
-        source=lead.source,
-        tier=lead.tier,
-        country=lead.country,
-        region=lead.region,
-        product=lead.product,
-        company_size=lead.company_size,
-        fields=dict(lead.fields or {}),
-    )
-
-
 class TaskPlanner:
     def __init__(self, db: Database, config: Config, calendar: BusinessCalendar | None) -> None:
         self.db = db
@@ -75,21 +61,21 @@ class TaskPlanner:
         """A claim starts the first-contact SLA (unless a contact is logged already) and, for
         cadences that count from the claim, the cadence's first step."""
         tier = self.config.tier(lead.tier) or tier_for(
-            facts_of_lead(lead), self.config.tiers, self.config.default_tier
+            facts_of(lead), self.config.tiers, self.config.default_tier
         )
         deadline = tier.contact_deadline
         if deadline is not None and lead.first_contact_at is None:
             calendar, _ = self.rep_calendar(owner)
             due = add_business_time(now, deadline, calendar)
             self._insert(session, lead, owner, FIRST_CONTACT, None, None, 0, due, now)
-        chosen = cadence_for(self.config, facts_of_lead(lead))
+        chosen = cadence_for(self.config, facts_of(lead))
         if chosen is not None and chosen[1].start == "claim":
             self.start_cadence(session, lead, owner, chosen, now)
 
     def on_first_contact(self, session: Session, lead: Lead, owner: str, now: datetime) -> None:
         """The first contact ends the first-contact SLA and starts cadences counted from it."""
         close_open_tasks(session, lead.id, now, TaskStatus.DONE, steps=(FIRST_CONTACT,))
-        chosen = cadence_for(self.config, facts_of_lead(lead))
+        chosen = cadence_for(self.config, facts_of(lead))
         if chosen is not None and chosen[1].start == "first_contact":
             self.start_cadence(session, lead, owner, chosen, now)
 

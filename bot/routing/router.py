@@ -27,7 +27,7 @@ from bot.leads.input import LeadIn
 from bot.routing.engine import Decision, decide
 from bot.routing.match import LeadFacts
 from bot.routing.state import RoutingInputs, is_capped, load_inputs, with_locked_pointers
-from storage.models import RoutePointer
+from storage.models import Lead, RoutePointer
 
 Brief = Callable[[], AbstractContextManager[Session]]
 
@@ -36,9 +36,10 @@ class PointerTaken(Exception):
     """Another intake moved the pool's pointer first: decide again with the new state."""
 
 
-def facts_of(data: LeadIn) -> LeadFacts:
-    """What tiers and routing rules look at; `tier` is the one the lead arrived with, if any
-    (the service puts the tier it settled on before routing)."""
+def facts_of(data: LeadIn | Lead) -> LeadFacts:
+    """What tiers, routing rules and cadences look at. From intake's `LeadIn`, `tier` is the one
+    the lead arrived with, if any (the service puts the tier it settled on before routing); from
+    a stored `Lead`, the tier it settled on."""
     email = (data.email or "").lower() or None
     return LeadFacts(
         email=email,
@@ -49,7 +50,7 @@ def facts_of(data: LeadIn) -> LeadFacts:
         product=data.product,
         source=data.source,
         tier=data.tier,
-        fields=dict(data.fields),
+        fields=dict(data.fields or {}),
     )
 
 

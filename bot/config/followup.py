@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from bot.config.errors import describe, parse_clock
+from bot.config.errors import describe, one_of, parse_clock
 from bot.config.policy import TierMatch
 from bot.durations import Duration, format_duration
 from bot.vocabulary import Action, FollowUpChannel, LeadOutcome
@@ -64,12 +64,25 @@ DEFAULT_STOP_ON = [
 ]
 
 
+# `stopped` is what a manager does from a card, never a goal or a reason written in the file.
+CONFIGURABLE_OUTCOMES = tuple(o for o in LeadOutcome if o != LeadOutcome.STOPPED)
+
+
+def _configurable_outcome(value: object) -> object:
+    if value not in CONFIGURABLE_OUTCOMES:
+        raise ValueError(f"expected {one_of(CONFIGURABLE_OUTCOMES)}, got {describe(value)}")
+    return value
+
+
+Outcome = Annotated[LeadOutcome, BeforeValidator(_configurable_outcome)]
+
+
 class Cadence(_Section):
     match: TierMatch | None = None
-    goal: LeadOutcome = LeadOutcome.MEETING_BOOKED
+    goal: Outcome = LeadOutcome.MEETING_BOOKED
     start: Literal["claim", "first_contact"] = "claim"
     steps: Annotated[list[CadenceStep], Field(min_length=1, max_length=50)]
-    stop_on: list[LeadOutcome] = Field(default_factory=lambda: list(DEFAULT_STOP_ON))
+    stop_on: list[Outcome] = Field(default_factory=lambda: list(DEFAULT_STOP_ON))
     wait_for_previous: bool = True
 
     @field_validator("steps")

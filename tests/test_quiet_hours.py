@@ -207,7 +207,7 @@ def wall_clock_quiet(moment: datetime, quiet: QuietHours) -> bool:
     return quiet.start <= local < quiet.end
 
 
-@settings(max_examples=500)
+@settings(max_examples=200)
 @given(zone_moment=zones_and_moments(), window=WINDOWS)
 def test_quiet_is_the_wall_clock_in_the_window(
     zone_moment: tuple[ZoneInfo, datetime], window: tuple[time, time]
@@ -218,7 +218,7 @@ def test_quiet_is_the_wall_clock_in_the_window(
     assert deliverable_at(moment, quiet, urgent=True) == moment
 
 
-@settings(max_examples=500)
+@settings(max_examples=200)
 @given(zone_moment=zones_and_moments(), window=WINDOWS)
 def test_quiet_hours_end_is_the_first_free_instant(
     zone_moment: tuple[ZoneInfo, datetime], window: tuple[time, time]

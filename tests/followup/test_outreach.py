@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.followup.outreach import (
@@ -410,6 +410,7 @@ leads = st.builds(
 owners = st.builds(owner_values, name=st.none() | texts, email=st.none() | texts)
 
 
+@settings(max_examples=40)  # each example renders the six starters: 8 s at the default 100
 @given(leads, owners)
 def test_every_starter_template_renders_any_lead(
     lead: dict[str, object], owner: dict[str, object]

@@ -89,6 +89,8 @@ class TaskView:
 
 
 def title(view: TaskView) -> str:
+    if view.step == 0:  # the first contact after a claim: any channel will do
+        return "First contact"
     what = " + ".join(CHANNEL_LABELS.get(FollowUpChannel(c), c) for c in view.channels)
     return f"Day {view.day} of {view.steps} · {what}" if view.day else what
 
@@ -184,7 +186,7 @@ def _buttons(view: TaskView) -> list[StaticSelectElement | ButtonElement | Overf
 
 def done_options(view: TaskView) -> list[Option]:
     results: list[TaskResult] = []
-    for channel in view.channels:
+    for channel in view.channels or tuple(_RESULTS_BY_CHANNEL):  # none named: any channel
         results += _RESULTS_BY_CHANNEL.get(FollowUpChannel(channel), ())
     results += [outcome for outcome in _OUTCOMES if outcome not in results]
     return [

@@ -115,3 +115,19 @@ def test_the_app_home_lists_todays_follow_ups(
     view = published(timed_bot, "U0ALICE")
     assert "*Follow-ups today* (1), oldest first" in view
     assert "*Day 1 of 6 · ✉️ Email + 📞 Call*" in view and '"action_id": "task_done"' in view
+
+
+def test_a_late_first_contact_is_on_the_agenda_with_every_channels_results(
+    timed_bot: Harness, fake_slack: FakeSlack, clock: FixedClock
+) -> None:
+    claim(timed_bot)
+    at(timed_bot, clock, MONDAY)
+    # 2 h of business time from Monday 16:00 in Berlin: Tuesday 10:00; by 11:00 it is late.
+    clock.set(TUESDAY_9 + timedelta(hours=2))
+    assert timed_bot.command("today", "U0ALICE")[0] == 200
+    answer = fake_slack.wait_for("response_url")[-1]
+    lines = [b for b in answer.args["blocks"] if b["type"] == "section"]
+    assert lines[0]["text"]["text"].startswith("*Day 1 of 6")
+    assert lines[1]["text"]["text"].startswith("*First contact*\nDana Whitfield #1 · ⚠️ overdue")
+    results = [o["value"].split(":")[1] for o in lines[1]["accessory"]["options"]]
+    assert results[:3] == ["email_sent", "call_connected", "call_voicemail"]

@@ -92,7 +92,7 @@ def create_services(
         message_blocks,
         retry=retry,
         delivery=config.delivery,
-        render_task=task_renderer(config, outreach),
+        render_task=task_renderer(outreach),
     )
     deps = Deps.create(db, config, clock, wake=wake or dispatcher.wake)
     deps = replace(deps, followup=FollowUp(db, config, deps.calendar))

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -118,6 +118,11 @@ def calendar_from_config(
         holidays=frozenset(business_hours.holidays),
         tz=ZoneInfo(business_hours.timezone or default_tz),
     )
+
+
+def in_zone(calendar: BusinessCalendar | None, tz: ZoneInfo) -> BusinessCalendar | None:
+    """The business calendar as a person keeps it: the same days and hours, their own zone."""
+    return replace(calendar, tz=tz) if calendar is not None else None
 
 
 def business_calendar(config: Config) -> BusinessCalendar | None:

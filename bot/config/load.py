@@ -116,8 +116,8 @@ def _template_problems(config: Config) -> list[Problem]:
     # template is checked against the template files, which only it reads.
     from bot.followup.outreach_setup import cadence_template_problems, template_set
 
-    problems: list[Problem] = list(cadence_template_problems(config))
-    _, broken = template_set(config)
+    templates, broken = template_set(config)
+    problems: list[Problem] = list(cadence_template_problems(config, templates))
     problems += [(("followup", "templates"), problem) for problem in broken]
     return problems
 

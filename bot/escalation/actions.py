@@ -13,7 +13,6 @@ from bot.durations import format_duration
 from bot.escalation.context import CLAIM, CLAIM_SNOOZE, ActionContext
 from bot.escalation.held import not_reminded
 from bot.escalation.policy import ChainStep
-from bot.hours import deliverable_at, rep_quiet_hours
 from bot.leads.events import owners_in
 from bot.leads.quiet import quiet_until
 from bot.routing.decision import next_after_pass
@@ -35,11 +34,8 @@ def remind_owner(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) -
     if owner is None:
         return  # already in the queue: the queue reminder speaks for it
     text = ctx.say(f"remind_owner_{step.tone}", lead)
-    tier = ctx.config.tier(lead.tier)
-    deliver = deliverable_at(
-        ctx.now, rep_quiet_hours(ctx.config, owner), urgent=bool(tier and tier.urgent)
-    )
-    if deliver > ctx.now:
+    deliver = quiet_until(ctx.config, owner, ctx.now, lead.tier)
+    if deliver is not None:
         add_row(
             ctx.session,
             HeldNudge,

@@ -9,7 +9,6 @@ missed while leadbot was down goes out when it is back, if that is still the rep
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -23,13 +22,15 @@ from blocks.wire import wire
 from bot.clock import as_utc
 from bot.config.schema import Config
 from bot.delivery.outbox import enqueue_message
-from bot.hours import MORNING, BusinessCalendar, _wall_to_utc
+from bot.followup.schedule import is_business_day, opening
+from bot.hours import BusinessCalendar, _wall_to_utc, in_zone
 from bot.leads.quiet import quiet_until
+from bot.routing.state import reps_away
 from bot.vocabulary import CopyKind, TaskStatus
 from storage.bulk import collected
 from storage.db import Database
 from storage.followup import AgendaSent, Task
-from storage.models import Lead, RepAway
+from storage.models import Lead
 
 LATEST = time(23, 59)
 
@@ -114,16 +115,18 @@ class Agenda:
         return sent
 
     def _due_reps(self, session: Session, now: datetime) -> list[str]:
-        away = _away_now(session, now)
         due = []
         for rep in self.config.reps:
             key = (rep.id, now.astimezone(self.config.tz_for(rep.id)).date())
-            if rep.id in away or key in self._done:
+            if key in self._done:
                 continue
-            opening = self._opening_today(rep.id, now)
-            if opening is not None and opening[0] <= now < opening[1]:
+            window = self._opening_today(rep.id, now)
+            if window is not None and window[0] <= now < window[1]:
                 due.append(rep.id)
-        return due
+        if not due:  # every tick asks: most ask nothing of the database
+            return []
+        away = reps_away(session, now)
+        return [rep for rep in due if rep not in away]
 
     def _opening_today(self, rep_id: str, now: datetime) -> tuple[datetime, datetime] | None:
         """Today's working window on the rep's clock; None on a day off."""
@@ -132,12 +135,11 @@ class Agenda:
         rep = self.config.rep(rep_id)
         if rep is not None and rep.away_on(today):
             return None
-        calendar = replace(self.calendar, tz=tz) if self.calendar else None
-        if calendar is None:
-            return _wall_to_utc(today, MORNING, tz), _wall_to_utc(today, LATEST, tz)
-        if today.weekday() not in calendar.days or today in calendar.holidays:
+        calendar = in_zone(self.calendar, tz)
+        if not is_business_day(today, calendar):
             return None
-        return _wall_to_utc(today, calendar.start, tz), _wall_to_utc(today, calendar.end, tz)
+        closing = calendar.end if calendar is not None else LATEST
+        return opening(today, calendar, tz), _wall_to_utc(today, closing, tz)
 
     def _send(self, session: Session, rep_id: str, now: datetime, agenda: RepAgenda) -> None:
         enqueue_message(
@@ -175,13 +177,6 @@ def _item(row: Any, due: datetime, late: bool) -> AgendaItem:
         channels=tuple(row.channels or ()), status=row.status, due_at=due,
     )  # fmt: skip
     return AgendaItem(view, late)
-
-
-def _away_now(session: Session, now: datetime) -> set[str]:
-    rows = session.scalars(
-        select(RepAway.user_id).where(or_(RepAway.until.is_(None), RepAway.until > now))
-    )
-    return set(rows)
 
 
 def agenda_answer(agenda: Agenda, user_id: str, now: datetime) -> tuple[str, list[Any]]:

@@ -16,9 +16,8 @@ from blocks.mrkdwn import date, safe_url
 from blocks.task_card import TaskView, fallback_text, task_card
 from blocks.wire import wire
 from bot.clock import as_utc
-from bot.config.schema import Config
 from bot.delivery.outbox import RenderedMessage
-from bot.vocabulary import FollowUpChannel, TaskResult, outcome_label
+from bot.vocabulary import TaskResult, outcome_label
 from storage.followup import Task, Touch
 from storage.models import Lead
 
@@ -87,17 +86,12 @@ def task_view(
 
 
 def task_renderer(
-    config: Config, outreach: Outreach | None = None
+    outreach: Outreach | None = None,
 ) -> Callable[[Task, Lead, Sequence[Touch]], RenderedMessage]:
     """The dispatcher's TaskRenderer: the card as Slack JSON, with the task version it shows."""
-    del config  # the words are the card's own; kept for the wiring's symmetry
 
     def render(task: Task, lead: Lead, touches: Sequence[Touch]) -> RenderedMessage:
         view = task_view(task, lead, touches, outreach)
         return RenderedMessage(fallback_text(view), wire(task_card(view)), task.version)
 
     return render
-
-
-def is_call(task: Task) -> bool:
-    return FollowUpChannel.CALL in (task.channels or ())

@@ -10,6 +10,7 @@ from functools import cache
 from pathlib import Path
 
 from bot.config.schema import Config
+from bot.followup.cards import Outreach
 from bot.followup.outreach import OutreachError, OutreachTemplates, mailto_url
 from bot.followup.outreach_context import (
     OutreachContext,
@@ -56,9 +57,10 @@ def template_set(config: Config) -> tuple[TemplateSet, list[str]]:
     return TemplateSet(own), [str(p) for p in problems if p.is_error]
 
 
-def cadence_template_problems(config: Config) -> list[tuple[tuple[str | int, ...], str]]:
+def cadence_template_problems(
+    config: Config, templates: TemplateSet
+) -> list[tuple[tuple[str | int, ...], str]]:
     """`cadences.standard.steps[3].template: unknown template 'case_stdy'`, one per step."""
-    templates, _ = template_set(config)
     known = templates.names()
     problems: list[tuple[tuple[str | int, ...], str]] = []
     for name, cadence in config.cadences.items():
@@ -70,7 +72,7 @@ def cadence_template_problems(config: Config) -> list[tuple[tuple[str | int, ...
     return problems
 
 
-def outreach_for(config: Config):
+def outreach_for(config: Config) -> Outreach:
     """The task card's outreach: the step's template rendered for this lead and its owner, with
     a mailto: link for email. A template that fails for this lead costs only its own text."""
     templates, problems = template_set(config)

@@ -8,7 +8,6 @@ double click, two instances) inserts it once (`INSERT … ON CONFLICT DO NOTHING
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -22,7 +21,7 @@ from bot.delivery.outbox import enqueue_task_redraws
 from bot.escalation.policy import tier_for
 from bot.followup.prospect import prospect_zones
 from bot.followup.schedule import CallingWindow, step_due
-from bot.hours import BusinessCalendar, add_business_time
+from bot.hours import BusinessCalendar, add_business_time, in_zone
 from bot.leads.events import LEADBOT, add_event
 from bot.routing.match import LeadFacts, condition_matches
 from bot.routing.router import facts_of
@@ -55,7 +54,7 @@ class TaskPlanner:
     def rep_calendar(self, rep_id: str) -> tuple[BusinessCalendar | None, ZoneInfo]:
         """The business days and hours as the rep keeps them: the same calendar, their zone."""
         tz = self.config.tz_for(rep_id)
-        return (replace(self.calendar, tz=tz) if self.calendar else None), tz
+        return in_zone(self.calendar, tz), tz
 
     def on_claim(self, session: Session, lead: Lead, owner: str, now: datetime) -> None:
         """A claim starts the first-contact SLA (unless a contact is logged already) and, for

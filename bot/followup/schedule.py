@@ -53,14 +53,14 @@ class CallingWindow:
 # --- business days -----------------------------------------------------------------------------
 
 
-def _is_business(day: date, calendar: BusinessCalendar | None) -> bool:
+def is_business_day(day: date, calendar: BusinessCalendar | None) -> bool:
     return calendar is None or (day.weekday() in calendar.days and day not in calendar.holidays)
 
 
 def _business_on_or_after(day: date, calendar: BusinessCalendar | None) -> date:
     # Bounded like bot.hours: a calendar closed this long in a row is a config mistake.
     for offset in range(MAX_CLOSED_DAYS + 1):
-        if _is_business(day + offset * DAY, calendar):
+        if is_business_day(day + offset * DAY, calendar):
             return day + offset * DAY
     raise ValueError(
         f"no business day in the {MAX_CLOSED_DAYS + 1} days from {day}: "
@@ -68,7 +68,8 @@ def _business_on_or_after(day: date, calendar: BusinessCalendar | None) -> date:
     )
 
 
-def _opening(day: date, calendar: BusinessCalendar | None, tz: ZoneInfo) -> datetime:
+def opening(day: date, calendar: BusinessCalendar | None, tz: ZoneInfo) -> datetime:
+    """When `day`'s work starts on the rep's clock: the calendar's opening, else 9:00."""
     return _wall_to_utc(day, calendar.start if calendar else MORNING, tz)
 
 
@@ -87,12 +88,12 @@ def next_business_morning(
 ) -> datetime:
     """The opening of the first business day after `after`'s local date ("+1 business day")."""
     day = _business_on_or_after(_utc(after).astimezone(tz).date() + DAY, calendar)
-    return _opening(day, calendar, tz)
+    return opening(day, calendar, tz)
 
 
 def opening_on(day: date, calendar: BusinessCalendar | None, tz: ZoneInfo) -> datetime:
     """The opening of `day`, or of the first business day after it ("move to Friday")."""
-    return _opening(_business_on_or_after(day, calendar), calendar, tz)
+    return opening(_business_on_or_after(day, calendar), calendar, tz)
 
 
 # --- the due moment ----------------------------------------------------------------------------
@@ -116,7 +117,7 @@ def step_due(
     """
     anchor = _utc(anchor)
     on = business_day(day, anchor, calendar, tz)
-    earliest = _opening(on, calendar, tz)
+    earliest = opening(on, calendar, tz)
     if day == 1:  # a lead claimed at 16:00 is worked at 16:00, not at the morning's opening
         earliest = max(earliest, anchor)
     if not_before is not None:
@@ -137,7 +138,7 @@ def _not_before(
     if later <= on:
         return on, max(earliest, not_before)
     on = _business_on_or_after(later, calendar)
-    return on, max(_opening(on, calendar, tz), not_before)
+    return on, max(opening(on, calendar, tz), not_before)
 
 
 def _call_due(
@@ -187,7 +188,7 @@ def _first_slot(
         if common:
             return common[0][0]
         on = _business_on_or_after(on + DAY, calendar)
-        earliest = _opening(on, calendar, tz)
+        earliest = opening(on, calendar, tz)
     return None
 
 

@@ -14,7 +14,6 @@ the reminder about it, and each reaches its person.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import select, tuple_, update
@@ -27,7 +26,7 @@ from bot.delivery.outbox import enqueue_message
 from bot.durations import format_duration
 from bot.followup.agenda import Agenda
 from bot.followup.tasks import post_task_card
-from bot.hours import BusinessCalendar, add_business_time
+from bot.hours import add_business_time, in_zone
 from bot.leads.events import add_event
 from bot.leads.quiet import quiet_until
 from bot.services import Deps, WithDeps
@@ -77,17 +76,13 @@ class TaskSweeper(WithDeps):
             steps = steps[: max(upto - len(entries), 0)]
         if not steps:
             return entries
-        calendar = self._calendar(task.owner_id)
+        calendar = in_zone(self.calendar, self.config.tz_for(task.owner_id))
         grace = settings.task_overdue_after
         start = due if task.step == 0 else add_business_time(due, grace, calendar)
         for step in steps:
             moment = add_business_time(start, step.after, calendar)
             entries.append((moment, tuple(str(action) for action in step.do)))
         return entries
-
-    def _calendar(self, rep_id: str) -> BusinessCalendar | None:
-        # The rep's own business days and hours: the same calendar, in their zone.
-        return replace(self.calendar, tz=self.config.tz_for(rep_id)) if self.calendar else None
 
     def _due(self, session: Session, now: datetime) -> list[Task]:
         query = (

@@ -90,7 +90,7 @@ def rep_states(
     loads: bool,
 ) -> dict[str, RepState]:
     """Every rep's availability now, in config order (the default pool relies on the order)."""
-    away = _away(session, now)
+    away = reps_away(session, now)
     today = _assigned_today(session, config, now) if caps else Counter[str]()
     open_leads = _open_loads(session) if loads else Counter[str]()
     planned = {
@@ -135,7 +135,8 @@ def _pointers(session: Session, keys: list[str], *, lock: bool) -> dict[str, int
     return {pool: position for pool, position in rows}
 
 
-def _away(session: Session, now: datetime) -> dict[str, datetime | None]:
+def reps_away(session: Session, now: datetime) -> dict[str, datetime | None]:
+    """Who said `/leads away` and is not back yet, and until when (None: until back)."""
     rows = session.execute(_AWAY, {"now": now})
     return {user_id: (as_utc(until) if until else None) for user_id, until in rows}
 

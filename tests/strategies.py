@@ -94,7 +94,8 @@ junk = st.one_of(
     st.dictionaries(st.text(max_size=4), st.integers(), max_size=2),
 )
 LEADBOT_VALUES = ["1", "abc", str(10**23), "1:call", "1:bogus", "reassign:1", "mine:2",
-                  "queue:99999999999", "²", "-1", "0"]  # fmt: skip
+                  "queue:99999999999", "²", "-1", "0", "stop_followup:1", "1:call_no_answer",
+                  "1:next_day", "1:pick", "1:meeting_booked", "0:email_sent"]  # fmt: skip
 PEOPLE = ["U0ALICE", "U0MAYA", "U0BO"]
 
 
@@ -104,8 +105,9 @@ def snooze_choice(value: object) -> dict[str, Any]:
 
 
 action_ids = st.sampled_from(
-    [ids.CLAIM, ids.PASS, ids.SNOOZE, ids.LOG_CONTACT, ids.LEAD_MENU, ids.PAGE_NEXT, "other"]
-)
+    [ids.CLAIM, ids.PASS, ids.SNOOZE, ids.LOG_CONTACT, ids.LEAD_MENU, ids.PAGE_NEXT,
+     ids.TASK_DONE, ids.TASK_SKIP, ids.TASK_RESCHEDULE, "other"]
+)  # fmt: skip
 actions = st.fixed_dictionaries(
     {"action_id": action_ids | junk},
     optional={
@@ -126,7 +128,15 @@ clicks = st.fixed_dictionaries(
 )
 views = st.fixed_dictionaries(
     {
-        "callback_id": st.sampled_from([ids.SNOOZE_MODAL, ids.REASSIGN_MODAL, NEW_LEAD_MODAL])
+        "callback_id": st.sampled_from(
+            [
+                ids.SNOOZE_MODAL,
+                ids.REASSIGN_MODAL,
+                NEW_LEAD_MODAL,
+                ids.TASK_SKIP_MODAL,
+                ids.TASK_RESCHEDULE_MODAL,
+            ]
+        )
         | junk,
         "type": st.just("modal") | junk,
         "private_metadata": junk | st.sampled_from(["1", "abc", "", "9" * 400]),

@@ -1,6 +1,9 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Two pytest-xdist workers: the suite mostly waits on sockets and clocks, so two halve its time on
+# two cores (each worker gets its own PostgreSQL database, tests/conftest.py).
+TEST_WORKERS ?= 2
 
 .PHONY: demo test lint format serve bench clean
 
@@ -17,7 +20,7 @@ test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist worksteal
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 import pytest
 from hypothesis import settings as hypothesis_settings
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import OperationalError
 
 from bot.app import LeadbotApp, create_app
@@ -71,16 +71,34 @@ def _postgres_unavailable() -> str | None:
     return None
 
 
+def _worker_database(url: str, worker: str) -> str:
+    """`url` for this pytest-xdist worker: its own database beside the named one (created the first
+    time, which needs CREATEDB), because every PostgreSQL test empties its schema first and two
+    workers emptying one schema would pull it from under each other."""
+    if worker == "master":
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if exists.first() is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
-def postgres_url() -> str:
-    """The PostgreSQL test database's URL, as is (`database_url` empties it first). Without a
-    server the test is skipped, or fails under LEADBOT_TEST_POSTGRES=required."""
+def postgres_url(worker_id: str) -> str:
+    """The PostgreSQL test database's URL, as is (`database_url` empties it first); under xdist,
+    the worker's own database. Without a server the test is skipped, or fails under
+    LEADBOT_TEST_POSTGRES=required."""
     reason = _postgres_unavailable()
     if reason:
         if POSTGRES_MODE == "required":
             pytest.fail(f"LEADBOT_TEST_POSTGRES=required but {reason}")
         pytest.skip(f"PostgreSQL test skipped: {reason}")
-    return POSTGRES_URL
+    return _worker_database(POSTGRES_URL, worker_id)
 
 
 def _fresh_postgres(url: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -21,6 +22,7 @@ from slack_sdk.models.blocks import (
 
 from blocks import ids
 from blocks.mrkdwn import date, escape_truncated, literal_truncated, quote_truncated, user
+from blocks.outcome import outcome_line, outcome_options
 from bot.durations import format_duration
 from bot.vocabulary import CONTACT_LABELS, CopyKind, EventKind, LeadStatus, outcome_label
 
@@ -57,6 +59,11 @@ class CardView:
     first_contact_by: str | None = None
     last_contact_outcome: str | None = None
     contact_count: int = 0
+    outcome: str | None = None  # how it ended (a LeadOutcome), with a win's amount in currency
+    outcome_amount: Decimal | None = None
+    outcome_reason: str | None = None
+    outcome_note: str | None = None
+    currency: str = "USD"
     copy_kind: str = CopyKind.DM  # a CopyKind, as stored
     recipient: str | None = None  # the rep a DM copy was sent to
     nudges: tuple[Nudge, ...] = ()
@@ -107,11 +114,16 @@ def fallback_text(card: CardView) -> str:
 
 def state_line(card: CardView, now: datetime) -> str:
     if card.status == LeadStatus.CLOSED:
-        outcome = outcome_label(card.last_contact_outcome) or "closed"
-        return f"Closed: {outcome}" + contact_line(card, prefix="\n")
+        ended = outcome_line(card.outcome, card.outcome_amount, card.outcome_reason,
+                             card.outcome_note, card.currency)  # fmt: skip
+        if ended is None:
+            ended = "Closed: " + (outcome_label(card.last_contact_outcome) or "closed")
+        return ended + contact_line(card, prefix="\n")
     if card.status == LeadStatus.CLAIMED and card.claimed_by and card.claimed_at:
         waited = format_duration(card.claimed_at - card.received_at)
         line = f"✅ Claimed by {user(card.claimed_by)} after {waited}"
+        if card.owner_id and card.owner_id != card.claimed_by:
+            line += f"\n↪️ Now with {user(card.owner_id)}"
         return line + (contact_line(card, prefix="\n") or "\n📞 No contact logged yet")
     if _passed_on(card):
         if card.status == LeadStatus.QUEUED:
@@ -262,7 +274,8 @@ def lead_buttons(card: CardView) -> list[CardElement]:
             ButtonElement(text="Claim", action_id=ids.CLAIM, value=value, style="primary")
         )
     buttons.append(log_contact_menu(card.lead_id))
-    if card.status in LeadStatus.OPEN:
+    if card.status in LeadStatus.OPEN or card.status == LeadStatus.CLAIMED:
+        # On a claimed lead, a snooze ("call me after the 15th") pauses its follow-up.
         buttons.append(ButtonElement(text="Snooze", action_id=ids.SNOOZE, value=value))
     if card.status == LeadStatus.ASSIGNED:
         buttons.append(ButtonElement(text="Pass", action_id=ids.PASS, value=value))
@@ -281,9 +294,17 @@ def _buttons(card: CardView) -> list[CardElement]:
         option = Option(value=f"reassign:{card.lead_id}", text="Reassign…")
         buttons.append(OverflowMenuElement(action_id=ids.LEAD_MENU, options=[option]))
     elif card.status == LeadStatus.CLAIMED and card.copy_kind != CopyKind.DM:
-        # Managers watch the channel copy: they may end a follow-up that should not go on.
-        option = Option(value=f"stop_followup:{card.lead_id}", text="Stop follow-up")
-        buttons.append(OverflowMenuElement(action_id=ids.LEAD_MENU, options=[option]))
+        # Managers watch the channel copy: they may hand the lead (and its follow-up) to
+        # another rep, end a follow-up that should not go on, or record how it ended.
+        options = [
+            Option(value=f"reassign:{card.lead_id}", text="Reassign…"),
+            Option(value=f"stop_followup:{card.lead_id}", text="Stop follow-up"),
+            *outcome_options(card.lead_id),
+        ]
+        buttons.append(OverflowMenuElement(action_id=ids.LEAD_MENU, options=options))
+    elif card.status == LeadStatus.CLAIMED and not _passed_on(card):
+        options = outcome_options(card.lead_id)
+        buttons.append(OverflowMenuElement(action_id=ids.LEAD_MENU, options=options))
     return buttons
 
 

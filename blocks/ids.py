@@ -22,10 +22,20 @@ NUDGE_BLOCK_PREFIX = "lead_nudge"
 PAGE_PREVIOUS = "list_page_previous"
 PAGE_NEXT = "list_page_next"
 
-LEAD_MENU = "lead_menu"  # the card's overflow: "reassign:<lead id>", "stop_followup:<lead id>"
+# The card's overflow: "reassign:<lead id>", "stop_followup:<lead id>", "won:<lead id>",
+# "lost:<lead id>"; the last two open WON_MODAL / LOST_MODAL (private_metadata: the lead id).
+LEAD_MENU = "lead_menu"
 REASSIGN_MODAL = "lead_reassign_modal"
 REASSIGN_USER_BLOCK = "reassign_user"
 REASSIGN_USER = "reassign_user_select"
+WON_MODAL = "lead_won_modal"
+LOST_MODAL = "lead_lost_modal"
+OUTCOME_AMOUNT_BLOCK = "outcome_amount"
+OUTCOME_AMOUNT = "outcome_amount_input"  # a number_input: its state's "value" is a string
+OUTCOME_REASON_BLOCK = "outcome_reason"
+OUTCOME_REASON = "outcome_reason_select"  # the option's value is the reason as configured
+OUTCOME_NOTE_BLOCK = "outcome_note"
+OUTCOME_NOTE = "outcome_note_input"
 
 # A follow-up task card (blocks/task_card.py). TASK_DONE is a select whose option values are
 # "<task id>:<result>"; TASK_SKIP a button with the task id (it opens TASK_SKIP_MODAL, whose

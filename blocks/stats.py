@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, SectionBlo
 from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 
 from blocks.mrkdwn import escape, escape_truncated, literal_truncated, truncate
+from blocks.outcome import outcomes_text
 from bot.durations import format_duration
 from bot.review.followup_report import FollowUp
 from bot.review.report import Period, Speed, StatsReport, Summary
@@ -83,6 +84,10 @@ def breaches(n: int) -> str:
 
 def stats_blocks(report: StatsReport) -> list[Block]:
     blocks: list[Block] = [HeaderBlock(text="Speed to lead")]
+    ended = report.outcomes
+    if not ended.empty:  # first: it is the week's result, and one block
+        text = outcomes_text(ended.counts, ended.won_amount, ended.lost_reasons, report.currency)
+        blocks.append(_section(text))
     if not report.total.leads:
         blocks.append(_section(empty_text(report)))
         if not report.followup.empty:

@@ -58,6 +58,10 @@ OUTREACH_LIMIT = 2600
 MAILTO_LIMIT = 2900  # a context element's text allows 3000
 
 
+# A view's status for the card a task left in its old owner's DM; no task row has it.
+MOVED = "moved"
+
+
 @dataclass(frozen=True)
 class TaskView:
     task_id: int
@@ -160,6 +164,8 @@ def _context_text(view: TaskView) -> str:
         lines.append("*Tried so far:* nothing yet")
     if view.suggestion:
         lines.append(f"💡 {view.suggestion}")
+    if view.note:  # rescheduled, or moved from another rep: why it is here now
+        lines.append(f"↪️ {escape_truncated(view.note, 300)}")
     return "\n".join(lines)[:TEXT_LIMIT]
 
 
@@ -205,6 +211,8 @@ def _closed_line(view: TaskView) -> str:
     if view.status == TaskStatus.DONE:
         label = outcome_label(view.result)
         return f"✅ Done: {label}{by} {when}".rstrip()
+    if view.status == MOVED:
+        return f"↪️ {escape_truncated(view.note or 'Moved to another rep', 300)}: nothing to do here"
     if view.status == TaskStatus.SKIPPED:
         why = f" ({escape_truncated(view.note, 300)})" if view.note else ""
         return f"⏭ Skipped{why}{by} {when}".rstrip()

@@ -32,6 +32,7 @@ from bot.followup.tasks import TaskService
 from bot.http.app import create_http_app
 from bot.http.timeouts import Patience, guarded
 from bot.leads.availability import Availability
+from bot.leads.closing import LeadClosing
 from bot.leads.contact import ContactLog
 from bot.leads.group import GroupedIntake
 from bot.leads.queries import LeadQueries
@@ -47,6 +48,7 @@ from handlers import (
     errors,
     lead_actions,
     lead_lists,
+    lead_menu,
     new_lead,
     reassign,
     snooze_modal,
@@ -63,6 +65,7 @@ LISTENER_MODULES = (
     snooze_modal,
     tasks,
     reassign,
+    lead_menu,
     new_lead,
     app_home,
     commands,
@@ -88,7 +91,7 @@ def create_services(
         db,
         client,
         clock,
-        card_renderer(clock),
+        card_renderer(clock, config.followup.currency),
         message_blocks,
         retry=retry,
         delivery=config.delivery,
@@ -125,6 +128,7 @@ def create_services(
         escalator=Escalator(deps),
         availability=Availability(db, config, clock),
         contacts=ContactLog(deps),
+        closing=LeadClosing(deps),
         homes=homes,
         stats=stats,
         tasks=tasks,

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from bot.followup.sweep import TaskSweeper
     from bot.followup.tasks import TaskService
     from bot.leads.availability import Availability
+    from bot.leads.closing import LeadClosing
     from bot.leads.contact import ContactLog
     from bot.leads.group import GroupedIntake
     from bot.leads.queries import LeadQueries
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from bot.metrics import Metrics
     from bot.review.stats import StatsService
     from bot.settings import Settings
+    from bot.vocabulary import LeadOutcome
     from storage.followup import Task
     from storage.models import Lead
 
@@ -56,6 +58,16 @@ class FollowUpHooks(Protocol):
         task: Task | None,
     ) -> None: ...
 
+    def reassigned(
+        self, session: Session, lead: Lead, owner: str, note: str, now: datetime
+    ) -> None:
+        """A claimed lead changed hands: its open tasks go to `owner`; `note` says how."""
+
+    def closed(
+        self, session: Session, lead: Lead, outcome: LeadOutcome, by: str, now: datetime
+    ) -> None:
+        """The lead was closed (won, lost): its follow-up ends with `outcome`."""
+
 
 class _NoFollowUp:
     def claimed(self, session: Session, lead: Lead, owner: str, now: datetime) -> None:
@@ -70,6 +82,16 @@ class _NoFollowUp:
         now: datetime,
         first: bool,
         task: Task | None,
+    ) -> None:
+        return None
+
+    def reassigned(
+        self, session: Session, lead: Lead, owner: str, note: str, now: datetime
+    ) -> None:
+        return None
+
+    def closed(
+        self, session: Session, lead: Lead, outcome: LeadOutcome, by: str, now: datetime
     ) -> None:
         return None
 
@@ -127,6 +149,7 @@ class Services:
     escalator: Escalator
     availability: Availability
     contacts: ContactLog
+    closing: LeadClosing
     homes: HomeRefresher
     stats: StatsService
     tasks: TaskService

@@ -1,54 +1,26 @@
-"""A manager reassigns a lead from the card's overflow menu, picking the rep in a modal."""
+"""A manager reassigns a lead from the card's overflow menu, picking the rep in a modal; a
+claimed lead takes its open follow-up tasks along."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from slack_bolt import Ack, App
-from slack_sdk import WebClient
 
 from blocks import ids
-from blocks.modals import reassign_modal
 from handlers.context import services_of
-from handlers.lead_actions import tell
 from handlers.payloads import (
     BadPayload,
     clicker,
-    explained,
-    first_action,
     is_user_id,
     lead_ref,
-    open_modal,
-    selected_value,
-    trigger_id,
     view_state,
 )
 
 
 def register(app: App) -> None:
-    app.action(ids.LEAD_MENU)(open_menu_choice)
+    # The menu item that opens this modal is in handlers/lead_menu.py.
     app.view(ids.REASSIGN_MODAL)(submit_reassign)
-
-
-def open_menu_choice(
-    ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClient
-) -> None:
-    ack()
-    services = services_of(context)
-    with explained(client, body):
-        kind, _, lead = (selected_value(first_action(body)) or "").partition(":")
-        if kind == "stop_followup":
-            outcome = services.tasks.stop(lead_ref(lead), clicker(body))
-            tell(client, body, outcome.message)
-            return
-        if kind != "reassign":
-            return  # cleared, or another choice of a menu leadbot may add later
-        lead_id = lead_ref(lead)
-        if not services.config.can_manage(clicker(body)):
-            tell(client, body, "Only managers can reassign leads.")
-            return
-        view = reassign_modal(lead_id, services.queries.lead_name(lead_id))
-        open_modal(client, trigger_id(body), view)
 
 
 def submit_reassign(ack: Ack, body: dict[str, Any], context: dict[str, Any]) -> None:

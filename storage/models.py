@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -13,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     SmallInteger,
     String,
     Text,
@@ -94,6 +96,12 @@ class Lead(Base):
     last_contact_at: Mapped[datetime | None]
     last_contact_outcome: Mapped[str | None] = mapped_column(String(32))
     contact_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # How the lead ended, latest first (a LeadOutcome: meeting_booked, then won): a won lead's
+    # amount, a lost lead's reason (one of followup.lost_reasons) and the closer's note.
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    outcome_amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    outcome_reason: Mapped[str | None] = mapped_column(String(64))
+    outcome_note: Mapped[str | None] = mapped_column(Text)
 
     # Escalation: the chain is a snapshot taken at assignment (config edits don't move leads in
     # flight); `escalation_step` is the index of the next step and doubles as the fencing value.

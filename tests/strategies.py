@@ -95,13 +95,31 @@ junk = st.one_of(
 )
 LEADBOT_VALUES = ["1", "abc", str(10**23), "1:call", "1:bogus", "reassign:1", "mine:2",
                   "queue:99999999999", "²", "-1", "0", "stop_followup:1", "1:call_no_answer",
-                  "1:next_day", "1:pick", "1:meeting_booked", "0:email_sent"]  # fmt: skip
+                  "1:next_day", "1:pick", "1:meeting_booked", "0:email_sent", "won:1",
+                  "lost:1", "won:abc"]  # fmt: skip
 PEOPLE = ["U0ALICE", "U0MAYA", "U0BO"]
 
 
 def snooze_choice(value: object) -> dict[str, Any]:
     state = {ids.SNOOZE_CHOICE: {"selected_option": {"value": value}}}
     return {"state": {"values": {ids.SNOOZE_CHOICE_BLOCK: state}}}
+
+
+def outcome_state(amount: object, reason: object) -> dict[str, Any]:
+    """A Won / Lost modal's state: the amount typed, the reason picked, a note."""
+    return {
+        ids.OUTCOME_AMOUNT_BLOCK: {ids.OUTCOME_AMOUNT: {"value": amount}},
+        ids.OUTCOME_REASON_BLOCK: {ids.OUTCOME_REASON: {"selected_option": {"value": reason}}},
+        ids.OUTCOME_NOTE_BLOCK: {ids.OUTCOME_NOTE: {"value": amount}},
+    }
+
+
+AMOUNTS = ["12500", "12,500.50", "-1", "1e999", "NaN", "Infinity", "1.234", "9" * 30, ""]
+outcome_states = st.builds(
+    lambda amount, reason: {"values": outcome_state(amount, reason)},
+    junk | st.sampled_from(AMOUNTS) | st.text(max_size=30),
+    junk | st.sampled_from(["No budget", "Other", "x", ""]),
+)
 
 
 action_ids = st.sampled_from(
@@ -135,13 +153,16 @@ views = st.fixed_dictionaries(
                 NEW_LEAD_MODAL,
                 ids.TASK_SKIP_MODAL,
                 ids.TASK_RESCHEDULE_MODAL,
+                ids.WON_MODAL,
+                ids.LOST_MODAL,
             ]
         )
         | junk,
         "type": st.just("modal") | junk,
         "private_metadata": junk | st.sampled_from(["1", "abc", "", "9" * 400]),
         "state": junk
-        | st.fixed_dictionaries({"values": junk | st.just(snooze_choice("1h")["state"]["values"])}),
+        | st.fixed_dictionaries({"values": junk | st.just(snooze_choice("1h")["state"]["values"])})
+        | outcome_states,
     },
     optional={"id": junk},
 )

@@ -143,6 +143,16 @@ def _window(value: object) -> object:
     return (start, end)
 
 
+DEFAULT_LOST_REASONS = (
+    "No budget",
+    "Chose a competitor",
+    "No decision / went dark",
+    "Bad timing",
+    "Missing feature",
+    "Other",
+)
+
+
 class FollowUpSettings(_Section):
     # Where the prospect may be called, on their own clock (their `timezone`, else country).
     calling_window: Annotated[tuple[time, time], BeforeValidator(_window)] = (time(8), time(20))
@@ -158,6 +168,22 @@ class FollowUpSettings(_Section):
     # templates add to (and override) the built-in starter set.
     templates: str | None = None
     min_template_uses: Annotated[int, Field(ge=1, le=10_000)] = 10
+    # Closing a lead as won asks for its amount, in this currency (ISO 4217, shown as typed);
+    # as lost, for one of these reasons (the review counts them).
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "USD"
+    lost_reasons: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=60)]], Field(min_length=1, max_length=20)
+    ] = Field(default_factory=lambda: list(DEFAULT_LOST_REASONS))
+
+    @field_validator("lost_reasons")
+    @classmethod
+    def _distinct(cls, reasons: list[str]) -> list[str]:
+        seen: set[str] = set()
+        for reason in reasons:
+            if reason.casefold() in seen:
+                raise ValueError(f"{reason!r} is listed twice")
+            seen.add(reason.casefold())
+        return reasons
 
     @field_validator("overdue")
     @classmethod

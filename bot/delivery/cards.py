@@ -75,6 +75,7 @@ def card_view(
     copy_kind: str = CopyKind.DM,
     recipient: str | None = None,
     nudges: tuple[Nudge, ...] = (),
+    currency: str = "USD",
 ) -> CardView:
 
     return CardView(
@@ -102,6 +103,11 @@ def card_view(
         first_contact_by=lead.first_contact_by,
         last_contact_outcome=lead.last_contact_outcome,
         contact_count=lead.contact_count or 0,
+        outcome=lead.outcome,
+        outcome_amount=lead.outcome_amount,
+        outcome_reason=lead.outcome_reason,
+        outcome_note=lead.outcome_note,
+        currency=currency,
         copy_kind=copy_kind,
         recipient=recipient,
         nudges=nudges,
@@ -112,11 +118,13 @@ def _utc(moment: datetime | None) -> datetime | None:
     return as_utc(moment) if moment is not None else None
 
 
-def card_renderer(clock: Clock) -> CardRenderer:
+def card_renderer(clock: Clock, currency: str = "USD") -> CardRenderer:
+    """`currency`: followup.currency, in which a won lead's amount is shown."""
+
     def render(
         lead: Lead, copy_kind: str, recipient: str | None, nudges: tuple[Nudge, ...]
     ) -> RenderedMessage:
-        view = card_view(lead, copy_kind, recipient, nudges)
+        view = card_view(lead, copy_kind, recipient, nudges, currency)
         blocks = wire(lead_card(view, clock.now()))
         return RenderedMessage(text=fallback_text(view), blocks=blocks, lead_version=lead.version)
 

@@ -66,7 +66,8 @@ class RenderedMessage:
 # a whole batch at once): (lead, copy_kind, recipient, nudges).
 CardRenderer = Callable[[Lead, str, str | None, tuple[Any, ...]], RenderedMessage]
 # Draws a task's card: (task, its lead, the lead's touches so far) -> the message.
-TaskRenderer = Callable[[Any, Lead, Sequence[Any]], RenderedMessage]
+# (task, lead, touches, moved): `moved` draws the card a task left behind with its old owner.
+TaskRenderer = Callable[[Any, Lead, Sequence[Any], bool], RenderedMessage]
 # Draws a plain message's blocks from its outbox payload: (payload, lead id).
 MessageRenderer = Callable[[dict[str, Any], int | None], list[dict[str, Any]]]
 
@@ -267,3 +268,23 @@ def enqueue_task_redraws(session: Session, task_ids: list[int], now: datetime) -
             next_attempt_at=now,
             payload={"task_id": task_id},
         )
+
+
+def enqueue_moved_task_card(
+    session: Session, task_id: int, channel: str, ts: str, now: datetime
+) -> None:
+    """The card a task left in its old owner's DM when its lead changed hands: redrawn once to
+    say where it went (the task's own card is posted afresh to the new owner)."""
+    add_row(
+        session,
+        OutboxMessage,
+        lead_id=None,
+        kind=TASK_REDRAW,
+        copy_kind=CopyKind.DM,
+        target=None,
+        lane=None,
+        priority=REDRAW,
+        created_at=now,
+        next_attempt_at=now,
+        payload={"task_id": task_id, "moved": {"channel": channel, "ts": ts}},
+    )

@@ -199,16 +199,27 @@ class _Batch:
         lead = lead or self.leads.get(task.lead_id)
         if lead is None:
             raise DeliveryError("lead_gone", permanent=True)
+        touches = self.touches.get(lead.id, [])
         if row.kind == TASK_CARD:
             if task.status != TaskStatus.OPEN or task.card_ts is not None:
                 return Skip(OutboxStatus.CANCELLED)  # done before its card went, or posted
-            rendered = self.planner.render_task(task, lead, self.touches.get(lead.id, []))
+            if row.target != task.owner_id:
+                return Skip(OutboxStatus.CANCELLED)  # the lead changed hands while it waited
+            rendered = self.planner.render_task(task, lead, touches, False)
             return replace(_post(row, rendered), task_id=task.id)
+        moved = (row.payload or {}).get("moved")
+        if isinstance(moved, dict):
+            # The old owner's card: no task_id on the Send, so the task's own card (the new
+            # owner's) keeps its place and version.
+            rendered = self.planner.render_task(task, lead, touches, True)
+            channel, ts = str(moved.get("channel")), str(moved.get("ts"))
+            return Send(row.id, row.kind, rendered, channel, ts, CopyKind.DM, None, lead.id,
+                        None, lane=channel, priority=row.priority)  # fmt: skip
         if task.card_ts is None or task.card_channel is None:
             return Skip(OutboxStatus.CANCELLED)  # never posted: nothing to redraw
         if task.shown_version >= task.version:
             return Skip(OutboxStatus.SENT)
-        rendered = self.planner.render_task(task, lead, self.touches.get(lead.id, []))
+        rendered = self.planner.render_task(task, lead, touches, False)
         return Send(
             row.id, row.kind, rendered, task.card_channel, task.card_ts, CopyKind.DM,
             task.owner_id, lead.id, None, lane=task.card_channel, priority=row.priority,

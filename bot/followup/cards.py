@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from blocks.mrkdwn import date, safe_url
-from blocks.task_card import TaskView, fallback_text, task_card
+from blocks.task_card import MOVED, TaskView, fallback_text, task_card
 from blocks.wire import wire
 from bot.clock import as_utc
 from bot.delivery.outbox import RenderedMessage
@@ -63,18 +63,24 @@ def tried_lines(touches: Sequence[Touch]) -> tuple[str, ...]:
 
 
 def task_view(
-    task: Task, lead: Lead, touches: Sequence[Touch], outreach: Outreach | None = None
+    task: Task,
+    lead: Lead,
+    touches: Sequence[Touch],
+    outreach: Outreach | None = None,
+    moved: bool = False,
 ) -> TaskView:
+    """`moved`: the card the task left in its old owner's DM when the lead changed hands."""
     fields: dict[str, Any] = dict(lead.fields or {})
     linkedin = fields.get("linkedin")
     rendered = None
-    if outreach is not None and task.template and task.status == "open":
+    if outreach is not None and task.template and task.status == "open" and not moved:
         rendered = outreach(task.template, task, lead)
     subject, body, mailto = rendered if rendered else (None, None, None)
     return TaskView(
         task_id=task.id, lead_id=lead.id, lead_name=lead.name, company=lead.company,
         owner_id=task.owner_id, step=task.step, steps=task.steps, day=task.day,
-        channels=tuple(task.channels or ()), status=task.status, due_at=as_utc(task.due_at),
+        channels=tuple(task.channels or ()), status=MOVED if moved else task.status,
+        due_at=as_utc(task.due_at),
         result=task.result, note=task.note, done_by=task.done_by,
         done_at=as_utc(task.done_at) if task.done_at else None,
         email=lead.email, phone=lead.phone,
@@ -90,8 +96,10 @@ def task_renderer(
 ) -> Callable[[Task, Lead, Sequence[Touch]], RenderedMessage]:
     """The dispatcher's TaskRenderer: the card as Slack JSON, with the task version it shows."""
 
-    def render(task: Task, lead: Lead, touches: Sequence[Touch]) -> RenderedMessage:
-        view = task_view(task, lead, touches, outreach)
+    def render(
+        task: Task, lead: Lead, touches: Sequence[Touch], moved: bool = False
+    ) -> RenderedMessage:
+        view = task_view(task, lead, touches, outreach, moved)
         return RenderedMessage(fallback_text(view), wire(task_card(view)), task.version)
 
     return render

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.clock import as_utc
 from bot.config.schema import Config
-from bot.delivery.outbox import enqueue_task_redraws
+from bot.delivery.outbox import enqueue_moved_task_card, enqueue_task_redraws
 from bot.followup.planning import (
     TaskPlanner,
     active_cadence,
@@ -24,6 +26,7 @@ from bot.vocabulary import (
     ContactOutcome,
     FollowUpChannel,
     LeadOutcome,
+    LeadStatus,
     TaskResult,
     TaskStatus,
 )
@@ -89,6 +92,8 @@ class FollowUp:
         if first:
             self.planner.on_first_contact(session, lead, lead.owner_id or user_id, now)
         ended = LEAD_OUTCOMES.get(outcome)
+        if ended is not None and lead.status != LeadStatus.CLOSED:
+            lead.outcome = str(ended)  # "meeting booked" is how it stands, cadence or none
         name = active_cadence(session, lead.id)
         cadence = self.config.cadences.get(name or "")
         if name and cadence and ended is not None and stops(cadence, ended):
@@ -99,4 +104,39 @@ class FollowUp:
                 session, lead.id, now, TaskStatus.CANCELLED, note="the lead was closed",
                 keep=task.id if task else None,
             )  # fmt: skip
+            enqueue_task_redraws(session, posted, now)
+
+    def reassigned(
+        self, session: Session, lead: Lead, owner: str, note: str, now: datetime
+    ) -> None:
+        """The open tasks go with the lead. Each starts afresh for the new owner: its card is
+        posted to them when due (at once if it was due already), its overdue chain counts from
+        then, so nobody is told off for what the last owner left undone."""
+        tasks = session.scalars(
+            select(Task).where(Task.lead_id == lead.id, Task.status == TaskStatus.OPEN)
+        ).all()
+        for task in tasks:
+            if task.card_channel is not None and task.card_ts is not None:
+                enqueue_moved_task_card(session, task.id, task.card_channel, task.card_ts, now)
+            due = max(as_utc(task.due_at), now)
+            task.owner_id = owner
+            task.note = f"Moved {note}"
+            task.due_at = due
+            task.next_action_at = due
+            task.overdue_step = 0
+            task.card_channel = task.card_ts = None
+            task.shown_version = 0
+            task.version += 1
+
+    def closed(
+        self, session: Session, lead: Lead, outcome: LeadOutcome, by: str, now: datetime
+    ) -> None:
+        name = active_cadence(session, lead.id)
+        if name:
+            stop_cadence(session, lead, name, outcome, now, by=by,
+                         note=f"the lead was closed: {outcome}")  # fmt: skip
+        else:  # the first-contact task, or a cadence already over
+            posted = close_open_tasks(
+                session, lead.id, now, TaskStatus.CANCELLED, note=f"the lead was closed: {outcome}"
+            )
             enqueue_task_redraws(session, posted, now)

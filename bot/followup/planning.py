@@ -181,6 +181,7 @@ def stop_cadence(
     """End the lead's cadence with `outcome`: its open tasks are cancelled (their cards say so,
     with `note`: plain text), except `keep`, the task whose Done reported the outcome."""
     note = note or f"cadence stopped: {outcome}"
+    lead.outcome = str(outcome)  # the latest word on how the lead ended
     posted = close_open_tasks(session, lead.id, now, TaskStatus.CANCELLED, note=note, keep=keep)
     enqueue_task_redraws(session, posted, now)
     add_event(session, lead, by, EventKind.CADENCE_STOPPED, now,

@@ -86,6 +86,7 @@ class ContactLog(WithDeps):
             values.update(owner_id=user_id)
         if outcome in CLOSING_OUTCOMES:
             values.update(status=LeadStatus.CLOSED, closed_at=now, next_action_at=None)
+            values.update(outcome=outcome)  # not_a_fit: a contact outcome and a lead outcome
         # Conditional on the version read, although the row is locked: a guard costs nothing.
         changed = session.execute(
             update(Lead)
@@ -102,7 +103,9 @@ class ContactLog(WithDeps):
         first = lead.contact_count == 1
         add_event(session, lead, user_id, EventKind.CONTACTED, now, outcome=outcome, first=first)
         if outcome in CLOSING_OUTCOMES:
-            add_event(session, lead, user_id, EventKind.CLOSED, now, reason=outcome)
+            add_event(
+                session, lead, user_id, EventKind.CLOSED, now, reason=outcome, outcome=outcome
+            )
         self.deps.followup.contacted(session, lead, user_id, outcome, now, first, task)
         return True
 

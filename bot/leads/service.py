@@ -18,6 +18,7 @@ from bot.delivery.outbox import enqueue_card_updates, enqueue_post
 from bot.escalation.policy import tier_for
 from bot.escalation.sweep import plan_next
 from bot.leads.events import LEADBOT, add_event, owners_in
+from bot.leads.handover import hand_over_claimed
 from bot.leads.input import LeadIn, parse_lead
 from bot.leads.quiet import quiet_until
 from bot.leads.records import (
@@ -204,7 +205,8 @@ class LeadService(WithDeps):
         return Outcome(True, lead=lead)
 
     def reassign(self, lead_id: int, manager_id: str, new_owner: str) -> Outcome:
-        """A manager hands an open lead to a rep: a fresh card for them, every copy redrawn."""
+        """A manager hands a lead to a rep: a fresh card for them, every copy redrawn. A claimed
+        lead stays claimed and takes its open follow-up tasks along (bot/leads/handover.py)."""
         if not self.config.can_manage(manager_id):
             return Outcome(False, "Only managers can reassign leads.")
         if self.config.rep(new_owner) is None:
@@ -212,29 +214,33 @@ class LeadService(WithDeps):
         now = self.clock.now()
         with self.db.write() as session:
             lead = session.get(Lead, lead_id)
-            if lead is None or lead.status not in LeadStatus.OPEN:
+            if lead is None or lead.status not in (*LeadStatus.OPEN, LeadStatus.CLAIMED):
                 state = lead.status if lead else "gone"
                 return Outcome(False, f"Lead #{lead_id} is {state}: nothing to reassign.")
             if lead.owner_id == new_owner:
                 return Outcome(False, f"Lead #{lead_id} is already with <@{new_owner}>.")
-            previous = lead.owner_id
-            by = self.config.display_name(manager_id)
-            placement = by_hand(new_owner, f"reassigned by {by}")
-            if not self._move(session, lead, placement, now):
+            if lead.status == LeadStatus.CLAIMED:
+                moved = hand_over_claimed(self.deps, session, lead, manager_id, new_owner, now)
+            else:
+                moved = self._reassign_open(session, lead, manager_id, new_owner, now)
+            if not moved:
                 return Outcome(False, "Someone else changed this lead a moment ago; try again.")
-            add_event(
-                session,
-                lead,
-                manager_id,
-                EventKind.REASSIGNED,
-                now,
-                owner=new_owner,
-                previous_owner=previous,
-            )
-            enqueue_card_updates(session, lead.id, now)
-            self._deliver_assignment(session, lead, placement, now)
         self.wake()
         return Outcome(True, lead=lead)
+
+    def _reassign_open(
+        self, session: Session, lead: Lead, manager_id: str, new_owner: str, now: datetime
+    ) -> bool:
+        previous = lead.owner_id
+        by = self.config.display_name(manager_id)
+        placement = by_hand(new_owner, f"reassigned by {by}")
+        if not self._move(session, lead, placement, now):
+            return False
+        add_event(session, lead, manager_id, EventKind.REASSIGNED, now,
+                  owner=new_owner, previous_owner=previous)  # fmt: skip
+        enqueue_card_updates(session, lead.id, now)
+        self._deliver_assignment(session, lead, placement, now)
+        return True
 
     def snooze(self, lead_id: int, user_id: str, until: datetime) -> Outcome:
         now = self.clock.now()

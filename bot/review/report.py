@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from bot.config.schema import Config
 from bot.review.followup_report import NO_FOLLOWUP, Claimed, DueTask, FollowUp, followup_by_owner
+from bot.review.outcome_report import NO_OUTCOMES, Outcomes
 
 PERIODS: tuple[str, ...] = ("today", "week", "month")
 DEFAULT_PERIOD = "week"
@@ -69,6 +70,8 @@ class StatsReport:
     rep: str | None = None
     source: str | None = None
     followup: FollowUp = NO_FOLLOWUP  # the total's
+    outcomes: Outcomes = NO_OUTCOMES  # how leads ended in the period (the total's)
+    currency: str = "USD"
 
 
 @dataclass(frozen=True)

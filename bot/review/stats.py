@@ -22,6 +22,7 @@ numbers.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,6 +32,7 @@ from sqlalchemy.orm import aliased
 
 from bot.clock import Clock
 from bot.config.schema import Config
+from bot.review.outcome_report import NO_OUTCOMES, outcomes_of
 from bot.review.report import (
     FollowUpRows,
     StatsReport,
@@ -153,6 +155,20 @@ def template_touches_query(start: datetime, end: datetime) -> Select:
     )
 
 
+def outcome_events_query(start: datetime, end: datetime, source: str | None = None) -> Select:
+    """OutcomeEvent rows (bot/review/outcome_report.py): through ix_lead_events_kind_at."""
+    query = (
+        select(Lead.owner_id, LeadEvent.lead_id, LeadEvent.kind, LeadEvent.detail)
+        .join(Lead, Lead.id == LeadEvent.lead_id)
+        .where(
+            LeadEvent.kind.in_((EventKind.CLOSED, EventKind.CADENCE_STOPPED)),
+            LeadEvent.at >= start,
+            LeadEvent.at < end,
+        )
+    )
+    return query.where(Lead.source == source) if source is not None else query
+
+
 class StatsService:
     def __init__(self, db: Database, config: Config, clock: Clock) -> None:
         self.db, self.config, self.clock = db, config, clock
@@ -174,19 +190,22 @@ class StatsService:
         start, end = window.start, window.end
         tasks: Sequence[Any] = ()
         claims: Sequence[Any] = ()
+        outcomes = NO_OUTCOMES
         with self.db.read() as session:
             rows = session.execute(query).all()
             if followup:
                 connection = session.connection()  # Core rows: no ORM result machinery
                 tasks = connection.execute(due_tasks_query(start, end, source, rep)).all()
                 claims = connection.execute(claimed_query(start, end, source)).all()
+                events = connection.execute(outcome_events_query(start, end, source)).all()
+                outcomes = outcomes_of(events, rep)
         # The rep filter runs here, not in SQL: with `owner_id = ?` and no statistics SQLite
         # picks ix_leads_owner_assigned and reads a third of the table instead of one week.
         # (Tasks are filtered in SQL: their index starts with the owner.)
         if rep is not None:
             rows = [row for row in rows if row[0] == rep]
             claims = [claim for claim in claims if claim[0] == rep]
-        return build_report(
+        report = build_report(
             window,
             by_owner(rows),
             self.config,
@@ -194,6 +213,7 @@ class StatsService:
             source=source,
             followup=FollowUpRows(tasks, claims, now) if followup else None,
         )
+        return replace(report, outcomes=outcomes, currency=self.config.followup.currency)
 
     def templates(self, user_tz: ZoneInfo, period: str) -> TemplateReport:
         """The outreach templates ranked over `period` in the caller's zone: the team's numbers,

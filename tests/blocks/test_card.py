@@ -100,7 +100,7 @@ def test_no_crm_url_means_no_link_button() -> None:
     assert ids.OPEN_CRM not in action_ids(render(replace(BASE, crm_url=None)))
 
 
-def test_claimed_card_says_who_and_after_how_long_and_keeps_only_log_contact() -> None:
+def test_claimed_card_says_who_and_after_how_long_and_offers_what_the_owner_does_next() -> None:
     claimed = replace(
         BASE,
         status="claimed",
@@ -112,7 +112,8 @@ def test_claimed_card_says_who_and_after_how_long_and_keeps_only_log_contact() -
     blocks = render(claimed)
     assert "✅ Claimed by <@U0BO> after 3m 12s" in all_text(blocks)
     assert "📞 No contact logged yet" in all_text(blocks)
-    assert action_ids(blocks) == [ids.LOG_CONTACT, ids.OPEN_CRM]
+    # Log contact, Snooze (pauses the follow-up), and ⋯ with Won… / Lost…
+    assert action_ids(blocks) == [ids.LOG_CONTACT, ids.SNOOZE, ids.OPEN_CRM, ids.LEAD_MENU]
     # Alice's copy: Bo has it now, nothing for her to do there.
     assert action_ids(render(replace(claimed, recipient="U0ALICE"))) == [ids.OPEN_CRM]
 

@@ -62,7 +62,7 @@ def test_mine_lists_what_needs_me_with_the_buttons_each_state_allows(bot: Harnes
     assert "⏳ SLA in" in shown and "✅ claimed · 📞 no contact logged yet" in shown
     assert action_ids(answer["blocks"]) == [
         [ids.CLAIM, ids.LOG_CONTACT, ids.SNOOZE, ids.PASS],
-        [ids.LOG_CONTACT],
+        [ids.LOG_CONTACT, ids.SNOOZE],
     ]
     # Once the first contact is logged, the lead leaves the to-do list.
     assert services.contacts.log(4, "U0ALICE", "call").ok
@@ -79,7 +79,7 @@ def test_a_click_in_the_list_redraws_the_list(bot: Harness) -> None:
     redrawn = answer_to(bot, f"U0ALICE-{ids.CLAIM}")
     assert redrawn["replace_original"] is True
     assert "✅ claimed · 📞 no contact logged yet" in json.dumps(redrawn, ensure_ascii=False)
-    assert action_ids(redrawn["blocks"]) == [[ids.LOG_CONTACT]]
+    assert action_ids(redrawn["blocks"]) == [[ids.LOG_CONTACT, ids.SNOOZE]]
     bot.click_in(ids.LOG_CONTACT, "", "U0ALICE", block_id=row["block_id"], selected="1:meeting")
     done = answer_to(bot, f"U0ALICE-{ids.LOG_CONTACT}")
     assert done["text"] == "No leads waiting for you."

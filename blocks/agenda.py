@@ -22,6 +22,9 @@ from blocks.task_card import TaskView, done_options, title
 
 MAX_SHOWN = 15  # one block each, within Slack's 50 blocks a message, and a list one reads
 
+# A row of the agenda: its Done menu redraws the agenda it is on (handlers/tasks.py).
+AGENDA_ROW_PREFIX = f"{ids.TASK_BLOCK_PREFIX}_agenda_"
+
 
 @dataclass(frozen=True)
 class AgendaItem:
@@ -66,7 +69,7 @@ def agenda_line(item: AgendaItem) -> SectionBlock:
     state = f"⚠️ overdue since {due}" if item.overdue else f"due {due}"
     text = f"*{literal_truncated(title(view), 120)}*\n{who}{company} #{view.lead_id} · {state}"
     return SectionBlock(
-        block_id=f"{ids.TASK_BLOCK_PREFIX}_agenda_{view.task_id}",
+        block_id=f"{AGENDA_ROW_PREFIX}{view.task_id}",
         text=MarkdownTextObject(text=text),
         accessory=StaticSelectElement(
             action_id=ids.TASK_DONE, placeholder="Done…", options=done_options(view)

@@ -90,6 +90,7 @@ class TaskView:
     outreach: str | None = None
     mailto: str | None = None
     template: str | None = None
+    template_failed: bool = False  # it could not be filled in for this lead (admins told)
 
 
 def title(view: TaskView) -> str:
@@ -143,6 +144,12 @@ def _open_parts(view: TaskView) -> list[Block]:
             # A link, not a button: Slack takes only http(s) URLs in buttons.
             link = f"<{view.mailto}|✉️ Open this email in your mail app>"
             parts.append(ContextBlock(elements=[MarkdownTextObject(text=link)]))
+    if view.template_failed and view.template:
+        failed = (
+            f"⚠️ The template `{escape_truncated(view.template, 64)}` could not be filled in for "
+            "this lead (the admins have been told): write this touch yourself."
+        )
+        parts.append(ContextBlock(elements=[MarkdownTextObject(text=failed)]))
     parts.append(ActionsBlock(block_id=f"{ids.TASK_BLOCK_PREFIX}_{view.task_id}",
                               elements=_buttons(view)))  # fmt: skip
     return parts

@@ -98,7 +98,7 @@ def create_services(
         render_task=task_renderer(outreach),
     )
     deps = Deps.create(db, config, clock, wake=wake or dispatcher.wake)
-    deps = replace(deps, followup=FollowUp(db, config, deps.calendar))
+    deps = replace(deps, followup=FollowUp(db, config, deps.calendar, outreach))
     metrics = Metrics(db, known_sources=[*config.named_sources(), *FORM_SOURCES])
     dispatcher.log.on_give_up = FailureHandler(deps, metrics.delivery_given_up).gave_up
     leads = LeadService(deps)

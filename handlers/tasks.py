@@ -8,10 +8,11 @@ import re
 from datetime import date
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from blocks import ids
+from blocks.agenda import AGENDA_ROW_PREFIX
 from blocks.task_modals import reschedule_modal, skip_modal
 from handlers.context import services_of, tell_user
 from handlers.payloads import (
@@ -54,7 +55,9 @@ def _pair(value: str | None, keys: tuple[str, ...] | None = None) -> tuple[int, 
     return task_ref(task), choice
 
 
-def done(ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClient) -> None:
+def done(
+    ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClient, respond: Respond
+) -> None:
     with explained(client, body):
         with acked_after(ack):
             picked = selected_value(first_action(body))
@@ -64,6 +67,15 @@ def done(ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebCli
             outcome = services_of(context).tasks.done(task_id, clicker(body), result)
         if not outcome.ok:
             tell(client, body, outcome.message)
+        elif _on_an_agenda(body) and body.get("response_url"):
+            # The agenda (the morning DM, or `/leads today`) drops what was just done.
+            text, blocks = services_of(context).tasks.today(clicker(body))
+            respond(replace_original=True, text=text, blocks=blocks)
+
+
+def _on_an_agenda(body: dict[str, Any]) -> bool:
+    block = first_action(body).get("block_id")
+    return isinstance(block, str) and block.startswith(AGENDA_ROW_PREFIX)
 
 
 def open_skip(ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClient) -> None:

@@ -72,9 +72,10 @@ def task_view(
     """`moved`: the card the task left in its old owner's DM when the lead changed hands."""
     fields: dict[str, Any] = dict(lead.fields or {})
     linkedin = fields.get("linkedin")
-    rendered = None
+    rendered, failed = None, False
     if outreach is not None and task.template and task.status == "open" and not moved:
         rendered = outreach(task.template, task, lead)
+        failed = rendered is None
     subject, body, mailto = rendered if rendered else (None, None, None)
     return TaskView(
         task_id=task.id, lead_id=lead.id, lead_name=lead.name, company=lead.company,
@@ -88,6 +89,7 @@ def task_view(
         crm_url=safe_url(lead.crm_url) if lead.crm_url else None,
         asked_for=lead.message, tried=tried_lines(touches), suggestion=suggestion(touches),
         subject=subject, outreach=body, mailto=mailto, template=task.template,
+        template_failed=failed,
     )  # fmt: skip
 
 

@@ -10,7 +10,6 @@ from functools import cache
 from pathlib import Path
 
 from bot.config.schema import Config
-from bot.followup.cards import Outreach
 from bot.followup.outreach import OutreachError, OutreachTemplates, mailto_url
 from bot.followup.outreach_context import (
     OutreachContext,
@@ -24,6 +23,7 @@ from storage.models import Lead
 log = logging.getLogger(__name__)
 STARTER = Path(__file__).resolve().parent / "starter"
 MAILTO_LIMIT = 2800  # shown as a link in a context element of 3000 characters
+Filled = tuple[str | None, str, str | None]  # (subject, body, mailto url)
 
 
 @cache
@@ -72,26 +72,45 @@ def cadence_template_problems(
     return problems
 
 
-def outreach_for(config: Config) -> Outreach:
-    """The task card's outreach: the step's template rendered for this lead and its owner, with
-    a mailto: link for email. A template that fails for this lead costs only its own text."""
-    templates, problems = template_set(config)
-    for problem in problems:
-        log.error("outreach template left out: %s", problem)
+class TaskOutreach:
+    """The task card's outreach (`Outreach`): the step's template rendered for this lead and its
+    owner, with a mailto: link for email. A template that fails for this lead costs only its own
+    text; `problem` says why, for the admins (the task sweep tells them when the card is due)."""
 
-    def render(name: str, task: Task, lead: Lead) -> tuple[str | None, str, str | None] | None:
-        layer = templates.find(name)
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.templates, problems = template_set(config)
+        for problem in problems:
+            log.error("outreach template left out: %s", problem)
+
+    def __call__(self, name: str, task: Task, lead: Lead) -> Filled | None:
+        try:
+            return self._render(name, task, lead)
+        except OutreachError as err:
+            # The admins hear of it in Slack (problem(), from the sweep): a warning is enough.
+            log.warning("task %s: outreach template failed: %s", task.id, err.problem)
+            return None
+
+    def problem(self, name: str, task: Task, lead: Lead) -> str | None:
+        """Why `name` cannot be filled in for this task (file and line), or None."""
+        try:
+            return None if self._render(name, task, lead) else f"{name}: no such template"
+        except OutreachError as err:
+            return str(err.problem)
+
+    def _render(
+        self, name: str, task: Task, lead: Lead
+    ) -> tuple[str | None, str, str | None] | None:
+        layer = self.templates.find(name)
         if layer is None:
             return None
-        try:
-            rendered = layer.render(name, _context(config, task, lead))
-        except OutreachError as err:
-            log.error("task %s: outreach template failed: %s", task.id, err.problem)
-            return None
+        rendered = layer.render(name, _context(self.config, task, lead))
         mailto = mailto_url(lead.email, rendered.subject, rendered.body, limit=MAILTO_LIMIT)
         return rendered.subject, rendered.body, mailto if rendered.channel == "email" else None
 
-    return render
+
+def outreach_for(config: Config) -> TaskOutreach:
+    return TaskOutreach(config)
 
 
 def _context(config: Config, task: Task, lead: Lead) -> OutreachContext:

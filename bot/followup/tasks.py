@@ -229,6 +229,8 @@ def post_task_card(session: Session, deps: Deps, task: Task, now: datetime) -> N
     tier = lead.tier if lead is not None else None
     held = quiet_until(deps.config, task.owner_id, now, tier)
     if task.card_ts is None:
+        if lead is not None:
+            deps.followup.due(session, task, lead, now)
         enqueue_task_card(session, task.lead_id, task.id, task.owner_id, now, not_before=held)
     else:  # moved to today: its card is up the conversation already; say it is due now
         label = literal_truncated(lead.name or "a lead", 200) if lead else "a lead"

@@ -11,6 +11,7 @@ import pytest
 
 from blocks import ids
 from bot.clock import FixedClock
+from bot.fakeslack.requests import block_action, post_signed
 from bot.fakeslack.server import FakeSlack, RecordedCall
 from tests.conftest import make_config
 from tests.fakes.app_home import open_home, published
@@ -131,3 +132,22 @@ def test_a_late_first_contact_is_on_the_agenda_with_every_channels_results(
     assert lines[1]["text"]["text"].startswith("*First contact*\nDana Whitfield #1 · ⚠️ overdue")
     results = [o["value"].split(":")[1] for o in lines[1]["accessory"]["options"]]
     assert results[:3] == ["email_sent", "call_connected", "call_voicemail"]
+
+
+def test_done_on_the_agenda_redraws_the_agenda_without_that_task(
+    timed_bot: Harness, fake_slack: FakeSlack, clock: FixedClock
+) -> None:
+    claim(timed_bot)
+    at(timed_bot, clock, MONDAY)
+    assert timed_bot.command("today", "U0ALICE")[0] == 200
+    row = fake_slack.wait_for("response_url")[-1].args["blocks"][1]
+    task = row["accessory"]["options"][0]["value"]  # "<task id>:email_sent"
+    body = block_action(
+        ids.TASK_DONE, "", user_id="U0ALICE", channel_id=timed_bot.dm_channel("U0ALICE"),
+        message_ts="1700000000.000100", selected=task, element="static_select",
+        block_id=row["block_id"], response_url=fake_slack.response_url("agenda"),
+    )  # fmt: skip
+    assert post_signed(f"{timed_bot.base}/slack/events", timed_bot.signing_secret, body)[0] == 200
+    redrawn = fake_slack.wait_for("response_url", count=2)[-1]
+    assert redrawn.args["replace_original"] is True
+    assert redrawn.args["text"] == "🗓 Your follow-ups for Mon 23 Nov: 0 task(s)"

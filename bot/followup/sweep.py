@@ -5,9 +5,10 @@ A task's chain: a cadence task first has its card posted when it falls due; then
 reminder to the owner, then the manager. The first-contact task (step 0) has no card (the lead
 card's Log contact is its button): its overdue steps count from the contact deadline.
 
-Each entry runs under a guard, as the lead sweep's steps do (bot/escalation/sweep.py): a
-conditional UPDATE on (id, overdue_step, version) that a Done, a second sweeper or a stale tick
-makes match nothing. One entry per task per tick: after downtime the card still goes before
+Each entry runs under a guard: the tick takes its tasks with one UPDATE … RETURNING that bumps
+their version only where they are still open and due when it runs, so a Done that committed
+first or a second sweeper leaves a task out (the lead sweep, bot/escalation/sweep.py, guards on
+the version it read). One entry per task per tick: after downtime the card still goes before
 the reminder about it, and each reaches its person.
 """
 
@@ -15,8 +16,9 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -46,19 +48,24 @@ class TaskSweeper(WithDeps):
     def __init__(self, deps: Deps) -> None:
         super().__init__(deps)
         self.agenda = Agenda(deps.db, deps.config, deps.calendar)
+        self._chains: dict[tuple[bool, datetime, str, int | None], list[ChainEntry]] = {}
 
     def sweep(self) -> int:
         """Run the due entry of every due task; queue the agendas whose morning came. Returns
         the entries run."""
         now = self.clock.now()
         with self.db.write() as session, session.no_autoflush:
-            tasks = self._guarded(session, self._due(session, now))
-            # Their leads in one query: each task's step reads its lead from the session.
-            leads = {t.lead_id for t in tasks}
-            if leads:
-                session.scalars(select(Lead).where(Lead.id.in_(leads))).all()
+            tasks = self._take(session, now)
+            # Their leads in one query, held while the steps run: the identity map keeps objects
+            # only weakly, so a session.get per task read each lead again (60 % of a tick).
+            wanted = {t.lead_id for t in tasks}
+            query = select(Lead).where(Lead.id.in_(wanted))
+            leads = {lead.id: lead for lead in session.scalars(query)} if wanted else {}
+            self._chains.clear()
             with collected(session):  # the events and messages: one INSERT per table
-                ran = sum(self._run_next(session, task, now) for task in tasks)
+                ran = sum(self._run_next(session, task, leads.get(task.lead_id), now)
+                          for task in tasks)  # fmt: skip
+            _write_timers(session, tasks)
             session.flush()  # the agenda reads the tasks as this tick left them
             agendas = self.agenda.send_due(session, now)
         if ran or agendas:
@@ -67,7 +74,16 @@ class TaskSweeper(WithDeps):
 
     def chain(self, task: Task, upto: int | None = None) -> list[ChainEntry]:
         """The task's chain; `upto`: only its first entries (each later one costs a business
-        time computation)."""
+        time computation). Tasks fall due together (a cadence day opens at 09:00 for a whole
+        zone), so a tick computes each (kind, due, zone) once."""
+        tz = self.config.tz_for(task.owner_id)
+        key = (task.step == 0, as_utc(task.due_at), tz.key, upto)
+        known = self._chains.get(key)
+        if known is None:
+            known = self._chains[key] = self._chain(task, tz, upto)
+        return known
+
+    def _chain(self, task: Task, tz: ZoneInfo, upto: int | None) -> list[ChainEntry]:
         due = as_utc(task.due_at)
         entries: list[ChainEntry] = [] if task.step == 0 else [(due, (CARD,))]
         settings = self.config.followup
@@ -76,7 +92,7 @@ class TaskSweeper(WithDeps):
             steps = steps[: max(upto - len(entries), 0)]
         if not steps:
             return entries
-        calendar = in_zone(self.calendar, self.config.tz_for(task.owner_id))
+        calendar = in_zone(self.calendar, tz)
         grace = settings.task_overdue_after
         start = due if task.step == 0 else add_business_time(due, grace, calendar)
         for step in steps:
@@ -84,64 +100,53 @@ class TaskSweeper(WithDeps):
             entries.append((moment, tuple(str(action) for action in step.do)))
         return entries
 
-    def _due(self, session: Session, now: datetime) -> list[Task]:
-        query = (
-            select(Task)
+    def _take(self, session: Session, now: datetime) -> list[Task]:
+        """The due tasks, taken in one statement: their version bumped where they are still
+        open and due when the UPDATE runs. A Done that committed first, or another sweeper
+        (PostgreSQL: it skips the rows this one locked, and re-checks the condition on a row
+        changed meanwhile), takes a task out of this round; SQLite has one writer at a time."""
+        due = (
+            select(Task.id)
             .where(Task.next_action_at <= now, Task.status == TaskStatus.OPEN)
             .order_by(Task.next_action_at)
             .limit(BATCH)
         )
         if not self.db.is_sqlite:
-            query = query.with_for_update(skip_locked=True)
-        return list(session.scalars(query))
+            due = due.with_for_update(skip_locked=True)
+        taken = session.scalars(
+            update(Task)
+            .where(Task.id.in_(due), Task.next_action_at <= now, Task.status == TaskStatus.OPEN)
+            .values(version=Task.version + 1)
+            .returning(Task),
+            execution_options={"synchronize_session": False},
+        ).all()
+        return sorted(taken, key=lambda task: (as_utc(task.next_action_at or now), task.id))
 
-    def _guarded(self, session: Session, tasks: list[Task]) -> list[Task]:
-        """Only the tasks still at the (overdue_step, version) we read: a Done that committed
-        first, another sweeper or a stale tick takes that task out of this round."""
-        if not tasks:
-            return []
-        expected = [(t.id, t.overdue_step, t.version) for t in tasks]
-        table = Task.__table__
-        won = set(
-            session.execute(
-                update(table)
-                .where(
-                    table.c.id.in_([task_id for task_id, _, _ in expected]),
-                    tuple_(table.c.id, table.c.overdue_step, table.c.version).in_(expected),
-                )
-                .values(version=table.c.version + 1)
-                .returning(table.c.id)
-            ).scalars()
-        )
-        for task in tasks:
-            if task.id in won:
-                set_committed_value(task, "version", task.version + 1)
-        return [task for task in tasks if task.id in won]
-
-    def _run_next(self, session: Session, task: Task, now: datetime) -> int:
+    def _run_next(self, session: Session, task: Task, lead: Lead | None, now: datetime) -> int:
+        """Run the task's due chain entry; its new timer is set as committed and written by
+        `_write_timers`, one statement for the tick (not a unit-of-work flush per task)."""
         chain = self.chain(task, upto=task.overdue_step + 2)  # this entry and the next
         if task.overdue_step >= len(chain):
-            task.next_action_at = None
+            set_committed_value(task, "next_action_at", None)
             return 0
         _, actions = chain[task.overdue_step]
-        lead = session.get(Lead, task.lead_id)
         if lead is None:
-            task.next_action_at = None
+            set_committed_value(task, "next_action_at", None)
             return 0
         if lead.snoozed_until is not None and as_utc(lead.snoozed_until) > now:
             # The lead is snoozed ("call me after the 15th"): its follow-up waits with it.
-            task.next_action_at = as_utc(lead.snoozed_until)
+            set_committed_value(task, "next_action_at", as_utc(lead.snoozed_until))
             return 0
         for action in actions:
             self._act(session, task, lead, action, now)
-        task.overdue_step += 1
-        following = chain[task.overdue_step][0] if task.overdue_step < len(chain) else None
-        task.next_action_at = following
+        step = task.overdue_step + 1
+        set_committed_value(task, "overdue_step", step)
+        set_committed_value(task, "next_action_at", chain[step][0] if step < len(chain) else None)
         return 1
 
     def _act(self, session: Session, task: Task, lead: Lead, action: str, now: datetime) -> None:
         if action == CARD:
-            post_task_card(session, self.deps, task, now)
+            post_task_card(session, self.deps, task, lead, now)
         elif action == Action.REMIND_OWNER:
             self._remind(session, task, lead, task.owner_id, _owner_words(task, lead, now), now)
         elif action == Action.NOTIFY_MANAGER:
@@ -168,6 +173,19 @@ class TaskSweeper(WithDeps):
         )
         add_event(session, lead, "leadbot", EventKind.TASK_REMINDED, now,
                   task=task.id, step=task.step, to=target)  # fmt: skip
+
+
+def _write_timers(session: Session, tasks: list[Task]) -> None:
+    """Each task's overdue step and timer as `_run_next` left them: one executemany."""
+    if not tasks:
+        return
+    table = Task.__table__
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(overdue_step=bindparam("b_step"), next_action_at=bindparam("b_at")),
+        [{"b_id": t.id, "b_step": t.overdue_step, "b_at": t.next_action_at} for t in tasks],
+    )
 
 
 def _lead_label(lead: Lead) -> str:

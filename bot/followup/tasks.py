@@ -223,9 +223,8 @@ class TaskService(WithDeps):
             self.planner.plan_next(session, task, lead, now)
 
 
-def post_task_card(session: Session, deps: Deps, task: Task, now: datetime) -> None:
+def post_task_card(session: Session, deps: Deps, task: Task, lead: Lead, now: datetime) -> None:
     """The task falls due: its card goes to the owner's DM, after their quiet hours."""
-    lead = session.get(Lead, task.lead_id)
     tier = lead.tier if lead is not None else None
     held = quiet_until(deps.config, task.owner_id, now, tier)
     if task.card_ts is None:

@@ -5,11 +5,12 @@ A task's chain: a cadence task first has its card posted when it falls due; then
 reminder to the owner, then the manager. The first-contact task (step 0) has no card (the lead
 card's Log contact is its button): its overdue steps count from the contact deadline.
 
-Each entry runs under a guard: the tick takes its tasks with one UPDATE … RETURNING that bumps
-their version only where they are still open and due when it runs, so a Done that committed
-first or a second sweeper leaves a task out (the lead sweep, bot/escalation/sweep.py, guards on
-the version it read). One entry per task per tick: after downtime the card still goes before
-the reminder about it, and each reaches its person.
+Each entry runs under a guard: the tick reads its tasks locked (PostgreSQL: FOR UPDATE SKIP
+LOCKED, so a second sweeper takes others; SQLite: one writer at a time), so a Done that
+committed first has taken its task out of the due set, and one that comes later waits and then
+finds the task moved on; the tick's single write of the timers bumps each task's version. One
+entry per task per tick: after downtime the card still goes before the reminder about it, and
+each reaches its person.
 """
 
 from __future__ import annotations
@@ -101,26 +102,18 @@ class TaskSweeper(WithDeps):
         return entries
 
     def _take(self, session: Session, now: datetime) -> list[Task]:
-        """The due tasks, taken in one statement: their version bumped where they are still
-        open and due when the UPDATE runs. A Done that committed first, or another sweeper
-        (PostgreSQL: it skips the rows this one locked, and re-checks the condition on a row
-        changed meanwhile), takes a task out of this round; SQLite has one writer at a time."""
-        due = (
-            select(Task.id)
+        """The due tasks, oldest first, kept from every other writer until this tick commits:
+        locked on PostgreSQL (another sweeper skips them; a Done waits, then finds them moved
+        on), and SQLite has one writer at a time. `_write_timers` bumps their versions."""
+        query = (
+            select(Task)
             .where(Task.next_action_at <= now, Task.status == TaskStatus.OPEN)
-            .order_by(Task.next_action_at)
+            .order_by(Task.next_action_at, Task.id)
             .limit(BATCH)
         )
         if not self.db.is_sqlite:
-            due = due.with_for_update(skip_locked=True)
-        taken = session.scalars(
-            update(Task)
-            .where(Task.id.in_(due), Task.next_action_at <= now, Task.status == TaskStatus.OPEN)
-            .values(version=Task.version + 1)
-            .returning(Task),
-            execution_options={"synchronize_session": False},
-        ).all()
-        return sorted(taken, key=lambda task: (as_utc(task.next_action_at or now), task.id))
+            query = query.with_for_update(skip_locked=True)
+        return list(session.scalars(query))
 
     def _run_next(self, session: Session, task: Task, lead: Lead | None, now: datetime) -> int:
         """Run the task's due chain entry; its new timer is set as committed and written by
@@ -176,16 +169,28 @@ class TaskSweeper(WithDeps):
 
 
 def _write_timers(session: Session, tasks: list[Task]) -> None:
-    """Each task's overdue step and timer as `_run_next` left them: one executemany."""
+    """Each task's overdue step and timer as `_run_next` left them, and its version bumped (a
+    Done that read the task before this tick no longer matches): one executemany, guarded on
+    the version read (under `_take`'s lock it always matches)."""
     if not tasks:
         return
     table = Task.__table__
     session.execute(
         update(table)
-        .where(table.c.id == bindparam("b_id"))
-        .values(overdue_step=bindparam("b_step"), next_action_at=bindparam("b_at")),
-        [{"b_id": t.id, "b_step": t.overdue_step, "b_at": t.next_action_at} for t in tasks],
-    )
+        .where(table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version"))
+        .values(
+            overdue_step=bindparam("b_step"),
+            next_action_at=bindparam("b_at"),
+            version=table.c.version + 1,
+        ),
+        [
+            {"b_id": t.id, "b_version": t.version, "b_step": t.overdue_step,
+             "b_at": t.next_action_at}
+            for t in tasks
+        ],
+    )  # fmt: skip
+    for task in tasks:
+        set_committed_value(task, "version", task.version + 1)
 
 
 def _lead_label(lead: Lead) -> str:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from blocks import ids
 from blocks.modals import reassign_modal
 from blocks.outcome import NOTE_LIMIT, lost_modal, won_modal
-from bot.leads.closing import Closing
+from bot.leads.closing import Closing, parse_amount
 from bot.services import Services
 from bot.vocabulary import LeadOutcome
 from handlers.context import services_of
@@ -82,13 +82,12 @@ def _note(view: dict[str, Any]) -> str | None:
 
 
 def _amount(view: dict[str, Any]) -> Decimal:
-    typed = view_state(view, ids.OUTCOME_AMOUNT_BLOCK, ids.OUTCOME_AMOUNT).get("value")
-    if not isinstance(typed, str) or len(typed) > 40:
-        raise BadPayload("Enter the amount won.")
-    try:
-        return Decimal(typed.strip().replace(",", ""))
-    except InvalidOperation:
-        raise BadPayload(f"'{typed[:20]}' is not a number.") from None
+    parsed = parse_amount(
+        view_state(view, ids.OUTCOME_AMOUNT_BLOCK, ids.OUTCOME_AMOUNT).get("value")
+    )
+    if isinstance(parsed, str):
+        raise BadPayload(parsed)
+    return parsed
 
 
 def submit_won(ack: Ack, body: dict[str, Any], context: dict[str, Any]) -> None:

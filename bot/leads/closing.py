@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -43,6 +43,17 @@ def amount_refusal(amount: Decimal) -> str | None:
     if amount != amount.quantize(CENT):
         return "Enter the amount in whole cents at most (e.g. 12500 or 12500.50)."
     return None
+
+
+def parse_amount(typed: object) -> Decimal | str:
+    """The amount a person typed ("12500", "12,500.50"), or why it cannot be one."""
+    if not isinstance(typed, str) or not typed.strip() or len(typed) > 40:
+        return "Enter the amount won."
+    try:
+        amount = Decimal(typed.strip().replace(",", ""))
+    except InvalidOperation:
+        return f"'{typed.strip()[:20]}' is not a number."
+    return amount_refusal(amount) or amount
 
 
 class LeadClosing(WithDeps):

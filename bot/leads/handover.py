@@ -11,7 +11,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from bot.delivery.outbox import cancel_pending_messages, enqueue_card_updates, enqueue_post
-from bot.leads.events import add_event
+from bot.leads.events import LEADBOT, add_event
 from bot.leads.quiet import quiet_until
 from bot.services import Deps
 from bot.vocabulary import CopyKind, EventKind, LeadStatus
@@ -45,6 +45,9 @@ def hand_over_claimed(
     cancel_pending_messages(session, lead.id, now)
     add_event(session, lead, manager_id, EventKind.REASSIGNED, now,
               owner=new_owner, previous_owner=previous, claimed=True)  # fmt: skip
+    # Every hand-over writes one ASSIGNED event: the new owner's daily_cap counts it.
+    add_event(session, lead, LEADBOT, EventKind.ASSIGNED, now,
+              owner=new_owner, reason=f"reassigned by {by}")  # fmt: skip
     names = (
         deps.config.display_name(previous) if previous else "nobody",
         deps.config.display_name(new_owner),

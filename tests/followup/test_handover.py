@@ -76,9 +76,14 @@ def test_a_claimed_lead_changes_hands_with_its_tasks(
             )
         ).all()
         event = session.scalars(select(LeadEvent).where(LeadEvent.kind == "reassigned")).one()
+        assigned = select(LeadEvent.detail).where(LeadEvent.kind == "assigned")
+        assigned_to = [
+            detail["owner"] for detail in session.scalars(assigned.order_by(LeadEvent.id))
+        ]
     assert lead is not None
     assert (lead.status, lead.owner_id, lead.claimed_by) == ("claimed", "U0BO", "U0ALICE")
     assert event.detail == {"owner": "U0BO", "previous_owner": "U0ALICE", "claimed": True}
+    assert assigned_to == ["U0ALICE", "U0BO"]  # routing's, then the handover's (daily_cap)
     # Day 1 was due already: due now for Bo, so his overdue chain starts from now. The first
     # contact (due two hours after the claim) keeps its deadline.
     assert [(s, o, as_utc(d), n, ts) for s, o, d, n, ts in moved] == [

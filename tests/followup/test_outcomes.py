@@ -10,12 +10,15 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from blocks import ids
 from blocks.outcome import outcomes_text
 from bot.clock import FixedClock
 from bot.fakeslack.server import FakeSlack, RecordedCall
+from bot.leads.closing import MAX_AMOUNT, parse_amount
 from bot.review.outcome_report import outcomes_of
 from storage.followup import Task
 from storage.models import Lead, LeadEvent
@@ -23,7 +26,7 @@ from tests.fakes.harness import Harness
 from tests.followup.test_handover import channel_copy, menu_of
 from tests.followup.test_task_flow import CLAIMED, claim_as_alice, shown, sweep_tasks, task_cards
 from tests.handlers.test_stats_command import ask
-from tests.strategies import outcome_state
+from tests.strategies import AMOUNTS, outcome_state
 
 
 def current(fake: FakeSlack, call: RecordedCall) -> dict[str, Any]:
@@ -166,3 +169,13 @@ def test_the_review_counts_each_lead_once_per_outcome() -> None:
         "*Outcomes*: 🏆 2 won (EUR 12,500.50) · ❌ 1 lost (No budget 1) · 🚫 1 not a fit · "
         "📅 1 meeting booked · 🔕 1 no response after the last step"
     )
+
+
+@given(typed=st.text(max_size=45) | st.sampled_from(AMOUNTS) | st.decimals().map(str))
+def test_any_typed_amount_is_an_amount_leadbot_can_store_or_a_reason(typed: str) -> None:
+    parsed = parse_amount(typed)
+    if isinstance(parsed, str):
+        assert parsed and len(parsed) <= 150  # a modal error's limit
+    else:
+        assert parsed.is_finite() and 0 <= parsed <= MAX_AMOUNT
+        assert parsed == parsed.quantize(Decimal("0.01"))

@@ -44,7 +44,7 @@ class EventKind(StrEnum):
     DELIVERY_FAILED = "delivery_failed"  # Slack refused a card or message for good
     NUDGE_DROPPED = "nudge_dropped"  # a nudge not sent after all: the lead moved on first
     # Follow-up after the claim (bot/followup/): the touches and the cadence's tasks.
-    TASK_DUE = "task_due"  # a task card went to its owner
+    TASK_DUE = "task_due"  # a task card went to its owner (written when Slack took it)
     TASK_DONE = "task_done"
     TASK_SKIPPED = "task_skipped"
     TASK_RESCHEDULED = "task_rescheduled"

@@ -180,8 +180,16 @@ class DeliveryLog:
         session.execute(
             update(Task).where(Task.id == send.task_id, Task.shown_version < shown).values(**values)
         )
-        version = session.scalar(select(Task.version).where(Task.id == send.task_id))
-        if send.ts is None and version is not None and version != shown:
+        row = session.execute(
+            select(Task.version, Task.step).where(Task.id == send.task_id)
+        ).one_or_none()
+        if send.ts is not None or row is None:
+            return False
+        version, step = row
+        if send.lead_id is not None:
+            add_event_for(session, send.lead_id, LEADBOT, EventKind.TASK_DUE, now,
+                          task=send.task_id, step=step)  # fmt: skip
+        if version != shown:
             enqueue_task_redraws(session, [send.task_id or 0], now)
             return True
         return False

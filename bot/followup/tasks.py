@@ -224,17 +224,17 @@ class TaskService(WithDeps):
 
 
 def post_task_card(session: Session, deps: Deps, task: Task, lead: Lead, now: datetime) -> None:
-    """The task falls due: its card goes to the owner's DM, after their quiet hours."""
-    tier = lead.tier if lead is not None else None
-    held = quiet_until(deps.config, task.owner_id, now, tier)
+    """The task falls due: its card goes to the owner's DM, after their quiet hours. The
+    `task_due` event is written when the card is posted (bot/delivery/log.py), not here: a
+    held card goes later, and a tick of many due tasks writes one row each fewer."""
+    held = quiet_until(deps.config, task.owner_id, now, lead.tier)
     if task.card_ts is None:
-        if lead is not None:
-            deps.followup.due(session, task, lead, now)
+        deps.followup.due(session, task, lead, now)
         enqueue_task_card(session, task.lead_id, task.id, task.owner_id, now, not_before=held)
-    else:  # moved to today: its card is up the conversation already; say it is due now
-        label = literal_truncated(lead.name or "a lead", 200) if lead else "a lead"
-        enqueue_message(session, task.lead_id, CopyKind.DM, task.owner_id, now,
-                        text=f"📌 Due now: Day {task.day} for *{label}* (the card is above).",
-                        guard={"task": task.id}, not_before=held)  # fmt: skip
-    if lead is not None:
-        add_event(session, lead, "leadbot", EventKind.TASK_DUE, now, task=task.id, step=task.step)
+        return
+    # Moved to today: its card is up the conversation already; say it is due now.
+    label = literal_truncated(lead.name or "a lead", 200)
+    enqueue_message(session, task.lead_id, CopyKind.DM, task.owner_id, now,
+                    text=f"📌 Due now: Day {task.day} for *{label}* (the card is above).",
+                    guard={"task": task.id}, not_before=held)  # fmt: skip
+    add_event(session, lead, "leadbot", EventKind.TASK_DUE, now, task=task.id, step=task.step)

@@ -102,6 +102,9 @@ def test_a_claim_plans_the_first_contact_and_day_1_then_done_plans_day_2(
     [card] = task_cards(fake_slack)
     drawn = shown(card.args["blocks"])
     assert card.args["text"] == "Day 1 of 6 · ✉️ Email + 📞 Call: Dana Whitfield"
+    with timed_bot.app.services.db.read() as session:  # written once Slack took the card
+        due = session.scalars(select(LeadEvent.detail).where(LeadEvent.kind == "task_due")).all()
+    assert due == [{"task": _task_id(timed_bot, step=1), "step": 1}]
     assert card.args["channel"] == timed_bot.dm_channel("U0ALICE")
     assert "Hi Dana" in drawn and "We need a demo before Thursday." in drawn
     assert "mailto:dana@northwind.test?subject=" in drawn

@@ -67,49 +67,45 @@ def _note_input() -> InputBlock:
 
 
 def won_modal(lead_id: int, lead_name: str | None, currency: str) -> View:
-    name = literal_truncated(lead_name or f"lead #{lead_id}", 200)
-    return View(
-        type="modal",
-        callback_id=ids.WON_MODAL,
-        private_metadata=str(lead_id),
-        title="Mark won",
-        submit="Mark won",
-        close="Cancel",
-        blocks=[
-            SectionBlock(text=f"🏆 *{name}* is won: the lead closes and its follow-up ends."),
-            InputBlock(
-                block_id=ids.OUTCOME_AMOUNT_BLOCK,
-                label=f"Amount ({currency})",
-                element=NumberInputElement(
-                    action_id=ids.OUTCOME_AMOUNT, is_decimal_allowed=True, min_value="0"
-                ),
-            ),
-            _note_input(),
-        ],
+    amount = InputBlock(
+        block_id=ids.OUTCOME_AMOUNT_BLOCK,
+        label=f"Amount ({currency})",
+        element=NumberInputElement(
+            action_id=ids.OUTCOME_AMOUNT, is_decimal_allowed=True, min_value="0"
+        ),
     )
+    return _closing_modal(ids.WON_MODAL, lead_id, lead_name, "🏆", "won", amount)
 
 
 def lost_modal(lead_id: int, lead_name: str | None, reasons: Sequence[str]) -> View:
-    name = literal_truncated(lead_name or f"lead #{lead_id}", 200)
     # The reason itself is the value (60 characters at most, config says): an index would
     # name another reason if leadbot.yml changed while the modal was open.
     options = [Option(value=reason, text=literal_truncated(reason, 75)) for reason in reasons]
+    why = InputBlock(
+        block_id=ids.OUTCOME_REASON_BLOCK,
+        label="Why",
+        element=StaticSelectElement(
+            action_id=ids.OUTCOME_REASON, placeholder="Pick a reason", options=options
+        ),
+    )
+    return _closing_modal(ids.LOST_MODAL, lead_id, lead_name, "❌", "lost", why)
+
+
+def _closing_modal(
+    callback: str, lead_id: int, lead_name: str | None, icon: str, word: str, ask: InputBlock
+) -> View:
+    name = literal_truncated(lead_name or f"lead #{lead_id}", 200)
+    intro = f"{icon} *{name}* is {word}: the lead closes and its follow-up ends."
     return View(
         type="modal",
-        callback_id=ids.LOST_MODAL,
+        callback_id=callback,
         private_metadata=str(lead_id),
-        title="Mark lost",
-        submit="Mark lost",
+        title=f"Mark {word}",
+        submit=f"Mark {word}",
         close="Cancel",
         blocks=[
-            SectionBlock(text=f"❌ *{name}* is lost: the lead closes and its follow-up ends."),
-            InputBlock(
-                block_id=ids.OUTCOME_REASON_BLOCK,
-                label="Why",
-                element=StaticSelectElement(
-                    action_id=ids.OUTCOME_REASON, placeholder="Pick a reason", options=options
-                ),
-            ),
+            SectionBlock(text=intro),
+            ask,
             _note_input(),
         ],
     )

@@ -255,19 +255,7 @@ def enqueue_task_card(
 def enqueue_task_redraws(session: Session, task_ids: list[int], now: datetime) -> None:
     """Redraw posted task cards (done, skipped, moved, cancelled): one chat.update each."""
     for task_id in task_ids:
-        add_row(
-            session,
-            OutboxMessage,
-            lead_id=None,
-            kind=TASK_REDRAW,
-            copy_kind=CopyKind.DM,
-            target=None,
-            lane=None,
-            priority=REDRAW,
-            created_at=now,
-            next_attempt_at=now,
-            payload={"task_id": task_id},
-        )
+        _task_redraw(session, {"task_id": task_id}, now)
 
 
 def enqueue_moved_task_card(
@@ -275,6 +263,10 @@ def enqueue_moved_task_card(
 ) -> None:
     """The card a task left in its old owner's DM when its lead changed hands: redrawn once to
     say where it went (the task's own card is posted afresh to the new owner)."""
+    _task_redraw(session, {"task_id": task_id, "moved": {"channel": channel, "ts": ts}}, now)
+
+
+def _task_redraw(session: Session, payload: dict[str, Any], now: datetime) -> None:
     add_row(
         session,
         OutboxMessage,
@@ -286,5 +278,5 @@ def enqueue_moved_task_card(
         priority=REDRAW,
         created_at=now,
         next_attempt_at=now,
-        payload={"task_id": task_id, "moved": {"channel": channel, "ts": ts}},
+        payload=payload,
     )

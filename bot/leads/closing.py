@@ -8,12 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from bot.delivery.outbox import cancel_pending_messages, enqueue_card_updates
 from bot.leads.events import add_event
-from bot.leads.records import refuse_owner_action
+from bot.leads.records import change_if_unchanged, refuse_owner_action
 from bot.leads.service import Outcome
 from bot.services import WithDeps
 from bot.vocabulary import EventKind, LeadOutcome, LeadStatus
@@ -97,24 +96,19 @@ class LeadClosing(WithDeps):
     def _record(
         self, session: Session, lead: Lead, user_id: str, closing: Closing, now: datetime
     ) -> bool:
-        closed = session.execute(
-            update(Lead)
-            .where(Lead.id == lead.id, Lead.version == lead.version)
-            .values(
-                status=LeadStatus.CLOSED,
-                closed_at=now,
-                next_action_at=None,
-                snoozed_until=None,
-                snoozed_by=None,
-                outcome=str(closing.outcome),
-                outcome_amount=closing.amount,
-                outcome_reason=closing.reason,
-                outcome_note=closing.note,
-                version=Lead.version + 1,
-            )
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        session.refresh(lead)
+        closed = change_if_unchanged(
+            session,
+            lead,
+            status=LeadStatus.CLOSED,
+            closed_at=now,
+            next_action_at=None,
+            snoozed_until=None,
+            snoozed_by=None,
+            outcome=str(closing.outcome),
+            outcome_amount=closing.amount,
+            outcome_reason=closing.reason,
+            outcome_note=closing.note,
+        )
         if not closed:
             return False
         cancel_pending_messages(session, lead.id, now)

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from bot.delivery.outbox import cancel_pending_messages, enqueue_card_updates, enqueue_post
 from bot.leads.events import LEADBOT, add_event
 from bot.leads.quiet import quiet_until
+from bot.leads.records import change_if_unchanged
 from bot.services import Deps
 from bot.vocabulary import CopyKind, EventKind, LeadStatus
 from storage.models import Lead
@@ -24,20 +24,16 @@ def hand_over_claimed(
     """In the caller's transaction; False when the lead changed since it was read."""
     previous = lead.owner_id
     by = deps.config.display_name(manager_id)
-    moved = session.execute(
-        update(Lead)
-        .where(Lead.id == lead.id, Lead.version == lead.version, Lead.status == LeadStatus.CLAIMED)
-        .values(
-            owner_id=new_owner,
-            routing_reason=f"reassigned by {by}",
-            # The old owner's snooze was their plan for the lead; the new owner makes their own.
-            snoozed_until=None,
-            snoozed_by=None,
-            version=Lead.version + 1,
-        )
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    session.refresh(lead)
+    moved = change_if_unchanged(
+        session,
+        lead,
+        Lead.status == LeadStatus.CLAIMED,
+        owner_id=new_owner,
+        routing_reason=f"reassigned by {by}",
+        # The old owner's snooze was their plan for the lead; the new owner makes their own.
+        snoozed_until=None,
+        snoozed_by=None,
+    )
     if not moved:
         return False
     # Reminders still waiting for the old owner (or their manager, about the old owner's

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, inspect, select
+from sqlalchemy import ColumnElement, bindparam, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from bot.clock import as_utc
@@ -149,3 +149,18 @@ def record_claim(
     for target in cancel_pending_messages(session, lead.id, now):
         add_event(session, lead, LEADBOT, EventKind.NUDGE_DROPPED, now, to=target,
                   reason="lead claimed")  # fmt: skip
+
+
+def change_if_unchanged(
+    session: Session, lead: Lead, *conditions: ColumnElement[bool], **values: object
+) -> bool:
+    """Write `values` (and a new version) only if the lead is still at the version read (and
+    `conditions` hold): a concurrent click makes this a no-op. `lead` is refreshed either way."""
+    changed = session.execute(
+        update(Lead)
+        .where(Lead.id == lead.id, Lead.version == lead.version, *conditions)
+        .values(version=Lead.version + 1, **values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(lead)
+    return bool(changed)

@@ -23,6 +23,7 @@ from bot.leads.input import LeadIn, parse_lead
 from bot.leads.quiet import quiet_until
 from bot.leads.records import (
     by_external_id,
+    change_if_unchanged,
     insert_lead,
     new_lead,
     not_claimable,
@@ -264,19 +265,13 @@ class LeadService(WithDeps):
 
     def _move(self, session: Session, lead: Lead, decision: Decision, now: datetime) -> bool:
         """Conditional on the version we read: a concurrent click makes this a no-op."""
-        moved = session.execute(
-            update(Lead)
-            .where(Lead.id == lead.id, Lead.version == lead.version)
-            .values(
-                owner_id=decision.owner_id,
-                status=LeadStatus.ASSIGNED if decision.owner_id else LeadStatus.QUEUED,
-                assigned_at=now,
-                routing_reason=decision.reason,
-                snoozed_until=None,
-                snoozed_by=None,
-                version=Lead.version + 1,
-            )
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        session.refresh(lead)
-        return bool(moved)
+        return change_if_unchanged(
+            session,
+            lead,
+            owner_id=decision.owner_id,
+            status=LeadStatus.ASSIGNED if decision.owner_id else LeadStatus.QUEUED,
+            assigned_at=now,
+            routing_reason=decision.reason,
+            snoozed_until=None,
+            snoozed_by=None,
+        )

@@ -19,6 +19,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from sqlalchemy import delete, func, insert, select, text, update
 from bot.clock import FixedClock
 from bot.config.load import parse_config
 from bot.config.schema import Config
+from bot.followup.hooks import FollowUp
 from bot.followup.sweep import TaskSweeper
 from bot.services import Deps
 from bot.vocabulary import LeadStatus, TaskStatus
@@ -133,7 +135,10 @@ class Bench:
     def __init__(self, db: Database, cfg: Config) -> None:
         self.db, self.cfg = db, cfg
         self.clock = FixedClock(OPENING)
-        self.sweeper = TaskSweeper(Deps.create(db, cfg, self.clock))
+        # The app's follow-up hooks, as in `leadbot serve` (templates are filled in when the
+        # dispatcher draws a card, not in the tick).
+        deps = Deps.create(db, cfg, self.clock)
+        self.sweeper = TaskSweeper(replace(deps, followup=FollowUp(db, cfg, deps.calendar)))
         with db.engine.begin() as conn:
             self.base = {t: conn.execute(select(func.max(t.c.id))).scalar() or 0
                          for t in (OutboxMessage.__table__, LeadEvent.__table__)}  # fmt: skip

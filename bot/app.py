@@ -29,6 +29,7 @@ from bot.followup.hooks import FollowUp
 from bot.followup.outreach_setup import outreach_for
 from bot.followup.sweep import TaskSweeper
 from bot.followup.tasks import TaskService
+from bot.followup.template_alert import TemplateAlerts
 from bot.http.app import create_http_app
 from bot.http.timeouts import Patience, guarded
 from bot.leads.availability import Availability
@@ -98,9 +99,10 @@ def create_services(
         render_task=task_renderer(outreach),
     )
     deps = Deps.create(db, config, clock, wake=wake or dispatcher.wake)
-    deps = replace(deps, followup=FollowUp(db, config, deps.calendar, outreach))
+    deps = replace(deps, followup=FollowUp(db, config, deps.calendar))
     metrics = Metrics(db, known_sources=[*config.named_sources(), *FORM_SOURCES])
     dispatcher.log.on_give_up = FailureHandler(deps, metrics.delivery_given_up).gave_up
+    dispatcher.log.on_template_problem = TemplateAlerts(config).tell
     leads = LeadService(deps)
     queries = LeadQueries(db)
     stats = StatsService(db, config, clock)

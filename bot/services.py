@@ -68,9 +68,6 @@ class FollowUpHooks(Protocol):
     ) -> None:
         """The lead was closed (won, lost): its follow-up ends with `outcome`."""
 
-    def due(self, session: Session, task: Task, lead: Lead, now: datetime) -> None:
-        """A task's card is about to be queued (the task sweep)."""
-
 
 class _NoFollowUp:
     def claimed(self, session: Session, lead: Lead, owner: str, now: datetime) -> None:
@@ -96,9 +93,6 @@ class _NoFollowUp:
     def closed(
         self, session: Session, lead: Lead, outcome: LeadOutcome, by: str, now: datetime
     ) -> None:
-        return None
-
-    def due(self, session: Session, task: Task, lead: Lead, now: datetime) -> None:
         return None
 
 

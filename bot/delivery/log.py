@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 
 # What follows a row given up, in the same transaction: (session, row, error, now).
 GiveUp = Callable[[Session, OutboxMessage, DeliveryError, datetime], None]
+# (session, lead id, task id, problem, now)
+TemplateProblem = Callable[[Session, int, int, str, datetime], None]
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,8 @@ class DeliveryLog:
         self.clock = clock
         self.retry = retry
         self.on_give_up: GiveUp | None = None  # delivery/failures: tell, and move the lead on
+        # followup/template_alert: a task card posted without its template; tell the admins
+        self.on_template_problem: TemplateProblem | None = None
 
     def record(self, results: Sequence[Result]) -> bool:
         """True when more rows were queued meanwhile (a redraw of a card that changed while it
@@ -189,6 +193,9 @@ class DeliveryLog:
         if send.lead_id is not None:
             add_event_for(session, send.lead_id, LEADBOT, EventKind.TASK_DUE, now,
                           task=send.task_id, step=step)  # fmt: skip
+            problem = send.rendered.problem
+            if problem and send.task_id and self.on_template_problem is not None:
+                self.on_template_problem(session, send.lead_id, send.task_id, problem, now)
         if version != shown:
             enqueue_task_redraws(session, [send.task_id or 0], now)
             return True

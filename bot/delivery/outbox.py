@@ -60,6 +60,9 @@ class RenderedMessage:
     text: str
     blocks: list[dict[str, Any]]
     lead_version: int
+    # A task card drawn without its outreach template (it failed for this lead): why, with the
+    # file and line. The delivery log tells the admins once the card is posted.
+    problem: str | None = None
 
 
 # Renders a card copy from the lead's current state and its nudges (from the event log, read for

@@ -23,8 +23,10 @@ from storage.models import Lead
 
 log = logging.getLogger(__name__)
 
-# Outreach for a task: (template name, task, lead) -> (subject, body, mailto url) or None.
-Outreach = Callable[[str, Task, Lead], tuple[str | None, str, str | None] | None]
+# Outreach for a task: (template name, task, lead) -> (subject, body, mailto url), or why it
+# could not be filled in for this lead (a str: file, line and error).
+Filled = tuple[str | None, str, str | None]
+Outreach = Callable[[str, Task, Lead], Filled | str]
 
 _UNANSWERED = {
     TaskResult.EMAIL_SENT: ("emails", "try calling"),
@@ -66,17 +68,15 @@ def task_view(
     task: Task,
     lead: Lead,
     touches: Sequence[Touch],
-    outreach: Outreach | None = None,
+    filled: Filled | str | None = None,
     moved: bool = False,
 ) -> TaskView:
-    """`moved`: the card the task left in its old owner's DM when the lead changed hands."""
+    """`filled`: the step's outreach template for this lead (None: none; a str: it failed).
+    `moved`: the card the task left in its old owner's DM when the lead changed hands."""
     fields: dict[str, Any] = dict(lead.fields or {})
     linkedin = fields.get("linkedin")
-    rendered, failed = None, False
-    if outreach is not None and task.template and task.status == "open" and not moved:
-        rendered = outreach(task.template, task, lead)
-        failed = rendered is None
-    subject, body, mailto = rendered if rendered else (None, None, None)
+    failed = isinstance(filled, str)
+    subject, body, mailto = filled if filled and not failed else (None, None, None)
     return TaskView(
         task_id=task.id, lead_id=lead.id, lead_name=lead.name, company=lead.company,
         owner_id=task.owner_id, step=task.step, steps=task.steps, day=task.day,
@@ -101,7 +101,11 @@ def task_renderer(
     def render(
         task: Task, lead: Lead, touches: Sequence[Touch], moved: bool = False
     ) -> RenderedMessage:
-        view = task_view(task, lead, touches, outreach, moved)
-        return RenderedMessage(fallback_text(view), wire(task_card(view)), task.version)
+        filled = None
+        if outreach is not None and task.template and task.status == "open" and not moved:
+            filled = outreach(task.template, task, lead)
+        view = task_view(task, lead, touches, filled, moved)
+        problem = filled if isinstance(filled, str) else None
+        return RenderedMessage(fallback_text(view), wire(task_card(view)), task.version, problem)
 
     return render

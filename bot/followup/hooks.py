@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from bot.clock import as_utc
 from bot.config.schema import Config
 from bot.delivery.outbox import enqueue_moved_task_card, enqueue_task_redraws
-from bot.followup.outreach_setup import TaskOutreach
 from bot.followup.planning import (
     TaskPlanner,
     active_cadence,
@@ -20,7 +19,6 @@ from bot.followup.planning import (
     stop_cadence,
     stops,
 )
-from bot.followup.template_alert import TemplateAlerts
 from bot.hours import BusinessCalendar
 from bot.vocabulary import (
     CLOSING_OUTCOMES,
@@ -67,21 +65,9 @@ class FollowUp:
         db: Database,
         config: Config,
         calendar: BusinessCalendar | None,
-        outreach: TaskOutreach | None = None,
     ) -> None:
         self.config = config
         self.planner = TaskPlanner(db, config, calendar)
-        self.outreach = outreach
-        self.alerts = TemplateAlerts(config)
-
-    def due(self, session: Session, task: Task, lead: Lead, now: datetime) -> None:
-        """A task card is about to be queued: a template that cannot be filled in for this
-        lead is the admins' to fix (the card goes without its text, and says so)."""
-        if self.outreach is None or not task.template:
-            return
-        problem = self.outreach.problem(task.template, task, lead)
-        if problem is not None:
-            self.alerts.tell(session, task, lead, problem, now)
 
     def claimed(self, session: Session, lead: Lead, owner: str, now: datetime) -> None:
         self.planner.on_claim(session, lead, owner, now)

@@ -10,6 +10,7 @@ from functools import cache
 from pathlib import Path
 
 from bot.config.schema import Config
+from bot.followup.cards import Filled
 from bot.followup.outreach import OutreachError, OutreachTemplates, mailto_url
 from bot.followup.outreach_context import (
     OutreachContext,
@@ -23,7 +24,6 @@ from storage.models import Lead
 log = logging.getLogger(__name__)
 STARTER = Path(__file__).resolve().parent / "starter"
 MAILTO_LIMIT = 2800  # shown as a link in a context element of 3000 characters
-Filled = tuple[str | None, str, str | None]  # (subject, body, mailto url)
 
 
 @cache
@@ -75,7 +75,7 @@ def cadence_template_problems(
 class TaskOutreach:
     """The task card's outreach (`Outreach`): the step's template rendered for this lead and its
     owner, with a mailto: link for email. A template that fails for this lead costs only its own
-    text; `problem` says why, for the admins (the task sweep tells them when the card is due)."""
+    text; what it returns then says why, for the admins."""
 
     def __init__(self, config: Config) -> None:
         self.config = config
@@ -83,24 +83,17 @@ class TaskOutreach:
         for problem in problems:
             log.error("outreach template left out: %s", problem)
 
-    def __call__(self, name: str, task: Task, lead: Lead) -> Filled | None:
+    def __call__(self, name: str, task: Task, lead: Lead) -> Filled | str:
+        """The template filled in for this lead, or why it could not be (file and line)."""
         try:
-            return self._render(name, task, lead)
+            filled = self._render(name, task, lead)
         except OutreachError as err:
-            # The admins hear of it in Slack (problem(), from the sweep): a warning is enough.
+            # The admins hear of it in Slack (the delivery log, once the card is posted).
             log.warning("task %s: outreach template failed: %s", task.id, err.problem)
-            return None
-
-    def problem(self, name: str, task: Task, lead: Lead) -> str | None:
-        """Why `name` cannot be filled in for this task (file and line), or None."""
-        try:
-            return None if self._render(name, task, lead) else f"{name}: no such template"
-        except OutreachError as err:
             return str(err.problem)
+        return filled if filled is not None else f"{name}: no such template"
 
-    def _render(
-        self, name: str, task: Task, lead: Lead
-    ) -> tuple[str | None, str, str | None] | None:
+    def _render(self, name: str, task: Task, lead: Lead) -> Filled | None:
         layer = self.templates.find(name)
         if layer is None:
             return None

@@ -229,7 +229,6 @@ def post_task_card(session: Session, deps: Deps, task: Task, lead: Lead, now: da
     held card goes later, and a tick of many due tasks writes one row each fewer."""
     held = quiet_until(deps.config, task.owner_id, now, lead.tier)
     if task.card_ts is None:
-        deps.followup.due(session, task, lead, now)
         enqueue_task_card(session, task.lead_id, task.id, task.owner_id, now, not_before=held)
         return
     # Moved to today: its card is up the conversation already; say it is due now.

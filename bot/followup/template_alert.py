@@ -1,6 +1,7 @@
 """An outreach template that cannot be filled in for a lead: the card goes without its text
 (the rep writes the touch), and the admins hear of it in Slack, with the file and line to fix.
-Checked when the task falls due (the task sweep), where a transaction can queue the alert."""
+The card is drawn when it is sent; the delivery log, recording it as posted, calls `tell` in
+its transaction (`DeliveryLog.on_template_problem`)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,12 @@ class TemplateAlerts:
         self._told: dict[tuple[str, str], float] = {}
         self._lock = threading.Lock()  # two sweepers in one process tell once
 
-    def tell(self, session: Session, task: Task, lead: Lead, problem: str, now: datetime) -> None:
+    def tell(
+        self, session: Session, lead_id: int, task_id: int, problem: str, now: datetime
+    ) -> None:
+        task, lead = session.get(Task, task_id), session.get(Lead, lead_id)
+        if task is None or lead is None:
+            return
         if not self._first_in_an_hour((task.template or "", problem)):
             return
         who = literal_truncated(lead.name or lead.company or "a lead", 200)

@@ -15,6 +15,7 @@ dropped and recreated, so never point it at leadbot_test).
 from __future__ import annotations
 
 import argparse
+import gc
 import statistics
 import sys
 import tempfile
@@ -200,6 +201,8 @@ def main() -> int:
     console.print(f"built {LEADS:,} leads, {LEADS * 6:,} tasks on {backend} "
                   f"in {time.monotonic() - started:.1f} s")  # fmt: skip
     bench, failed = Bench(db, config()), False
+    gc.collect()
+    gc.freeze()  # as LeadbotApp.start_workers() does in `leadbot serve` (and sweep_bench here)
     table = Table(title=f"follow-up on {backend} (ms)")
     for column in ("case", "p50", "p99", "max", "work", "target"):
         table.add_column(column)

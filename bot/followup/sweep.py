@@ -49,7 +49,11 @@ class TaskSweeper(WithDeps):
     def __init__(self, deps: Deps) -> None:
         super().__init__(deps)
         self.agenda = Agenda(deps.db, deps.config, deps.calendar)
+        # Per tick (cleared at its start): a zone's tasks fall due together, and a rep's quiet
+        # hours and zone are the same for each of their tasks. Config looks people up by scan.
         self._chains: dict[tuple[bool, datetime, str, int | None], list[ChainEntry]] = {}
+        self._zones: dict[str, ZoneInfo] = {}
+        self._held: dict[tuple[str, str], datetime | None] = {}
 
     def sweep(self) -> int:
         """Run the due entry of every due task; queue the agendas whose morning came. Returns
@@ -63,6 +67,8 @@ class TaskSweeper(WithDeps):
             query = select(Lead).where(Lead.id.in_(wanted))
             leads = {lead.id: lead for lead in session.scalars(query)} if wanted else {}
             self._chains.clear()
+            self._zones.clear()
+            self._held.clear()
             with collected(session):  # the events and messages: one INSERT per table
                 ran = sum(self._run_next(session, task, leads.get(task.lead_id), now)
                           for task in tasks)  # fmt: skip
@@ -77,7 +83,9 @@ class TaskSweeper(WithDeps):
         """The task's chain; `upto`: only its first entries (each later one costs a business
         time computation). Tasks fall due together (a cadence day opens at 09:00 for a whole
         zone), so a tick computes each (kind, due, zone) once."""
-        tz = self.config.tz_for(task.owner_id)
+        tz = self._zones.get(task.owner_id)
+        if tz is None:
+            tz = self._zones[task.owner_id] = self.config.tz_for(task.owner_id)
         key = (task.step == 0, as_utc(task.due_at), tz.key, upto)
         known = self._chains.get(key)
         if known is None:
@@ -137,9 +145,15 @@ class TaskSweeper(WithDeps):
         set_committed_value(task, "next_action_at", chain[step][0] if step < len(chain) else None)
         return 1
 
+    def _held_until(self, task: Task, lead: Lead, now: datetime) -> datetime | None:
+        key = (task.owner_id, lead.tier)
+        if key not in self._held:
+            self._held[key] = quiet_until(self.config, task.owner_id, now, lead.tier)
+        return self._held[key]
+
     def _act(self, session: Session, task: Task, lead: Lead, action: str, now: datetime) -> None:
         if action == CARD:
-            post_task_card(session, self.deps, task, lead, now)
+            post_task_card(session, self.deps, task, lead, now, self._held_until(task, lead, now))
         elif action == Action.REMIND_OWNER:
             self._remind(session, task, lead, task.owner_id, _owner_words(task, lead, now), now)
         elif action == Action.NOTIFY_MANAGER:

@@ -29,7 +29,6 @@ from bot.followup.schedule import next_business_morning, opening_on
 from bot.hours import tomorrow_at
 from bot.leads.contact import ContactLog
 from bot.leads.events import add_event
-from bot.leads.quiet import quiet_until
 from bot.services import Deps, WithDeps
 from bot.vocabulary import CopyKind, EventKind, LeadOutcome, LeadStatus, TaskResult, TaskStatus
 from storage.followup import Task
@@ -223,11 +222,12 @@ class TaskService(WithDeps):
             self.planner.plan_next(session, task, lead, now)
 
 
-def post_task_card(session: Session, deps: Deps, task: Task, lead: Lead, now: datetime) -> None:
-    """The task falls due: its card goes to the owner's DM, after their quiet hours. The
-    `task_due` event is written when the card is posted (bot/delivery/log.py), not here: a
-    held card goes later, and a tick of many due tasks writes one row each fewer."""
-    held = quiet_until(deps.config, task.owner_id, now, lead.tier)
+def post_task_card(
+    session: Session, deps: Deps, task: Task, lead: Lead, now: datetime, held: datetime | None
+) -> None:
+    """The task falls due: its card goes to the owner's DM, after their quiet hours (`held`:
+    when they end, or None). The `task_due` event is written when the card is posted
+    (bot/delivery/log.py), not here: a held card goes later, and a tick writes a row less."""
     if task.card_ts is None:
         enqueue_task_card(session, task.lead_id, task.id, task.owner_id, now, not_before=held)
         return

@@ -9,22 +9,19 @@ from decimal import Decimal
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
-    ButtonElement,
     ContextBlock,
     DividerBlock,
     HeaderBlock,
     MarkdownTextObject,
-    Option,
-    OverflowMenuElement,
     SectionBlock,
-    StaticSelectElement,
 )
 
 from blocks import ids
+from blocks.card_actions import card_actions, lead_buttons, log_contact_menu, passed_on
 from blocks.mrkdwn import date, escape_truncated, literal_truncated, quote_truncated, user
-from blocks.outcome import outcome_line, outcome_options
+from blocks.outcome import outcome_line
 from bot.durations import format_duration
-from bot.vocabulary import CONTACT_LABELS, CopyKind, EventKind, LeadStatus, outcome_label
+from bot.vocabulary import CopyKind, EventKind, LeadStatus, outcome_label
 
 TIER_BADGES = {"hot": "🔥 Hot", "warm": "🌤 Warm", "cold": "🧊 Cold"}
 FIELD_LIMIT = 1900  # section fields allow 2000 characters
@@ -91,7 +88,7 @@ def lead_card(card: CardView, now: datetime) -> list[Block]:
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_timing_line(card, now))]))
     blocks.append(DividerBlock())
     blocks.append(SectionBlock(text=MarkdownTextObject(text=state_line(card, now))))
-    buttons = _buttons(card)
+    buttons = card_actions(card)
     if buttons:
         blocks.append(
             ActionsBlock(block_id=f"{ids.LEAD_BLOCK_PREFIX}:{card.lead_id}", elements=buttons)
@@ -125,7 +122,7 @@ def state_line(card: CardView, now: datetime) -> str:
         if card.owner_id and card.owner_id != card.claimed_by:
             line += f"\n↪️ Now with {user(card.owner_id)}"
         return line + (contact_line(card, prefix="\n") or "\n📞 No contact logged yet")
-    if _passed_on(card):
+    if passed_on(card):
         if card.status == LeadStatus.QUEUED:
             return "📥 Moved to the shared queue: anyone can claim it there"
         handoff = next((n for n in reversed(card.nudges) if n.kind == EventKind.REASSIGNED), None)
@@ -192,15 +189,6 @@ def _nudge_text(nudge: Nudge) -> str:
     return f"queue reminded {at}"
 
 
-def _passed_on(card: CardView) -> bool:
-    """A DM copy whose rep is no longer the owner: that rep has nothing left to do here."""
-    return (
-        card.copy_kind == CopyKind.DM
-        and card.recipient is not None
-        and card.recipient != card.owner_id
-    )
-
-
 def _headline(card: CardView) -> str:
     name = literal_truncated(card.name or "Unnamed lead", 200)
     company = f" · {literal_truncated(card.company, 200)}" if card.company else ""
@@ -248,64 +236,6 @@ def _timing_line(card: CardView, now: datetime) -> str:
         met = "met" if card.claimed_at <= card.sla_due_at else "missed"
         parts.append(f"SLA {met}")
     return "  ·  ".join(parts)
-
-
-CardElement = ButtonElement | OverflowMenuElement | StaticSelectElement
-
-
-def log_contact_menu(lead_id: int) -> StaticSelectElement:
-    """One pick logs the contact: the option value carries the lead ("42:call")."""
-    options = [
-        Option(value=f"{lead_id}:{key}", text=label) for key, label in CONTACT_LABELS.items()
-    ]
-    return StaticSelectElement(
-        action_id=ids.LOG_CONTACT, placeholder="Log contact…", options=options
-    )
-
-
-def lead_buttons(card: CardView) -> list[CardElement]:
-    """Claim, Log contact, Snooze, Pass: what the lead's state allows (lists use these too)."""
-    value = str(card.lead_id)
-    buttons: list[CardElement] = []
-    if _passed_on(card) or card.status == LeadStatus.CLOSED:
-        return buttons
-    if card.status in LeadStatus.OPEN:
-        buttons.append(
-            ButtonElement(text="Claim", action_id=ids.CLAIM, value=value, style="primary")
-        )
-    buttons.append(log_contact_menu(card.lead_id))
-    if card.status in LeadStatus.OPEN or card.status == LeadStatus.CLAIMED:
-        # On a claimed lead, a snooze ("call me after the 15th") pauses its follow-up.
-        buttons.append(ButtonElement(text="Snooze", action_id=ids.SNOOZE, value=value))
-    if card.status == LeadStatus.ASSIGNED:
-        buttons.append(ButtonElement(text="Pass", action_id=ids.PASS, value=value))
-    return buttons
-
-
-def _buttons(card: CardView) -> list[CardElement]:
-    value = str(card.lead_id)
-    buttons = lead_buttons(card)
-    if card.crm_url:
-        buttons.append(
-            ButtonElement(text="Open in CRM", action_id=ids.OPEN_CRM, url=card.crm_url, value=value)
-        )
-    if card.status in LeadStatus.OPEN and not _passed_on(card):
-        # For managers; anyone else who picks it is told so.
-        option = Option(value=f"reassign:{card.lead_id}", text="Reassign…")
-        buttons.append(OverflowMenuElement(action_id=ids.LEAD_MENU, options=[option]))
-    elif card.status == LeadStatus.CLAIMED and card.copy_kind != CopyKind.DM:
-        # Managers watch the channel copy: they may hand the lead (and its follow-up) to
-        # another rep, end a follow-up that should not go on, or record how it ended.
-        options = [
-            Option(value=f"reassign:{card.lead_id}", text="Reassign…"),
-            Option(value=f"stop_followup:{card.lead_id}", text="Stop follow-up"),
-            *outcome_options(card.lead_id),
-        ]
-        buttons.append(OverflowMenuElement(action_id=ids.LEAD_MENU, options=options))
-    elif card.status == LeadStatus.CLAIMED and not _passed_on(card):
-        options = outcome_options(card.lead_id)
-        buttons.append(OverflowMenuElement(action_id=ids.LEAD_MENU, options=options))
-    return buttons
 
 
 def _utc(moment: datetime) -> str:

@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 from blocks.mrkdwn import date
 from bot.hours import snooze_until
 from bot.leads.availability import AwayRefused
-from handlers import lead_lists, new_lead, stats_command
+from handlers import lead_lists, new_lead, outcome_command, stats_command
 from handlers.args import CommandError, parse_away, parse_snooze
 from handlers.context import SlashCommand, services_of
 from handlers.payloads import acked_after, is_user_id
@@ -33,6 +33,8 @@ HELP = "\n".join(
         "`/leads away [until]`: no new leads for you until then: a duration (`2h`), `tomorrow`,"
         " a weekday (`friday`) or a date (`2026-12-01`), 9:00 your time; or until `/leads back`",
         "`/leads back`: take new leads again",
+        "`/leads won <lead> <amount> [note]` / `/leads lost <lead> <reason> [note]`: close a"
+        " lead with how it ended (the card's ⋯ menu does the same)",
         "`/leads help`: this list",
     ]
 )
@@ -129,7 +131,7 @@ def back(cmd: SlashCommand) -> None:
     )
 
 
-CHANGES_STATE = frozenset({"snooze", "away", "back"})
+CHANGES_STATE = frozenset({"snooze", "away", "back", "won", "lost"})
 
 
 def today(cmd: SlashCommand) -> None:
@@ -146,5 +148,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "snooze": snooze,
     "away": away,
     "back": back,
+    "won": outcome_command.won,
+    "lost": outcome_command.lost,
     "help": show_help,
 }

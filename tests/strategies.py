@@ -169,7 +169,8 @@ views = st.fixed_dictionaries(
 submissions = st.fixed_dictionaries(
     {"type": st.just("view_submission"), "user": people, "view": junk | views}
 )
-SUBCOMMANDS = ["", "mine", "queue", "stats", "stats week", "away", "back", "help", "new", "sla"]
+SUBCOMMANDS = ["", "mine", "queue", "stats", "stats week", "away", "back", "help", "new", "sla",
+               "won 1", "lost 1", "won", "lost 1 no budget"]  # fmt: skip
 command_texts = st.tuples(st.sampled_from(SUBCOMMANDS), texts | st.text(max_size=30)).map(
     lambda parts: " ".join(parts)
 )

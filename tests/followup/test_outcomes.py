@@ -20,6 +20,8 @@ from bot.clock import FixedClock
 from bot.fakeslack.server import FakeSlack, RecordedCall
 from bot.leads.closing import MAX_AMOUNT, parse_amount
 from bot.review.outcome_report import outcomes_of
+from handlers.args import CommandError
+from handlers.outcome_command import parse_lost, parse_won
 from storage.followup import Task
 from storage.models import Lead, LeadEvent
 from tests.fakes.harness import Harness
@@ -179,3 +181,53 @@ def test_any_typed_amount_is_an_amount_leadbot_can_store_or_a_reason(typed: str)
     else:
         assert parsed.is_finite() and 0 <= parsed <= MAX_AMOUNT
         assert parsed == parsed.quantize(Decimal("0.01"))
+
+
+def answer_to(bot: Harness, text: str, user_id: str) -> str:
+    before = len(bot.fake.calls("response_url"))
+    assert bot.command(text, user_id)[0] == 200
+    return str(bot.fake.wait_for("response_url", count=before + 1)[-1].args["text"])
+
+
+def test_won_and_lost_by_slash_command(timed_bot: Harness) -> None:
+    claim_as_alice(timed_bot)
+    assert answer_to(timed_bot, "won", "U0ALICE").startswith("usage: `/leads won <lead>")
+    assert answer_to(timed_bot, "won 1 abc", "U0ALICE").startswith("'abc' is not a number.")
+    assert answer_to(timed_bot, "lost 1 cheaper elsewhere", "U0ALICE") == (
+        "Start the reason with one of: `No budget`, `Chose a competitor`, `No decision / went "
+        "dark`, `Bad timing`, `Missing feature`, `Other`."
+    )
+    assert answer_to(timed_bot, "won #1 12500 annual plan", "U0BO") == (
+        "Only the lead's owner (<@U0ALICE>) or a manager can close lead #1."
+    )
+    assert lead_row(timed_bot).status == "claimed"
+    assert answer_to(timed_bot, "won #1 12500 annual plan", "U0ALICE") == (
+        "🏆 Lead #1 is won: USD 12,500."
+    )
+    lead = lead_row(timed_bot)
+    assert (lead.outcome, lead.outcome_amount, lead.outcome_note) == (
+        "won", Decimal("12500"), "annual plan",
+    )  # fmt: skip
+    assert answer_to(timed_bot, "lost 1 no budget", "U0MAYA").startswith(
+        "Lead #1 is already closed"
+    )
+
+
+def test_a_lost_reason_is_read_from_the_start_of_the_words() -> None:
+    reasons = ["No budget", "No decision / went dark", "Other"]
+    args = parse_lost(["42", "NO", "decision", "/", "went", "dark", "CFO", "left"], reasons)
+    assert (args.lead_id, args.closing.reason, args.closing.note) == (
+        42, "No decision / went dark", "CFO left",
+    )  # fmt: skip
+    assert parse_lost(["42", "other"], reasons).closing.note is None
+
+
+@given(words=st.lists(st.text(max_size=12) | st.sampled_from(["1", "#2", "no", "budget", "1e9"])))
+def test_any_words_are_an_outcome_or_a_precise_refusal(words: list[str]) -> None:
+    for parse in (parse_won, lambda w: parse_lost(w, ["No budget", "Other"])):
+        try:
+            args = parse(words)
+        except CommandError as err:
+            assert str(err)
+        else:
+            assert args.lead_id >= 1

@@ -33,8 +33,9 @@ HELP = "\n".join(
         "`/leads away [until]`: no new leads for you until then: a duration (`2h`), `tomorrow`,"
         " a weekday (`friday`) or a date (`2026-12-01`), 9:00 your time; or until `/leads back`",
         "`/leads back`: take new leads again",
-        "`/leads won <lead> <amount> [note]` / `/leads lost <lead> <reason> [note]`: close a"
-        " lead with how it ended (the card's ⋯ menu does the same)",
+        "`/leads won <lead> <amount> [note]`: close a lead as won, e.g. `/leads won 42 12500`",
+        "`/leads lost <lead> <reason> [note]`: close a lead as lost, e.g. `/leads lost 42 no"
+        " budget` (the card's ⋯ menu does both)",
         "`/leads help`: this list",
     ]
 )

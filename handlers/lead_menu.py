@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from slack_sdk.models.views import View
 
 from blocks import ids
 from blocks.modals import reassign_modal
@@ -61,7 +62,7 @@ def _refusal(services: Services, kind: str, lead_id: int, user_id: str) -> str |
     return services.closing.refusal(lead_id, user_id)
 
 
-def _modal(services: Services, kind: str, lead_id: int) -> Any:
+def _modal(services: Services, kind: str, lead_id: int) -> View:
     name = services.queries.lead_name(lead_id)
     settings = services.config.followup
     if kind == "won":

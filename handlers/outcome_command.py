@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from blocks.outcome import amount_text
+from blocks.outcome import NOTE_LIMIT, amount_text
 from bot.leads.closing import Closing, parse_amount
 from bot.vocabulary import LeadOutcome
 from handlers.args import CommandError, parse_lead_ref
@@ -14,7 +14,6 @@ from handlers.context import SlashCommand
 
 WON_USAGE = "usage: `/leads won <lead> <amount> [note]`, e.g. `/leads won 42 12500 annual plan`"
 LOST_USAGE = "usage: `/leads lost <lead> <reason> [note]`, e.g. `/leads lost 42 no budget`"
-NOTE_LIMIT = 500
 
 
 @dataclass(frozen=True)

@@ -14,14 +14,13 @@ An alert that fails is only logged: no alert about an alert.
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from blocks.mrkdwn import escape_truncated, literal_truncated, user
+from bot.delivery.alerts import tell_admins
 from bot.delivery.outbox import (
     POST_CARD,
     DeliveryError,
@@ -32,11 +31,11 @@ from bot.delivery.outbox import (
 from bot.escalation.sweep import plan_next
 from bot.leads.events import LEADBOT, add_event
 from bot.services import Deps
+from bot.throttle import OncePerHour
 from bot.vocabulary import CopyKind, EventKind, LeadStatus
 from storage.models import Lead, OutboxMessage
 
 log = logging.getLogger(__name__)
-ALERT_AGAIN_AFTER = 3600.0  # seconds: the same target and error are told once an hour
 FIXES = {
     "not_in_channel": "invite leadbot there: /invite @leadbot in {where}",
     "channel_not_found": "check the channel id in leadbot.yml, and invite leadbot to it",
@@ -57,8 +56,7 @@ class FailureHandler:
     def __init__(self, deps: Deps, count: Callable[[str], None] = lambda _error: None) -> None:
         self.deps = deps
         self.count = count
-        self._told: dict[tuple[str, str], float] = {}  # (target, error) -> when, this process
-        self._lock = threading.Lock()
+        self._told = OncePerHour()  # per (place, error)
 
     def gave_up(
         self, session: Session, row: OutboxMessage, err: DeliveryError, now: datetime
@@ -82,7 +80,7 @@ class FailureHandler:
         now: datetime,
     ) -> None:
         where = _where(row, err)
-        if not self._first_in_an_hour((where, err.error)):
+        if not self._told.first((where, err.error)):
             return  # said already: one alert an hour per place and error, not one per message
         fix = FIXES.get(err.error, "see Slack's error code in the log").format(where=where)
         what = "the card" if row.kind == POST_CARD else "a message"
@@ -91,24 +89,7 @@ class FailureHandler:
             f"⚠️ leadbot could not deliver {what}{about} to {where}: Slack said "
             f"{_code(err.error)}. To fix it: {fix}."
         )
-        for kind, target in self._admins():
-            lead_id = lead.id if lead is not None else None
-            enqueue_message(session, lead_id, kind, target, now, text=text, alert=True)
-
-    def _first_in_an_hour(self, key: tuple[str, str]) -> bool:
-        # Two sender threads may give up on the same place at once: one of them tells.
-        with self._lock:
-            now = time.monotonic()
-            if now - self._told.get(key, -ALERT_AGAIN_AFTER) < ALERT_AGAIN_AFTER:
-                return False
-            self._told[key] = now
-            return True
-
-    def _admins(self) -> list[tuple[CopyKind, str]]:
-        targets = self.deps.config.alert_targets()
-        if not targets:
-            log.error("a delivery failed and leadbot.yml names no admin or manager to tell")
-        return targets
+        tell_admins(session, self.deps.config, lead.id if lead is not None else None, text, now)
 
     def _queue(
         self, session: Session, row: OutboxMessage, lead: Lead, err: DeliveryError, now: datetime

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from blocks.mrkdwn import escape_truncated, literal_truncated, user
 from bot.clock import as_utc
 from bot.config.schema import Config
-from bot.delivery.outbox import enqueue_message
+from bot.delivery.alerts import tell_admins
 from bot.durations import format_duration
 from bot.escalation.templates import Mrkdwn, TemplateRenderer
 from bot.hours import BusinessCalendar
@@ -38,19 +38,16 @@ class ActionContext:
         """A template's words about this lead (the built-in words if the admin's fail, and then
         the admins hear about it)."""
 
-        def tell_admins(problem: str) -> None:
+        def failed(problem: str) -> None:
             text = (
                 f"⚠️ The template `{template}` in leadbot.yml failed for lead #{lead.id} "
                 f"({escape_truncated(problem, 300)}): leadbot used its built-in words. "
                 "Fix the template, then check it with `leadbot config check`."
             )
-            for kind, target in self.config.alert_targets():
-                enqueue_message(
-                    self.session, lead.id, kind, target, self.now, text=text, alert=True
-                )
+            tell_admins(self.session, self.config, lead.id, text, self.now)
 
         values = self.words(lead, **extra)
-        return self.templates.render(template, about=lead.id, on_failure=tell_admins, **values)
+        return self.templates.render(template, about=lead.id, on_failure=failed, **values)
 
     def words(self, lead: Lead, **extra: object) -> dict[str, object]:
         """Template variables; lead-supplied text is escaped by the renderer's finalize."""

@@ -8,8 +8,6 @@ leadbot built itself), so a lead's name can never become a mention or a link.
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Callable
 from string import Formatter
 from typing import Any
@@ -24,6 +22,7 @@ from jinja2.sandbox import (
 )
 
 from blocks.mrkdwn import escape
+from bot.throttle import OncePerHour
 
 log = logging.getLogger(__name__)
 
@@ -176,8 +175,7 @@ class TemplateRenderer:
             name: env.from_string(str(field.default))
             for name, field in type(templates).model_fields.items()
         }
-        self._told: dict[str, float] = {}  # template name -> when the admins were last told
-        self._lock = threading.Lock()
+        self._told = OncePerHour()  # per template name: when the admins were last told
 
     def render(
         self,
@@ -198,14 +196,6 @@ class TemplateRenderer:
             log.error(
                 "template %s failed for lead %s (%s): built-in words used", name, about, problem
             )
-            if on_failure is not None and self._first_in_an_hour(name):
+            if on_failure is not None and self._told.first(name):
                 on_failure(problem)
         return words or self._builtin[name].render(**values).strip()
-
-    def _first_in_an_hour(self, name: str) -> bool:
-        with self._lock:  # two sweepers in one process tell once
-            now = time.monotonic()
-            if now - self._told.get(name, -3600.0) < 3600.0:
-                return False
-            self._told[name] = now
-            return True

@@ -5,28 +5,25 @@ its transaction (`DeliveryLog.on_template_problem`)."""
 
 from __future__ import annotations
 
-import threading
-import time
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from blocks.mrkdwn import escape_truncated, literal_truncated, user
 from bot.config.schema import Config
-from bot.delivery.outbox import enqueue_message
+from bot.delivery.alerts import tell_admins
+from bot.throttle import OncePerHour
 from storage.followup import Task
 from storage.models import Lead
 
-AGAIN_AFTER = 3600.0  # seconds: one alert an hour per template and problem, not one per lead
-
 
 class TemplateAlerts:
-    """Tells the admins once an hour per (template, problem), in this process."""
+    """Tells the admins once an hour per (template, problem), in this process (the delivery
+    log records posted cards from several sender threads)."""
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self._told: dict[tuple[str, str], float] = {}
-        self._lock = threading.Lock()  # two sweepers in one process tell once
+        self._told = OncePerHour()  # per (template, problem): not one alert per lead
 
     def tell(
         self, session: Session, lead_id: int, task_id: int, problem: str, now: datetime
@@ -34,7 +31,7 @@ class TemplateAlerts:
         task, lead = session.get(Task, task_id), session.get(Lead, lead_id)
         if task is None or lead is None:
             return
-        if not self._first_in_an_hour((task.template or "", problem)):
+        if not self._told.first((task.template or "", problem)):
             return
         who = literal_truncated(lead.name or lead.company or "a lead", 200)
         text = (
@@ -43,13 +40,4 @@ class TemplateAlerts:
             f"The task card went to {user(task.owner_id)} without it. Fix the template, then "
             "check it with `leadbot templates check`."
         )
-        for kind, target in self.config.alert_targets():
-            enqueue_message(session, lead.id, kind, target, now, text=text, alert=True)
-
-    def _first_in_an_hour(self, key: tuple[str, str]) -> bool:
-        with self._lock:
-            now = time.monotonic()
-            if now - self._told.get(key, -AGAIN_AFTER) < AGAIN_AFTER:
-                return False
-            self._told[key] = now
-            return True
+        tell_admins(session, self.config, lead.id, text, now)

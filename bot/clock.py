@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Hashable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -46,3 +48,26 @@ def as_utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
+
+
+HOUR = 3600.0
+
+
+class OncePerHour:
+    """`first(key)` is True once an hour per key: the admins hear of a problem once an hour,
+    not once per event. Wall time of this process (time.monotonic), not the injected clock: it
+    paces messages to people and decides nothing about leads. Two threads asking at once (two
+    senders giving up on one channel) get one True between them."""
+
+    def __init__(self, every: float = HOUR) -> None:
+        self.every = every
+        self._told: dict[Hashable, float] = {}
+        self._lock = threading.Lock()
+
+    def first(self, key: Hashable) -> bool:
+        with self._lock:
+            now = time.monotonic()
+            if now - self._told.get(key, -self.every) < self.every:
+                return False
+            self._told[key] = now
+            return True

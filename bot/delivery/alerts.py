@@ -1,6 +1,6 @@
 """Telling the admins in Slack, the shared part: who hears it (`Config.alert_targets()`:
 `channels.alerts`, else each admin, else each manager, in a DM). How often the same thing is
-said is `bot.throttle.OncePerHour`. Used for a message Slack refused for good
+said is `bot.clock.OncePerHour`. Used for a message Slack refused for good
 (delivery/failures.py), an escalation template that failed (escalation/context.py) and an
 outreach template that failed (followup/template_alert.py)."""
 

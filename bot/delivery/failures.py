@@ -20,6 +20,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from blocks.mrkdwn import escape_truncated, literal_truncated, user
+from bot.clock import OncePerHour
 from bot.delivery.alerts import tell_admins
 from bot.delivery.outbox import (
     POST_CARD,
@@ -31,7 +32,6 @@ from bot.delivery.outbox import (
 from bot.escalation.sweep import plan_next
 from bot.leads.events import LEADBOT, add_event
 from bot.services import Deps
-from bot.throttle import OncePerHour
 from bot.vocabulary import CopyKind, EventKind, LeadStatus
 from storage.models import Lead, OutboxMessage
 

@@ -22,7 +22,7 @@ from jinja2.sandbox import (
 )
 
 from blocks.mrkdwn import escape
-from bot.throttle import OncePerHour
+from bot.clock import OncePerHour
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from blocks.mrkdwn import escape_truncated, literal_truncated, user
+from bot.clock import OncePerHour
 from bot.config.schema import Config
 from bot.delivery.alerts import tell_admins
-from bot.throttle import OncePerHour
 from storage.followup import Task
 from storage.models import Lead
 

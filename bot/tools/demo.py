@@ -70,7 +70,10 @@ SAMPLE_LEADS: list[dict[str, Any]] = [
 ]
 
 
-def run_demo(database: str | None = None, console: Console | None = None) -> int:
+def run_demo(
+    database: str | None = None, console: Console | None = None, start: datetime | None = None
+) -> int:
+    """`start`: the virtual clock's first reading (default: now), so tests can pin the hour."""
     console = console or Console()
     config = default_config()
     with tempfile.TemporaryDirectory() as tmp, FakeSlack() as fake:
@@ -85,7 +88,9 @@ def run_demo(database: str | None = None, console: Console | None = None) -> int
             intake_token=INTAKE_TOKEN,
         )
         # A virtual clock, so the demo can show what happens when nobody claims for hours.
-        app = create_app(settings, config, clock=FixedClock(datetime.now(UTC)), retry=RetryPolicy())
+        app = create_app(
+            settings, config, clock=FixedClock(start or datetime.now(UTC)), retry=RetryPolicy()
+        )
         app.start_workers()
         base = f"http://127.0.0.1:{app.serve_in_thread()}"
         try:

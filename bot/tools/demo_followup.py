@@ -6,10 +6,11 @@ was tried."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from rich.console import Console
 from rich.panel import Panel
+from sqlalchemy import select
 
 from blocks import ids
 from bot.app import LeadbotApp
@@ -19,6 +20,7 @@ from bot.fakeslack.requests import block_action, post_signed, slash_command
 from bot.fakeslack.server import FakeSlack, RecordedCall
 from bot.followup.schedule import next_business_morning
 from bot.tools.text import render_message
+from storage.followup import Task
 
 FOLLOW_UP_LEAD = {
     "external_id": "form-1042",
@@ -53,7 +55,7 @@ def follow_up(
     app.services.dispatcher.wait_until_idle()
 
     console.rule(f"[bold]12. Day 1 of the cadence: {name}'s task card, the intro email written")
-    app.services.task_sweeper.sweep()
+    _until_due(console, app, lead_id, step=1, owner=owner)
     day_1 = _wait(fake, lambda c: c.args.get("text", "").startswith("Day 1 of"))
     _show(console, fake, config, owner, day_1, clock.now())
 
@@ -80,7 +82,7 @@ def follow_up(
     app.services.dispatcher.wake()
     agenda = _wait(fake, lambda c: c.args.get("text", "").startswith("🗓"))
     _show(console, fake, config, owner, agenda, clock.now())
-    app.services.task_sweeper.sweep()
+    _until_due(console, app, lead_id, step=2, owner=owner)
     day_2 = _wait(fake, lambda c: c.args.get("text", "").startswith("Day 2 of"))
     _show(console, fake, config, owner, day_2, clock.now())
     _templates(console, app, fake, base, secret)
@@ -99,6 +101,25 @@ def _templates(console: Console, app: LeadbotApp, fake: FakeSlack, base: str, se
     text = render_message(answer.args, names=names, tz=config.tz_for(manager.id),
                           now=app.services.clock.now())  # fmt: skip
     console.print(Panel(text, title="only Maya sees this (ephemeral)", width=100))
+
+
+def _until_due(console: Console, app: LeadbotApp, lead_id: int, step: int, owner: str) -> None:
+    """Run the task sweep once the step is due. A call step waits for the prospect's calling
+    window and any step for the rep's working time, so a demo started in the evening moves its
+    virtual clock to that moment (and says so) instead of waiting for a card that is not due."""
+    clock = app.services.clock
+    assert isinstance(clock, FixedClock)
+    with app.services.db.read() as session:
+        due = session.scalars(
+            select(Task.due_at).where(Task.lead_id == lead_id, Task.step == step)
+        ).one()
+    due = due.replace(tzinfo=UTC) if due.tzinfo is None else due
+    if due > clock.now():
+        local = due.astimezone(app.services.config.tz_for(owner))
+        console.print(f"(Not due yet: the virtual clock moves to {local:%a %H:%M}, its due time.)")
+        clock.set(due)
+    app.services.task_sweeper.sweep()
+    app.services.dispatcher.wake()
 
 
 def _wait(fake: FakeSlack, where: Callable[[RecordedCall], bool]) -> RecordedCall:

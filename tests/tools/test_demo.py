@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import io
+from datetime import datetime
 
+import pytest
 from rich.console import Console
 
 from bot.tools.demo import run_demo
 
+# The demo starts its virtual clock at the wall clock's time, so its story must hold at any hour.
+# Pinned here: a working morning, and an evening (Berlin 19:00, Alice's time) after which the
+# escalation's four hours end past the prospect's calling window, so Day 1's call is not due
+# until the next morning. A run on CI one evening failed there before the demo learnt to wait.
+MORNING = datetime.fromisoformat("2026-11-25T09:00:00+00:00")
+EVENING = datetime.fromisoformat("2026-11-25T18:00:00+00:00")
 
-def test_demo_walks_through_intake_cards_and_claim() -> None:
+
+@pytest.mark.parametrize("start", [MORNING, EVENING], ids=["morning", "evening"])
+def test_demo_walks_through_intake_cards_and_claim(start: datetime) -> None:
     out = io.StringIO()
-    assert run_demo(console=Console(file=out, width=100, color_system=None)) == 0
+    assert run_demo(console=Console(file=out, width=100, color_system=None), start=start) == 0
     text = out.getvalue()
     assert text.count("HTTP 201") == 3
     for rep in ("Alice's DM", "Bo's DM", "Chen's DM"):
@@ -39,3 +49,5 @@ def test_demo_walks_through_intake_cards_and_claim() -> None:
     assert "Day 2 of 6 · ✉️ Email" in text and "📞 Call: no answer (`intro`)" in text
     assert "15. Maya types /leads stats templates" in text
     assert "intro                     not enough uses yet (1/10)" in text
+    moved = "(Not due yet: the virtual clock moves to Thu 09:00, its due time.)" in text
+    assert moved == (start == EVENING)

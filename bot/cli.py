@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.review.audit import command as audit_command
 from bot.settings import Settings, SettingsError
 
 log = logging.getLogger("leadbot")
@@ -84,6 +85,8 @@ def _parser() -> argparse.ArgumentParser:
     check = config_sub.add_parser("check", help="validate leadbot.yml and report every problem")
     check.add_argument("path", nargs="?", help="default: $LEADBOT_CONFIG or ./leadbot.yml")
     check.set_defaults(func=_config_check)
+
+    audit_command.add_parser(sub)
 
     templates = sub.add_parser("templates", help="outreach templates (followup.templates)")
     templates_sub = templates.add_subparsers(dest="templates_command", required=True)

@@ -130,7 +130,7 @@ def business_calendar(config: Config) -> BusinessCalendar | None:
     return calendar_from_config(config.business_hours, config.timezone)
 
 
-def _day_interval(day: date, calendar: BusinessCalendar) -> Interval | None:
+def day_interval(day: date, calendar: BusinessCalendar) -> Interval | None:
     if day.weekday() not in calendar.days or day in calendar.holidays:
         return None
     opens = _wall_to_utc(day, calendar.start, calendar.tz)
@@ -152,7 +152,7 @@ def _open_intervals(
     give_up = day + timedelta(days=MAX_SCAN_DAYS)
     closed_days, floor = 0, after
     while last_day is None or day <= last_day:
-        interval = _day_interval(day, calendar)
+        interval = day_interval(day, calendar)
         # `floor` also drops a day that maps onto the previous one (a zone skipping a whole
         # date, like Pacific/Apia on 2011-12-30), so no open time is counted twice.
         if interval is not None and interval[1] > floor:
@@ -173,7 +173,7 @@ def is_open(moment: datetime, calendar: BusinessCalendar | None) -> bool:
         return True
     today = moment.astimezone(calendar.tz).date()
     for day in (today - timedelta(days=1), today):
-        interval = _day_interval(day, calendar)
+        interval = day_interval(day, calendar)
         if interval is not None and interval[0] <= moment < interval[1]:
             return True
     return False

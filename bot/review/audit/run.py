@@ -1,0 +1,113 @@
+"""`leadbot audit EXPORT.csv`: read the export once, with a progress bar, and write the report
+wherever it was asked for. Exit 0 with a report (bad rows are listed in it, never fatal); 2 when
+the file or the options cannot be used at all, with every problem named."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import time
+from pathlib import Path
+from typing import TextIO
+from zoneinfo import ZoneInfo
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+from bot.config.schema import Config
+from bot.hours import BusinessCalendar, business_calendar
+from bot.review.audit.columns import WON_BY_PRESET, MappingError
+from bot.review.audit.dates import DateFormatError
+from bot.review.audit.export import write_csv, write_json
+from bot.review.audit.html import render_html
+from bot.review.audit.parallel import PART_BYTES, Job, split, tally_file
+from bot.review.audit.reader import Options, read_layout
+from bot.review.audit.render import print_report, summary
+
+# Without leadbot.yml, "business time" means the usual week: Monday to Friday, 09:00–17:00.
+DEFAULT_DAYS = frozenset(range(5))
+OFFICE = (time(9), time(17))
+
+
+@dataclass
+class Outputs:
+    html: str | None = None
+    json: str | None = None  # "-": standard output, instead of the terminal report
+    csv: str | None = None
+
+
+def run_audit(path: str, options: Options, outputs: Outputs, config: Config | None,
+              console: Console, part_bytes: int = PART_BYTES) -> int:  # fmt: skip
+    err = Console(stderr=True, soft_wrap=True)
+    if not options.won and options.preset:
+        options.won = WON_BY_PRESET.get(options.preset, ())
+    try:
+        layout = read_layout(path, options)
+        parts = split(path, part_bytes)
+    except OSError as exc:
+        err.print(f"leadbot audit: {path}: {exc.strerror or exc}", markup=False)
+        return 2
+    except (MappingError, DateFormatError) as exc:
+        err.print(f"leadbot audit: {path}:", markup=False)
+        for line in str(exc).splitlines():
+            err.print(f"  {line}", markup=False)
+        return 2
+    calendar, hours_note = _calendar(config, options.tz)
+    tz = options.tz or (calendar.tz if calendar else ZoneInfo("UTC"))
+    jobs = [Job(path, layout, part, calendar, tz, _owners(config)) for part in parts]
+    with _progress(err, parts[-1].end) as advance:
+        report = tally_file(jobs, advance).report()
+    columns = ", ".join(f"{field} = {name!r}" for field, name in layout.mapping.names.items())
+    notes = [f"Columns: {columns}", hours_note]
+    title = Path(path).name
+    if outputs.json != "-":
+        print_report(console, report, title, notes)
+    meta = {"file": title, "preset": options.preset, "columns": layout.mapping.names,
+            "business_hours": hours_note}  # fmt: skip
+    _write(outputs.json, lambda s: write_json(s, report, meta), err)
+    _write(outputs.csv, lambda s: write_csv(s, report), err)
+    _write(outputs.html, lambda s: s.write(render_html(report, title, summary(report), notes)), err)
+    return 0
+
+
+def _calendar(config: Config | None, tz: ZoneInfo | None) -> tuple[BusinessCalendar | None, str]:
+    if config is not None:
+        calendar = business_calendar(config)
+        if calendar is None:
+            return None, "Business time: leadbot.yml says always open, so it equals wall time"
+        return calendar, f"Business time: leadbot.yml's business hours ({calendar.tz.key})"
+    zone = tz or ZoneInfo("UTC")
+    calendar = BusinessCalendar(DEFAULT_DAYS, *OFFICE, frozenset(), zone)
+    return calendar, f"Business time: Mon–Fri 09:00–17:00 {zone.key} (no leadbot.yml)"
+
+
+def _owners(config: Config | None) -> dict[str, str]:
+    """CRM owners are often emails: show them as leadbot's reps where the emails match."""
+    if config is None:
+        return {}
+    return {rep.email.casefold(): rep.name or rep.id for rep in config.reps if rep.email}
+
+
+@contextmanager
+def _progress(err: Console, size: int) -> Iterator[Callable[[int], None]]:
+    """A bar on a terminal for files worth one (more than a part); otherwise nothing."""
+    if not err.is_terminal or size <= PART_BYTES:
+        yield lambda _done: None
+        return
+    columns = (TextColumn("reading"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task("read", total=size)
+        yield lambda done: progress.advance(task, done)
+
+
+def _write(target: str | None, write: Callable[[TextIO], object], err: Console) -> None:
+    if target is None:
+        return
+    if target == "-":
+        write(sys.stdout)
+        return
+    with open(target, "w", encoding="utf-8", newline="") as stream:
+        write(stream)
+    err.print(f"wrote {target}", markup=False)

@@ -46,6 +46,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         help="leadbot.yml, for business hours and rep emails "
         "(default: $LEADBOT_CONFIG or ./leadbot.yml, if present)",
     )
+    audit.add_argument(
+        "--compare",
+        nargs="?",
+        const="auto",
+        metavar="FROM..TO",
+        help="set leadbot's own numbers (DATABASE_URL) beside the export's: "
+        "the last stretch as long as the export's, or the dates given",
+    )
     audit.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report")
     audit.add_argument("--json", metavar="FILE", help="also write JSON (- for stdout only)")
     audit.add_argument(
@@ -61,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
     from bot.config.errors import ConfigError
     from bot.config.load import load_config
     from bot.review.audit.reader import Options
-    from bot.review.audit.run import Outputs, run_audit
+    from bot.review.audit.run import Compare, Outputs, run_audit
+    from bot.settings import Settings
 
     logging.getLogger().setLevel(logging.WARNING)
     try:
@@ -80,4 +89,7 @@ def run(args: argparse.Namespace) -> int:
             return 2
     options = Options(args.preset, args.map, tz, args.date_order, tuple(args.won))
     outputs = Outputs(args.html, args.json, args.csv)
-    return run_audit(args.export, options, outputs, config, Console())
+    compare = None
+    if args.compare is not None:
+        compare = Compare(Settings.from_env().database_url, args.compare)
+    return run_audit(args.export, options, outputs, config, Console(), compare=compare)

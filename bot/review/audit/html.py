@@ -20,7 +20,14 @@ _TEMPLATE = _ENV.from_string(
 )
 
 
-def render_html(report: AuditReport, title: str, summary: list[str], notes: list[str]) -> str:
+def render_html(
+    report: AuditReport,
+    title: str,
+    summary: list[str],
+    notes: list[str],
+    compared: list[tuple[str, str, str]] | None = None,
+    after: str = "",
+) -> str:
     total = max(report.overall.leads, 1)
     bars = [(name, count, round(480 * count / total))
             for name, count in zip(BUCKETS, report.buckets, strict=True)]  # fmt: skip
@@ -28,6 +35,7 @@ def render_html(report: AuditReport, title: str, summary: list[str], notes: list
     return _TEMPLATE.render(
         r=report, title=title, summary=summary, notes=notes, bars=bars, heat_max=heat_max,
         weekdays=WEEKDAYS, d=duration, s=share, hour=SHARE_LIMITS.index(3600),
+        compared=compared or [], after=after,
         tables=[("By source", report.by_source), ("By owner", report.by_owner),
                 ("Business hours", [report.in_hours, report.after_hours])],
     )  # fmt: skip

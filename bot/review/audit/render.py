@@ -149,3 +149,35 @@ def _bad(console: Console, report: AuditReport) -> None:
                   + (f"; the first {shown}:" if shown < report.bad else ":"))  # fmt: skip
     for row in report.bad_rows:
         console.print(f"  line {row.line} ({row.record}): {row.reason}", markup=False)
+
+
+def compare_rows(before: AuditReport, after: AuditReport) -> list[tuple[str, str, str]]:
+    """(measure, before, after): the export beside leadbot's own, measured alike."""
+    rows = [("leads", f"{before.overall.leads:,}", f"{after.overall.leads:,}")]
+    b, a = before.overall, after.overall
+    rows.append(("median first response", duration(b.median), duration(a.median)))
+    rows.append(("p90", duration(b.p90), duration(a.p90)))
+    rows.append(("median in business time", duration(b.business_median),
+                 duration(a.business_median)))  # fmt: skip
+    for index, limit in enumerate(("5 min", "1 h", "24 h")):
+        rows.append((f"within {limit}", share(before.overall.within[index]),
+                     share(after.overall.within[index])))  # fmt: skip
+    rows.append(("never contacted", share(before.overall.never), share(after.overall.never)))
+    if before.conversion is not None and after.conversion is not None:
+        rows.append(("converted", _rate(before), _rate(after)))
+    return rows
+
+
+def _rate(report: AuditReport) -> str:
+    leads = sum(n for _, n, _ in report.conversion or [])
+    won = sum(c for _, _, c in report.conversion or [])
+    return share(won / leads) if leads else "–"
+
+
+def print_compare(console: Console, before: AuditReport, after: AuditReport, label: str) -> None:
+    table = Table(title="Before and after", title_justify="left")
+    for column, justify in (("", "left"), ("the export", "right"), (label, "right")):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for row in compare_rows(before, after):
+        table.add_row(*row)
+    console.print(table)

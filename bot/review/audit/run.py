@@ -7,24 +7,30 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config.schema import Config
 from bot.hours import BusinessCalendar, business_calendar
+from bot.review.audit.business import BusinessSeconds
 from bot.review.audit.columns import WON_BY_PRESET, MappingError
 from bot.review.audit.dates import DateFormatError
-from bot.review.audit.export import write_csv, write_json
+from bot.review.audit.export import as_json, write_csv, write_json
 from bot.review.audit.html import render_html
+from bot.review.audit.own import WindowError, compare_window, own_rows
 from bot.review.audit.parallel import PART_BYTES, Job, split, tally_file
 from bot.review.audit.reader import Options, read_layout
-from bot.review.audit.render import print_report, summary
+from bot.review.audit.render import compare_rows, print_compare, print_report, summary
+from bot.review.audit.tally import AuditReport, Tally
+from storage.db import Database
 
 # Without leadbot.yml, "business time" means the usual week: Monday to Friday, 09:00–17:00.
 DEFAULT_DAYS = frozenset(range(5))
@@ -38,8 +44,19 @@ class Outputs:
     csv: str | None = None
 
 
+@dataclass
+class Compare:
+    """`--compare`: leadbot's own leads, from `database_url`, over `window`
+    (see `own.compare_window`)."""
+
+    database_url: str
+    window: str = "auto"
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
 def run_audit(path: str, options: Options, outputs: Outputs, config: Config | None,
-              console: Console, part_bytes: int = PART_BYTES) -> int:  # fmt: skip
+              console: Console, part_bytes: int = PART_BYTES,
+              compare: Compare | None = None) -> int:  # fmt: skip
     err = Console(stderr=True, soft_wrap=True)
     if not options.won and options.preset:
         options.won = WON_BY_PRESET.get(options.preset, ())
@@ -59,17 +76,63 @@ def run_audit(path: str, options: Options, outputs: Outputs, config: Config | No
     jobs = [Job(path, layout, part, calendar, tz, _owners(config)) for part in parts]
     with _progress(err, parts[-1].end) as advance:
         report = tally_file(jobs, advance).report()
-    columns = ", ".join(f"{field} = {name!r}" for field, name in layout.mapping.names.items())
+    after: Side | None = None
+    if compare is not None:
+        try:
+            after = _leadbot_side(compare, config, report, jobs[0])
+        except (WindowError, SQLAlchemyError) as exc:
+            err.print(f"leadbot audit --compare: {_one_line(exc)}", markup=False)
+            return 2
+    columns = ", ".join(f"{name} = {header!r}" for name, header in layout.mapping.names.items())
     notes = [f"Columns: {columns}", hours_note]
     title = Path(path).name
     if outputs.json != "-":
         print_report(console, report, title, notes)
-    meta = {"file": title, "preset": options.preset, "columns": layout.mapping.names,
-            "business_hours": hours_note}  # fmt: skip
+        if after is not None:
+            print_compare(console, report, after.report, after.label)
+    meta: dict[str, Any] = {
+        "file": title,
+        "preset": options.preset,
+        "columns": layout.mapping.names,
+        "business_hours": hours_note,
+    }
+    if after is not None:
+        meta["compare"] = {"label": after.label, **as_json(after.report, {})}
+    compared = compare_rows(report, after.report) if after else []
     _write(outputs.json, lambda s: write_json(s, report, meta), err)
     _write(outputs.csv, lambda s: write_csv(s, report), err)
-    _write(outputs.html, lambda s: s.write(render_html(report, title, summary(report), notes)), err)
+    _write(outputs.html, lambda s: s.write(render_html(report, title, summary(report), notes,
+                                                       compared, after.label if after else "")),
+           err)  # fmt: skip
     return 0
+
+
+@dataclass(frozen=True)
+class Side:
+    report: AuditReport
+    label: str
+
+
+def _leadbot_side(compare: Compare, config: Config | None, before: AuditReport,
+                  job: Job) -> Side:  # fmt: skip
+    """leadbot's own leads over the window, tallied exactly as the export was."""
+    if config is None:
+        raise WindowError("needs leadbot.yml (--config), whose reps and hours leadbot used")
+    start, end = compare_window(compare.window, before.first, before.last, compare.now, job.tz)
+    url = make_url(compare.database_url)
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
+        # Opening it would create an empty database: say where leadbot's was looked for.
+        raise WindowError(f"no leadbot database at {url.database!r} (set DATABASE_URL)")
+    tally = Tally(BusinessSeconds(job.calendar), job.tz, {})
+    tally.add_all(own_rows(Database(compare.database_url), config, start, end))
+    local_end = (end - timedelta(microseconds=1)).astimezone(job.tz)
+    label = f"leadbot, {start.astimezone(job.tz):%Y-%m-%d} to {local_end:%Y-%m-%d}"
+    return Side(tally.report(), label)
+
+
+def _one_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
 
 
 def _calendar(config: Config | None, tz: ZoneInfo | None) -> tuple[BusinessCalendar | None, str]:

@@ -81,7 +81,7 @@ PRESETS: dict[str, dict[str, tuple[str, ...]]] = {
         "converted": ("Is Converted", "Converted Time"),
     },
     "leadbot": {
-        "id": ("id",),
+        "id": ("external_id", "id"),
         "created": ("received_at", "created_at"),
         "assigned": ("assigned_at",),
         "first_touch": ("first_contact_at",),

@@ -27,7 +27,7 @@ from bot.review.audit.export import as_json, write_csv, write_json
 from bot.review.audit.html import render_html
 from bot.review.audit.own import WindowError, compare_window, own_rows
 from bot.review.audit.parallel import PART_BYTES, Job, split, tally_file
-from bot.review.audit.reader import Options, read_layout
+from bot.review.audit.reader import Layout, Options, read_layout
 from bot.review.audit.render import compare_rows, print_compare, print_report, summary
 from bot.review.audit.tally import AuditReport, Tally
 from storage.db import Database
@@ -63,13 +63,8 @@ def run_audit(path: str, options: Options, outputs: Outputs, config: Config | No
     try:
         layout = read_layout(path, options)
         parts = split(path, part_bytes)
-    except OSError as exc:
-        err.print(f"leadbot audit: {path}: {exc.strerror or exc}", markup=False)
-        return 2
-    except (MappingError, DateFormatError) as exc:
-        err.print(f"leadbot audit: {path}:", markup=False)
-        for line in str(exc).splitlines():
-            err.print(f"  {line}", markup=False)
+    except (OSError, MappingError, DateFormatError) as exc:
+        _refuse(err, path, exc)
         return 2
     calendar, hours_note = _calendar(config, options.tz)
     tz = options.tz or (calendar.tz if calendar else ZoneInfo("UTC"))
@@ -83,28 +78,44 @@ def run_audit(path: str, options: Options, outputs: Outputs, config: Config | No
         except (WindowError, SQLAlchemyError) as exc:
             err.print(f"leadbot audit --compare: {_one_line(exc)}", markup=False)
             return 2
-    columns = ", ".join(f"{name} = {header!r}" for name, header in layout.mapping.names.items())
-    notes = [f"Columns: {columns}", hours_note]
-    title = Path(path).name
+    _emit(Emitted(report, after, Path(path).name, options.preset, layout, hours_note),
+          outputs, console, err)  # fmt: skip
+    return 0
+
+
+@dataclass(frozen=True)
+class Emitted:
+    report: AuditReport
+    after: Side | None
+    title: str
+    preset: str | None
+    layout: Layout
+    hours_note: str
+
+
+def _emit(e: Emitted, outputs: Outputs, console: Console, err: Console) -> None:
+    """The report on the terminal (unless JSON goes to standard output) and in each file."""
+    names = e.layout.mapping.names
+    columns = ", ".join(f"{name} = {header!r}" for name, header in names.items())
+    notes = [f"Columns: {columns}", e.hours_note]
+    after = e.after
     if outputs.json != "-":
-        print_report(console, report, title, notes)
+        print_report(console, e.report, e.title, notes)
         if after is not None:
-            print_compare(console, report, after.report, after.label)
-    meta: dict[str, Any] = {
-        "file": title,
-        "preset": options.preset,
-        "columns": layout.mapping.names,
-        "business_hours": hours_note,
-    }
+            print_compare(console, e.report, after.report, after.label)
+    meta: dict[str, Any] = {"file": e.title, "preset": e.preset, "columns": names,
+                            "business_hours": e.hours_note}  # fmt: skip
     if after is not None:
         meta["compare"] = {"label": after.label, **as_json(after.report, {})}
-    compared = compare_rows(report, after.report) if after else []
-    _write(outputs.json, lambda s: write_json(s, report, meta), err)
-    _write(outputs.csv, lambda s: write_csv(s, report), err)
-    _write(outputs.html, lambda s: s.write(render_html(report, title, summary(report), notes,
-                                                       compared, after.label if after else "")),
-           err)  # fmt: skip
-    return 0
+    compared = compare_rows(e.report, after.report) if after else []
+    label = after.label if after else ""
+
+    def page(stream: TextIO) -> None:
+        stream.write(render_html(e.report, e.title, summary(e.report), notes, compared, label))
+
+    _write(outputs.json, lambda s: write_json(s, e.report, meta), err)
+    _write(outputs.csv, lambda s: write_csv(s, e.report), err)
+    _write(outputs.html, page, err)
 
 
 @dataclass(frozen=True)
@@ -128,6 +139,15 @@ def _leadbot_side(compare: Compare, config: Config | None, before: AuditReport,
     local_end = (end - timedelta(microseconds=1)).astimezone(job.tz)
     label = f"leadbot, {start.astimezone(job.tz):%Y-%m-%d} to {local_end:%Y-%m-%d}"
     return Side(tally.report(), label)
+
+
+def _refuse(err: Console, path: str, exc: Exception) -> None:
+    if isinstance(exc, OSError):
+        err.print(f"leadbot audit: {path}: {exc.strerror or exc}", markup=False)
+        return
+    err.print(f"leadbot audit: {path}:", markup=False)
+    for line in str(exc).splitlines():
+        err.print(f"  {line}", markup=False)
 
 
 def _one_line(exc: Exception) -> str:

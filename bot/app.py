@@ -39,6 +39,7 @@ from bot.leads.group import GroupedIntake
 from bot.leads.queries import LeadQueries
 from bot.leads.service import LeadService
 from bot.metrics import Metrics
+from bot.review.digest import DigestService
 from bot.review.stats import StatsService
 from bot.services import Deps, Services
 from bot.settings import Settings
@@ -133,6 +134,7 @@ def create_services(
         closing=LeadClosing(deps),
         homes=homes,
         stats=stats,
+        digests=DigestService(db, config, clock, stats),
         tasks=tasks,
         task_sweeper=TaskSweeper(deps),
     )

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from bot.leads.queries import LeadQueries
     from bot.leads.service import LeadService
     from bot.metrics import Metrics
+    from bot.review.digest import DigestService
     from bot.review.stats import StatsService
     from bot.settings import Settings
     from bot.vocabulary import LeadOutcome
@@ -152,5 +153,6 @@ class Services:
     closing: LeadClosing
     homes: HomeRefresher
     stats: StatsService
+    digests: DigestService
     tasks: TaskService
     task_sweeper: TaskSweeper

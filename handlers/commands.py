@@ -27,6 +27,7 @@ HELP = "\n".join(
         "`/leads queue`: unclaimed leads in the shared queue, with Claim buttons",
         "`/leads stats [today|week|month] [@rep|#source]`: speed to lead and follow-up for the"
         " period; `/leads stats templates [week|month]`: which outreach templates get replies",
+        "`/leads digest`: the weekly review now (the team's for managers, yours for reps)",
         "`/leads new`: enter a phone or walk-in lead in a form",
         "`/leads snooze <lead> <duration>`: pause reminders, e.g. `/leads snooze 42 1h` or"
         " `tomorrow` (9:00 your time)",
@@ -145,6 +146,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "mine": lead_lists.show_mine,
     "queue": lead_lists.show_queue,
     "stats": stats_command.show_stats,
+    "digest": stats_command.show_digest,
     "new": new_lead.open_form,
     "snooze": snooze,
     "away": away,

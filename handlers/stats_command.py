@@ -5,10 +5,14 @@ told why when they ask for someone else's numbers.
 
 `/leads stats templates [today|week|month]`: the outreach templates ranked by reply rate (a
 month by default). Everyone sees the team's numbers: the templates are shared.
+
+`/leads digest`: the weekly review for the caller, now: the team's for a manager, their own
+for a rep (the same digest the schedule sends, for the last complete week).
 """
 
 from __future__ import annotations
 
+from blocks.digest import digest_blocks, digest_text
 from blocks.stats import stats_blocks, stats_text
 from blocks.template_stats import template_stats_blocks, template_stats_text
 from bot.review.report import visible_to
@@ -46,3 +50,9 @@ def refusal(period: str) -> str:
         "Only managers can see another rep's numbers. "
         f"`/leads stats {period}` shows yours next to the team's totals."
     )
+
+
+def show_digest(cmd: SlashCommand) -> None:
+    config = cmd.services.config
+    digest = cmd.services.digests.digest(cmd.user_id, team=config.can_manage(cmd.user_id))
+    cmd.answer(digest_text(digest), [block.to_dict() for block in digest_blocks(digest)])

@@ -43,6 +43,7 @@ from bot.config.policy import (
     Tier,
     default_tiers,
 )
+from bot.config.review import DigestSettings
 from bot.config.routing import Routing, Team
 from bot.durations import Duration, format_duration
 from bot.vocabulary import CopyKind
@@ -227,6 +228,7 @@ class Config(_Section):
     routing: Routing = Field(default_factory=Routing)
     cadences: dict[CadenceName, Cadence] = Field(default_factory=default_cadences)
     followup: FollowUpSettings = Field(default_factory=FollowUpSettings)
+    digest: DigestSettings = Field(default_factory=DigestSettings)
 
     @model_validator(mode="after")
     def _tiers_coherent(self) -> Config:

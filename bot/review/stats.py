@@ -35,6 +35,7 @@ from bot.config.schema import Config
 from bot.review.outcome_report import NO_OUTCOMES, outcomes_of
 from bot.review.report import (
     FollowUpRows,
+    Period,
     StatsReport,
     build_report,
     by_owner,
@@ -184,8 +185,19 @@ class StatsService:
     ) -> StatsReport:
         """The whole report for `period` in the caller's zone; filter it with `visible_to`.
         `followup=False` leaves the follow-up numbers out (and their two queries)."""
+        window = period_window(period, self.clock.now(), user_tz)
+        return self.report_for(window, rep=rep, source=source, followup=followup)
+
+    def report_for(
+        self,
+        window: Period,
+        *,
+        rep: str | None = None,
+        source: str | None = None,
+        followup: bool = True,
+    ) -> StatsReport:
+        """`report` over any window (the weekly digest's weeks)."""
         now = self.clock.now()
-        window = period_window(period, now, user_tz)
         query = period_query(window.start, window.end, now, source)
         start, end = window.start, window.end
         tasks: Sequence[Any] = ()
@@ -218,7 +230,9 @@ class StatsService:
     def templates(self, user_tz: ZoneInfo, period: str) -> TemplateReport:
         """The outreach templates ranked over `period` in the caller's zone: the team's numbers,
         whoever asks (templates are shared)."""
-        window = period_window(period, self.clock.now(), user_tz)
+        return self.templates_for(period_window(period, self.clock.now(), user_tz))
+
+    def templates_for(self, window: Period) -> TemplateReport:
         with self.db.read() as session:
             query = template_touches_query(window.start, window.end)
             rows = session.connection().execute(query).all()

@@ -28,7 +28,7 @@ def test_help_lists_every_command_one_line_each(bot: Harness) -> None:
     lines = answer_to(bot, "cmd-U0BO")["text"].splitlines()
     commands = [line.split("`")[1].split()[1] for line in lines[1:]]
     assert commands == [
-        "today", "mine", "queue", "stats", "new", "snooze", "away", "back", "won", "lost",
+        "today", "mine", "queue", "stats", "digest", "new", "snooze", "away", "back", "won", "lost",
         "help",
     ]  # fmt: skip
 

@@ -40,6 +40,7 @@ from bot.leads.queries import LeadQueries
 from bot.leads.service import LeadService
 from bot.metrics import Metrics
 from bot.review.digest import DigestService
+from bot.review.digest_send import DigestSender
 from bot.review.stats import StatsService
 from bot.services import Deps, Services
 from bot.settings import Settings
@@ -108,6 +109,7 @@ def create_services(
     queries = LeadQueries(db)
     stats = StatsService(db, config, clock)
     tasks = TaskService(deps)
+    digests = DigestService(db, config, clock, stats)
     homes = HomeRefresher(
         db,
         client,
@@ -134,7 +136,8 @@ def create_services(
         closing=LeadClosing(deps),
         homes=homes,
         stats=stats,
-        digests=DigestService(db, config, clock, stats),
+        digests=digests,
+        digest_sender=DigestSender(db, config, clock, digests, deps.wake),
         tasks=tasks,
         task_sweeper=TaskSweeper(deps),
     )

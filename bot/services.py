@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from bot.leads.service import LeadService
     from bot.metrics import Metrics
     from bot.review.digest import DigestService
+    from bot.review.digest_send import DigestSender
     from bot.review.stats import StatsService
     from bot.settings import Settings
     from bot.vocabulary import LeadOutcome
@@ -154,5 +155,6 @@ class Services:
     homes: HomeRefresher
     stats: StatsService
     digests: DigestService
+    digest_sender: DigestSender
     tasks: TaskService
     task_sweeper: TaskSweeper

@@ -68,6 +68,7 @@ class Background:
             self.services.dispatcher.wake,
             self.services.escalator.sweep,
             self.services.task_sweeper.sweep,
+            self.services.digest_sender.send_due,
         )
         self._scheduler.start()
         self.services.dispatcher.wake()  # rows left by a previous run go out now
@@ -91,13 +92,17 @@ def create_scheduler(
     outbox_tick: Callable[[], None],
     sweep: Callable[[], object],
     task_sweep: Callable[[], object],
+    digests: Callable[[], object] | None = None,
 ) -> BackgroundScheduler:
-    """Three ticks: the escalation sweep and the follow-up task sweep (due steps are found in
+    """Four ticks: the escalation sweep and the follow-up task sweep (due steps are found in
     the database, so a missed tick loses nothing; separate jobs, so one failing holds up
-    nothing of the other) and an outbox wake (retries, and rows written by another process;
-    rows this process writes wake the dispatcher at once)."""
+    nothing of the other), the weekly digests (reading a week of numbers per reader: never in
+    a sweep's tick) and an outbox wake (retries, and rows written by another process; rows this
+    process writes wake the dispatcher at once)."""
     scheduler = BackgroundScheduler(timezone="UTC")
-    jobs = (("sweep", sweep), ("tasks", task_sweep), ("outbox", outbox_tick))
+    jobs = [("sweep", sweep), ("tasks", task_sweep), ("outbox", outbox_tick)]
+    if digests is not None:
+        jobs.append(("digests", digests))
     for job_id, job in jobs:
         scheduler.add_job(
             job,

@@ -92,3 +92,14 @@ class AgendaSent(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)  # the rep's local date
     sent_at: Mapped[datetime]
     tasks: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DigestSent(Base):
+    """The weekly digest a person or channel got, one per reviewed week (the local date the
+    week ended): written with the digest's message, so two instances send it once."""
+
+    __tablename__ = "digests_sent"
+
+    target: Mapped[str] = mapped_column(String(32), primary_key=True)  # a user or channel id
+    week: Mapped[date] = mapped_column(Date, primary_key=True)
+    sent_at: Mapped[datetime]

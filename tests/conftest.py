@@ -50,6 +50,9 @@ BASE_CONFIG: dict[str, Any] = {
     # Slack's real pace (one post a second per channel) would make a test of 30 leads wait 30 s
     # for #leads; the pacing tests (tests/delivery/test_delivery_core.py) set their own.
     "delivery": {"post_per_channel": 20, "tier3_per_minute": 600},
+    # Off: a running scheduler would send the weekly digests on a Monday morning, in the middle
+    # of a test about something else. tests/review/test_digest_send.py turns them on.
+    "digest": {"enabled": False},
 }
 
 

@@ -71,6 +71,9 @@ def default_config() -> Config:
                 {"id": "U0BO", "name": "Bo", "timezone": "America/New_York", "manager": "U0MAYA"},
                 {"id": "U0CHEN", "name": "Chen", "timezone": "Asia/Singapore", "manager": "U0MAYA"},
             ],
+            # The demo's virtual clock starts at the wall clock's time: on a Monday morning a
+            # scheduled digest would land in the middle of its story.
+            "digest": {"enabled": False},
         },
         source="built-in defaults",
     )

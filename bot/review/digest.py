@@ -9,6 +9,7 @@ plain values and the weeks are in `digest_report.py`.
 from __future__ import annotations
 
 from bisect import bisect_left
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select
 
@@ -39,23 +40,26 @@ class DigestService:
         self.db, self.config, self.clock, self.stats = db, config, clock, stats
 
     def digest(self, viewer: str, team: bool) -> Digest:
-        """`team`: the whole team's digest (for managers and the managers' channel)."""
-        tz = self.config.tz_for(viewer)
-        rep = None if team else viewer
+        """`team`: the whole team's digest (for managers); else the viewer's own."""
+        return self.build(self.config.tz_for(viewer), None if team else viewer, viewer)
+
+    def build(self, tz: ZoneInfo, rep: str | None, viewer: str | None = None) -> Digest:
+        """The digest of the last complete week in `tz`: `rep`'s, or the team's (None);
+        `viewer` is marked on the leaderboard."""
         windows = week_windows(self.clock.now(), tz, self.config.digest.weekday)
         reports = [self.stats.report_for(w, rep=rep, followup=False) for w in windows[:-1]]
         main = self.stats.report_for(windows[-1], rep=rep)
         reports.append(main)
         window = windows[-1]
-        templates = self.stats.templates_for(window).ranked[:TOP_TEMPLATES]
+        board = main if rep is None else self._team(window)
         return Digest(
-            scope="the team" if team else self.config.display_name(viewer),
+            scope="the team" if rep is None else self.config.display_name(rep),
             weeks=tuple(_week(r) for r in reports),
             worst=self._worst(window, rep),
             followup=main.followup if main.followup is not None else NO_FOLLOWUP,
             conversion=self._conversion(window, rep),
-            templates=templates,
-            leaderboard=self._leaderboard(main if team else self._team(windows[-1]), viewer),
+            templates=self.stats.templates_for(window).ranked[:TOP_TEMPLATES],
+            leaderboard=self._leaderboard(board, viewer),
             tz=tz.key,
         )
 
@@ -113,7 +117,9 @@ class DigestService:
                 converted[bucket] += outcome in CONVERTED
         return tuple(zip(BUCKETS, leads, converted, strict=True))
 
-    def _leaderboard(self, report: StatsReport | None, viewer: str) -> tuple[Standing, ...] | None:
+    def _leaderboard(
+        self, report: StatsReport | None, viewer: str | None
+    ) -> tuple[Standing, ...] | None:
         mode = self.config.digest.leaderboard
         if report is None:
             return None

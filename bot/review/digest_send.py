@@ -1,0 +1,97 @@
+"""The weekly digest, on schedule: at `digest.at` on `digest.day`, each reader's own clock, the
+team's digest to the managers' channel (or, without one, to each manager) and each rep's own to
+their DM. A digest missed while leadbot was down goes out when it is back, within CATCH_UP of
+its moment; later it would read as news about a week long gone, so it is not sent.
+
+`digests_sent (target, week)` is written in the transaction that queues the message, with
+`ON CONFLICT DO NOTHING … RETURNING`: a second instance, or a tick run twice, sends nothing more.
+Building a digest reads the database (a few queries a reader), so it runs in a scheduler job of
+its own, never in the sweeps' ticks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from blocks.digest import digest_blocks, digest_text
+from blocks.wire import wire
+from bot.clock import Clock
+from bot.config.schema import Config
+from bot.delivery.outbox import enqueue_message
+from bot.leads.quiet import quiet_until
+from bot.review.digest import DigestService
+from bot.vocabulary import CopyKind
+from storage.db import Database
+from storage.followup import DigestSent
+
+CATCH_UP = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Reader:
+    target: str  # a user id (a DM) or the managers' channel
+    tz: ZoneInfo
+    rep: str | None  # whose numbers: None for the team's
+
+
+class DigestSender:
+    def __init__(self, db: Database, config: Config, clock: Clock, digests: DigestService,
+                 wake: Callable[[], None]) -> None:  # fmt: skip
+        self.db, self.config, self.clock, self.digests, self.wake = db, config, clock, digests, wake
+        self._done: set[tuple[str, date]] = set()  # (target, week) known sent: no query a tick
+
+    def readers(self) -> list[Reader]:
+        config = self.config
+        team: list[Reader]
+        if config.channels.managers:
+            team = [Reader(config.channels.managers, ZoneInfo(config.timezone), None)]
+        else:
+            team = [Reader(m.id, config.tz_for(m.id), None) for m in config.managers]
+        return team + [Reader(rep.id, config.tz_for(rep.id), rep.id) for rep in config.reps]
+
+    def send_due(self) -> int:
+        """Queue every digest whose moment has come this week; returns how many."""
+        if not self.config.digest.enabled:
+            return 0
+        now = self.clock.now()
+        due = [(reader, week) for reader in self.readers()
+               if (week := self._due_week(reader.tz, now)) is not None
+               and (reader.target, week) not in self._done]  # fmt: skip
+        sent = sum(self._send(reader, week, now) for reader, week in due)
+        if sent:
+            self.wake()
+        if len(self._done) > 20 * (len(self.config.reps) + len(self.config.managers) + 1):
+            self._done.clear()  # old weeks: the table still answers for them
+        return sent
+
+    def _due_week(self, tz: ZoneInfo, now: datetime) -> date | None:
+        """The local date of this week's digest day while its digest is due (from its hour,
+        for CATCH_UP); None otherwise."""
+        settings = self.config.digest
+        local = now.astimezone(tz)
+        day = local.date() - timedelta(days=(local.weekday() - settings.weekday) % 7)
+        moment = datetime.combine(day, settings.at, tz)
+        return day if moment <= local < moment + CATCH_UP else None
+
+    def _send(self, reader: Reader, week: date, now: datetime) -> int:
+        digest = self.digests.build(reader.tz, reader.rep, reader.rep)
+        person = reader.target[:1] in ("U", "W")
+        kind = CopyKind.DM if person else CopyKind.CHANNEL
+        held = quiet_until(self.config, reader.target, now, None) if person else None
+        with self.db.write() as session:
+            claimed = session.scalars(
+                self.db.insert(DigestSent)
+                .values(target=reader.target, week=week, sent_at=now)
+                .on_conflict_do_nothing()
+                .returning(DigestSent.target)
+            ).all()
+            if claimed:
+                enqueue_message(
+                    session, None, kind, reader.target, now, text=digest_text(digest),
+                    prebuilt=wire(digest_blocks(digest)), digest=True, not_before=held,
+                )  # fmt: skip
+        self._done.add((reader.target, week))
+        return len(claimed)

@@ -1,0 +1,76 @@
+"""The weekly digest on schedule (bot/review/digest_send.py), on SQLite and PostgreSQL, through
+the real dispatcher to the fake Slack: each reader at 09:00 on their own clock, once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.clock import FixedClock
+from bot.config.schema import Config
+from tests.conftest import make_config
+from tests.fakes.harness import Harness
+
+MONDAY_9_NEW_YORK = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)  # 15:00 Berlin, 22:00 Singapore
+
+
+@pytest.fixture
+def bot_config() -> Config:
+    return make_config(digest={"enabled": True})
+
+
+@pytest.fixture
+def clock_start() -> datetime:
+    return MONDAY_9_NEW_YORK - timedelta(minutes=1)
+
+
+def digests(bot: Harness) -> list[tuple[str, str]]:
+    bot.app.services.dispatcher.wait_until_idle()
+    return [(c.args["channel"], c.args["text"]) for c in bot.fake.calls("chat.postMessage")
+            if c.args.get("text", "").startswith("📊")]  # fmt: skip
+
+
+def test_each_reader_gets_the_week_at_nine_on_their_clock_once(
+    timed_bot: Harness, clock: FixedClock
+) -> None:
+    sender = timed_bot.app.services.digest_sender
+    # 08:59 in New York: Berlin (Alice) and Singapore (Chen) have had their nine o'clock.
+    assert sender.send_due() == 2
+    assert sender.send_due() == 0
+    clock.set(MONDAY_9_NEW_YORK)
+    assert sender.send_due() == 2  # the managers' channel (New York) and Bo
+    sent = digests(timed_bot)
+    assert len(sent) == 4
+    team = [text for channel, text in sent if channel == "C0MGRS"]
+    assert team == ["📊 Week of Feb 23 – Mar 1: no leads and no follow-up for the team."]
+    assert sum("for Alice." in text for _, text in sent) == 1
+    # Another instance (a fresh sender on the same database) sends nothing more.
+    services = timed_bot.app.services
+    again = type(sender)(services.db, services.config, services.clock, services.digests,
+                         lambda: None)  # fmt: skip
+    assert again.send_due() == 0
+
+
+def test_a_day_late_is_too_late_and_next_week_comes_again(
+    timed_bot: Harness, clock: FixedClock
+) -> None:
+    sender = timed_bot.app.services.digest_sender
+    # Down all Monday, back on Tuesday 09:01 in New York: every reader's Monday 09:00 is more
+    # than a day ago (Singapore's 37 hours), so last week's digest would be stale news.
+    clock.set(MONDAY_9_NEW_YORK + timedelta(days=1, minutes=1))
+    assert sender.send_due() == 0
+    clock.set(MONDAY_9_NEW_YORK + timedelta(days=7))
+    assert sender.send_due() == 4
+    weeks = {text.split(":")[0] for _, text in digests(timed_bot)}
+    assert weeks == {"📊 Week of Mar 2 – Mar 8"}
+
+
+def test_disabled_sends_nothing(timed_bot: Harness, clock: FixedClock) -> None:
+    services = timed_bot.app.services
+    config = services.config.model_copy(update={"digest": services.config.digest.model_copy(
+        update={"enabled": False})})  # fmt: skip
+    sender = type(services.digest_sender)(services.db, config, services.clock, services.digests,
+                                          lambda: None)  # fmt: skip
+    clock.set(MONDAY_9_NEW_YORK)
+    assert sender.send_due() == 0

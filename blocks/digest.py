@@ -35,6 +35,8 @@ def digest_blocks(digest: Digest) -> list[Block]:
     blocks += [_section(_speed(digest)), _context(_trend(digest.weeks, digest.tz))]
     blocks += [DividerBlock(), _section(_breaches(digest)), _section(_followup(digest))]
     blocks.append(_section(_conversion(digest)))
+    if digest.snoozes:
+        blocks.append(_section(_snoozes(digest)))
     if digest.templates:
         blocks.append(_section(_templates(digest)))
     if digest.leaderboard:
@@ -94,6 +96,12 @@ def _followup(d: Digest) -> str:
 def _conversion(d: Digest) -> str:
     parts = [f"{name} {of(won, leads)}" for name, leads, won in d.conversion if leads]
     return "*Converted by response time* (won or meeting): " + (" · ".join(parts) or NONE)
+
+
+def _snoozes(d: Digest) -> str:
+    total = sum(n for _, n in d.snoozes)
+    parts = [f"{escape(reason)} {count(n)}" for reason, n in d.snoozes]
+    return f"*Snoozes*: {count(total)} · " + " · ".join(parts)
 
 
 def _templates(d: Digest) -> str:

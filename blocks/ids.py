@@ -14,6 +14,8 @@ LOG_CONTACT = "lead_log_contact"  # a select; each option's value is "<lead id>:
 SNOOZE_MODAL = "lead_snooze_modal"
 SNOOZE_CHOICE_BLOCK = "snooze_choice"
 SNOOZE_CHOICE = "snooze_choice_select"
+SNOOZE_REASON_BLOCK = "snooze_reason"
+SNOOZE_REASON = "snooze_reason_select"
 
 LEAD_BLOCK_PREFIX = "lead_card"
 NUDGE_BLOCK_PREFIX = "lead_nudge"

@@ -30,9 +30,22 @@ def snooze_label(choice: str) -> str:
     return choice
 
 
-def snooze_modal(lead_id: int, lead_name: str | None, choices: Sequence[str]) -> View:
+def snooze_modal(
+    lead_id: int, lead_name: str | None, choices: Sequence[str], reasons: Sequence[str] = ()
+) -> View:
+    """`reasons`: asked for as well (the weekly digest counts them); none: not asked."""
     options = [Option(value=choice, text=snooze_label(choice)) for choice in choices]
     name = literal_truncated(lead_name or f"lead #{lead_id}", 200)
+    why = [
+        InputBlock(
+            block_id=ids.SNOOZE_REASON_BLOCK,
+            label="Why",
+            element=RadioButtonsElement(
+                action_id=ids.SNOOZE_REASON,
+                options=[Option(value=reason, text=reason) for reason in reasons],
+            ),
+        )
+    ]
     return View(
         type="modal",
         callback_id=ids.SNOOZE_MODAL,
@@ -53,6 +66,7 @@ def snooze_modal(lead_id: int, lead_name: str | None, choices: Sequence[str]) ->
                     initial_option=options[min(1, len(options) - 1)],
                 ),
             ),
+            *(why if reasons else []),
         ],
     )
 

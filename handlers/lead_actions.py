@@ -63,8 +63,9 @@ def open_snooze(ack: Ack, body: dict[str, Any], context: dict[str, Any], client:
     with explained(client, body):
         lead_id = lead_ref(first_action(body).get("value"))
         services = services_of(context)
+        snooze = services.config.snooze
         view = snooze_modal(
-            lead_id, services.queries.lead_name(lead_id), services.config.snooze.choices
+            lead_id, services.queries.lead_name(lead_id), snooze.choices, snooze.reasons
         )
         open_modal(client, trigger_id(body), view)
 

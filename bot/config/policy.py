@@ -185,11 +185,28 @@ def _snooze_choice(value: str) -> str:
     return value
 
 
+DEFAULT_SNOOZE_REASONS = ("In a meeting", "Waiting on info", "Prospect asked for later", "Other")
+
+
 class Snooze(_Section):
     choices: Annotated[
         list[Annotated[str, AfterValidator(_snooze_choice)]], Field(min_length=1, max_length=10)
     ] = ["15m", "1h", "4h", "tomorrow"]
     max_delay: Duration = timedelta(hours=2)
+    # Asked for in the snooze modal and counted in the weekly digest; [] asks for none.
+    reasons: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=60)]], Field(max_length=10)
+    ] = Field(default_factory=lambda: list(DEFAULT_SNOOZE_REASONS))
+
+    @field_validator("reasons")
+    @classmethod
+    def _distinct_reasons(cls, reasons: list[str]) -> list[str]:
+        seen: set[str] = set()
+        for reason in reasons:
+            if reason.strip().casefold() in seen:
+                raise ValueError(f"{reason!r} is listed twice")
+            seen.add(reason.strip().casefold())
+        return reasons
 
 
 class Templates(_Section):

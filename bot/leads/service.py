@@ -243,7 +243,10 @@ class LeadService(WithDeps):
         self._deliver_assignment(session, lead, placement, now)
         return True
 
-    def snooze(self, lead_id: int, user_id: str, until: datetime) -> Outcome:
+    def snooze(
+        self, lead_id: int, user_id: str, until: datetime, reason: str | None = None
+    ) -> Outcome:
+        """`reason`: one of `snooze.reasons`, counted by the weekly digest."""
         now = self.clock.now()
         if until <= now:
             return Outcome(False, "Pick a snooze time in the future.")
@@ -258,7 +261,8 @@ class LeadService(WithDeps):
             lead.snoozed_by = user_id
             lead.version += 1
             lead.next_action_at = plan_next(lead, self.config, self.calendar)
-            add_event(session, lead, user_id, EventKind.SNOOZED, now, until=until.isoformat())
+            detail = {"until": until.isoformat()} | ({"reason": reason} if reason else {})
+            add_event(session, lead, user_id, EventKind.SNOOZED, now, **detail)
             enqueue_card_updates(session, lead.id, now)
         self.wake()
         return Outcome(True, lead=lead)

@@ -9,6 +9,7 @@ plain values and the weeks are in `digest_report.py`.
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections import Counter
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select
@@ -17,6 +18,7 @@ from bot.clock import Clock, as_utc
 from bot.config.schema import Config
 from bot.review.digest_report import (
     BUCKETS,
+    NO_REASON,
     TOP_TEMPLATES,
     WORST,
     Breach,
@@ -28,9 +30,9 @@ from bot.review.digest_report import (
 from bot.review.followup_report import NO_FOLLOWUP
 from bot.review.report import SHARE_LIMITS, Period, StatsReport
 from bot.review.stats import StatsService
-from bot.vocabulary import LeadOutcome
+from bot.vocabulary import EventKind, LeadOutcome
 from storage.db import Database
-from storage.models import Lead
+from storage.models import Lead, LeadEvent
 
 CONVERTED = (LeadOutcome.WON, LeadOutcome.MEETING_BOOKED)
 
@@ -61,6 +63,7 @@ class DigestService:
             templates=self.stats.templates_for(window).ranked[:TOP_TEMPLATES],
             leaderboard=self._leaderboard(board, viewer),
             tz=tz.key,
+            snoozes=self._snoozes(window, rep),
         )
 
     def _team(self, window: Period) -> StatsReport | None:
@@ -102,6 +105,22 @@ class DigestService:
             for lead_id, name, company, owner, received, wait in rows
         ]
         return tuple(sorted(breaches, key=lambda b: (-b.waited, b.lead_id))[:WORST])
+
+    def _snoozes(self, window: Period, rep: str | None) -> tuple[tuple[str, int], ...]:
+        """Snoozes of the week by reason (a rep's: the ones they made)."""
+        query = select(LeadEvent.detail).where(
+            LeadEvent.kind == EventKind.SNOOZED,
+            LeadEvent.at >= window.start,
+            LeadEvent.at < window.end,
+        )
+        if rep is not None:
+            query = query.where(LeadEvent.actor == rep)
+        with self.db.read() as session:
+            reasons = Counter(
+                str(detail.get("reason") or NO_REASON) if isinstance(detail, dict) else NO_REASON
+                for detail in session.scalars(query)
+            )
+        return tuple(sorted(reasons.items(), key=lambda item: (-item[1], item[0])))
 
     def _conversion(self, window: Period, rep: str | None) -> tuple[tuple[str, int, int], ...]:
         query = select(Lead.first_contact_wait_seconds, Lead.outcome).where(

@@ -17,6 +17,7 @@ from bot.review.template_report import TemplateStats
 WEEKS = 4
 WORST = 5
 TOP_TEMPLATES = 3
+NO_REASON = "no reason given"
 BUCKETS = ("within 5 min", "5 min – 1 h", "1 h – 24 h", "over 24 h", "never")
 
 
@@ -61,6 +62,7 @@ class Digest:
     templates: tuple[TemplateStats, ...]
     leaderboard: tuple[Standing, ...] | None
     tz: str
+    snoozes: tuple[tuple[str, int], ...] = ()  # (reason, how many), most first
 
     @property
     def week(self) -> Week:

@@ -48,6 +48,10 @@ def seeded(timed_bot: Harness, clock: FixedClock) -> Harness:
                        "first_contact_wait_seconds": contact_after.total_seconds()}  # fmt: skip
         with timed_bot.app.services.db.write() as session:
             session.execute(update(Lead).where(Lead.id == lead_id).values(**values))
+    clock.set(datetime(2026, 2, 26, 15, tzinfo=UTC))
+    leads = timed_bot.app.services.leads
+    assert leads.snooze(3, "U0CHEN", NOW, reason="In a meeting").ok
+    assert leads.snooze(3, "U0CHEN", NOW).ok  # from `/leads snooze`: no reason asked
     clock.set(NOW)
     return timed_bot
 
@@ -78,6 +82,7 @@ def test_a_manager_reads_the_teams_week(seeded: Harness) -> None:
     assert worst < body.index("Lead 2 · A&amp;B &lt;Co&gt; #2: 2h · <@U0BO>")
     assert "5 min – 1 h 1 of 1 · 100%" in body and "never 0 of 1 · 0%" in body
     assert "1. Alice: 2m median claim, 1 leads" in body and "2. Bo: 2h median claim" in body
+    assert "*Snoozes*: 2 · In a meeting 1 · no reason given 1" in body
 
 
 def test_a_rep_reads_their_own_week_and_an_anonymised_board(

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from blocks import ids
-from storage.models import Lead
+from bot.vocabulary import EventKind
+from storage.models import Lead, LeadEvent
 from tests.fakes.harness import Harness
 
 LEAD = {"external_id": "s-1", "source": "website", "name": "Dana", "company": "Northwind"}
@@ -61,3 +62,37 @@ def test_snooze_by_someone_else_keeps_the_modal_open_with_the_reason(bot: Harnes
     }
     with bot.app.services.db.read() as session:
         assert session.scalars(select(Lead.snoozed_until)).one() is None
+
+
+def with_reason(choice: str, reason: str) -> dict:
+    values = snooze_values(choice)
+    values[ids.SNOOZE_REASON_BLOCK] = {
+        ids.SNOOZE_REASON: {
+            "type": "radio_buttons",
+            "selected_option": {"value": reason, "text": {"type": "plain_text", "text": reason}},
+        }
+    }
+    return values
+
+
+def test_the_modal_asks_why_and_the_event_keeps_the_reason(bot: Harness) -> None:
+    bot.post_lead(LEAD)
+    card = bot.dm_card("U0ALICE", 1)
+    bot.click(ids.SNOOZE, 1, "U0ALICE", card)
+    modal = bot.fake.wait_for("views.open")[0].args["view"]
+    why = modal["blocks"][2]
+    assert (why["block_id"], why["label"]["text"]) == (ids.SNOOZE_REASON_BLOCK, "Why")
+    assert [o["value"] for o in why["element"]["options"]] == [
+        "In a meeting", "Waiting on info", "Prospect asked for later", "Other"]  # fmt: skip
+    status, body = bot.submit_view(ids.SNOOZE_MODAL, "1", with_reason("1h", "Made up"), "U0ALICE")
+    refused = {ids.SNOOZE_REASON_BLOCK: "Pick one of the reasons."}
+    assert json.loads(body) == {"response_action": "errors", "errors": refused}
+    status, body = bot.submit_view(
+        ids.SNOOZE_MODAL, "1", with_reason("1h", "Waiting on info"), "U0ALICE"
+    )
+    assert (status, body) == (200, "")
+    with bot.app.services.db.read() as session:
+        details = session.scalars(
+            select(LeadEvent.detail).where(LeadEvent.kind == EventKind.SNOOZED)
+        ).all()
+    assert [d["reason"] for d in details] == ["Waiting on info"]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select
@@ -28,13 +30,26 @@ from bot.review.digest_report import (
     week_windows,
 )
 from bot.review.followup_report import NO_FOLLOWUP
-from bot.review.report import SHARE_LIMITS, Period, StatsReport
+from bot.review.report import SHARE_LIMITS, Period, RepRow, StatsReport, summarize
 from bot.review.stats import StatsService
+from bot.review.template_report import TemplateStats
 from bot.vocabulary import EventKind, LeadOutcome
 from storage.db import Database
 from storage.models import Lead, LeadEvent
 
 CONVERTED = (LeadOutcome.WON, LeadOutcome.MEETING_BOOKED)
+
+
+@dataclass(frozen=True)
+class _Reads:
+    """One zone's week, read once for every reader in it: the team's reports (oldest first, the
+    last with follow-up) and the rows the per-reader parts are cut from."""
+
+    reports: list[StatsReport]
+    breaches: list[Breach]
+    conversion: list[tuple[str | None, float | None, str | None]]  # owner, first contact, outcome
+    snoozes: list[tuple[str, str]]  # actor, reason
+    templates: tuple[TemplateStats, ...]
 
 
 class DigestService:
@@ -48,31 +63,46 @@ class DigestService:
     def build(self, tz: ZoneInfo, rep: str | None, viewer: str | None = None) -> Digest:
         """The digest of the last complete week in `tz`: `rep`'s, or the team's (None);
         `viewer` is marked on the leaderboard."""
-        windows = week_windows(self.clock.now(), tz, self.config.digest.weekday)
-        reports = [self.stats.report_for(w, rep=rep, followup=False) for w in windows[:-1]]
-        main = self.stats.report_for(windows[-1], rep=rep)
-        reports.append(main)
+        return self.build_many(tz, [rep], viewer)[rep]
+
+    def build_many(
+        self, tz: ZoneInfo, reps: Sequence[str | None], viewer: str | None = None
+    ) -> dict[str | None, Digest]:
+        """Every reader's digest in one zone from one set of reads: the SQL is per zone, not
+        per rep (each rep's numbers are their row of the team's report). `viewer`: marked on
+        the leaderboard; by default each rep is marked on their own."""
+        reads = self._reads(week_windows(self.clock.now(), tz, self.config.digest.weekday))
+        return {rep: self._digest(reads, rep, viewer or rep, tz) for rep in reps}
+
+    def _reads(self, windows: list[Period]) -> _Reads:
         window = windows[-1]
-        board = main if rep is None else self._team(window)
-        return Digest(
-            scope="the team" if rep is None else self.config.display_name(rep),
-            weeks=tuple(_week(r) for r in reports),
-            worst=self._worst(window, rep),
-            followup=main.followup if main.followup is not None else NO_FOLLOWUP,
-            conversion=self._conversion(window, rep),
-            templates=self.stats.templates_for(window).ranked[:TOP_TEMPLATES],
-            leaderboard=self._leaderboard(board, viewer),
-            tz=tz.key,
-            snoozes=self._snoozes(window, rep),
+        reports = [self.stats.report_for(w, followup=False) for w in windows[:-1]]
+        reports.append(self.stats.report_for(window))
+        return _Reads(
+            reports,
+            self._breaches(window),
+            self._conversion_rows(window),
+            self._snooze_rows(window),
+            self.stats.templates_for(window).ranked[:TOP_TEMPLATES],
         )
 
-    def _team(self, window: Period) -> StatsReport | None:
-        """The whole team's week, for a rep's leaderboard (unless there is none to show)."""
-        if self.config.digest.leaderboard == "off":
-            return None
-        return self.stats.report_for(window, followup=False)
+    def _digest(self, reads: _Reads, rep: str | None, viewer: str | None, tz: ZoneInfo) -> Digest:
+        main = reads.reports[-1]
+        row = _row(main, rep)
+        return Digest(
+            scope="the team" if rep is None else self.config.display_name(rep),
+            weeks=tuple(_week(report, rep) for report in reads.reports),
+            worst=tuple(b for b in reads.breaches if rep is None or b.owner == rep)[:WORST],
+            followup=main.followup if rep is None else (row.followup if row else NO_FOLLOWUP),
+            conversion=_buckets(reads.conversion, rep),
+            templates=reads.templates,
+            leaderboard=self._leaderboard(main, viewer),
+            tz=tz.key,
+            snoozes=_reasons(reads.snoozes, rep),
+        )
 
-    def _worst(self, window: Period, rep: str | None) -> tuple[Breach, ...]:
+    def _breaches(self, window: Period) -> list[Breach]:
+        """The week's breached leads, longest wait first."""
         now = min(self.clock.now(), window.end)
         query = select(
             Lead.id,
@@ -90,8 +120,6 @@ class DigestService:
                 and_(Lead.claimed_at.is_(None), Lead.sla_due_at < now),
             ),
         )
-        if rep is not None:
-            query = query.where(Lead.owner_id == rep)
         with self.db.read() as session:
             rows = session.execute(query).all()
         breaches = [
@@ -104,44 +132,28 @@ class DigestService:
             )
             for lead_id, name, company, owner, received, wait in rows
         ]
-        return tuple(sorted(breaches, key=lambda b: (-b.waited, b.lead_id))[:WORST])
+        return sorted(breaches, key=lambda b: (-b.waited, b.lead_id))
 
-    def _snoozes(self, window: Period, rep: str | None) -> tuple[tuple[str, int], ...]:
-        """Snoozes of the week by reason (a rep's: the ones they made)."""
-        query = select(LeadEvent.detail).where(
+    def _conversion_rows(self, window: Period) -> list[tuple[str | None, float | None, str | None]]:
+        query = select(Lead.owner_id, Lead.first_contact_wait_seconds, Lead.outcome).where(
+            Lead.received_at >= window.start, Lead.received_at < window.end
+        )
+        with self.db.read() as session:
+            return [tuple(row) for row in session.connection().execute(query)]  # type: ignore[misc]
+
+    def _snooze_rows(self, window: Period) -> list[tuple[str, str]]:
+        query = select(LeadEvent.actor, LeadEvent.detail).where(
             LeadEvent.kind == EventKind.SNOOZED,
             LeadEvent.at >= window.start,
             LeadEvent.at < window.end,
         )
-        if rep is not None:
-            query = query.where(LeadEvent.actor == rep)
         with self.db.read() as session:
-            reasons = Counter(
-                str(detail.get("reason") or NO_REASON) if isinstance(detail, dict) else NO_REASON
-                for detail in session.scalars(query)
-            )
-        return tuple(sorted(reasons.items(), key=lambda item: (-item[1], item[0])))
+            rows = session.execute(query).all()
+        return [(actor, str(detail.get("reason") or NO_REASON) if isinstance(detail, dict)
+                 else NO_REASON) for actor, detail in rows]  # fmt: skip
 
-    def _conversion(self, window: Period, rep: str | None) -> tuple[tuple[str, int, int], ...]:
-        query = select(Lead.first_contact_wait_seconds, Lead.outcome).where(
-            Lead.received_at >= window.start, Lead.received_at < window.end
-        )
-        if rep is not None:
-            query = query.where(Lead.owner_id == rep)
-        leads, converted = [0] * len(BUCKETS), [0] * len(BUCKETS)
-        with self.db.read() as session:
-            for wait, outcome in session.execute(query):
-                bucket = len(BUCKETS) - 1 if wait is None else bisect_left(SHARE_LIMITS, wait)
-                leads[bucket] += 1
-                converted[bucket] += outcome in CONVERTED
-        return tuple(zip(BUCKETS, leads, converted, strict=True))
-
-    def _leaderboard(
-        self, report: StatsReport | None, viewer: str | None
-    ) -> tuple[Standing, ...] | None:
+    def _leaderboard(self, report: StatsReport, viewer: str | None) -> tuple[Standing, ...] | None:
         mode = self.config.digest.leaderboard
-        if report is None:
-            return None
         rows = [row for row in report.rows if row.owner_id is not None and row.summary.leads]
         if mode == "off" or not rows:
             return None
@@ -158,7 +170,30 @@ class DigestService:
         )
 
 
-def _week(report: StatsReport) -> Week:
-    total = report.total
+def _row(report: StatsReport, rep: str | None) -> RepRow | None:
+    return next((row for row in report.rows if row.owner_id == rep), None) if rep else None
+
+
+def _week(report: StatsReport, rep: str | None) -> Week:
+    row = _row(report, rep)
+    total = report.total if rep is None else (row.summary if row else summarize([]))
     return Week(report.period, total.leads, total.claim.median, total.claim.p90,
                 total.contact.median, total.breaches)  # fmt: skip
+
+
+def _buckets(
+    rows: list[tuple[str | None, float | None, str | None]], rep: str | None
+) -> tuple[tuple[str, int, int], ...]:
+    leads, converted = [0] * len(BUCKETS), [0] * len(BUCKETS)
+    for owner, wait, outcome in rows:
+        if rep is not None and owner != rep:
+            continue
+        bucket = len(BUCKETS) - 1 if wait is None else bisect_left(SHARE_LIMITS, wait)
+        leads[bucket] += 1
+        converted[bucket] += outcome in CONVERTED
+    return tuple(zip(BUCKETS, leads, converted, strict=True))
+
+
+def _reasons(rows: list[tuple[str, str]], rep: str | None) -> tuple[tuple[str, int], ...]:
+    reasons = Counter(reason for actor, reason in rows if rep is None or actor == rep)
+    return tuple(sorted(reasons.items(), key=lambda item: (-item[1], item[0])))

@@ -23,6 +23,7 @@ from bot.config.schema import Config
 from bot.delivery.outbox import enqueue_message
 from bot.leads.quiet import quiet_until
 from bot.review.digest import DigestService
+from bot.review.digest_report import Digest
 from bot.vocabulary import CopyKind
 from storage.db import Database
 from storage.followup import DigestSent
@@ -57,10 +58,15 @@ class DigestSender:
         if not self.config.digest.enabled:
             return 0
         now = self.clock.now()
-        due = [(reader, week) for reader in self.readers()
-               if (week := self._due_week(reader.tz, now)) is not None
-               and (reader.target, week) not in self._done]  # fmt: skip
-        sent = sum(self._send(reader, week, now) for reader, week in due)
+        by_zone: dict[str, list[tuple[Reader, date]]] = {}
+        for reader in self.readers():
+            week = self._due_week(reader.tz, now)
+            if week is not None and (reader.target, week) not in self._done:
+                by_zone.setdefault(reader.tz.key, []).append((reader, week))
+        sent = 0
+        for due in by_zone.values():  # one set of reads per zone, whatever its number of reps
+            digests = self.digests.build_many(due[0][0].tz, [reader.rep for reader, _ in due])
+            sent += sum(self._send(reader, week, digests[reader.rep], now) for reader, week in due)
         if sent:
             self.wake()
         if len(self._done) > 20 * (len(self.config.reps) + len(self.config.managers) + 1):
@@ -76,8 +82,7 @@ class DigestSender:
         moment = datetime.combine(day, settings.at, tz)
         return day if moment <= local < moment + CATCH_UP else None
 
-    def _send(self, reader: Reader, week: date, now: datetime) -> int:
-        digest = self.digests.build(reader.tz, reader.rep, reader.rep)
+    def _send(self, reader: Reader, week: date, digest: Digest, now: datetime) -> int:
         person = reader.target[:1] in ("U", "W")
         kind = CopyKind.DM if person else CopyKind.CHANNEL
         held = quiet_until(self.config, reader.target, now, None) if person else None

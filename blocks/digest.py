@@ -13,9 +13,10 @@ from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 
 from blocks.mrkdwn import escape, literal_truncated, user
 from blocks.stats import NONE, count, duration, of, share
-from bot.review.digest_report import Digest, Week
+from bot.review.digest_report import Digest, Standing, Week
 
 TREND = "▁▂▃▄▅▆▇█"
+BOARD_SHOWN = 10  # a hundred reps would overflow a section (3,000 characters)
 
 
 def digest_text(digest: Digest) -> str:
@@ -110,10 +111,21 @@ def _templates(d: Digest) -> str:
 
 
 def _leaderboard(d: Digest) -> str:
-    rows = [f"{place}. {'*' + escape(s.name) + '* (you)' if s.you else escape(s.name)}: "
-            f"{duration(s.median)} median claim, {count(s.leads)} leads"
-            for place, s in enumerate(d.leaderboard or (), start=1)]  # fmt: skip
+    """The first BOARD_SHOWN places, and the reader's own if it is further down."""
+    standings = list(enumerate(d.leaderboard or (), start=1))
+    shown = standings[:BOARD_SHOWN]
+    yours = next(((place, s) for place, s in standings[BOARD_SHOWN:] if s.you), None)
+    rows = [_standing(place, s) for place, s in shown]
+    if yours is not None:
+        rows += ["…", _standing(*yours)]
+    elif len(standings) > BOARD_SHOWN:
+        rows.append(f"… and {len(standings) - BOARD_SHOWN} more")
     return "*Leaderboard* (fastest median claim first)\n" + "\n".join(rows)
+
+
+def _standing(place: int, s: Standing) -> str:
+    name = f"*{escape(s.name)}* (you)" if s.you else escape(s.name)
+    return f"{place}. {name}: {duration(s.median)} median claim, {count(s.leads)} leads"
 
 
 def _section(text: str) -> SectionBlock:

@@ -21,6 +21,7 @@ from rich.panel import Panel
 from blocks import ids
 from bot.app import LeadbotApp, create_app
 from bot.clock import FixedClock
+from bot.config.delivery import DeliverySettings
 from bot.config.load import default_config
 from bot.config.schema import Config
 from bot.delivery.outbox import RetryPolicy
@@ -75,7 +76,10 @@ def run_demo(
 ) -> int:
     """`start`: the virtual clock's first reading (default: now), so tests can pin the hour."""
     console = console or Console()
-    config = default_config()
+    # The demo's stand-in for Slack answers at once and enforces no limits: paced at Slack's
+    # real Tier 3 (50 a minute), its card redraws alone kept the story waiting 15 s.
+    config = default_config().model_copy(update={"delivery": DeliverySettings(
+        post_per_channel=20, tier3_per_minute=600)})  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp, FakeSlack() as fake:
         db_path = database or str(Path(tmp) / "leadbot-demo.db")
         for rep in config.reps:

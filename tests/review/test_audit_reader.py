@@ -166,3 +166,15 @@ def test_a_touch_in_the_repeated_hour_is_read_the_second_time_round(tmp_path: Pa
     assert (
         isinstance(second, BadRow) and second.reason == "First outreach date is before Create Date"
     )
+
+
+def test_creation_dates_without_a_time_are_said_to_overstate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, HEADER + "1,2024-03-12,2024-03-12 09:20,Jo,Web\n"
+                 + "2,2024-03-12 09:00,2024-03-12 09:20,Jo,Web\n")  # fmt: skip
+    out = tmp_path / "r.json"
+    assert main(["audit", path, "--preset", "hubspot", "--tz", "UTC", "--json", str(out)]) == 0
+    assert "1 leads have a creation date without a time" in capsys.readouterr().out
+    report = json.loads(out.read_text())
+    assert report["undated"] == 1 and report["overall"]["median"] == 20 * 60

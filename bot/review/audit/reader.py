@@ -37,6 +37,7 @@ class AuditRow(NamedTuple):
     source: str
     touches: int | None
     converted: bool | None  # None: the export says nothing about conversion
+    undated: bool = False  # created has a date and no time: waits count from its midnight
 
 
 class BadRow(NamedTuple):
@@ -167,9 +168,10 @@ class _RowReader:
         if self.m.has("converted") or (self.won and self.m.has("status")):
             mark = cells.get("converted", "").casefold()
             converted = mark not in NOT_CONVERTED or status in self.won
+        undated = ":" not in cells.get("created", "")
         return AuditRow(line, record, created, answered, contacted, approximate,
                         cells.get("owner", ""), cells.get("source", ""), touches,
-                        converted)  # fmt: skip
+                        converted, undated)  # fmt: skip
 
     def _answered(self, cells: dict[str, str], created: float, touches: int | None
                   ) -> tuple[float | None, bool, bool]:  # fmt: skip

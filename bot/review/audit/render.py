@@ -65,6 +65,11 @@ def summary(report: AuditReport) -> list[str]:
             "This export says who was contacted but not when: map a first-touch time with "
             "--map first_touch=COLUMN (e.g. from a report of the leads' activities)"
         )
+    if report.undated:
+        lines.append(
+            f"{report.undated:,} leads have a creation date without a time: their waits count "
+            "from that day's midnight, so they are overstated"
+        )
     if report.approximate:
         n = report.approximate
         lines.append(

@@ -58,6 +58,7 @@ class AuditReport:
     bad_rows: list[BadRow]
     notes_skipped: int
     approximate: int  # answers read from the last activity (upper bounds)
+    undated: int  # leads created on a date with no time: their waits count from midnight
     first: float | None
     last: float | None
     overall: GroupStats
@@ -143,7 +144,7 @@ class Tally:
         self.worst: list[tuple[float, int, AuditRow]] = []  # a min-heap of the longest waits
         self.unanswered: list[tuple[float, int, AuditRow]] = []  # the oldest never answered
         self.bad: list[BadRow] = []
-        self.rows = self.bad_count = self.approximate = self.notes = 0
+        self.rows = self.bad_count = self.approximate = self.notes = self.undated = 0
         self.first: float | None = None  # the first and last lead created
         self.last: float | None = None
         self.end = float("-inf")  # the export's last date: how long the unanswered have waited
@@ -180,6 +181,7 @@ class Tally:
     def _count_rest(self, row: AuditRow, wait: float | None) -> None:
         self._count_touches(row.touches)
         self.approximate += row.approximate
+        self.undated += row.undated
         if wait is not None or not row.contacted:
             self._rank(row, wait)
 
@@ -217,6 +219,7 @@ class Tally:
         self.bad_count += other.bad_count
         self.bad = sorted([*self.bad, *other.bad], key=lambda b: b.line)[:BAD_LISTED]
         self.approximate += other.approximate
+        self.undated += other.undated
         self.notes += other.notes
         if other.first is not None and other.last is not None:
             self.first = other.first if self.first is None else min(self.first, other.first)
@@ -259,7 +262,7 @@ class Tally:
             conversion = list(zip(BUCKETS, self.buckets, self.converted, strict=True))
         return AuditReport(
             rows=self.rows, bad=self.bad_count, bad_rows=self.bad, notes_skipped=self.notes,
-            approximate=self.approximate, first=self.first, last=self.last,
+            approximate=self.approximate, undated=self.undated, first=self.first, last=self.last,
             overall=self.overall.stats("all leads"), buckets=tuple(self.buckets),
             by_source=self.sources.stats(), by_owner=self.owner_groups.stats(),
             in_hours=self.in_hours.stats("in business hours"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -44,6 +45,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SettingsError, UsageError) as err:
         print(f"leadbot: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # `leadbot audit … --json - | head`: the reader left. Python's own advice: point
+        # stdout at /dev/null so the flush at exit does not raise a second time.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 def configure_logging() -> None:

@@ -191,3 +191,19 @@ def test_serve_logs_a_forging_lead_on_one_line(tmp_path: Path, fake_slack: FakeS
     _, stderr = _serve_one_lead(tmp_path, fake_slack, config, lead)
     assert not [line for line in stderr.splitlines() if line.startswith(forged)], stderr
     assert "from web\\n2026-11-25 09:00:00,000 ERROR bot.http: FORGED" in stderr
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback(tmp_path: Path) -> None:
+    """`leadbot audit … --json - | head -1` where the reader has gone before the report comes:
+    the write breaks the pipe, and that is one exit code, not a traceback."""
+    export = Path(__file__).parent / "review" / "exports" / "hubspot.csv"
+    script = "from bot.cli import main; raise SystemExit(main())"
+    args = ["audit", str(export), "--preset", "hubspot", "--tz", "UTC", "--json", "-"]
+    with subprocess.Popen([sys.executable, "-c", script, *args], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, cwd=tmp_path) as child:  # fmt: skip
+        assert child.stdout is not None and child.stderr is not None
+        child.stdout.close()  # gone long before the child has imported what it needs
+        errors = child.stderr.read().decode()
+        code = child.wait(timeout=60)
+    assert "Traceback" not in errors, errors
+    assert code == 1

@@ -289,3 +289,14 @@ def cross_checks(data: Mapping[typing.Any, typing.Any]) -> list[Problem]:
         if isinstance(manager, str) and USER_ID.fullmatch(manager) and manager not in managers:
             problems.append((("reps", i, "manager"), f"{manager!r} is not listed under managers"))
     return problems
+
+
+def check_distinct(labels: list[str]) -> list[str]:
+    """Labels a person picks from (lost reasons, snooze reasons): each once, whatever the case."""
+    seen: set[str] = set()
+    for label in labels:
+        key = label.strip().casefold()
+        if key in seen:
+            raise ValueError(f"{label!r} is listed twice")
+        seen.add(key)
+    return labels

@@ -12,9 +12,9 @@ from datetime import time, timedelta
 from itertools import pairwise
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from bot.config.errors import describe, one_of, parse_clock
+from bot.config.errors import check_distinct, describe, one_of, parse_clock
 from bot.config.policy import TierMatch
 from bot.durations import Duration, format_duration
 from bot.vocabulary import Action, FollowUpChannel, LeadOutcome
@@ -172,18 +172,10 @@ class FollowUpSettings(_Section):
     # as lost, for one of these reasons (the review counts them).
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "USD"
     lost_reasons: Annotated[
-        list[Annotated[str, Field(min_length=1, max_length=60)]], Field(min_length=1, max_length=20)
+        list[Annotated[str, Field(min_length=1, max_length=60)]],
+        Field(min_length=1, max_length=20),
+        AfterValidator(check_distinct),
     ] = Field(default_factory=lambda: list(DEFAULT_LOST_REASONS))
-
-    @field_validator("lost_reasons")
-    @classmethod
-    def _distinct(cls, reasons: list[str]) -> list[str]:
-        seen: set[str] = set()
-        for reason in reasons:
-            if reason.casefold() in seen:
-                raise ValueError(f"{reason!r} is listed twice")
-            seen.add(reason.casefold())
-        return reasons
 
     @field_validator("overdue")
     @classmethod

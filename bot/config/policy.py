@@ -17,7 +17,7 @@ from pydantic import (
     model_validator,
 )
 
-from bot.config.errors import check_channel_id, describe, one_of
+from bot.config.errors import check_channel_id, check_distinct, describe, one_of
 from bot.config.routing import SIZE_RULE, Condition
 from bot.durations import Duration, _coerce_duration, parse_duration
 from bot.escalation.templates import check_template
@@ -195,18 +195,10 @@ class Snooze(_Section):
     max_delay: Duration = timedelta(hours=2)
     # Asked for in the snooze modal and counted in the weekly digest; [] asks for none.
     reasons: Annotated[
-        list[Annotated[str, Field(min_length=1, max_length=60)]], Field(max_length=10)
+        list[Annotated[str, Field(min_length=1, max_length=60)]],
+        Field(max_length=10),
+        AfterValidator(check_distinct),
     ] = Field(default_factory=lambda: list(DEFAULT_SNOOZE_REASONS))
-
-    @field_validator("reasons")
-    @classmethod
-    def _distinct_reasons(cls, reasons: list[str]) -> list[str]:
-        seen: set[str] = set()
-        for reason in reasons:
-            if reason.strip().casefold() in seen:
-                raise ValueError(f"{reason!r} is listed twice")
-            seen.add(reason.strip().casefold())
-        return reasons
 
 
 class Templates(_Section):

@@ -145,6 +145,8 @@ SCOPE_OF: dict[str, tuple[str, ...]] = {
     "views_publish": (),
     "views_open": (),
     "users_info": ("users:read",),
+    # The weekly digest's chart: Slack's upload flow (getUploadURLExternal, completeUpload).
+    "files_upload_v2": ("files:write",),
 }
 
 

@@ -188,6 +188,7 @@ def enqueue_message(
     digest: bool = False,
     not_before: datetime | None = None,
     prebuilt: list[dict[str, Any]] | None = None,
+    file: dict[str, str] | None = None,
 ) -> None:
     """A plain message (reminder, escalation), drawn into blocks when it is sent: `text` (mrkdwn,
     escaped already), optional `lines` (a list under it) and `buttons` ("claim", "snooze").
@@ -195,7 +196,8 @@ def enqueue_message(
     `{"owner": "U…"}` it still belongs to that rep. `alert`: a message to the admins about a
     delivery that failed (if it fails too, only the log says so: no alert about an alert).
     `digest`: a summary that may wait behind everything else. `not_before`: held until then
-    (the person's quiet hours). `prebuilt`: blocks drawn already (Slack JSON; an agenda)."""
+    (the person's quiet hours). `prebuilt`: blocks drawn already (Slack JSON; an agenda).
+    `file`: share this file instead (the digest's chart: name, title, base64 png)."""
     add_row(
         session,
         OutboxMessage,
@@ -214,6 +216,7 @@ def enqueue_message(
             "guard": guard or {},
             "alert": alert,
             **({"blocks": prebuilt} if prebuilt is not None else {}),
+            **({"file": file} if file is not None else {}),
         },
     )
 

@@ -60,6 +60,8 @@ class Send:
     planned_at: float = field(default_factory=time.monotonic)
     priority: int = DM_CARD  # the row's (bot/delivery/lanes.py): lower goes first
     task_id: int | None = None  # a task card (its posted place and shown version are the task's)
+    # A file shared instead of a message (the digest's chart): {"name", "title", "png" (base64)}
+    file: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -238,7 +240,9 @@ class _Batch:
             # Claimed (or moved on) since the step ran: the nudge would be wrong now.
             return Skip(OutboxStatus.CANCELLED, broken)
         blocks = self.planner.render_message(payload, row.lead_id)
-        return _post(row, RenderedMessage(str(payload.get("text", "")), blocks, 0))
+        send = _post(row, RenderedMessage(str(payload.get("text", "")), blocks, 0))
+        file = payload.get("file")
+        return replace(send, file=file) if isinstance(file, dict) else send
 
 
 def _tasks_of(

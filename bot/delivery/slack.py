@@ -13,6 +13,7 @@ gives (Tier 3), so it is remembered in memory and in `dm_channels`.
 from __future__ import annotations
 
 import asyncio
+import base64
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from bot.vocabulary import CopyKind
 from storage.db import Database
 from storage.models import DmChannel
 
+FILE_METHODS = ("files.getUploadURLExternal", "files.completeUploadExternal")
 CLIENT_METHODS = {
     "chat.postMessage": "chat_postMessage",
     "chat.update": "chat_update",
@@ -74,6 +76,8 @@ class SlackSender:
                 await self._call("chat.update", send.lane, args, booked=booked)
                 return Sent(channel, send.ts)
             channel = await self._resolve_channel(send.copy_kind, send.channel)
+            if send.file is not None:
+                return await self._share_file(send, channel)
             if send.maybe_sent:
                 found = await self.history.find_posted(send, channel)
                 if found is not None:
@@ -84,6 +88,22 @@ class SlackSender:
         except DeliveryError as err:
             err.channel = channel
             raise
+
+    async def _share_file(self, send: Send, channel: str) -> Sent:
+        """Slack's three-step upload (files_upload_v2), shared into `channel`. A file has no
+        metadata to look for in history, so one that may have been shared is not sent again:
+        at most once (a missing chart is better than two)."""
+        assert send.file is not None
+        if send.maybe_sent:
+            return Sent(channel, "", found=True)
+        wait = max(self.pacer.reserve(m, None) for m in FILE_METHODS)
+        await asyncio.sleep(wait)
+        content = base64.b64decode(send.file.get("png", ""))
+        await _guarded(lambda: self.client.files_upload_v2(
+            channel=channel, content=content, filename=send.file.get("name") or "chart.png",
+            title=send.file.get("title") or send.rendered.text,
+        ))  # fmt: skip
+        return Sent(channel, "")
 
     def _post_args(self, send: Send, channel: str) -> dict[str, Any]:
         payload = {"outbox_id": send.row_id, "lead_id": send.lead_id}

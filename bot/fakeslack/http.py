@@ -61,6 +61,9 @@ class RequestHandler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
+        if parts.path.startswith("/upload/"):  # a file's bytes, to the URL Slack handed out
+            self._send(self.server.fake.upload(parts.path.removeprefix("/upload/"), body))
+            return
         args, problems = decode_body(body, self.headers.get("Content-Type") or "")
         query = decode_json_fields(dict(parse_qsl(parts.query, keep_blank_values=True)))
         args = {**query, **args}

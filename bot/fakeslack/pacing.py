@@ -11,7 +11,14 @@ import math
 from dataclasses import dataclass, field
 
 TIER3 = ("chat.update", "conversations.open", "conversations.history")
-TIER4 = ("views.publish", "views.open", "views.update", "users.info")
+TIER4 = (
+    "views.publish",
+    "views.open",
+    "views.update",
+    "users.info",
+    "files.getUploadURLExternal",
+    "files.completeUploadExternal",
+)
 
 
 @dataclass(frozen=True)

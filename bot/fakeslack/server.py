@@ -6,6 +6,7 @@ Every call is recorded with its decoded arguments and validated (see checks.py);
 wait for calls with `wait_for` instead of sleeping. Standard library + slack_sdk only.
 """
 
+import copy
 import json
 import threading
 import time
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Self
 
 from bot.fakeslack.checks import check_call
+from bot.fakeslack.files import StoredFile
 from bot.fakeslack.http import FakeSlackServer, Reply, Request, RequestHandler
 from bot.fakeslack.pacing import RateLimits, SlackPacing
 from bot.fakeslack.socket_mode import FakeSocketMode
@@ -105,6 +107,22 @@ class FakeSlack:
         if self._server is None:
             raise RuntimeError("FakeSlack is not started")
         return f"http://{self.host}:{self.port}/api/"
+
+    def upload(self, file_id: str, data: bytes) -> Reply:
+        """The bytes of a file, posted to its upload URL (no token: the URL is the capability)."""
+        with self._cond:
+            self._world.files.base_url = self.url.removesuffix("api/")
+            status, body = self._world.files.upload(file_id, data)
+            self._calls.append(RecordedCall("file.upload", {"file_id": file_id, "bytes": len(data)},
+                                            None, time.monotonic(), {"ok": status == 200}, [],
+                                            f"/upload/{file_id}"))  # fmt: skip
+            self._cond.notify_all()
+        return Reply({"ok": status == 200}, status, body, "text/plain")
+
+    def file(self, file_id: str) -> StoredFile | None:
+        with self._cond:
+            stored = self._world.files.files.get(file_id)
+            return copy.deepcopy(stored)
 
     def response_url(self, name: str = "r1") -> str:
         return self.url.removesuffix("/api/") + f"/response/{name}"
@@ -225,6 +243,7 @@ class FakeSlack:
         verdict = check_call(method, request.args)  # pure and slowish: outside the lock
         problems = request.problems + verdict.problems
         with self._cond:
+            self._world.files.base_url = self.url.removesuffix("api/")
             reply = self._gate(method, request.token) or self._paced(method, request)
             if reply is None:
                 reply = self._answer(method, request.args, verdict.error, problems)

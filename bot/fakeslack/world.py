@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.fakeslack.files import FileStore
+
 TEAM_ID, TEAM, BOT_USER_ID, BOT_USER, BOT_ID, APP_ID = (
     "T0TEAM",
     "Acme",
@@ -32,6 +34,7 @@ class SlackWorld:
     def __init__(self) -> None:
         self._serial = 0  # never reset: ts and view ids stay unique across FakeSlack.reset()
         self._last_ts = 0
+        self.files = FileStore()  # bot/fakeslack/files.py
         self.reset()
 
     def reset(self) -> None:
@@ -41,6 +44,7 @@ class SlackWorld:
         self._users: dict[str, dict[str, Any]] = {}
         self._deactivated: set[str] = set()  # users: conversations.open says user_disabled
         self._outside: set[str] = set()  # channels the bot is not in: not_in_channel
+        self.files.reset()
 
     def call(self, method: str, args: Args) -> Answer:
         return METHODS[method](self, args)
@@ -93,6 +97,13 @@ class SlackWorld:
         if any(u in self._deactivated for u in users):
             return _error("user_disabled")
         return {"ok": True, "channel": {"id": dm_channel_id(",".join(users))}}
+
+    def complete_upload(self, args: Args) -> Answer:
+        channel = args.get("channel_id")
+        resolved = resolve_channel(channel) if channel else None
+        if channel and (resolved is None or resolved in self._outside):
+            return _error("channel_not_found" if resolved is None else "not_in_channel")
+        return self.files.complete(args, resolved)
 
     def chat_post_message(self, args: Args) -> Answer:
         channel = resolve_channel(args.get("channel"))
@@ -244,6 +255,8 @@ METHODS: dict[str, Callable[[SlackWorld, Args], Answer]] = {
     "views.open": SlackWorld.views_open,
     "views.update": SlackWorld.views_update,
     "users.info": SlackWorld.users_info,
+    "files.getUploadURLExternal": lambda world, args: world.files.get_upload_url(args),
+    "files.completeUploadExternal": SlackWorld.complete_upload,
 }
 
 

@@ -12,6 +12,7 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select
@@ -30,7 +31,7 @@ from bot.review.digest_report import (
     week_windows,
 )
 from bot.review.followup_report import NO_FOLLOWUP
-from bot.review.report import SHARE_LIMITS, Period, RepRow, StatsReport, summarize
+from bot.review.report import SHARE_LIMITS, Period, RepRow, Speed, StatsReport, summarize
 from bot.review.stats import StatsService
 from bot.review.template_report import TemplateStats
 from bot.vocabulary import EventKind, LeadOutcome
@@ -178,7 +179,17 @@ def _week(report: StatsReport, rep: str | None) -> Week:
     row = _row(report, rep)
     total = report.total if rep is None else (row.summary if row else summarize([]))
     return Week(report.period, total.leads, total.claim.median, total.claim.p90,
-                total.contact.median, total.breaches)  # fmt: skip
+                total.contact.median, total.breaches, _shares(total.claim))  # fmt: skip
+
+
+def _shares(speed: Speed) -> tuple[float, ...]:
+    """Cumulative "within" shares as one share per bucket (BUCKETS), never last."""
+    if not speed.count and not speed.never:
+        return ()
+    within = (0.0, *speed.within)
+    steps = tuple(b - a for a, b in pairwise(within))
+    later = max(1.0 - within[-1] - speed.never, 0.0)
+    return (*steps, later, speed.never)
 
 
 def _buckets(

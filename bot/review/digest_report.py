@@ -29,6 +29,7 @@ class Week:
     claim_p90: float | None
     contact_median: float | None  # seconds from arrival to first contact
     breaches: int
+    claim_shares: tuple[float, ...] = ()  # of the week's leads, per BUCKETS (time to claim)
 
     @property
     def within_sla(self) -> float | None:

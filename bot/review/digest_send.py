@@ -11,6 +11,7 @@ its own, never in the sweeps' ticks.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -23,6 +24,7 @@ from bot.config.schema import Config
 from bot.delivery.outbox import enqueue_message
 from bot.leads.quiet import quiet_until
 from bot.review.digest import DigestService
+from bot.review.digest_chart import distribution_png
 from bot.review.digest_report import Digest
 from bot.vocabulary import CopyKind
 from storage.db import Database
@@ -98,5 +100,19 @@ class DigestSender:
                     session, None, kind, reader.target, now, text=digest_text(digest),
                     prebuilt=wire(digest_blocks(digest)), digest=True, not_before=held,
                 )  # fmt: skip
+                chart = _chart(digest)
+                if chart is not None:  # after the digest, in its lane: shared right below it
+                    enqueue_message(session, None, kind, reader.target, now, text=chart["title"],
+                                    digest=True, not_before=held, file=chart)  # fmt: skip
         self._done.add((reader.target, week))
         return len(claimed)
+
+
+def _chart(digest: Digest) -> dict[str, str] | None:
+    """The week's time-to-claim distribution beside the week before, as a file to share."""
+    week, last = digest.week, digest.last
+    if digest.empty or not week.claim_shares:
+        return None
+    title = f"Time to claim, {digest.scope}: {week.period.label} beside the week before"
+    png = distribution_png(week.claim_shares, last.claim_shares, title)
+    return {"name": "time-to-claim.png", "title": title, "png": base64.b64encode(png).decode()}

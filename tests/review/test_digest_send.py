@@ -3,6 +3,7 @@ the real dispatcher to the fake Slack: each reader at 09:00 on their own clock, 
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -74,3 +75,31 @@ def test_disabled_sends_nothing(timed_bot: Harness, clock: FixedClock) -> None:
                                           lambda: None)  # fmt: skip
     clock.set(MONDAY_9_NEW_YORK)
     assert sender.send_due() == 0
+
+
+def test_a_week_with_leads_brings_its_chart_right_below_the_digest(
+    timed_bot: Harness, clock: FixedClock
+) -> None:
+    """Bo's lead of the reviewed week: the digest, then the time-to-claim chart, shared into
+    his DM through Slack's upload flow (getUploadURLExternal, the bytes, completeUpload)."""
+    clock.set(datetime(2026, 2, 24, 15, 0, tzinfo=UTC))
+    assert timed_bot.post_lead({"external_id": "w-1", "name": "Dana"})[0] == 201  # Alice's
+    assert timed_bot.post_lead({"external_id": "w-2", "name": "Eli"})[0] == 201  # Bo's
+    clock.set(datetime(2026, 2, 24, 15, 5, tzinfo=UTC))
+    assert timed_bot.app.services.leads.claim(2, "U0BO").ok
+    clock.set(MONDAY_9_NEW_YORK)
+    timed_bot.app.services.digest_sender.send_due()
+    shared = timed_bot.fake.wait_for(
+        "files.completeUploadExternal", where=lambda c: "Bo:" in json.dumps(c.args)
+    )[0]
+    file_id = shared.response["files"][0]["id"]
+    stored = timed_bot.fake.file(file_id)
+    assert stored is not None and stored.data is not None and stored.data.startswith(b"\x89PNG")
+    assert stored.title == "Time to claim, Bo: Feb 23 – Mar 1 beside the week before"
+    [channel] = stored.channels
+    posts = [c for c in timed_bot.fake.calls() if c.args.get("channel") == channel
+             or c.args.get("channel_id") == channel]  # fmt: skip
+    order = [c.method if c.method != "chat.postMessage" else c.args["text"] for c in posts]
+    digest = next(i for i, what in enumerate(order) if what.startswith("📊 Week of Feb 23"))
+    assert order[digest] == "📊 Week of Feb 23 – Mar 1 for Bo: 1 leads, median claim 5m"
+    assert order[digest + 1] == "files.completeUploadExternal"

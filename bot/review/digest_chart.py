@@ -1,7 +1,7 @@
 """The digest's one picture: how long leads waited for a claim this week, beside last week.
 
 Grouped bars per response bucket (within 5 min … never), as shares of each week's leads, drawn
-with Pillow into a small PNG (about 10 KB) that Slack shows inline. Pure: shares in, bytes out.
+with Pillow into a small PNG (about 9 KB) that Slack shows inline. Pure: shares in, bytes out.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def distribution_png(this: tuple[float, ...], last: tuple[float, ...], title: st
         draw.text((x, HEIGHT - BOTTOM + 8), _plain(name), fill=INK, font=font)
     _legend(draw, font)
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
+    image.save(out, format="PNG", compress_level=1)  # ~9 KB in 5 ms; optimize=True: 6 KB in 14
     return out.getvalue()
 
 

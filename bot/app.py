@@ -39,6 +39,7 @@ from bot.leads.group import GroupedIntake
 from bot.leads.queries import LeadQueries
 from bot.leads.service import LeadService
 from bot.metrics import Metrics
+from bot.review.dashboard import Dashboard
 from bot.review.digest import DigestService
 from bot.review.digest_send import DigestSender
 from bot.review.stats import StatsService
@@ -137,6 +138,7 @@ def create_services(
         homes=homes,
         stats=stats,
         digests=digests,
+        dashboard=Dashboard(db, config, clock, stats),
         digest_sender=DigestSender(db, config, clock, digests, deps.wake),
         tasks=tasks,
         task_sweeper=TaskSweeper(deps),

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from bot.leads.queries import LeadQueries
     from bot.leads.service import LeadService
     from bot.metrics import Metrics
+    from bot.review.dashboard import Dashboard
     from bot.review.digest import DigestService
     from bot.review.digest_send import DigestSender
     from bot.review.stats import StatsService
@@ -155,6 +156,7 @@ class Services:
     homes: HomeRefresher
     stats: StatsService
     digests: DigestService
+    dashboard: Dashboard
     digest_sender: DigestSender
     tasks: TaskService
     task_sweeper: TaskSweeper

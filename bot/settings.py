@@ -28,6 +28,8 @@ class Settings:
     # `leadbot serve`: "separate" runs delivery in a worker process of its own (bot/worker.py),
     # "inline" in the HTTP process (one process, half the memory, about half the throughput).
     delivery_process: str = "separate"
+    # `GET /dashboard?token=…` for the sales floor's screen; unset, there is no dashboard.
+    dashboard_token: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -48,6 +50,7 @@ class Settings:
             config_path=env.get("LEADBOT_CONFIG") or "leadbot.yml",
             intake_token=env.get("LEADBOT_INTAKE_TOKEN") or None,
             delivery_process=delivery_process,
+            dashboard_token=(env.get("LEADBOT_DASHBOARD_TOKEN") or "").strip() or None,
         )
 
     def require_for_serve(self, socket_mode: bool) -> None:

@@ -155,9 +155,10 @@ def start_bot(
     config: Config | None = None,
     *,
     clock: Clock | None = None,
+    settings_overrides: dict[str, Any] | None = None,
 ) -> Harness:
     """The real app on a port. With a `clock`, only the dispatcher runs: tests drive the sweep."""
-    settings = bot_settings(fake, database_url)
+    settings = bot_settings(fake, database_url, **(settings_overrides or {}))
     app: LeadbotApp = create_app(settings, config or make_config(), clock=clock, retry=FAST_RETRY)
     if clock is None:
         app.start_workers()

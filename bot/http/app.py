@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt import App
 from starlette.concurrency import run_in_threadpool
@@ -54,6 +55,22 @@ def create_http_app(services: Services, bolt: App, *, slack_events: bool = True)
         if worker is not None and not worker.running:
             problems["delivery"] = "the delivery worker is down; it is being restarted"
         return JSONResponse({"ok": False, **problems}, status_code=503)
+
+    @api.get("/dashboard")
+    async def dashboard(request: Request) -> Response:
+        """The sales floor's screen. Off unless LEADBOT_DASHBOARD_TOKEN is set; then only with
+        `?token=` (compared in constant time). The token is in the URL, so the page asks
+        browsers not to pass it on (no-referrer) and nobody to keep a copy (no-store)."""
+        expected = services.settings.dashboard_token
+        if expected is None:
+            return PlainTextResponse("Not found", status_code=404)
+        given = request.query_params.get("token", "")
+        if not hmac.compare_digest(given.encode(), expected.encode()):
+            return PlainTextResponse("Wrong or missing ?token= for the dashboard.", 403)
+        tv = request.query_params.get("tv", "") in ("1", "true", "yes")
+        page = await run_in_threadpool(services.dashboard.page, tv)
+        headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+        return HTMLResponse(page, headers=headers)
 
     @api.get("/metrics")
     async def metrics() -> Response:

@@ -43,6 +43,8 @@ class Lead(Base):
         Index("ix_leads_owner_assigned", "owner_id", "assigned_at"),
         # Stats read one period of leads by arrival time.
         Index("ix_leads_received_at", "received_at"),
+        # The dashboard's "waiting now": each open status's oldest leads, without a sort.
+        Index("ix_leads_status_received", "status", "received_at"),
         # A rep's to-do (`/leads mine`, App Home): only leads without a first contact, so it
         # stays small however long the history; covering, oldest first.
         Index(

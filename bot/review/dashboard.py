@@ -4,7 +4,7 @@ drawn HTML (a sandboxed Jinja2 template with autoescape: lead names are text), r
 browser every REFRESH seconds, readable without scripts; `?tv=1` draws it in large type.
 
 Reads: two `/leads stats` reports (`StatsService`) and one narrow query of the open leads,
-oldest first (`ix_leads_status_received`-like order through the status filter).
+oldest first, per open status (`ix_leads_status_received`).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from importlib import resources
+from typing import Any
 
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import func, select
@@ -58,24 +59,24 @@ class Dashboard:
         )  # fmt: skip
 
     def _waiting(self) -> tuple[list[Waiting], int, int]:
+        """The oldest open leads: each open status's first few through
+        `ix_leads_status_received` (no sort of every open lead), merged; and the counts."""
         now = self.clock.now()
-        is_open = Lead.status.in_(LeadStatus.OPEN)
-        query = (
-            select(
-                Lead.id, Lead.name, Lead.company, Lead.owner_id, Lead.received_at, Lead.sla_due_at
-            )
-            .where(is_open)
-            .order_by(Lead.received_at, Lead.id)
-            .limit(WAITING_SHOWN)
-        )
-        counts = select(func.count(), func.count().filter(Lead.status == LeadStatus.QUEUED)).where(
-            is_open
-        )
+        columns = (Lead.id, Lead.name, Lead.company, Lead.owner_id, Lead.received_at,
+                   Lead.sla_due_at)  # fmt: skip
+        rows: list[Any] = []
+        counts: dict[str, int] = {}
         with self.db.read() as session:
-            rows = session.execute(query).all()
-            open_count, queued = session.execute(counts).one()
-        waiting = [self._one(now, *row) for row in rows]
-        return waiting, int(open_count), int(queued)
+            for status in LeadStatus.OPEN:
+                query = select(*columns).where(Lead.status == status)
+                rows += session.execute(
+                    query.order_by(Lead.received_at, Lead.id).limit(WAITING_SHOWN)
+                ).all()
+                count = select(func.count()).where(Lead.status == status)
+                counts[status] = int(session.scalar(count) or 0)
+        rows.sort(key=lambda row: (as_utc(row.received_at), row.id))
+        waiting = [self._one(now, *row) for row in rows[:WAITING_SHOWN]]
+        return waiting, sum(counts.values()), counts.get(LeadStatus.QUEUED, 0)
 
     def _one(self, now: datetime, lead_id: int, name: str | None, company: str | None,
              owner: str | None, received: datetime, due: datetime | None) -> Waiting:  # fmt: skip

@@ -42,7 +42,7 @@ def main() -> int:
     stats = StatsService(db, config, clock)
     dashboard = Dashboard(db, config, clock, stats)
     tz = config.business_tz()
-    cases = (("baseline: /leads stats week", lambda: stats.report(tz, "week")),
+    cases = (("baseline: /leads stats week", lambda: stats.report(tz, "week", followup=False)),
              ("GET /dashboard page", dashboard.page))  # fmt: skip
     table = Table(title=f"dashboard over {args.size:,} leads "
                         f"({'sqlite' if db.is_sqlite else 'postgresql'}, ms)")  # fmt: skip

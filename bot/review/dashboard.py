@@ -50,7 +50,9 @@ class Dashboard:
 
     def page(self, tv: bool = False) -> str:
         tz = self.config.business_tz()
-        today, week = self.stats.report(tz, "today"), self.stats.report(tz, "week")
+        # No follow-up numbers on the screen: their queries are left out.
+        today = self.stats.report(tz, "today", followup=False)
+        week = self.stats.report(tz, "week", followup=False)
         waiting, open_count, queued = self._waiting()
         return _PAGE.render(
             today=today, week=week, waiting=waiting, open_count=open_count, queued=queued,

@@ -99,3 +99,11 @@ def _coerce_duration(value: object) -> timedelta:
 
 Duration = Annotated[timedelta, BeforeValidator(_coerce_duration)]
 """A ``timedelta`` field that reads ``"15m"``-style strings in pydantic models."""
+
+
+def format_seconds(seconds: float | None, none: str = "–") -> str:
+    """`format_duration` of a number of seconds (rounded to the second, never below zero), or
+    `none` when there is nothing to show: the audit's and the dashboard's cells."""
+    if seconds is None:
+        return none
+    return format_duration(timedelta(seconds=round(max(seconds, 0.0))))

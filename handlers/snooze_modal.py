@@ -27,12 +27,13 @@ def submit_snooze(ack: Ack, body: dict[str, Any], context: dict[str, Any]) -> No
     except BadPayload as err:
         ack(response_action="errors", errors={ids.SNOOZE_CHOICE_BLOCK: str(err)[:150]})
         return
-    reason = given_reason(view, services.config.snooze.reasons)
-    if reason is False:
-        ack(response_action="errors", errors={ids.SNOOZE_REASON_BLOCK: "Pick one of the reasons."})
+    try:
+        reason = given_reason(view, services.config.snooze.reasons)
+    except BadPayload as err:
+        ack(response_action="errors", errors={ids.SNOOZE_REASON_BLOCK: str(err)})
         return
     until = snooze_until(choice, services.clock.now(), services.config.tz_for(user_id))
-    outcome = services.leads.snooze(lead_id, user_id, until, reason=reason or None)
+    outcome = services.leads.snooze(lead_id, user_id, until, reason=reason)
     if outcome.ok:
         ack()
     else:
@@ -40,13 +41,13 @@ def submit_snooze(ack: Ack, body: dict[str, Any], context: dict[str, Any]) -> No
         ack(response_action="errors", errors={ids.SNOOZE_CHOICE_BLOCK: outcome.message[:150]})
 
 
-def given_reason(view: dict[str, Any], reasons: list[str]) -> str | bool:
-    """The reason picked; "" when the form had none (one opened before reasons were asked
-    for, or none configured); False when it is not one of the reasons offered."""
+def given_reason(view: dict[str, Any], reasons: list[str]) -> str | None:
+    """The reason picked; None when the form had none (one opened before reasons were asked
+    for, or none configured). BadPayload when it is not one of the reasons offered."""
     try:
         picked = selected_value(view_state(view, ids.SNOOZE_REASON_BLOCK, ids.SNOOZE_REASON))
     except BadPayload:
-        return ""
-    if picked is None:
-        return ""
-    return picked if picked in reasons else False
+        return None
+    if picked is not None and picked not in reasons:
+        raise BadPayload("Pick one of the reasons.")
+    return picked

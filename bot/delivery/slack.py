@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from bot.vocabulary import CopyKind
 from storage.db import Database
 from storage.models import DmChannel
 
+log = logging.getLogger(__name__)
 FILE_METHODS = ("files.getUploadURLExternal", "files.completeUploadExternal")
 CLIENT_METHODS = {
     "chat.postMessage": "chat_postMessage",
@@ -95,6 +97,8 @@ class SlackSender:
         at most once (a missing chart is better than two)."""
         assert send.file is not None
         if send.maybe_sent:
+            log.warning("outbox row %s: a file that may have been shared already is not sent "
+                        "again (at most once)", send.row_id)  # fmt: skip
             return Sent(channel, "", found=True)
         wait = max(self.pacer.reserve(m, None) for m in FILE_METHODS)
         await asyncio.sleep(wait)

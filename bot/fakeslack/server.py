@@ -80,6 +80,7 @@ class FakeSlack:
             self._server = FakeSlackServer((self.host, self.port), RequestHandler)
             self._server.fake = self
             self.port = self._server.server_address[1]
+            self._world.files.base_url = self.url.removesuffix("api/")  # upload URLs point here
             # A short poll interval makes stop() (and so every test teardown) quick.
             self._thread = threading.Thread(
                 target=self._server.serve_forever, args=(0.02,), name="fakeslack", daemon=True
@@ -111,7 +112,6 @@ class FakeSlack:
     def upload(self, file_id: str, data: bytes) -> Reply:
         """The bytes of a file, posted to its upload URL (no token: the URL is the capability)."""
         with self._cond:
-            self._world.files.base_url = self.url.removesuffix("api/")
             status, body = self._world.files.upload(file_id, data)
             self._calls.append(RecordedCall("file.upload", {"file_id": file_id, "bytes": len(data)},
                                             None, time.monotonic(), {"ok": status == 200}, [],
@@ -243,7 +243,6 @@ class FakeSlack:
         verdict = check_call(method, request.args)  # pure and slowish: outside the lock
         problems = request.problems + verdict.problems
         with self._cond:
-            self._world.files.base_url = self.url.removesuffix("api/")
             reply = self._gate(method, request.token) or self._paced(method, request)
             if reply is None:
                 reply = self._answer(method, request.args, verdict.error, problems)

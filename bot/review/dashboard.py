@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from bot.clock import Clock, as_utc
 from bot.config.schema import Config
-from bot.durations import format_duration
+from bot.durations import format_seconds
 from bot.review.report import SHARED_QUEUE, StatsReport
 from bot.review.stats import StatsService
 from bot.vocabulary import LeadStatus
@@ -97,10 +97,7 @@ def _rows(report: StatsReport) -> list[object]:
 
 
 def _duration(value: timedelta | float | None) -> str:
-    if value is None:
-        return "–"
-    seconds = value.total_seconds() if isinstance(value, timedelta) else value
-    return format_duration(timedelta(seconds=round(max(seconds, 0))))
+    return format_seconds(value.total_seconds() if isinstance(value, timedelta) else value)
 
 
 def _share(value: float) -> str:

@@ -8,7 +8,6 @@ plain values and the weeks are in `digest_report.py`.
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,7 +19,6 @@ from sqlalchemy import and_, or_, select
 from bot.clock import Clock, as_utc
 from bot.config.schema import Config
 from bot.review.digest_report import (
-    BUCKETS,
     NO_REASON,
     TOP_TEMPLATES,
     WORST,
@@ -31,14 +29,14 @@ from bot.review.digest_report import (
     week_windows,
 )
 from bot.review.followup_report import NO_FOLLOWUP
-from bot.review.report import SHARE_LIMITS, Period, RepRow, Speed, StatsReport, summarize
+from bot.review.outcome_report import CONVERTED
+from bot.review.report import RESPONSE_BUCKETS as BUCKETS
+from bot.review.report import Period, RepRow, Speed, StatsReport, bucket_of, summarize
 from bot.review.stats import StatsService
 from bot.review.template_report import TemplateStats
-from bot.vocabulary import EventKind, LeadOutcome
+from bot.vocabulary import EventKind
 from storage.db import Database
 from storage.models import Lead, LeadEvent
-
-CONVERTED = (LeadOutcome.WON, LeadOutcome.MEETING_BOOKED)
 
 
 @dataclass(frozen=True)
@@ -199,7 +197,7 @@ def _buckets(
     for owner, wait, outcome in rows:
         if rep is not None and owner != rep:
             continue
-        bucket = len(BUCKETS) - 1 if wait is None else bisect_left(SHARE_LIMITS, wait)
+        bucket = bucket_of(wait)
         leads[bucket] += 1
         converted[bucket] += outcome in CONVERTED
     return tuple(zip(BUCKETS, leads, converted, strict=True))

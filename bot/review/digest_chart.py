@@ -10,7 +10,7 @@ import io
 
 from PIL import Image, ImageDraw, ImageFont
 
-from bot.review.digest_report import BUCKETS
+from bot.review.report import RESPONSE_BUCKETS as BUCKETS
 
 WIDTH, HEIGHT = 720, 300
 LEFT, RIGHT, TOP, BOTTOM = 40, 20, 40, 60

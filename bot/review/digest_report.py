@@ -18,7 +18,6 @@ WEEKS = 4
 WORST = 5
 TOP_TEMPLATES = 3
 NO_REASON = "no reason given"
-BUCKETS = ("within 5 min", "5 min – 1 h", "1 h – 24 h", "over 24 h", "never")
 
 
 @dataclass(frozen=True)
@@ -29,7 +28,9 @@ class Week:
     claim_p90: float | None
     contact_median: float | None  # seconds from arrival to first contact
     breaches: int
-    claim_shares: tuple[float, ...] = ()  # of the week's leads, per BUCKETS (time to claim)
+    claim_shares: tuple[
+        float, ...
+    ] = ()  # of the week's leads, per RESPONSE_BUCKETS (time to claim)
 
     @property
     def within_sla(self) -> float | None:

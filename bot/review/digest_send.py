@@ -12,6 +12,7 @@ its own, never in the sweeps' ticks.
 from __future__ import annotations
 
 import base64
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -19,9 +20,11 @@ from zoneinfo import ZoneInfo
 
 from blocks.digest import digest_blocks, digest_text
 from blocks.wire import wire
-from bot.clock import Clock
+from bot.clock import Clock, OncePerHour
 from bot.config.schema import Config
+from bot.delivery.alerts import tell_admins
 from bot.delivery.outbox import enqueue_message
+from bot.durations import format_duration
 from bot.leads.quiet import quiet_until
 from bot.review.digest import DigestService
 from bot.review.digest_chart import distribution_png
@@ -31,6 +34,7 @@ from storage.db import Database
 from storage.followup import DigestSent
 
 CATCH_UP = timedelta(days=1)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class DigestSender:
                  wake: Callable[[], None]) -> None:  # fmt: skip
         self.db, self.config, self.clock, self.digests, self.wake = db, config, clock, digests, wake
         self._done: set[tuple[str, date]] = set()  # (target, week) known sent: no query a tick
+        self._told = OncePerHour()
 
     def readers(self) -> list[Reader]:
         config = self.config
@@ -65,15 +70,37 @@ class DigestSender:
             week = self._due_week(reader.tz, now)
             if week is not None and (reader.target, week) not in self._done:
                 by_zone.setdefault(reader.tz.key, []).append((reader, week))
-        sent = 0
-        for due in by_zone.values():  # one set of reads per zone, whatever its number of reps
-            digests = self.digests.build_many(due[0][0].tz, [reader.rep for reader, _ in due])
-            sent += sum(self._send(reader, week, digests[reader.rep], now) for reader, week in due)
+        # One set of reads per zone, whatever its number of reps; one zone failing holds up
+        # no other.
+        sent = sum(self._zone(due, now) for due in by_zone.values())
         if sent:
             self.wake()
         if len(self._done) > 20 * (len(self.config.reps) + len(self.config.managers) + 1):
             self._done.clear()  # old weeks: the table still answers for them
         return sent
+
+    def _zone(self, due: list[tuple[Reader, date]], now: datetime) -> int:
+        """Build and queue one zone's digests. A failure is tried again on the next tick while
+        the digests are due (CATCH_UP, not for ever), and the admins hear of it once an hour."""
+        zone = due[0][0].tz
+        try:
+            digests = self.digests.build_many(zone, [reader.rep for reader, _ in due])
+            return sum(self._send(reader, week, digests[reader.rep], now) for reader, week in due)
+        except Exception as exc:  # the scheduler job must go on for the other zones
+            if self._told.first(zone.key):
+                log.exception("weekly digests for %s could not be sent", zone.key)
+                self._tell(f"⚠️ The weekly digests for {zone.key} could not be sent "
+                           f"({type(exc).__name__}); leadbot tries again until "
+                           f"{format_duration(CATCH_UP)} after their hour.", now)  # fmt: skip
+            return 0
+
+    def _tell(self, text: str, now: datetime) -> None:
+        try:
+            with self.db.write() as session:
+                tell_admins(session, self.config, None, text, now)
+            self.wake()
+        except Exception:  # the database itself may be what failed: the log above stands
+            log.exception("the admins could not be told about the weekly digests")
 
     def _due_week(self, tz: ZoneInfo, now: datetime) -> date | None:
         """The local date of this week's digest day while its digest is due (from its hour,

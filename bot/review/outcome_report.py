@@ -16,6 +16,9 @@ from typing import Any
 
 from bot.vocabulary import EventKind, LeadOutcome
 
+# Outcomes that count as converted when speed is set beside results (the audit, the digest).
+CONVERTED = frozenset({LeadOutcome.WON, LeadOutcome.MEETING_BOOKED})
+
 # (owner, lead, event kind, event detail): one event that says how a lead ended.
 OutcomeEvent = tuple[str | None, int, str, dict[str, Any]]
 

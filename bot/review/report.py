@@ -5,7 +5,7 @@ of each row (`FollowUp`) are defined and computed in `bot/review/followup_report
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
@@ -20,6 +20,8 @@ PERIODS: tuple[str, ...] = ("today", "week", "month")
 DEFAULT_PERIOD = "week"
 ROLLING_DAYS: dict[str, int] = {"week": 7, "month": 30}
 SHARE_LIMITS: tuple[float, ...] = (5 * 60, 60 * 60, 24 * 60 * 60)  # within 5 min, 1 h, 24 h
+# The same limits as buckets, a wait in exactly one (the audit, the digest, its chart).
+RESPONSE_BUCKETS = ("within 5 min", "5 min – 1 h", "1 h – 24 h", "over 24 h", "never")
 SHARED_QUEUE = "Shared queue"
 
 # (claim wait seconds, first contact wait seconds, breached): one lead of the cohort.
@@ -127,6 +129,11 @@ def percentile(ordered: Sequence[float], p: int) -> float | None:
         return None
     rank = -(-p * len(ordered) // 100)  # ceil without floats
     return ordered[rank - 1]
+
+
+def bucket_of(wait: float | None) -> int:
+    """The RESPONSE_BUCKETS index of a wait in seconds (None: never); a limit is "within"."""
+    return len(RESPONSE_BUCKETS) - 1 if wait is None else bisect_left(SHARE_LIMITS, wait)
 
 
 def speed(waits: Iterable[float | None], cohort: int) -> Speed:

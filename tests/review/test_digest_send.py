@@ -10,6 +10,8 @@ import pytest
 
 from bot.clock import FixedClock
 from bot.config.schema import Config
+from bot.review.digest import DigestService
+from bot.review.digest_send import DigestSender
 from tests.conftest import make_config
 from tests.fakes.harness import Harness
 
@@ -26,7 +28,7 @@ def clock_start() -> datetime:
     return MONDAY_9_NEW_YORK - timedelta(minutes=1)
 
 
-def digests(bot: Harness) -> list[tuple[str, str]]:
+def digests_of(bot: Harness) -> list[tuple[str, str]]:
     bot.app.services.dispatcher.wait_until_idle()
     return [(c.args["channel"], c.args["text"]) for c in bot.fake.calls("chat.postMessage")
             if c.args.get("text", "").startswith("📊")]  # fmt: skip
@@ -41,7 +43,7 @@ def test_each_reader_gets_the_week_at_nine_on_their_clock_once(
     assert sender.send_due() == 0
     clock.set(MONDAY_9_NEW_YORK)
     assert sender.send_due() == 2  # the managers' channel (New York) and Bo
-    sent = digests(timed_bot)
+    sent = digests_of(timed_bot)
     assert len(sent) == 4
     team = [text for channel, text in sent if channel == "C0MGRS"]
     assert team == ["📊 Week of Feb 23 – Mar 1: no leads and no follow-up for the team."]
@@ -63,7 +65,7 @@ def test_a_day_late_is_too_late_and_next_week_comes_again(
     assert sender.send_due() == 0
     clock.set(MONDAY_9_NEW_YORK + timedelta(days=7))
     assert sender.send_due() == 4
-    weeks = {text.split(":")[0] for _, text in digests(timed_bot)}
+    weeks = {text.split(":")[0] for _, text in digests_of(timed_bot)}
     assert weeks == {"📊 Week of Mar 2 – Mar 8"}
 
 
@@ -103,3 +105,27 @@ def test_a_week_with_leads_brings_its_chart_right_below_the_digest(
     digest = next(i for i, what in enumerate(order) if what.startswith("📊 Week of Feb 23"))
     assert order[digest] == "📊 Week of Feb 23 – Mar 1 for Bo: 1 leads, median claim 5m"
     assert order[digest + 1] == "files.completeUploadExternal"
+
+
+class BrokenInNewYork(DigestService):
+    def build_many(self, tz, reps, viewer=None):  # type: ignore[no-untyped-def]
+        if tz.key == "America/New_York":
+            raise RuntimeError("the week's report failed")
+        return super().build_many(tz, reps, viewer)
+
+
+def test_a_zone_that_fails_holds_up_no_other_and_the_admins_hear_once(
+    timed_bot: Harness, clock: FixedClock
+) -> None:
+    services = timed_bot.app.services
+    digests = BrokenInNewYork(services.db, services.config, services.clock, services.stats)
+    sender = DigestSender(services.db, services.config, services.clock, digests,
+                          services.dispatcher.wake)  # fmt: skip
+    clock.set(MONDAY_9_NEW_YORK)
+    assert sender.send_due() == 2  # Berlin and Singapore; New York's two fail
+    assert sender.send_due() == 0  # tried again, told no second time within the hour
+    sent = digests_of(timed_bot)
+    assert len(sent) == 2
+    told = "weekly digests for America/New_York could not be sent"
+    alerts = [c for c in timed_bot.fake.calls("chat.postMessage") if told in c.args["text"]]
+    assert len(alerts) == 1

@@ -9,7 +9,8 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from bot.review.audit.dates import from_epoch
-from bot.review.audit.tally import BUCKETS, AuditReport, GroupStats
+from bot.review.audit.tally import AuditReport, GroupStats
+from bot.review.report import RESPONSE_BUCKETS as BUCKETS
 from bot.review.report import SHARE_LIMITS
 
 GROUP_COLUMNS = ("section", "name", "leads", "answered", "median_seconds", "p90_seconds",

@@ -11,7 +11,8 @@ from importlib import resources
 from jinja2.sandbox import SandboxedEnvironment
 
 from bot.review.audit.render import WEEKDAYS, duration, share
-from bot.review.audit.tally import BUCKETS, AuditReport
+from bot.review.audit.tally import AuditReport
+from bot.review.report import RESPONSE_BUCKETS as BUCKETS
 from bot.review.report import SHARE_LIMITS
 
 _ENV = SandboxedEnvironment(autoescape=True)

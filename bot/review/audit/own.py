@@ -14,11 +14,10 @@ from sqlalchemy import select
 from bot.clock import as_utc
 from bot.config.schema import Config
 from bot.review.audit.reader import AuditRow
-from bot.vocabulary import LeadOutcome
+from bot.review.outcome_report import CONVERTED
 from storage.db import Database
 from storage.models import Lead
 
-CONVERTED = frozenset({LeadOutcome.WON, LeadOutcome.MEETING_BOOKED})
 MIN_SPAN = timedelta(days=7)
 
 

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.table import Table
 
-from bot.durations import format_duration
+from bot.durations import format_seconds
 from bot.review.audit.dates import from_epoch
-from bot.review.audit.tally import BUCKETS, AuditReport, GroupStats
+from bot.review.audit.tally import AuditReport, GroupStats
+from bot.review.report import RESPONSE_BUCKETS as BUCKETS
 from bot.review.report import SHARE_LIMITS
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-def duration(seconds: float | None) -> str:
-    return "–" if seconds is None else format_duration(timedelta(seconds=round(seconds)))
+duration = format_seconds
 
 
 def share(part: float) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import heapq
 from array import array
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 
 from bot.review.audit.business import BusinessSeconds
 from bot.review.audit.reader import AuditRow, BadRow
-from bot.review.report import SHARE_LIMITS, percentile
+from bot.review.report import RESPONSE_BUCKETS as BUCKETS
+from bot.review.report import SHARE_LIMITS, bucket_of, percentile
 
-BUCKETS = ("within 5 min", "5 min – 1 h", "1 h – 24 h", "over 24 h", "never")
 MAX_SHOWN = 100  # owners or sources shown one by one; the rest are summed as "(others)"
 MAX_TRACKED = 10_000  # distinct values kept apart while reading (a free-text column has more)
 OTHERS, BLANK = "(others)", "(none)"
@@ -171,7 +171,7 @@ class Tally:
             group.add(wait, business, row.contacted)
         if wait is None and row.contacted:
             return self._count_rest(row, None)
-        bucket = len(SHARE_LIMITS) + 1 if wait is None else bisect_left(SHARE_LIMITS, wait)
+        bucket = bucket_of(wait)
         self.buckets[bucket] += 1
         if row.converted is not None:
             self.saw_conversion = True

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import UTC, datetime, timedelta
 
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from blocks import ids
 from bot.vocabulary import EventKind
+from handlers.payloads import BadPayload
+from handlers.snooze_modal import given_reason
 from storage.models import Lead, LeadEvent
 from tests.fakes.harness import Harness
 
@@ -96,3 +101,16 @@ def test_the_modal_asks_why_and_the_event_keeps_the_reason(bot: Harness) -> None
             select(LeadEvent.detail).where(LeadEvent.kind == EventKind.SNOOZED)
         ).all()
     assert [d["reason"] for d in details] == ["Waiting on info"]
+
+
+@given(state=st.recursive(st.none() | st.text(max_size=20) | st.integers(),
+                          lambda inner: st.dictionaries(st.text(max_size=20), inner, max_size=4)
+                          | st.lists(inner, max_size=3), max_leaves=12))  # fmt: skip
+def test_any_reason_state_is_a_reason_none_or_a_refusal(state: object) -> None:
+    """Generated snooze-modal states: one of the reasons, no reason, or BadPayload: never
+    another error (the handler turns BadPayload into a message on the reason's block)."""
+    reasons = ["In a meeting", "Other"]
+    for view in ({"state": {"values": {ids.SNOOZE_REASON_BLOCK: {ids.SNOOZE_REASON: state}}}},
+                 {"state": state}):  # fmt: skip
+        with contextlib.suppress(BadPayload):
+            assert given_reason(view, reasons) in (None, *reasons)

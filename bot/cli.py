@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.review.audit import command as audit_command
+from bot.review.simulate import command as simulate_command
 from bot.settings import Settings, SettingsError
 
 log = logging.getLogger("leadbot")
@@ -93,6 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     check.set_defaults(func=_config_check)
 
     audit_command.add_parser(sub)
+    simulate_command.add_parser(sub)
 
     templates = sub.add_parser("templates", help="outreach templates (followup.templates)")
     templates_sub = templates.add_subparsers(dest="templates_command", required=True)

@@ -79,9 +79,11 @@ def two_days_ago() -> datetime:
     return datetime(day.year, day.month, day.day, 10, tzinfo=UTC)
 
 
-def live_history(make_bot: MakeBot, start: datetime) -> str:
+def live_history(
+    make_bot: MakeBot, start: datetime, snoozes: tuple[tuple[int, timedelta, timedelta], ...] = ()
+) -> str:
     """Policy A's day as the running bot lived it, swept every 5 minutes (every moment above
-    is a multiple of 5 minutes); the database's URL."""
+    is a multiple of 5 minutes); the database's URL. `snoozes`: (lead, at, until), from 10:00."""
     clock = FixedClock(start - timedelta(minutes=5))
     bot = make_bot(make_config(**POLICY_A), clock=clock)
     doings: dict[datetime, list[Callable[[], Any]]] = {}
@@ -95,6 +97,9 @@ def live_history(make_bot: MakeBot, start: datetime) -> str:
                 lambda n=number: services.leads.claim(n, "U0BO"))  # fmt: skip
             doings.setdefault(at + contacted, []).append(
                 lambda n=number: services.contacts.log(n, "U0BO", "call"))  # fmt: skip
+    for number, at, until in snoozes:
+        doings.setdefault(start + at, []).append(
+            lambda n=number, u=start + until: services.leads.snooze(n, "U0BO", u))  # fmt: skip
     moment = start - timedelta(minutes=5)
     while moment <= start + timedelta(hours=9):
         clock.set(moment)
@@ -234,6 +239,24 @@ def test_a_crm_export_replays_its_first_touches(
     assert values["reminders per rep per day"] == [5 / 3, 4 / 3]  # 3 reps, 1 day
     assert values["manager escalations per day"] == [1, 2]
     assert [change["lead"] for change in document["changes"]] == ["L2", "L3", "L1", "L4"]
+
+
+def test_snoozes_are_replayed_by_whoever_snoozed(make_bot: MakeBot, tmp_path: Path) -> None:
+    """Bo snoozes L2 at 11:10 until 12:00 and claims it at 11:45: A's 11:30 reminder waits for
+    12:00 and never comes (1 -> 0 against the table above). Under B, L2 is Bo's too: its 11:15
+    reminder waits the same way. The replay of A reproduces what really happened, row by row."""
+    start = two_days_ago()
+    snooze = ((2, timedelta(hours=1, minutes=10), timedelta(hours=2)),)
+    url = live_history(make_bot, start, snooze)
+    now = start + timedelta(days=1)
+    _, document = run(url, now, make_config(**POLICY_A), make_config(**POLICY_B), tmp_path)
+    values = {m["label"]: m["values"] for m in document["measures"]}
+    assert values["reminders per rep per day"] == [4 / 21, 4 / 21, 3 / 21]
+    for label, (actual, current, _) in values.items():
+        assert actual == current, label
+    assert document["changes"][0] == {
+        "lead": "lead #2", "what": ["within SLA → breached", "contacted within SLA → late"]
+    }  # fmt: skip
 
 
 # -- generated histories against a closed form --------------------------------------------------

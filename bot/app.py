@@ -138,7 +138,7 @@ def create_services(
         homes=homes,
         stats=stats,
         digests=digests,
-        dashboard=Dashboard(db, config, clock, stats),
+        dashboard=Dashboard(db, config, clock, stats, settings.dashboard_refresh),
         digest_sender=DigestSender(db, config, clock, digests, deps.wake),
         tasks=tasks,
         task_sweeper=TaskSweeper(deps),

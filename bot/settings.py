@@ -10,6 +10,8 @@ DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///leadbot.db"
 SETUP_HINT = "see README.md, section 'Set up a Slack app'"
 DELIVERY_PROCESSES = ("separate", "inline")
+# Seconds between the dashboard's live updates. Under 2 s a floor of screens would be a load test.
+DEFAULT_DASHBOARD_REFRESH, MIN_DASHBOARD_REFRESH, MAX_DASHBOARD_REFRESH = 15, 2, 3600
 
 
 class SettingsError(Exception):
@@ -30,6 +32,7 @@ class Settings:
     delivery_process: str = "separate"
     # `GET /dashboard?token=…` for the sales floor's screen; unset, there is no dashboard.
     dashboard_token: str | None = None
+    dashboard_refresh: int = DEFAULT_DASHBOARD_REFRESH
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -51,6 +54,7 @@ class Settings:
             intake_token=env.get("LEADBOT_INTAKE_TOKEN") or None,
             delivery_process=delivery_process,
             dashboard_token=(env.get("LEADBOT_DASHBOARD_TOKEN") or "").strip() or None,
+            dashboard_refresh=_dashboard_refresh(env.get("LEADBOT_DASHBOARD_REFRESH") or ""),
         )
 
     def require_for_serve(self, socket_mode: bool) -> None:
@@ -69,3 +73,17 @@ class Settings:
             raise SettingsError(
                 f"SLACK_APP_TOKEN must be an app-level token (xapp-…): {SETUP_HINT}"
             )
+
+
+def _dashboard_refresh(value: str) -> int:
+    """LEADBOT_DASHBOARD_REFRESH: whole seconds in range; blank means the default."""
+    text = value.strip()
+    if not text:
+        return DEFAULT_DASHBOARD_REFRESH
+    seconds = int(text) if text.isascii() and text.isdigit() else None
+    if seconds is None or not MIN_DASHBOARD_REFRESH <= seconds <= MAX_DASHBOARD_REFRESH:
+        raise SettingsError(
+            f"LEADBOT_DASHBOARD_REFRESH must be a whole number of seconds from "
+            f"{MIN_DASHBOARD_REFRESH} to {MAX_DASHBOARD_REFRESH}, not {text!r}"
+        )
+    return seconds

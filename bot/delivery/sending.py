@@ -63,6 +63,7 @@ class SendLoop:
         self.busy: dict[str, float] = {}  # lane -> monotonic moment its pace frees it
         self.in_hand: set[int] = set()  # leased here, result not recorded yet
         self.booked: dict[str, list[Booking]] = {}  # lane -> posts yet to leave, by moment
+        self.last_in_lane: dict[str, asyncio.Task[None]] = {}  # lane -> its latest call
         self.recorder: asyncio.Task[None] | None = None
 
     def wake_threadsafe(self) -> None:
@@ -132,8 +133,12 @@ class SendLoop:
             line = self.booked.setdefault(send.lane, [])
             line.append(booking)
             _in_order(line)
-        task = asyncio.create_task(self._send(booking, delay, booked))
+        # A file shared after a message (the digest's chart) waits for the lane's call before
+        # it: both may leave in one lease, and Slack shows them in the order they arrive.
+        before = self.last_in_lane.get(send.lane) if send.file is not None else None
+        task = asyncio.create_task(self._send(booking, delay, booked, before))
         self.tasks.add(task)
+        self.last_in_lane[send.lane] = task
         task.add_done_callback(self._done)
 
     def _displace(self, send: Send) -> bool:
@@ -171,7 +176,10 @@ class SendLoop:
                 for row_id in row_ids:
                     self.results.put_nowait(Released(row_id))
 
-    async def _send(self, booking: Booking, delay: float, booked: bool) -> None:
+    async def _send(self, booking: Booking, delay: float, booked: bool,
+                    before: asyncio.Task[None] | None = None) -> None:  # fmt: skip
+        if before is not None:
+            await asyncio.wait({before})  # its outcome is its own: only the order matters here
         await asyncio.sleep(delay)
         send = self._leave(booking)
         try:
@@ -185,6 +193,8 @@ class SendLoop:
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self.tasks.discard(task)
+        for lane in [lane for lane, last in self.last_in_lane.items() if last is task]:
+            del self.last_in_lane[lane]
         self.woken.set()  # room for another call
 
     def start_recorder(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import secrets
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request, Response
@@ -16,6 +17,7 @@ from bot.http.health import DatabaseHealth
 from bot.http.intake import intake as intake_lead
 from bot.http.slack import serve_slack_events
 from bot.http.timeouts import Patience
+from bot.review.dashboard import content_security_policy
 from storage.db import TROUBLE
 
 if TYPE_CHECKING:
@@ -60,7 +62,8 @@ def create_http_app(services: Services, bolt: App, *, slack_events: bool = True)
     async def dashboard(request: Request) -> Response:
         """The sales floor's screen. Off unless LEADBOT_DASHBOARD_TOKEN is set; then only with
         `?token=` (compared in constant time). The token is in the URL, so the page asks
-        browsers not to pass it on (no-referrer) and nobody to keep a copy (no-store)."""
+        browsers not to pass it on (no-referrer) and nobody to keep a copy (no-store). Its
+        policy lets only its own inline style and script run, by a nonce new to each answer."""
         expected = services.settings.dashboard_token
         if expected is None:
             return PlainTextResponse("Not found", status_code=404)
@@ -68,8 +71,14 @@ def create_http_app(services: Services, bolt: App, *, slack_events: bool = True)
         if not hmac.compare_digest(given.encode(), expected.encode()):
             return PlainTextResponse("Wrong or missing ?token= for the dashboard.", 403)
         tv = request.query_params.get("tv", "") in ("1", "true", "yes")
-        page = await run_in_threadpool(services.dashboard.page, tv)
-        headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+        nonce = secrets.token_urlsafe(16)
+        page = await run_in_threadpool(services.dashboard.page, nonce, tv)
+        headers = {
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "no-referrer",
+            "Content-Security-Policy": content_security_policy(nonce),
+            "X-Content-Type-Options": "nosniff",
+        }
         return HTMLResponse(page, headers=headers)
 
     @api.get("/metrics")

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select
@@ -31,7 +30,14 @@ from bot.review.digest_report import (
 from bot.review.followup_report import NO_FOLLOWUP
 from bot.review.outcome_report import CONVERTED
 from bot.review.report import RESPONSE_BUCKETS as BUCKETS
-from bot.review.report import Period, RepRow, Speed, StatsReport, bucket_of, summarize
+from bot.review.report import (
+    Period,
+    RepRow,
+    StatsReport,
+    bucket_of,
+    bucket_shares,
+    summarize,
+)
 from bot.review.stats import StatsService
 from bot.review.template_report import TemplateStats
 from bot.vocabulary import EventKind
@@ -177,17 +183,7 @@ def _week(report: StatsReport, rep: str | None) -> Week:
     row = _row(report, rep)
     total = report.total if rep is None else (row.summary if row else summarize([]))
     return Week(report.period, total.leads, total.claim.median, total.claim.p90,
-                total.contact.median, total.breaches, _shares(total.claim))  # fmt: skip
-
-
-def _shares(speed: Speed) -> tuple[float, ...]:
-    """Cumulative "within" shares as one share per bucket (BUCKETS), never last."""
-    if not speed.count and not speed.never:
-        return ()
-    within = (0.0, *speed.within)
-    steps = tuple(b - a for a, b in pairwise(within))
-    later = max(1.0 - within[-1] - speed.never, 0.0)
-    return (*steps, later, speed.never)
+                total.contact.median, total.breaches, bucket_shares(total.claim))  # fmt: skip
 
 
 def _buckets(

@@ -3,6 +3,7 @@ with a wrong one, and with the right one the floor's numbers, lead names as text
 
 from __future__ import annotations
 
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -57,11 +58,23 @@ def test_the_floor_sees_who_waits_and_how_fast_the_team_is(
     status, page, headers = get(f"{bot.base}/dashboard?token={TOKEN}")
     assert status == 200 and headers["cache-control"] == "no-store"
     assert headers["referrer-policy"] == "no-referrer"
-    assert '<meta http-equiv="refresh" content="30">' in page
+    # Live by its own script, or by a reload without scripts; nothing else may run.
+    assert '<noscript><meta http-equiv="refresh" content="15"></noscript>' in page
+    policy = headers["content-security-policy"]
+    nonce = re.search(r"script-src 'nonce-([\w-]{16,})'", policy)
+    assert nonce and f'<script nonce="{nonce[1]}">' in page and page.count("<script") == 1
+    assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
+    assert " style=" not in page  # a style attribute would need 'unsafe-inline'
+    assert "animation:aging 0s 45s forwards" in page  # "stopped updating" after 3 intervals
     # Dana waits two hours, past her warm lead's 1 h SLA; her name is text, not markup.
     assert "&lt;b&gt;Dana&lt;/b&gt; &amp; Co #1" in page and "<b>Dana" not in page
     assert "breached 1h ago" in page and "2h" in page
     assert "Eli #2" not in page
     assert '<td>Bo</td><td class="n">1</td>' in page  # Bo's row: one lead this week
-    tv = get(f"{bot.base}/dashboard?token={TOKEN}&tv=1")[1]
+    # The chart, today's and the week's (the same two leads): half within 5 min, half waiting.
+    assert page.count('<rect x="0" y="0" height="100%" width="50.00%">') == 4
+    assert page.count('<rect x="0" y="0" height="100%" width="0.00%">') == 6
+    assert '<th scope="row">not claimed yet</th>' in page
+    tv, tv_headers = get(f"{bot.base}/dashboard?token={TOKEN}&tv=1")[1:]
     assert '<body class="tv">' in tv
+    assert tv_headers["content-security-policy"] != policy  # a fresh nonce per answer

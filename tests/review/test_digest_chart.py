@@ -7,15 +7,14 @@ import io
 import pytest
 from PIL import Image
 
-from bot.review.digest import _shares
 from bot.review.digest_chart import HEIGHT, LAST, THIS, WIDTH, distribution_png
-from bot.review.report import Speed
+from bot.review.report import Speed, bucket_shares
 
 
 def test_cumulative_shares_become_one_share_per_bucket() -> None:
     speed = Speed(9, 60.0, 600.0, (0.4, 0.7, 0.9), 0.05)
-    assert _shares(speed) == pytest.approx((0.4, 0.3, 0.2, 0.05, 0.05))
-    assert _shares(Speed(0, None, None, (0.0, 0.0, 0.0), 0.0)) == ()
+    assert bucket_shares(speed) == pytest.approx((0.4, 0.3, 0.2, 0.05, 0.05))
+    assert bucket_shares(Speed(0, None, None, (0.0, 0.0, 0.0), 0.0)) == ()
 
 
 def test_the_tallest_bar_is_this_weeks_within_five_minutes() -> None:

@@ -3,11 +3,12 @@ decided in SQL."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import random
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from bot.clock import FixedClock
-from bot.review.report import SHARED_QUEUE
+from bot.review.report import SHARED_QUEUE, period_window
 from bot.review.stats import StatsService
 from bot.vocabulary import LeadStatus
 from storage.db import Database
@@ -48,3 +49,31 @@ def test_sla_breaches_are_decided_in_sql(database_url: str) -> None:
     assert (report.total.leads, report.total.breaches, report.total.claim.count) == (7, 3, 4)
     rows = {row.name: (row.summary.leads, row.summary.breaches) for row in report.rows}
     assert rows == {"Alice": (0, 0), "Bo": (6, 3), "Chen": (0, 0), SHARED_QUEUE: (1, 0)}
+
+
+def test_one_read_gives_the_week_and_today_as_two_reads_would(database_url: str) -> None:
+    """`speed_reports` (the dashboard's) splits one read of the week at today's midnight: the
+    same reports as `report_for` of each window, leads at midnight itself included."""
+    db = Database(database_url)
+    db.upgrade()
+    rng = random.Random(13)
+    # In UTC, as leadbot stores them (SQLite keeps no zone).
+    midnight = datetime.combine(NOW.astimezone(NEW_YORK).date(), time(0), tzinfo=NEW_YORK)
+    midnight = midnight.astimezone(UTC)
+    moments = [midnight, midnight - timedelta(microseconds=1), NOW - timedelta(days=7)]
+    moments += [NOW - timedelta(hours=rng.uniform(0, 24 * 8)) for _ in range(60)]
+    with db.write() as session:
+        for at in moments:
+            claim = rng.choice([None, rng.uniform(0, 9000)])
+            add_lead(session, at, sla_due_at=at + timedelta(hours=1), claim_wait_seconds=claim,
+                     owner_id=rng.choice(["U0BO", "U0ALICE", None, "U0GONE"]),
+                     first_contact_wait_seconds=claim and claim + rng.uniform(0, 600))  # fmt: skip
+    service = StatsService(db, CONFIG, FixedClock(NOW))
+    week, today = (period_window(name, NOW, NEW_YORK) for name in ("week", "today"))
+    try:
+        both = service.speed_reports(week, today)
+        apart = [service.report_for(window, followup=False) for window in (week, today)]
+    finally:
+        db.dispose()
+    assert list(both) == apart
+    assert 0 < both[1].total.leads < both[0].total.leads

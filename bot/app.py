@@ -45,6 +45,8 @@ from bot.review.digest_send import DigestSender
 from bot.review.stats import StatsService
 from bot.services import Deps, Services
 from bot.settings import Settings
+from bot.sources.intake import SourceIntake
+from bot.sources.quarantine import Quarantine
 from bot.worker import Background, DeliveryWorker, freeze_the_heap
 from handlers import (
     app_home,
@@ -103,7 +105,8 @@ def create_services(
     )
     deps = Deps.create(db, config, clock, wake=wake or dispatcher.wake)
     deps = replace(deps, followup=FollowUp(db, config, deps.calendar))
-    metrics = Metrics(db, known_sources=[*config.named_sources(), *FORM_SOURCES])
+    senders = [source.lead_source(name) for name, source in config.sources.items()]
+    metrics = Metrics(db, known_sources=[*config.named_sources(), *FORM_SOURCES, *senders])
     dispatcher.log.on_give_up = FailureHandler(deps, metrics.delivery_given_up).gave_up
     dispatcher.log.on_template_problem = TemplateAlerts(config).tell
     leads = LeadService(deps)
@@ -111,6 +114,8 @@ def create_services(
     stats = StatsService(db, config, clock)
     tasks = TaskService(deps)
     digests = DigestService(db, config, clock, stats)
+    intake = GroupedIntake(leads) if db.is_sqlite else leads
+    quarantine = Quarantine(db, config, clock, deps.wake)
     homes = HomeRefresher(
         db,
         client,
@@ -128,7 +133,9 @@ def create_services(
         client=client,
         dispatcher=dispatcher,
         leads=leads,
-        intake=GroupedIntake(leads) if db.is_sqlite else leads,
+        intake=intake,
+        sources=SourceIntake(config, leads, intake, quarantine),
+        quarantine=quarantine,
         queries=queries,
         metrics=metrics,
         escalator=Escalator(deps),

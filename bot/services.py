@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from bot.review.digest_send import DigestSender
     from bot.review.stats import StatsService
     from bot.settings import Settings
+    from bot.sources.intake import SourceIntake
+    from bot.sources.quarantine import Quarantine
     from bot.vocabulary import LeadOutcome
     from storage.followup import Task
     from storage.models import Lead
@@ -147,6 +149,8 @@ class Services:
     dispatcher: Dispatcher
     leads: LeadService
     intake: LeadService | GroupedIntake  # POST /api/leads: grouped on SQLite (bot/leads/group.py)
+    sources: SourceIntake  # POST /api/sources/<name> (bot/sources/)
+    quarantine: Quarantine
     queries: LeadQueries
     metrics: Metrics
     escalator: Escalator

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///leadbot.db"
@@ -33,6 +33,10 @@ class Settings:
     # `GET /dashboard?token=…` for the sales floor's screen; unset, there is no dashboard.
     dashboard_token: str | None = None
     dashboard_refresh: int = DEFAULT_DASHBOARD_REFRESH
+    # `sources:` in leadbot.yml name the variables that hold their secrets (never the secrets).
+    source_secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
+    # The URL senders call, when a proxy stands in front: HubSpot signs the URI it called.
+    public_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -55,6 +59,8 @@ class Settings:
             delivery_process=delivery_process,
             dashboard_token=(env.get("LEADBOT_DASHBOARD_TOKEN") or "").strip() or None,
             dashboard_refresh=_dashboard_refresh(env.get("LEADBOT_DASHBOARD_REFRESH") or ""),
+            source_secrets=dict(env),
+            public_url=(env.get("LEADBOT_PUBLIC_URL") or "").strip() or None,
         )
 
     def require_for_serve(self, socket_mode: bool) -> None:

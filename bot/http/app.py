@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from bot.http.health import DatabaseHealth
 from bot.http.intake import intake as intake_lead
 from bot.http.slack import serve_slack_events
+from bot.http.sources import take_from_source
 from bot.http.timeouts import Patience
 from bot.review.dashboard import content_security_policy
 from storage.db import TROUBLE
@@ -44,6 +45,10 @@ def create_http_app(services: Services, bolt: App, *, slack_events: bool = True)
         if response.status_code >= 400:
             services.metrics.intake_rejected.labels(str(response.status_code)).inc()
         return response
+
+    @api.post("/api/sources/{name}")
+    async def source(name: str, request: Request) -> Response:
+        return await take_from_source(request, name, services)
 
     @api.get("/healthz")
     async def healthz() -> JSONResponse:

@@ -1,0 +1,78 @@
+"""`sources:` in leadbot.yml: where leads come from besides `POST /api/leads`. Each entry is an
+endpoint, `POST /api/sources/<name>`, for one sender (a HubSpot workflow, a Typeform form, a
+Webflow site, anything that posts JSON), with the environment variable that holds its secret
+(never the secret itself: leadbot.yml is committed) and how its payload maps onto a lead.
+
+    sources:
+      website:
+        kind: webflow                 # hubspot | typeform | webflow | json
+        secret_env: WEBFLOW_SECRET    # the OAuth app's client secret
+      zapier:
+        kind: json                    # Authorization: Bearer <the secret>
+        secret_env: ZAPIER_TOKEN
+        map:
+          name: "{{ body.first }} {{ body.last }}"   # a template (sandboxed Jinja2) ...
+          email: body.contact.email                  # ... or a path into the payload
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from jinja2 import TemplateSyntaxError
+from jinja2.sandbox import SandboxedEnvironment
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+SOURCE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,23}")  # "source:<name>" fits an event actor
+ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,63}")
+PATH = re.compile(r"(body|fields)(\.[^.\s{}]+)*")
+# What a mapping may fill in: intake's fields (bot/leads/input.LeadIn), less `fields` (every
+# payload key no mapping names goes there by itself) and `received_at` (the sender's clock).
+MAPPABLE = ("external_id", "source", "name", "email", "phone", "company", "company_size",
+            "country", "region", "product", "message", "crm_url", "tier", "timezone")  # fmt: skip
+_TEMPLATES = SandboxedEnvironment()  # parsing only: the mapping renders (bot/sources/mapping.py)
+SourceKind = Literal["json", "hubspot", "typeform", "webflow"]
+
+
+def check_source_name(name: str) -> str:
+    if not SOURCE_NAME.fullmatch(name):
+        raise ValueError(f"{name!r}: a source's name is its URL (/api/sources/<name>): use "
+                         "lower-case letters, digits, - and _ (at most 24)")  # fmt: skip
+    return name
+
+
+def _env_name(name: str) -> str:
+    if not ENV_NAME.fullmatch(name):
+        raise ValueError(f"{name!r} is not an environment variable name (e.g. HUBSPOT_SECRET)")
+    return name
+
+
+def _mapping(mapping: dict[str, str]) -> dict[str, str]:
+    for field, rule in mapping.items():
+        if field not in MAPPABLE:
+            raise ValueError(f"{field!r} is not a lead field; use {', '.join(MAPPABLE)}")
+        if "{{" in rule:
+            try:
+                _TEMPLATES.parse(rule)
+            except TemplateSyntaxError as err:
+                raise ValueError(
+                    f"{field}: the template {rule!r} does not parse: {err.message}"
+                ) from None
+        elif not PATH.fullmatch(rule):
+            raise ValueError(f"{field}: {rule!r} is neither a path (body.contact.email, "
+                             "fields.Email) nor a template ({{ body.first }})")  # fmt: skip
+    return mapping
+
+
+class Source(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: SourceKind = "json"
+    secret_env: Annotated[str, AfterValidator(_env_name)]
+    source: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    map: Annotated[dict[str, str], AfterValidator(_mapping)] = {}
+
+    def lead_source(self, name: str) -> str:
+        """The `source` its leads carry: routing rules and tiers match on it."""
+        return self.source or name

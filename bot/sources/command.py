@@ -1,0 +1,109 @@
+"""`leadbot quarantine list|show|retry|dismiss`: the payloads the sources could not take
+(`bot/cli.py` adds it to the command). Exit 0 when done, 1 when a retry still fails or the
+id is unknown, 2 when leadbot.yml cannot be read."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from typing import Any
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    quarantine = sub.add_parser(
+        "quarantine", help="lead payloads from sources that could not be taken as leads"
+    )
+    verbs = quarantine.add_subparsers(dest="quarantine_command", required=True)
+    listing = verbs.add_parser("list", help="what is held (newest first)")
+    listing.add_argument("--all", action="store_true", help="also taken and dismissed ones")
+    listing.add_argument("--json", action="store_true", help="JSON for machines")
+    listing.set_defaults(func=_list)
+    show = verbs.add_parser("show", help="one payload, whole, and why it is held")
+    show.add_argument("id", type=int)
+    show.set_defaults(func=_show)
+    retry = verbs.add_parser("retry", help="map it again with leadbot.yml as it is now")
+    retry.add_argument("id", type=int)
+    retry.set_defaults(func=_retry)
+    dismiss = verbs.add_parser("dismiss", help="mark it as no lead (it is kept, with the reason)")
+    dismiss.add_argument("id", type=int)
+    dismiss.add_argument("--reason", required=True, help="why it is no lead (kept with it)")
+    dismiss.set_defaults(func=_dismiss)
+
+
+def _services() -> Any:
+    """(Quarantine, LeadService) for this process, or exit 2 with leadbot.yml's problems."""
+    from bot.clock import SystemClock
+    from bot.config.errors import ConfigError
+    from bot.config.load import load_config
+    from bot.leads.service import LeadService
+    from bot.services import Deps
+    from bot.settings import Settings
+    from bot.sources.quarantine import Quarantine
+    from storage.db import Database
+
+    logging.getLogger().setLevel(logging.WARNING)
+    settings = Settings.from_env()
+    try:
+        config = load_config(settings.config_path)
+    except ConfigError as err:
+        print(err, file=sys.stderr)
+        raise SystemExit(2) from None
+    db = Database(settings.database_url)
+    db.upgrade()  # an older database has no quarantine table yet
+    clock = SystemClock()
+    return Quarantine(db, config, clock), LeadService(Deps.create(db, config, clock))
+
+
+def _list(args: argparse.Namespace) -> int:
+    quarantine, _ = _services()
+    held = quarantine.list(None if args.all else "held")
+    if args.json:
+        rows = [{"id": h.id, "source": h.source, "kind": h.kind, "status": h.status,
+                 "received_at": h.received_at.isoformat(), "attempts": h.attempts,
+                 "problems": list(h.problems), "lead_id": h.lead_id} for h in held]  # fmt: skip
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not held:
+        print("The quarantine is empty." if args.all else "Nothing is held.")
+    for h in held:
+        lead = f" -> lead #{h.lead_id}" if h.lead_id else ""
+        print(f"#{h.id}  {h.received_at:%Y-%m-%d %H:%M} UTC  {h.source} ({h.kind})  {h.status}"
+              f"{lead}  {'; '.join(h.problems)}")  # fmt: skip
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    quarantine, _ = _services()
+    held = quarantine.get(args.id)
+    if held is None:
+        print(f"nothing in the quarantine has id {args.id}", file=sys.stderr)
+        return 1
+    print(f"#{held.id} from {held.source} ({held.kind}), {held.received_at:%Y-%m-%d %H:%M} UTC, "
+          f"{held.status}, {held.attempts} retries")  # fmt: skip
+    for problem in held.problems:
+        print(f"  {problem}")
+    if held.note:
+        print(f"  note: {held.note}")
+    print(held.body)
+    return 0
+
+
+def _retry(args: argparse.Namespace) -> int:
+    from bot.sources.retry import retry
+
+    _, leads = _services()
+    retried = retry(leads, args.id)
+    print(retried.message, file=sys.stdout if retried.ok else sys.stderr)
+    return 0 if retried.ok else 1
+
+
+def _dismiss(args: argparse.Namespace) -> int:
+    quarantine, _ = _services()
+    refusal = quarantine.dismiss(args.id, args.reason)
+    if refusal:
+        print(refusal, file=sys.stderr)
+        return 1
+    print(f"#{args.id} dismissed (kept, with the reason)")
+    return 0

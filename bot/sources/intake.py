@@ -1,0 +1,83 @@
+"""A verified sender's payload, taken: each record mapped (mapping.py), validated by intake's
+own rules and received like any lead (`LeadService.receive`: routing, the card, the SLA), or,
+when it cannot be a lead as mapped, held whole in the quarantine (quarantine.py) and the admins
+told. Either way the sender gets a 2xx: HubSpot's and Webflow's webhooks do not retry a 4xx,
+so a refusal would lose the lead without anyone knowing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bot.config.schema import Config
+from bot.config.sources import Source
+from bot.leads.input import LeadIn, LeadInputError, decode_json
+from bot.leads.service import Received
+from bot.sources.mapping import MappingProblem, lead_of
+from bot.sources.quarantine import Quarantine
+from bot.sources.shapes import Record, ShapeError, records
+
+
+class Receiver(Protocol):
+    def parse(self, data: object) -> LeadIn: ...
+
+    def receive(self, data: LeadIn, actor: str = "intake") -> Received: ...
+
+
+@dataclass(frozen=True)
+class Taken:
+    """What became of one record: `created`, `duplicate` (its external id was seen) or
+    `quarantined` (then `id` is the quarantine's, and `problems` say why)."""
+
+    outcome: str
+    id: int
+    problems: tuple[dict[str, str], ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        key = "quarantine_id" if self.outcome == "quarantined" else "lead_id"
+        extra = {"problems": list(self.problems)} if self.problems else {}
+        return {"outcome": self.outcome, key: self.id, **extra}
+
+
+class SourceIntake:
+    def __init__(self, config: Config, leads: Receiver, intake: Receiver,
+                 quarantine: Quarantine) -> None:  # fmt: skip
+        """`leads` parses (the config's tiers and window); `intake` receives (grouped on
+        SQLite, as `POST /api/leads` does)."""
+        self.config, self.leads, self.intake, self.quarantine = config, leads, intake, quarantine
+
+    def take(self, name: str, body: bytes) -> list[Taken]:
+        source = self.config.sources[name]
+        try:
+            found = records(source.kind, decode_json(body))
+        except (LeadInputError, ShapeError) as err:
+            problems = err.problems if isinstance(err, LeadInputError) else _whole(str(err))
+            raw = body.decode("utf-8", errors="replace")
+            return [self._hold(name, source, raw, problems)]
+        return [self.record(name, source, record) for record in found]
+
+    def record(self, name: str, source: Source, record: Record) -> Taken:
+        """One record: a lead, or held."""
+        try:
+            lead = self.leads.parse(lead_of(record, source, name))
+        except (MappingProblem, LeadInputError) as err:
+            return self._hold(name, source, json.dumps(record.body, ensure_ascii=False),
+                              err.problems)  # fmt: skip
+        received = self.intake.receive(lead, actor=_actor(name))
+        return Taken("created" if received.created else "duplicate", received.lead_id)
+
+    def _hold(self, name: str, source: Source, body: str,
+              problems: list[dict[str, str]]) -> Taken:  # fmt: skip
+        held = self.quarantine.hold(name, source.kind, body, problems)
+        return Taken("quarantined", held, tuple(problems))
+
+
+def _actor(name: str) -> str:
+    """The events' actor ("source:website"): at most 31 characters, as names are at most 24."""
+    return f"source:{name}"
+
+
+def _whole(message: str) -> list[dict[str, str]]:
+    return [{"field": "(payload)", "message": message}]

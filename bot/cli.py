@@ -13,6 +13,7 @@ from bot.review.audit import command as audit_command
 from bot.review.simulate import command as simulate_command
 from bot.settings import Settings, SettingsError
 from bot.sources import command as quarantine_command
+from bot.sources import import_command
 
 log = logging.getLogger("leadbot")
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -97,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     audit_command.add_parser(sub)
     simulate_command.add_parser(sub)
     quarantine_command.add_parser(sub)
+    import_command.add_parser(sub)
 
     templates = sub.add_parser("templates", help="outreach templates (followup.templates)")
     templates_sub = templates.add_subparsers(dest="templates_command", required=True)

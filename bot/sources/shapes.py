@@ -60,7 +60,7 @@ def records(kind: str, payload: Any) -> list[Record]:
 
 def _json(payload: Any) -> list[Record]:
     items = payload if isinstance(payload, list) else [payload]
-    return [_flat(item) if isinstance(item, dict) else _wrong(item, "an object") for item in items]
+    return [flat(item) if isinstance(item, dict) else _wrong(item, "an object") for item in items]
 
 
 def _hubspot(payload: Any) -> list[Record]:
@@ -76,7 +76,7 @@ def _hubspot(payload: Any) -> list[Record]:
             values.pop("properties")
             values |= {k: v.get("value") if isinstance(v, dict) else v
                        for k, v in properties.items()}  # fmt: skip
-        record = _flat(values, body=item)
+        record = flat(values, body=item)
         if item.get("subscriptionType") and not isinstance(properties, dict):
             record.problem = (f"a HubSpot {item['subscriptionType']} event carries only the "
                               "object's id; send the object from a workflow's \"Send a "
@@ -102,7 +102,7 @@ def _typeform(payload: Any) -> list[Record]:
             values[ref] = value
         if kind in ("email", "phone_number"):
             typed.setdefault("email" if kind == "email" else "phone", value)
-    record = _flat(values, body=payload)
+    record = flat(values, body=payload)
     record.known = {**record.known, **typed, "external_id": response.get("token")}
     return [record]
 
@@ -120,13 +120,13 @@ def _webflow(payload: Any) -> list[Record]:
     data = inner.get("data") if isinstance(inner, dict) else None
     if not isinstance(data, dict):
         raise ShapeError("expected Webflow's form_submission: payload.data with the fields")
-    record = _flat(data, body=payload)
+    record = flat(data, body=payload)
     if isinstance(inner, dict) and inner.get("id") is not None:
         record.known["external_id"] = str(inner["id"])
     return [record]
 
 
-def _flat(values: dict[str, Any], body: Any = None) -> Record:
+def flat(values: dict[str, Any], body: Any = None) -> Record:
     fields: dict[str, Scalar] = {}
     known: dict[str, Scalar] = {}
     for key, value in values.items():

@@ -268,6 +268,14 @@ class Config(_Section):
     def rep(self, user_id: str) -> Rep | None:
         return next((r for r in self.reps if r.id == user_id), None)
 
+    def rep_for(self, said: str) -> str | None:
+        """The rep a CRM names: by Slack id, email or name (case aside); None if none is."""
+        key = said.strip().casefold()
+        for rep in self.reps:
+            if key in (rep.id.casefold(), (rep.email or "").casefold(), rep.name.casefold()):
+                return rep.id
+        return None
+
     def rep_ids(self) -> list[str]:
         return [r.id for r in self.reps]
 

@@ -30,7 +30,8 @@ PATH = re.compile(r"(body|fields)(\.[^.\s{}]+)*")
 # What a mapping may fill in: intake's fields (bot/leads/input.LeadIn), less `fields` (every
 # payload key no mapping names goes there by itself) and `received_at` (the sender's clock).
 MAPPABLE = ("external_id", "source", "name", "email", "phone", "company", "company_size",
-            "country", "region", "product", "message", "crm_url", "tier", "timezone")  # fmt: skip
+            "country", "region", "product", "message", "crm_url", "tier", "timezone",
+            "owner")  # fmt: skip
 _TEMPLATES = SandboxedEnvironment()  # parsing only: the mapping renders (bot/sources/mapping.py)
 SourceKind = Literal["json", "hubspot", "typeform", "webflow"]
 

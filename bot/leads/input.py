@@ -62,6 +62,9 @@ class LeadIn(BaseModel):
     # The prospect's own zone (IANA), for calling windows; else their country decides.
     timezone: Annotated[str, StringConstraints(max_length=64)] | None = None
     received_at: datetime | None = None
+    # Who owns the record in the CRM already (a rep's Slack id, email or name): routing gives it
+    # to them unless they are away or over their limits (docs/architecture.md, Routing).
+    owner: Annotated[str, StringConstraints(max_length=320)] | None = None
     fields: dict[Annotated[str, StringConstraints(max_length=64)], Scalar] = Field(
         default_factory=dict, max_length=50
     )

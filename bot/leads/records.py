@@ -31,7 +31,7 @@ def new_lead(
     calendar: BusinessCalendar | None,
 ) -> Lead:
     lead = Lead(
-        **data.model_dump(exclude={"tier", "received_at", "fields", "email", "timezone"}),
+        **data.model_dump(exclude={"tier", "received_at", "fields", "email", "timezone", "owner"}),
         email=data.email.lower() if data.email else None,
         # The prospect's zone rides in `fields` (what the follow-up's calling window reads).
         fields={**data.fields, **({"timezone": data.timezone} if data.timezone else {})},

@@ -109,6 +109,7 @@ def decide(
     pools: Mapping[str, PoolState],
     names: Mapping[str, str],
     previous_owner: str | None = None,
+    owner_label: str = "existing owner",
 ) -> Decision:
     """Existing owner if eligible; else the first matching rule's pool, its fallbacks, the
     default pool, and finally the shared queue. ``reps`` must list every rep in config order
@@ -121,8 +122,8 @@ def decide(
         # The owner is held to the settings (cap, hours) of the pool the lead would go to.
         why = ineligible(previous_owner, routes[0], reps)
         if why is None:
-            return Decision(previous_owner, OWNER_POOL, None, "existing_owner", "existing owner")
-        skips.add(previous_owner, f"existing owner, {why}")
+            return Decision(previous_owner, OWNER_POOL, None, "existing_owner", owner_label)
+        skips.add(previous_owner, f"{owner_label}, {why}")
     for pool in routes:
         picked = _STRATEGIES[pool.strategy](pool, reps, pools.get(pool.key, _EMPTY), skips)
         if picked is not None:

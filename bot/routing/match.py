@@ -56,6 +56,7 @@ class LeadFacts:
     source: str | None = None
     tier: str | None = None
     fields: Mapping[str, object] = field(default_factory=dict)
+    crm_owner: str | None = None  # as the sender said it: a rep's id, email or name
 
 
 def lead_value(lead: LeadFacts, name: str) -> object:

@@ -51,6 +51,7 @@ def facts_of(data: LeadIn | Lead) -> LeadFacts:
         source=data.source,
         tier=data.tier,
         fields=dict(data.fields or {}),
+        crm_owner=data.owner if isinstance(data, LeadIn) else None,
     )
 
 
@@ -112,8 +113,9 @@ def _route_in_transaction(
 def _decide(config: Config, facts: LeadFacts, inputs: RoutingInputs) -> Decision:
     names = {rep_id: config.display_name(rep_id) for rep_id in config.rep_ids()}
     return decide(
-        facts, config.routing, config.teams, inputs.reps, inputs.pools, names, inputs.previous_owner
-    )
+        facts, config.routing, config.teams, inputs.reps, inputs.pools, names,
+        inputs.previous_owner, inputs.owner_label,
+    )  # fmt: skip
 
 
 def _create_pointers(brief: Brief, keys: Iterable[str]) -> None:

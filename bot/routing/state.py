@@ -24,6 +24,7 @@ from bot.vocabulary import EventKind, LeadStatus
 from storage.bulk import PENDING
 from storage.models import Lead, LeadEvent, RepAway, RoutePointer
 
+CRM_OWNER = "owner in the CRM"
 RECENT_PLACEMENTS = 100  # weighted pools balance over this many recent leads
 
 
@@ -33,6 +34,7 @@ class RoutingInputs:
     pools: dict[str, PoolState]
     previous_owner: str | None
     missing_pointers: frozenset[str] = frozenset()  # pools never used: no row to lock yet
+    owner_label: str = "existing owner"  # or "owner in the CRM"
 
 
 def load_inputs(
@@ -62,6 +64,9 @@ def load_inputs(
         for pool in routes
     }
     missing = frozenset(keys) - positions.keys()
+    crm_owner = config.rep_for(facts.crm_owner) if facts.crm_owner else None
+    if crm_owner is not None:  # the CRM's owner before leadbot's memory of the contact
+        return RoutingInputs(reps, pools, crm_owner, missing, CRM_OWNER)
     return RoutingInputs(reps, pools, _previous_owner(session, config, facts, now), missing)
 
 

@@ -35,6 +35,8 @@ CANONICAL = {
     "country": "country", "region": "region", "product": "product", "message": "message",
     "comments": "message", "comment": "message", "notes": "message",
     "hsobjectid": "external_id", "objectid": "external_id", "vid": "external_id",
+    "owner": "owner", "owneremail": "owner", "contactowner": "owner", "leadowner": "owner",
+    "recordowner": "owner", "personowner": "owner",
 }  # fmt: skip
 
 

@@ -106,3 +106,9 @@ def test_generated_payloads_map_or_say_why(kind: str, payload: Any) -> None:
             continue
         assert got["source"] == "web"
         assert len(got.get("fields", {})) <= 50
+
+
+def test_an_owner_the_sender_names_is_the_leads_crm_owner() -> None:
+    response = {**TYPEFORM["form_response"], "hidden": {"Contact owner": "bo@example.com"}}
+    payload = {**TYPEFORM, "form_response": response}
+    assert lead("typeform", payload)["owner"] == "bo@example.com"

@@ -22,10 +22,11 @@ from typing import Annotated, Literal
 
 from jinja2 import TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 SOURCE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,23}")  # "source:<name>" fits an event actor
 ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,63}")
+ORG_ID = r"^00D[a-zA-Z0-9]{12}([a-zA-Z0-9]{3})?$"  # 15 or 18 characters
 PATH = re.compile(r"(body|fields)(\.[^.\s{}]+)*")
 # What a mapping may fill in: intake's fields (bot/leads/input.LeadIn), less `fields` (every
 # payload key no mapping names goes there by itself) and `received_at` (the sender's clock).
@@ -33,7 +34,7 @@ MAPPABLE = ("external_id", "source", "name", "email", "phone", "company", "compa
             "country", "region", "product", "message", "crm_url", "tier", "timezone",
             "owner")  # fmt: skip
 _TEMPLATES = SandboxedEnvironment()  # parsing only: the mapping renders (bot/sources/mapping.py)
-SourceKind = Literal["json", "hubspot", "typeform", "webflow"]
+SourceKind = Literal["json", "hubspot", "typeform", "webflow", "salesforce"]
 
 
 def check_source_name(name: str) -> str:
@@ -73,6 +74,17 @@ class Source(BaseModel):
     secret_env: Annotated[str, AfterValidator(_env_name)]
     source: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     map: Annotated[dict[str, str], AfterValidator(_mapping)] = {}
+    # salesforce: the sending org's id (Setup > Company Information), checked on every message.
+    organization_id: (
+        Annotated[str, Field(pattern=r"^00D[a-zA-Z0-9]{12}([a-zA-Z0-9]{3})?$")] | None
+    ) = None
+
+    @model_validator(mode="after")
+    def _salesforce_org(self) -> Source:
+        if self.kind == "salesforce" and self.organization_id is None:
+            raise ValueError("a salesforce source needs organization_id (00D…, Setup > "
+                             "Company Information): Salesforce signs nothing")  # fmt: skip
+        return self
 
     def lead_source(self, name: str) -> str:
         """The `source` its leads carry: routing rules and tiers match on it."""

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.http.intake import BodyNotRead, read_limited
 from bot.sources.signatures import Forged, verify
+from bot.sources.soap import ACK
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -42,9 +43,14 @@ async def take_from_source(request: Request, name: str, services: Services) -> R
                now=services.clock.now())  # fmt: skip
     except Forged as err:
         return _error(401, str(err))
-    taken = await run_in_threadpool(services.sources.take, name, body)
+    try:
+        taken = await run_in_threadpool(services.sources.take, name, body)
+    except Forged as err:  # a Salesforce message from another organisation
+        return _error(401, str(err))
     for one in taken:
         services.metrics.lead_received(source.lead_source(name), one.outcome)
+    if source.kind == "salesforce":  # anything but its acknowledgement: sent again for 24 h
+        return Response(ACK, media_type="text/xml; charset=utf-8")
     held = any(one.outcome == "quarantined" for one in taken)
     created = any(one.outcome == "created" for one in taken)
     status = 202 if held else 201 if created else 200

@@ -18,6 +18,8 @@ from bot.leads.service import Received
 from bot.sources.mapping import MappingProblem, lead_of
 from bot.sources.quarantine import Quarantine
 from bot.sources.shapes import Record, ShapeError, records
+from bot.sources.signatures import Forged
+from bot.sources.soap import NotSoap, notifications
 
 
 class Receiver(Protocol):
@@ -49,10 +51,11 @@ class SourceIntake:
         self.config, self.leads, self.intake, self.quarantine = config, leads, intake, quarantine
 
     def take(self, name: str, body: bytes) -> list[Taken]:
+        """Raises Forged for a Salesforce message from another organisation."""
         source = self.config.sources[name]
         try:
-            found = records(source.kind, decode_json(body))
-        except (LeadInputError, ShapeError) as err:
+            found = records(source.kind, payload_of(source, body, check=True))
+        except (LeadInputError, ShapeError, NotSoap) as err:
             problems = err.problems if isinstance(err, LeadInputError) else _whole(str(err))
             raw = body.decode("utf-8", errors="replace")
             return [self._hold(name, source, raw, problems)]
@@ -72,6 +75,20 @@ class SourceIntake:
               problems: list[dict[str, str]]) -> Taken:  # fmt: skip
         held = self.quarantine.hold(name, source.kind, body, problems)
         return Taken("quarantined", held, tuple(problems))
+
+
+def payload_of(source: Source, body: bytes, *, check: bool = False) -> Any:
+    """The body as the records' reader takes it: JSON, or a Salesforce Outbound Message's
+    sObjects (a held one comes back as JSON). `check`: the message's organisation must be
+    the configured one."""
+    if source.kind != "salesforce" or not body.lstrip().startswith(b"<"):
+        return decode_json(body)
+    organisation, objects = notifications(body)
+    expected = source.organization_id or ""
+    if check and organisation[:15] != expected[:15]:
+        raise Forged(f"OrganizationId {organisation[:18]!r} is not the configured "
+                     "organization_id")  # fmt: skip
+    return objects
 
 
 def _actor(name: str) -> str:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.leads.input import LeadIn, LeadInputError, decode_json
+from bot.leads.input import LeadIn, LeadInputError
 from bot.leads.service import LeadService
+from bot.sources.intake import payload_of
 from bot.sources.mapping import MappingProblem, lead_of
 from bot.sources.shapes import ShapeError, records
+from bot.sources.soap import NotSoap
 from storage.sources import Quarantined, QuarantineStatus
 
 
@@ -39,10 +41,10 @@ def retry(leads: LeadService, held_id: int) -> Retried:
                               "longer has: add it back under sources: to retry")  # fmt: skip
     try:
         parsed = [leads.parse(lead_of(record, source, name))
-                  for record in records(kind, decode_json(body.encode()))]  # fmt: skip
+                  for record in records(kind, payload_of(source, body.encode()))]  # fmt: skip
     except (LeadInputError, MappingProblem) as err:
         return _still_held(leads, held_id, err.problems)
-    except ShapeError as err:
+    except (ShapeError, NotSoap) as err:
         return _still_held(leads, held_id, [{"field": "(payload)", "message": str(err)}])
     return _take(leads, held_id, name, parsed)
 

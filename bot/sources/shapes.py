@@ -9,6 +9,7 @@
   hidden fields too. The first email and phone answers are the lead's whatever their refs.
 - Webflow: `payload.data`, keyed by the form's labels ("First Name", "Phone Number"); a phone
   can be a number.
+- salesforce: each Outbound Message notification's sObject (soap.py), by its field names.
 - json: the body itself (an object, or a list of objects).
 """
 
@@ -53,7 +54,8 @@ class ShapeError(Exception):
 
 
 def records(kind: str, payload: Any) -> list[Record]:
-    shaped = {"hubspot": _hubspot, "typeform": _typeform, "webflow": _webflow}.get(kind, _json)
+    shaped = {"hubspot": _hubspot, "typeform": _typeform, "webflow": _webflow,
+              "salesforce": _salesforce}.get(kind, _json)  # fmt: skip
     found = shaped(payload)
     if len(found) > MAX_RECORDS:
         raise ShapeError(f"{len(found)} records in one request: at most {MAX_RECORDS}")
@@ -83,6 +85,22 @@ def _hubspot(payload: Any) -> list[Record]:
             record.problem = (f"a HubSpot {item['subscriptionType']} event carries only the "
                               "object's id; send the object from a workflow's \"Send a "
                               "webhook\" action instead")  # fmt: skip
+        found.append(record)
+    return found
+
+
+def _salesforce(payload: Any) -> list[Record]:
+    """Outbound Message sObjects (soap.notifications), by their field names; the record's Id
+    (00Q…) is the external id."""
+    items = payload if isinstance(payload, list) else [payload]
+    found: list[Record] = []
+    for item in items:
+        if not isinstance(item, dict):
+            found.append(_wrong(item, "a Salesforce sObject"))
+            continue
+        record = flat(item)
+        if item.get("Id"):
+            record.known["external_id"] = str(item["Id"])
         found.append(record)
     return found
 

@@ -9,6 +9,8 @@ compared in constant time; those with a timestamp refuse one outside 5 minutes (
 - Webflow: `x-webflow-signature` = hex(HMAC-SHA256(secret, timestamp + ":" + body)),
   `x-webflow-timestamp` in milliseconds.
 - json (Zapier, Make, your own code): `Authorization: Bearer <secret>`.
+- salesforce: nothing is signed; `?token=<secret>` in the endpoint's URL (and the org id,
+  checked when the message is read: soap.py).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from datetime import datetime
+from urllib.parse import parse_qs, urlsplit
 
 WINDOW_MS = 5 * 60 * 1000
 # HubSpot signs the URI with these decoded (its documentation's list).
@@ -41,6 +44,8 @@ def verify(kind: str, secret: str, headers: Mapping[str, str], body: bytes, *, m
         _typeform(secret, headers, body)
     elif kind == "webflow":
         _webflow(secret, headers, body, now)
+    elif kind == "salesforce":
+        _url_token(secret, uri)
     else:
         _bearer(secret, headers)
 
@@ -74,6 +79,14 @@ def _bearer(secret: str, headers: Mapping[str, str]) -> None:
     if scheme.lower() != "bearer":
         raise Forged("missing Authorization: Bearer <the source's secret>")
     _same(given.strip(), secret, "the bearer token")
+
+
+def _url_token(secret: str, uri: str) -> None:
+    """Salesforce signs nothing: the endpoint's URL carries `?token=<the secret>`."""
+    given = parse_qs(urlsplit(uri).query).get("token", [""])[0]
+    if not given:
+        raise Forged("missing ?token=<the source's secret> in the endpoint's URL")
+    _same(given, secret, "the URL's token")
 
 
 def _fresh(stamp: str, now: datetime, header: str) -> str:

@@ -77,3 +77,41 @@ HUBSPOT_EVENTS: list[dict[str, Any]] = [
      "subscriptionType": "contact.creation", "attemptNumber": 0, "objectId": 123,
      "changeSource": "CRM", "changeFlag": "NEW", "appId": 54321},
 ]  # fmt: skip
+
+
+# An Outbound Message on Lead: two notifications, the second with no name, email or phone.
+SALESFORCE_ORG = "00D5e000000KQ2eEAG"
+SALESFORCE = f"""<?xml version="1.0" encoding="UTF-8"?>
+<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"
+ xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+ <soapenv:Body>
+  <notifications xmlns="http://soap.sforce.com/2005/09/outbound">
+   <OrganizationId>{SALESFORCE_ORG}</OrganizationId>
+   <ActionId>04k5e000000CaRkAAK</ActionId>
+   <SessionId xsi:nil="true"/>
+   <EnterpriseUrl>https://acme.my.salesforce.com/services/Soap/c/60.0/00D5e000000KQ2e</EnterpriseUrl>
+   <PartnerUrl>https://acme.my.salesforce.com/services/Soap/u/60.0/00D5e000000KQ2e</PartnerUrl>
+   <Notification>
+    <Id>04l5e00000Gx7QzAAJ</Id>
+    <sObject xsi:type="sf:Lead" xmlns:sf="urn:sobject.enterprise.soap.sforce.com">
+     <sf:Id>00Q5e00000AbCdEFGH</sf:Id>
+     <sf:Company>Acme &amp; Sons</sf:Company>
+     <sf:Email>ann@acme.example</sf:Email>
+     <sf:FirstName>Ann</sf:FirstName>
+     <sf:LastName>Smith</sf:LastName>
+     <sf:LeadSource>Web</sf:LeadSource>
+     <sf:Phone xsi:nil="true"/>
+    </sObject>
+   </Notification>
+   <Notification>
+    <Id>04l5e00000Gx7R0AAJ</Id>
+    <sObject xsi:type="sf:Lead" xmlns:sf="urn:sobject.enterprise.soap.sforce.com">
+     <sf:Id>00Q5e00000AbCdEFGI</sf:Id>
+     <sf:Company>Nameless Ltd</sf:Company>
+     <sf:Web_Email__c>bob@nameless.example</sf:Web_Email__c>
+    </sObject>
+   </Notification>
+  </notifications>
+ </soapenv:Body>
+</soapenv:Envelope>
+"""

@@ -102,10 +102,17 @@ HEADER_NAMES = st.sampled_from(["x-hubspot-signature-v3", "x-hubspot-request-tim
                                 "x-webflow-timestamp", "authorization"])  # fmt: skip
 
 
-@given(st.sampled_from(["hubspot", "typeform", "webflow", "json"]),
+@given(st.sampled_from(["hubspot", "typeform", "webflow", "json", "salesforce"]),
        st.dictionaries(HEADER_NAMES, st.text(max_size=80)), st.binary(max_size=200))  # fmt: skip
 def test_generated_requests_are_forged_never_an_error(
     kind: str, headers: dict[str, str], body: bytes
 ) -> None:
     with pytest.raises(Forged):
         check(kind, headers, body)
+
+
+def test_salesforce_signs_nothing_so_its_url_carries_the_token() -> None:
+    check("salesforce", {}, uri=f"https://leadbot.example.com/api/sources/sf?token={SECRET}")
+    for uri in ("https://x/api/sources/sf", "https://x/api/sources/sf?token=guess"):
+        with pytest.raises(Forged):
+            check("salesforce", {}, uri=uri)

@@ -28,15 +28,17 @@ from storage.models import Lead
 from storage.sources import Quarantined
 from tests.conftest import BASE_CONFIG, make_config, start_bot
 from tests.fakes.harness import Harness
-from tests.sources.payloads import TYPEFORM, WEBFLOW
+from tests.sources.payloads import SALESFORCE, SALESFORCE_ORG, TYPEFORM, WEBFLOW
 
 SOURCES: dict[str, Any] = {
     "website": {"kind": "webflow", "secret_env": "WEBFLOW_SECRET"},
     "forms": {"kind": "typeform", "secret_env": "TYPEFORM_SECRET"},
     "zap": {"kind": "json", "secret_env": "ZAP_TOKEN"},
     "unset": {"kind": "json", "secret_env": "NOBODY_SET_THIS"},
+    "sf": {"kind": "salesforce", "secret_env": "SF_TOKEN", "organization_id": SALESFORCE_ORG},
 }
-SECRETS = {"WEBFLOW_SECRET": "wf-secret", "TYPEFORM_SECRET": "tf-secret", "ZAP_TOKEN": "zap-tok"}
+SECRETS = {"WEBFLOW_SECRET": "wf-secret", "TYPEFORM_SECRET": "tf-secret", "ZAP_TOKEN": "zap-tok",
+           "SF_TOKEN": "sf-tok"}  # fmt: skip
 
 
 @pytest.fixture
@@ -53,7 +55,8 @@ def post(bot: Harness, name: str, body: bytes, headers: dict[str, str]) -> tuple
     request = urllib.request.Request(url, data=body, method="POST", headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=10) as answer:
-            return answer.status, json.loads(answer.read())
+            text = answer.read()
+            return answer.status, json.loads(text) if text.startswith(b"{") else text.decode()
     except urllib.error.HTTPError as err:
         return err.code, json.loads(err.read() or b"{}")
 
@@ -187,3 +190,54 @@ def test_generated_authentic_bodies_are_taken_or_held_never_an_error(
     outcomes = [result["outcome"] for result in answer["results"]]
     assert count(sourced, Lead) == leads + outcomes.count("created")
     assert count(sourced, Quarantined) == held + outcomes.count("quarantined")
+
+
+def test_a_salesforce_outbound_message_is_acknowledged_and_each_lead_taken_or_held(
+    sourced: Harness,
+) -> None:
+    soap = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'}
+    status, answer = post(sourced, "sf?token=sf-tok", SALESFORCE.encode(), soap)
+    assert status == 200 and "<Ack>true</Ack>" in answer
+    with sourced.app.services.db.read() as session:
+        lead = session.get(Lead, 1)
+        held = session.get(Quarantined, 1)
+        assert lead is not None and lead.external_id == "00Q5e00000AbCdEFGH"
+        assert (lead.name, lead.company, lead.phone) == ("Ann Smith", "Acme & Sons", None)
+        assert lead.fields["LeadSource"] == "Web"
+        assert held is not None and "00Q5e00000AbCdEFGI" in held.body
+    assert count(sourced, Lead) == 1
+
+
+@pytest.mark.parametrize(("query", "body", "said"), [
+    ("", SALESFORCE, "missing ?token="),
+    ("?token=guess", SALESFORCE, "the URL's token does not match"),
+    ("?token=sf-tok", SALESFORCE.replace(SALESFORCE_ORG, "00D5e000000ZZZZEAG"),
+     "is not the configured organization_id"),
+])  # fmt: skip
+def test_a_salesforce_message_not_from_the_org_keeps_nothing(
+    sourced: Harness, query: str, body: str, said: str
+) -> None:
+    status, answer = post(sourced, f"sf{query}", body.encode(), {"Content-Type": "text/xml"})
+    assert status == 401 and said in answer["errors"][0]["message"]
+    assert count(sourced, Lead) == 0 and count(sourced, Quarantined) == 0
+
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]><lolz>&lol3;</lolz>"""
+XXE = (
+    b"""<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><x>&xxe;</x>"""
+)
+
+
+@pytest.mark.parametrize("body", [BILLION_LAUGHS, XXE, b"<notifications>", b"not xml at all"])
+def test_hostile_or_broken_xml_with_the_right_token_is_held_not_expanded(
+    sourced: Harness, body: bytes
+) -> None:
+    status, answer = post(sourced, "sf?token=sf-tok", body, {"Content-Type": "text/xml"})
+    assert status == 200 and "<Ack>true</Ack>" in answer  # authentic: Salesforce must stop
+    with sourced.app.services.db.read() as session:
+        held = session.get(Quarantined, 1)
+        assert held is not None and held.body == body.decode()
+        assert "root:" not in json.dumps(held.problems)  # nothing read from the disk
+    assert count(sourced, Lead) == 0

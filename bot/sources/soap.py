@@ -1,0 +1,59 @@
+"""Salesforce Outbound Messages: a SOAP `notifications` call with the sending organisation's id
+and up to 100 `Notification`s, each an `sObject` (a Lead) with the fields the admin picked.
+Salesforce signs nothing, so the source is proved by a token in the endpoint's URL (`?token=`,
+checked as a bearer token is) and the organisation's id, which must be the configured one.
+Salesforce sends a message again until it gets the acknowledgement (`ACK`), for up to 24 hours,
+so an authentic message is acknowledged whatever became of its leads (held ones included).
+
+The XML is read with defusedxml: entity expansion, external entities and DTDs are refused, so
+a hostile body costs nothing but its own bytes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import ParseError, fromstring
+
+OUTBOUND = "{http://soap.sforce.com/2005/09/outbound}"
+ACK = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">'
+    '<soapenv:Body><notificationsResponse xmlns="http://soap.sforce.com/2005/09/outbound">'
+    "<Ack>true</Ack></notificationsResponse></soapenv:Body></soapenv:Envelope>"
+)
+XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
+
+
+class NotSoap(Exception):
+    """Not an Outbound Message leadbot can read: the message says what is missing."""
+
+
+def notifications(body: bytes) -> tuple[str, list[dict[str, Any]]]:
+    """The organisation's id and each notification's sObject as {field: text or None}."""
+    try:
+        root = fromstring(body)
+    except (ParseError, DefusedXmlException, ValueError) as err:
+        raise NotSoap(f"not an XML SOAP message ({type(err).__name__}: {err})") from None
+    found = root.find(f".//{OUTBOUND}notifications")
+    if found is None:
+        raise NotSoap("no <notifications> element of Salesforce's outbound namespace")
+    organisation = (found.findtext(f"{OUTBOUND}OrganizationId") or "").strip()
+    objects = []
+    for notification in found.findall(f"{OUTBOUND}Notification"):
+        sobject = notification.find(f"{OUTBOUND}sObject")
+        if sobject is not None:
+            objects.append({_local(child.tag): _text(child) for child in sobject})
+    return organisation, objects
+
+
+def _local(tag: str) -> str:
+    """`{urn:sobject.enterprise.soap.sforce.com}Email` -> `Email`."""
+    return tag.rpartition("}")[2]
+
+
+def _text(element: Any) -> str | None:
+    if element.get(XSI_NIL) == "true":
+        return None
+    return (element.text or "").strip()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -43,10 +44,22 @@ class Agenda:
         # (rep, local day) handled by this process: each tick would otherwise write a row per
         # rep all day long only to find it there already.
         self._done: set[tuple[str, date]] = set()
+        self._zones: dict[str, ZoneInfo] = {}
+        self._zones_of: Config | None = None
+
+    def zone(self, person: str) -> ZoneInfo:
+        """`Config.tz_for`, kept while the config is this (frozen) one: it finds a person by
+        scan, and every tick asks it of every rep (0.3 ms a tick at 100 reps, measured)."""
+        if self._zones_of is not self.config or len(self._zones) > 10 * len(self.config.reps):
+            self._zones_of, self._zones = self.config, {}
+        tz = self._zones.get(person)
+        if tz is None:
+            tz = self._zones[person] = self.config.tz_for(person)
+        return tz
 
     def today(self, session: Session, user_id: str, now: datetime) -> RepAgenda:
         """The rep's tasks due by the end of their local day, oldest first."""
-        day = now.astimezone(self.config.tz_for(user_id)).date()
+        day = now.astimezone(self.zone(user_id)).date()
         return self._agendas(session, [user_id], now).get(user_id, RepAgenda(day, (), 0, 0))
 
     def _agendas(self, session: Session, reps: list[str], now: datetime) -> dict[str, RepAgenda]:
@@ -81,7 +94,7 @@ class Agenda:
         return {rep: RepAgenda(bounds[rep][0], tuple(shown[rep]), *counts[rep]) for rep in shown}
 
     def _today_bounds(self, rep_id: str, now: datetime) -> tuple[date, datetime, datetime]:
-        tz = self.config.tz_for(rep_id)
+        tz = self.zone(rep_id)
         today = now.astimezone(tz).date()
         tomorrow = today + timedelta(days=1)
         return today, _wall_to_utc(today, time(0), tz), _wall_to_utc(tomorrow, time(0), tz)
@@ -92,7 +105,7 @@ class Agenda:
         if not due:
             return 0
         agendas = self._agendas(session, due, now)
-        days = {rep: now.astimezone(self.config.tz_for(rep)).date() for rep in due}
+        days = {rep: now.astimezone(self.zone(rep)).date() for rep in due}
         rows = [
             {"user_id": rep, "day": days[rep], "sent_at": now,
              "tasks": agendas[rep].total if rep in agendas else 0}
@@ -117,7 +130,7 @@ class Agenda:
     def _due_reps(self, session: Session, now: datetime) -> list[str]:
         due = []
         for rep in self.config.reps:
-            key = (rep.id, now.astimezone(self.config.tz_for(rep.id)).date())
+            key = (rep.id, now.astimezone(self.zone(rep.id)).date())
             if key in self._done:
                 continue
             window = self._opening_today(rep.id, now)
@@ -130,7 +143,7 @@ class Agenda:
 
     def _opening_today(self, rep_id: str, now: datetime) -> tuple[datetime, datetime] | None:
         """Today's working window on the rep's clock; None on a day off."""
-        tz = self.config.tz_for(rep_id)
+        tz = self.zone(rep_id)
         today = now.astimezone(tz).date()
         rep = self.config.rep(rep_id)
         if rep is not None and rep.away_on(today):

@@ -11,6 +11,9 @@ committed first has taken its task out of the due set, and one that comes later 
 finds the task moved on; the tick's single write of the timers bumps each task's version. One
 entry per task per tick: after downtime the card still goes before the reminder about it, and
 each reaches its person.
+
+The tick reads and writes plain rows (`followup/due.py`, `storage/bulk.py`), not ORM objects:
+at 100 due tasks the objects, not the SQL, were most of its time.
 """
 
 from __future__ import annotations
@@ -19,27 +22,21 @@ import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from blocks.mrkdwn import literal_truncated, user
-from bot.clock import as_utc
-from bot.delivery.outbox import enqueue_message
+from bot.delivery.outbox import enqueue_message, enqueue_task_card
 from bot.durations import format_duration
 from bot.followup.agenda import Agenda
-from bot.followup.tasks import post_task_card
+from bot.followup.due import DueLead, DueTask, Timer, take_due, write_timers
 from bot.hours import add_business_time, in_zone
-from bot.leads.events import add_event
+from bot.leads.events import LEADBOT, add_event_for
 from bot.leads.quiet import quiet_until
 from bot.services import Deps, WithDeps
-from bot.vocabulary import Action, CopyKind, EventKind, FollowUpChannel, TaskStatus
+from bot.vocabulary import Action, CopyKind, EventKind, FollowUpChannel
 from storage.bulk import collected
-from storage.followup import Task
-from storage.models import Lead
 
 log = logging.getLogger(__name__)
-BATCH = 500
 CARD = "card"  # the chain entry that posts a cadence task's card
 
 ChainEntry = tuple[datetime, tuple[str, ...]]
@@ -49,51 +46,46 @@ class TaskSweeper(WithDeps):
     def __init__(self, deps: Deps) -> None:
         super().__init__(deps)
         self.agenda = Agenda(deps.db, deps.config, deps.calendar)
-        # Per tick (cleared at its start): a zone's tasks fall due together, and a rep's quiet
-        # hours and zone are the same for each of their tasks. Config looks people up by scan.
+        # Per tick (cleared at its start): a zone's tasks fall due together, and a person's
+        # quiet hours are the same for each of their tasks.
         self._chains: dict[tuple[bool, datetime, str, int | None], list[ChainEntry]] = {}
-        self._zones: dict[str, ZoneInfo] = {}
-        self._held: dict[tuple[str, str], datetime | None] = {}
+        self._quiet: dict[tuple[str, str], datetime | None] = {}
 
     def sweep(self) -> int:
         """Run the due entry of every due task; queue the agendas whose morning came. Returns
         the entries run."""
         now = self.clock.now()
+        postgres = not self.db.is_sqlite
         with self.db.write() as session, session.no_autoflush:
-            tasks = self._take(session, now)
-            # Their leads in one query, held while the steps run: the identity map keeps objects
-            # only weakly, so a session.get per task read each lead again (60 % of a tick).
-            wanted = {t.lead_id for t in tasks}
-            query = select(Lead).where(Lead.id.in_(wanted))
-            leads = {lead.id: lead for lead in session.scalars(query)} if wanted else {}
+            tasks = take_due(session, now, lock=postgres)
             self._chains.clear()
-            self._zones.clear()
-            self._held.clear()
+            self._quiet.clear()
+            timers: list[Timer] = []
+            ran = 0
             with collected(session):  # the events and messages: one INSERT per table
-                ran = sum(self._run_next(session, task, leads.get(task.lead_id), now)
-                          for task in tasks)  # fmt: skip
-            _write_timers(session, tasks)
-            session.flush()  # the agenda reads the tasks as this tick left them
+                for task in tasks:
+                    done, timer = self._run_next(session, task, now)
+                    ran += done
+                    timers.append(timer)
+            write_timers(session, timers, postgres=postgres)
             agendas = self.agenda.send_due(session, now)
         if ran or agendas:
             self.wake()
         return ran
 
-    def chain(self, task: Task, upto: int | None = None) -> list[ChainEntry]:
+    def chain(self, task: DueTask, upto: int | None = None) -> list[ChainEntry]:
         """The task's chain; `upto`: only its first entries (each later one costs a business
         time computation). Tasks fall due together (a cadence day opens at 09:00 for a whole
         zone), so a tick computes each (kind, due, zone) once."""
-        tz = self._zones.get(task.owner_id)
-        if tz is None:
-            tz = self._zones[task.owner_id] = self.config.tz_for(task.owner_id)
-        key = (task.step == 0, as_utc(task.due_at), tz.key, upto)
+        tz = self.agenda.zone(task.owner_id)
+        key = (task.step == 0, task.due_at, tz.key, upto)
         known = self._chains.get(key)
         if known is None:
             known = self._chains[key] = self._chain(task, tz, upto)
         return known
 
-    def _chain(self, task: Task, tz: ZoneInfo, upto: int | None) -> list[ChainEntry]:
-        due = as_utc(task.due_at)
+    def _chain(self, task: DueTask, tz: ZoneInfo, upto: int | None) -> list[ChainEntry]:
+        due = task.due_at
         entries: list[ChainEntry] = [] if task.step == 0 else [(due, (CARD,))]
         settings = self.config.followup
         steps = settings.overdue
@@ -109,51 +101,32 @@ class TaskSweeper(WithDeps):
             entries.append((moment, tuple(str(action) for action in step.do)))
         return entries
 
-    def _take(self, session: Session, now: datetime) -> list[Task]:
-        """The due tasks, oldest first, kept from every other writer until this tick commits:
-        locked on PostgreSQL (another sweeper skips them; a Done waits, then finds them moved
-        on), and SQLite has one writer at a time. `_write_timers` bumps their versions."""
-        query = (
-            select(Task)
-            .where(Task.next_action_at <= now, Task.status == TaskStatus.OPEN)
-            .order_by(Task.next_action_at, Task.id)
-            .limit(BATCH)
-        )
-        if not self.db.is_sqlite:
-            query = query.with_for_update(skip_locked=True)
-        return list(session.scalars(query))
-
-    def _run_next(self, session: Session, task: Task, lead: Lead | None, now: datetime) -> int:
-        """Run the task's due chain entry; its new timer is set as committed and written by
-        `_write_timers`, one statement for the tick (not a unit-of-work flush per task)."""
+    def _run_next(self, session: Session, task: DueTask, now: datetime) -> tuple[int, Timer]:
+        """Run the task's due chain entry; returns whether it ran, and the task's new timer
+        (written by `write_timers`, one statement for the tick)."""
         chain = self.chain(task, upto=task.overdue_step + 2)  # this entry and the next
-        if task.overdue_step >= len(chain):
-            set_committed_value(task, "next_action_at", None)
-            return 0
-        _, actions = chain[task.overdue_step]
-        if lead is None:
-            set_committed_value(task, "next_action_at", None)
-            return 0
-        if lead.snoozed_until is not None and as_utc(lead.snoozed_until) > now:
+        lead = task.lead
+        if task.overdue_step >= len(chain) or lead is None:
+            return 0, Timer(task.id, task.version, task.overdue_step, None)
+        if lead.snoozed_until is not None and lead.snoozed_until > now:
             # The lead is snoozed ("call me after the 15th"): its follow-up waits with it.
-            set_committed_value(task, "next_action_at", as_utc(lead.snoozed_until))
-            return 0
-        for action in actions:
+            return 0, Timer(task.id, task.version, task.overdue_step, lead.snoozed_until)
+        for action in chain[task.overdue_step][1]:
             self._act(session, task, lead, action, now)
         step = task.overdue_step + 1
-        set_committed_value(task, "overdue_step", step)
-        set_committed_value(task, "next_action_at", chain[step][0] if step < len(chain) else None)
-        return 1
+        return 1, Timer(task.id, task.version, step, chain[step][0] if step < len(chain) else None)
 
-    def _held_until(self, task: Task, lead: Lead, now: datetime) -> datetime | None:
-        key = (task.owner_id, lead.tier)
-        if key not in self._held:
-            self._held[key] = quiet_until(self.config, task.owner_id, now, lead.tier)
-        return self._held[key]
+    def _quiet_until(self, person: str, lead: DueLead, now: datetime) -> datetime | None:
+        key = (person, lead.tier)
+        if key not in self._quiet:
+            self._quiet[key] = quiet_until(self.config, person, now, lead.tier)
+        return self._quiet[key]
 
-    def _act(self, session: Session, task: Task, lead: Lead, action: str, now: datetime) -> None:
+    def _act(
+        self, session: Session, task: DueTask, lead: DueLead, action: str, now: datetime
+    ) -> None:
         if action == CARD:
-            post_task_card(session, self.deps, task, lead, now, self._held_until(task, lead, now))
+            post_task_card(session, task, lead, now, self._quiet_until(task.owner_id, lead, now))
         elif action == Action.REMIND_OWNER:
             self._remind(session, task, lead, task.owner_id, _owner_words(task, lead, now), now)
         elif action == Action.NOTIFY_MANAGER:
@@ -165,8 +138,9 @@ class TaskSweeper(WithDeps):
                 self._remind(session, task, lead, self.config.channels.managers, words, now)
 
     def _remind(
-        self, session: Session, task: Task, lead: Lead, target: str, text: str, now: datetime
-    ) -> None:
+        self, session: Session, task: DueTask, lead: DueLead, target: str, text: str,
+        now: datetime,
+    ) -> None:  # fmt: skip
         person = target[:1] in ("U", "W")
         enqueue_message(
             session,
@@ -176,52 +150,45 @@ class TaskSweeper(WithDeps):
             now,
             text=text,
             guard={"task": task.id},
-            not_before=quiet_until(self.config, target, now, lead.tier) if person else None,
+            not_before=self._quiet_until(target, lead, now) if person else None,
         )
-        add_event(session, lead, "leadbot", EventKind.TASK_REMINDED, now,
-                  task=task.id, step=task.step, to=target)  # fmt: skip
+        add_event_for(session, lead.id, LEADBOT, EventKind.TASK_REMINDED, now,
+                      task=task.id, step=task.step, to=target)  # fmt: skip
 
 
-def _write_timers(session: Session, tasks: list[Task]) -> None:
-    """Each task's overdue step and timer as `_run_next` left them, and its version bumped (a
-    Done that read the task before this tick no longer matches): one executemany, guarded on
-    the version read (under `_take`'s lock it always matches)."""
-    if not tasks:
+def post_task_card(
+    session: Session, task: DueTask, lead: DueLead, now: datetime, held: datetime | None
+) -> None:
+    """The task falls due: its card goes to the owner's DM, after their quiet hours (`held`:
+    when they end, or None). The `task_due` event is written when the card is posted
+    (bot/delivery/log.py), not here: a held card goes later, and a tick writes a row less. The
+    card, its template filled in, is drawn when it is sent, never in the tick."""
+    if task.card_ts is None:
+        enqueue_task_card(session, task.lead_id, task.id, task.owner_id, now, not_before=held)
         return
-    table = Task.__table__
-    session.execute(
-        update(table)
-        .where(table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version"))
-        .values(
-            overdue_step=bindparam("b_step"),
-            next_action_at=bindparam("b_at"),
-            version=table.c.version + 1,
-        ),
-        [
-            {"b_id": t.id, "b_version": t.version, "b_step": t.overdue_step,
-             "b_at": t.next_action_at}
-            for t in tasks
-        ],
-    )  # fmt: skip
-    for task in tasks:
-        set_committed_value(task, "version", task.version + 1)
+    # Moved to today: its card is up the conversation already; say it is due now.
+    label = literal_truncated(lead.name or "a lead", 200)
+    enqueue_message(session, task.lead_id, CopyKind.DM, task.owner_id, now,
+                    text=f"📌 Due now: Day {task.day} for *{label}* (the card is above).",
+                    guard={"task": task.id}, not_before=held)  # fmt: skip
+    add_event_for(session, lead.id, LEADBOT, EventKind.TASK_DUE, now, task=task.id, step=task.step)
 
 
-def _lead_label(lead: Lead) -> str:
+def _lead_label(lead: DueLead) -> str:
     label = literal_truncated(lead.name or lead.email or lead.phone or "a lead", 200)
     company = f" ({literal_truncated(lead.company, 200)})" if lead.company else ""
     return f"*{label}*{company} #{lead.id}"
 
 
-def _what(task: Task) -> str:
+def _what(task: DueTask) -> str:
     if task.step == 0:
         return "the first contact"
     channels = " + ".join(FollowUpChannel(c).value for c in task.channels if c)
     return f"Day {task.day} of the cadence ({channels})"
 
 
-def _owner_words(task: Task, lead: Lead, now: datetime) -> str:
-    late = format_duration(now - as_utc(task.due_at))
+def _owner_words(task: DueTask, lead: DueLead, now: datetime) -> str:
+    late = format_duration(now - task.due_at)
     if task.step == 0:
         return (
             f"⏰ {user(task.owner_id)}, you claimed {_lead_label(lead)} and no contact is logged "
@@ -230,8 +197,8 @@ def _owner_words(task: Task, lead: Lead, now: datetime) -> str:
     return f"⏰ {user(task.owner_id)}, {_what(task)} for {_lead_label(lead)} is {late} overdue."
 
 
-def _manager_words(task: Task, lead: Lead, now: datetime) -> str:
-    late = format_duration(now - as_utc(task.due_at))
+def _manager_words(task: DueTask, lead: DueLead, now: datetime) -> str:
+    late = format_duration(now - task.due_at)
     return (
         f"📣 {user(task.owner_id)} has not done {_what(task)} for {_lead_label(lead)}: "
         f"{late} overdue."

@@ -16,11 +16,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from blocks.agenda import Agenda as RepAgenda
-from blocks.mrkdwn import literal_truncated
 from bot.delivery.outbox import (
     enqueue_card_updates,
-    enqueue_message,
-    enqueue_task_card,
     enqueue_task_redraws,
 )
 from bot.followup.agenda import Agenda, agenda_answer
@@ -30,7 +27,7 @@ from bot.hours import tomorrow_at
 from bot.leads.contact import ContactLog
 from bot.leads.events import add_event
 from bot.services import Deps, WithDeps
-from bot.vocabulary import CopyKind, EventKind, LeadOutcome, LeadStatus, TaskResult, TaskStatus
+from bot.vocabulary import EventKind, LeadOutcome, LeadStatus, TaskResult, TaskStatus
 from storage.followup import Task
 from storage.models import Lead
 
@@ -220,20 +217,3 @@ class TaskService(WithDeps):
             stop_cadence(session, lead, task.cadence, LeadOutcome.NO_RESPONSE, now)
         elif lead.status != LeadStatus.CLOSED:
             self.planner.plan_next(session, task, lead, now)
-
-
-def post_task_card(
-    session: Session, deps: Deps, task: Task, lead: Lead, now: datetime, held: datetime | None
-) -> None:
-    """The task falls due: its card goes to the owner's DM, after their quiet hours (`held`:
-    when they end, or None). The `task_due` event is written when the card is posted
-    (bot/delivery/log.py), not here: a held card goes later, and a tick writes a row less."""
-    if task.card_ts is None:
-        enqueue_task_card(session, task.lead_id, task.id, task.owner_id, now, not_before=held)
-        return
-    # Moved to today: its card is up the conversation already; say it is due now.
-    label = literal_truncated(lead.name or "a lead", 200)
-    enqueue_message(session, task.lead_id, CopyKind.DM, task.owner_id, now,
-                    text=f"📌 Due now: Day {task.day} for *{label}* (the card is above).",
-                    guard={"task": task.id}, not_before=held)  # fmt: skip
-    add_event(session, lead, "leadbot", EventKind.TASK_DUE, now, task=task.id, step=task.step)

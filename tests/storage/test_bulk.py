@@ -1,23 +1,26 @@
-"""`storage.bulk`: rows collected in a scope are written at its end, in order, or not at all."""
+"""`storage.bulk`: rows collected in a scope are written at its end, in order, or not at all;
+on PostgreSQL through one JSON document (`json_to_recordset`), stored to the character as a
+plain INSERT stores them. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import String, cast, insert, select
 
-from storage.bulk import add_row, collected
+from storage.bulk import ROW_BYTES, add_row, collected
 from storage.db import Database
-from storage.models import Lead, LeadEvent
+from storage.models import Lead, LeadEvent, OutboxMessage
 
 NOW = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def db(sqlite_url: str) -> Iterator[Database]:
-    database = Database(sqlite_url)
+def db(database_url: str) -> Iterator[Database]:
+    database = Database(database_url)
     database.upgrade()
     with database.write() as session:
         session.add(
@@ -59,3 +62,54 @@ def test_a_scope_that_fails_writes_nothing(db: Database) -> None:
     with db.write() as session:
         _event(session, "outside")  # no scope: a plain session.add
     assert _kinds(db) == [("outside", {})]
+
+
+def _outbox(n: int, payload: object) -> dict[str, Any]:
+    held = NOW + timedelta(hours=9, microseconds=123457 + n)
+    return {
+        "lead_id": 1, "kind": "message", "copy_kind": "dm" if n % 2 else None,
+        "target": f"U0\"ODD\\{n}📌", "lane": None if n % 3 else "U0ALICE", "priority": n % 4,
+        "created_at": NOW, "next_attempt_at": held if n % 2 else NOW, "payload": payload,
+    }  # fmt: skip
+
+
+PAYLOADS: list[object] = [
+    None,  # JSON null, as a plain INSERT stores it (not SQL NULL)
+    {"task_id": 7},
+    {"text": 'She said "now", then\\n left \\ ✉️ 📌 — ok', "guard": {}, "alert": False},
+    {"lines": ["a", None, 1.5, True], "nested": {"deep": [[], {}]}},
+    [],
+]
+
+
+@pytest.mark.parametrize("size", ["small", "large"])
+def test_many_rows_are_stored_as_one_insert_per_row_stores_them(db: Database, size: str) -> None:
+    """Each value as a plain INSERT stores it, read back as text: JSON as `json.dumps` wrote it,
+    None in a JSON column as JSON null, datetimes to the microsecond, strings with quotes,
+    backslashes and emoji, the columns' defaults; ids in the order the rows were added. Large
+    rows (an agenda's blocks) take the executemany path on PostgreSQL too."""
+    padding = "x" * (ROW_BYTES if size == "large" else 0)
+    rows = [_outbox(n, {"pad": padding, "p": p} if padding else p) for n, p in enumerate(PAYLOADS)]
+    with db.write() as session, collected(session):
+        for row in rows:
+            add_row(session, OutboxMessage, **row)
+    with db.write() as session:
+        session.execute(insert(OutboxMessage.__table__), rows)  # the reference: one per row
+    table = OutboxMessage.__table__
+    stored = [cast(column, String) for column in table.c if column.name != "id"]
+    with db.read() as session:
+        written = session.execute(select(table.c.id, *stored).order_by(table.c.id)).all()
+    ids = [row[0] for row in written]
+    assert ids == sorted(ids) and len(ids) == 2 * len(rows)
+    collected_rows, reference = written[: len(rows)], written[len(rows) :]
+    assert [row[1:] for row in collected_rows] == [row[1:] for row in reference]
+    with db.read() as session:
+        back = session.scalars(select(OutboxMessage.payload).order_by(OutboxMessage.id)).all()
+    assert back[: len(rows)] == [row["payload"] for row in rows]
+
+
+def test_a_column_default_applies_to_every_collected_row(db: Database) -> None:
+    with db.write() as session, collected(session):
+        for kind in ("a", "b", "c"):
+            add_row(session, LeadEvent, lead_id=1, at=NOW, actor="t", kind=kind)
+    assert _kinds(db) == [("a", {}), ("b", {}), ("c", {})]

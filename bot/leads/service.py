@@ -89,13 +89,17 @@ class LeadService(WithDeps):
         with self.db.write() as session:
             return self.receive_in(session, data, actor)
 
-    def receive_in(self, session: Session, data: LeadIn, actor: str) -> Received:
+    def receive_in(
+        self, session: Session, data: LeadIn, actor: str, *, pointer_apart: bool = True
+    ) -> Received:
         """Store one lead in `session`'s transaction (or a savepoint of it: `bot/leads/group.py`);
-        the caller commits and wakes the dispatcher."""
+        the caller commits and wakes the dispatcher. `pointer_apart` False: the pool's pointer
+        moves in `session`'s transaction too (a bulk import: one commit per chunk, not per lead,
+        while live intakes for that pool wait for the chunk)."""
         if data.external_id and (stored := by_external_id(session, data)) is not None:
             return Received(*stored, created=False)
         now = self.clock.now()
-        lead, decision = self.place(session, data, now, brief=self.db.has_brief)
+        lead, decision = self.place(session, data, now, brief=self.db.has_brief and pointer_apart)
         with collected(session):  # its events and cards: one INSERT per table
             add_event(session, lead, actor, EventKind.RECEIVED, now, source=data.source)
             self._deliver_assignment(session, lead, decision, now)

@@ -11,6 +11,7 @@ from bot.review.simulate.measures import Fate, Measures, busiest
 
 # Ranked: a breach that appears or goes matters most, a different reminder count least.
 WEIGHTS = {"breach": 0, "contact": 1, "manager": 2, "queue": 3, "rep": 4, "reminders": 5}
+GENERIC = {"rep": "routed to another rep", "reminders": "reminders differ"}
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class Change:
     key: str
     what: tuple[str, ...]  # "breach → within SLA", "to Alice → to Bo"
     rank: int
+    kinds: tuple[str, ...] = ()  # WEIGHTS' keys, one per `what`
 
 
 def rows(columns: Sequence[Measures]) -> list[Row]:
@@ -61,7 +63,8 @@ def changes(before: Measures, after: Measures, name: Callable[[str | None], str]
         what = _differences(was, now, name)
         if what:
             rank = min(WEIGHTS[kind] for kind, _ in what)
-            found.append(Change(key, tuple(text for _, text in what), rank * 1_000_000 + order))
+            found.append(Change(key, tuple(text for _, text in what), rank * 1_000_000 + order,
+                                tuple(kind for kind, _ in what)))  # fmt: skip
     return sorted(found, key=lambda change: change.rank)
 
 
@@ -87,9 +90,8 @@ def tally(found: Sequence[Change]) -> dict[str, int]:
     """How many leads each kind of change touches ("breach → within SLA": 12)."""
     counts: dict[str, int] = {}
     for change in found:
-        for text in change.what:
-            kind = text if not text.startswith(("to ", "reminders ")) else text.split(" ")[0]
-            label = {"to": "routed to another rep", "reminders": "reminders differ"}.get(kind, kind)
+        for kind, text in zip(change.kinds, change.what, strict=True):
+            label = GENERIC.get(kind, text)  # who and how many vary by lead: one label each
             counts[label] = counts.get(label, 0) + 1
     return counts
 

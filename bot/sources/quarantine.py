@@ -42,7 +42,9 @@ class Quarantine:
         self.told = OncePerHour()
 
     def hold(self, source: str, kind: str, body: str, problems: list[dict[str, str]]) -> int:
-        """Keep `body` with why, in one transaction with the admins' alert (when due)."""
+        """Keep `body` with why, in one transaction with the admins' alert (when due). A NUL
+        (which PostgreSQL refuses in text, and intake in any lead) is kept as U+FFFD."""
+        body = body.replace("\x00", "\ufffd")
         now = self.clock.now()
         with self.db.write() as session:
             row = Quarantined(source=source, kind=kind, received_at=now, body=body,

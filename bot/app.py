@@ -134,7 +134,7 @@ def create_services(
         dispatcher=dispatcher,
         leads=leads,
         intake=intake,
-        sources=SourceIntake(config, leads, intake, quarantine),
+        sources=SourceIntake(config, leads, intake, quarantine, settings.source_secrets),
         quarantine=quarantine,
         queries=queries,
         metrics=metrics,

@@ -75,9 +75,11 @@ class Source(BaseModel):
     source: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     map: Annotated[dict[str, str], AfterValidator(_mapping)] = {}
     # salesforce: the sending org's id (Setup > Company Information), checked on every message.
-    organization_id: (
-        Annotated[str, Field(pattern=r"^00D[a-zA-Z0-9]{12}([a-zA-Z0-9]{3})?$")] | None
-    ) = None
+    organization_id: Annotated[str, Field(pattern=ORG_ID)] | None = None
+    # hubspot: a private app's access token (crm.objects.contacts.read, crm.objects.owners.read)
+    # to read the contacts webhook events name only by id, and the owners' emails.
+    token_env: Annotated[str, AfterValidator(_env_name)] | None = None
+    api_url: Annotated[str, Field(pattern=r"^https?://\S+$")] = "https://api.hubapi.com"
 
     @model_validator(mode="after")
     def _salesforce_org(self) -> Source:

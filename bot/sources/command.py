@@ -91,10 +91,11 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _retry(args: argparse.Namespace) -> int:
+    from bot.settings import Settings
     from bot.sources.retry import retry
 
     _, leads = _services()
-    retried = retry(leads, args.id)
+    retried = retry(leads, args.id, Settings.from_env().source_secrets)
     print(retried.message, file=sys.stdout if retried.ok else sys.stderr)
     return 0 if retried.ok else 1
 

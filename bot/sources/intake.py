@@ -8,6 +8,7 @@ so a refusal would lose the lead without anyone knowing.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -15,6 +16,7 @@ from bot.config.schema import Config
 from bot.config.sources import Source
 from bot.leads.input import LeadIn, LeadInputError, decode_json
 from bot.leads.service import Received
+from bot.sources.hubspot import HubSpotApi, complete
 from bot.sources.mapping import MappingProblem, lead_of
 from bot.sources.quarantine import Quarantine
 from bot.sources.shapes import Record, ShapeError, records
@@ -44,11 +46,19 @@ class Taken:
 
 
 class SourceIntake:
-    def __init__(self, config: Config, leads: Receiver, intake: Receiver,
-                 quarantine: Quarantine) -> None:  # fmt: skip
+    def __init__(
+        self,
+        config: Config,
+        leads: Receiver,
+        intake: Receiver,
+        quarantine: Quarantine,
+        secrets: Mapping[str, str] | None = None,
+    ) -> None:
         """`leads` parses (the config's tiers and window); `intake` receives (grouped on
-        SQLite, as `POST /api/leads` does)."""
+        SQLite, as `POST /api/leads` does); `secrets`: the environment, for API tokens."""
         self.config, self.leads, self.intake, self.quarantine = config, leads, intake, quarantine
+        self.secrets = secrets or {}
+        self.apis: dict[str, HubSpotApi] = {}  # one client a token: its owner list is cached
 
     def take(self, name: str, body: bytes) -> list[Taken]:
         """Raises Forged for a Salesforce message from another organisation."""
@@ -59,6 +69,7 @@ class SourceIntake:
             problems = err.problems if isinstance(err, LeadInputError) else _whole(str(err))
             raw = body.decode("utf-8", errors="replace")
             return [self._hold(name, source, raw, problems)]
+        complete(found, source, self.secrets, self.apis)
         return [self.record(name, source, record) for record in found]
 
     def record(self, name: str, source: Source, record: Record) -> Taken:

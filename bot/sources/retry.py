@@ -7,10 +7,12 @@ the cards within its idle wait (5 s): this process does not reach it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.leads.input import LeadIn, LeadInputError
 from bot.leads.service import LeadService
+from bot.sources.hubspot import complete
 from bot.sources.intake import payload_of
 from bot.sources.mapping import MappingProblem, lead_of
 from bot.sources.shapes import ShapeError, records
@@ -25,7 +27,8 @@ class Retried:
     lead_ids: tuple[int, ...] = ()
 
 
-def retry(leads: LeadService, held_id: int) -> Retried:
+def retry(leads: LeadService, held_id: int, secrets: Mapping[str, str] | None = None) -> Retried:
+    """`secrets`: the environment, for a source's API token (a HubSpot event's contact)."""
     config, db = leads.config, leads.db
     with db.read() as session:
         row = session.get(Quarantined, held_id)
@@ -40,8 +43,9 @@ def retry(leads: LeadService, held_id: int) -> Retried:
         return Retried(False, f"#{held_id} came from the source {name!r}, which leadbot.yml no "
                               "longer has: add it back under sources: to retry")  # fmt: skip
     try:
-        parsed = [leads.parse(lead_of(record, source, name))
-                  for record in records(kind, payload_of(source, body.encode()))]  # fmt: skip
+        found = records(kind, payload_of(source, body.encode()))
+        complete(found, source, secrets or {}, {})
+        parsed = [leads.parse(lead_of(record, source, name)) for record in found]
     except (LeadInputError, MappingProblem) as err:
         return _still_held(leads, held_id, err.problems)
     except (ShapeError, NotSoap) as err:

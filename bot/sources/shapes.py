@@ -47,6 +47,7 @@ class Record:
     fields: dict[str, Scalar] = field(default_factory=dict)  # every value, by its own name
     known: dict[str, Scalar] = field(default_factory=dict)  # canonical name -> value
     problem: str | None = None  # the payload's shape is wrong for its kind
+    fetch: str | None = None  # a HubSpot event's object id: its values are read from the API
 
 
 class ShapeError(Exception):
@@ -82,9 +83,11 @@ def _hubspot(payload: Any) -> list[Record]:
                        for k, v in properties.items()}  # fmt: skip
         record = flat(values, body=item)
         if item.get("subscriptionType") and not isinstance(properties, dict):
+            # An event carries only the object's id: hubspot.py reads the contact itself.
+            record.fetch = str(item.get("objectId") or "")
             record.problem = (f"a HubSpot {item['subscriptionType']} event carries only the "
-                              "object's id; send the object from a workflow's \"Send a "
-                              "webhook\" action instead")  # fmt: skip
+                              "object's id: set the source's token_env (a private app's token) "
+                              "so leadbot reads the contact")  # fmt: skip
         found.append(record)
     return found
 

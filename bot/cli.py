@@ -160,6 +160,7 @@ def _db_upgrade(_args: argparse.Namespace) -> int:
 def _config_check(args: argparse.Namespace) -> int:
     from bot.config.errors import ConfigError
     from bot.config.load import load_config
+    from bot.config.sources import unset_secrets
 
     path = args.path or Settings.from_env().config_path
     try:
@@ -168,6 +169,8 @@ def _config_check(args: argparse.Namespace) -> int:
         print(err, file=sys.stderr)
         return 1
     print(f"{path}: OK ({len(config.reps)} reps, {len(config.managers)} managers)")
+    for line in unset_secrets(config.sources, os.environ):
+        print(f"warning: {line}")
     return 0
 
 

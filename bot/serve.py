@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 from bot.app import LeadbotApp, create_app
 from bot.config.errors import ConfigError
 from bot.config.load import load_config
+from bot.config.sources import unset_secrets
 from bot.settings import SETUP_HINT, Settings
 from bot.worker import DeliveryWorker
 
@@ -59,6 +60,8 @@ def serve(
         raise
     if not settings.intake_token:
         log.warning("LEADBOT_INTAKE_TOKEN is not set: POST /api/leads answers 503")
+    for line in unset_secrets(config.sources, settings.source_secrets):
+        log.warning("%s", line)
     try:
         return _run(app, settings, host, port, socket_mode=socket_mode)
     finally:

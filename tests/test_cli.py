@@ -77,6 +77,18 @@ def test_config_check_accepts_the_example_and_rejects_a_typo(tmp_path: Path) -> 
     assert "sheduler: unknown key (did you mean 'scheduler'?)" in result.stderr
 
 
+def test_config_check_warns_of_a_source_whose_secret_is_not_set(tmp_path: Path) -> None:
+    config = tmp_path / "leadbot.yml"
+    config.write_text(
+        "channels: {queue: C0QUEUE}\nreps:\n  - {id: U0ALICE, name: Alice}\n"
+        "sources:\n  hub: {kind: hubspot, secret_env: HUB_SECRET, token_env: HUB_TOKEN}\n"
+    )
+    result = leadbot("config", "check", str(config), env={"HUB_SECRET": "set"})
+    assert result.returncode == 0, result.stderr
+    assert "warning: sources.hub: HUB_TOKEN is not set here" in result.stdout
+    assert "HUB_SECRET" not in result.stdout
+
+
 def test_db_upgrade_creates_the_schema_and_is_idempotent(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'x.db'}"
     for _ in range(2):

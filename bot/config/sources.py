@@ -18,6 +18,7 @@ Webflow site, anything that posts JSON), with the environment variable that hold
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Annotated, Literal
 
 from jinja2 import TemplateSyntaxError
@@ -91,3 +92,16 @@ class Source(BaseModel):
     def lead_source(self, name: str) -> str:
         """The `source` its leads carry: routing rules and tiers match on it."""
         return self.source or name
+
+
+def unset_secrets(sources: Mapping[str, Source], env: Mapping[str, str]) -> list[str]:
+    """The variables `sources:` names that `env` does not set: valid YAML, but the endpoint
+    answers 503 (or HubSpot's events are held) until they are. Names only, never values."""
+    found = []
+    for name, source in sources.items():
+        needs = ((source.secret_env, f"POST /api/sources/{name} answers 503"),
+                 (source.token_env, "HubSpot's events are held, not read"))  # fmt: skip
+        for variable, why in needs:
+            if variable and not env.get(variable, "").strip():
+                found.append(f"sources.{name}: {variable} is not set here: {why} until it is")
+    return found

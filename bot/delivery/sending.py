@@ -139,7 +139,7 @@ class SendLoop:
         task = asyncio.create_task(self._send(booking, delay, booked, before))
         self.tasks.add(task)
         self.last_in_lane[send.lane] = task
-        task.add_done_callback(self._done)
+        task.add_done_callback(lambda done, lane=send.lane: self._done(done, lane))
 
     def _displace(self, send: Send) -> bool:
         """The lane waits out its pace: `send` takes the moment of its least urgent booked post,
@@ -191,9 +191,9 @@ class SendLoop:
             result = Failed(send.row_id, DeliveryError(type(err).__name__, maybe_sent=True))
         self.results.put_nowait(result)
 
-    def _done(self, task: asyncio.Task[None]) -> None:
+    def _done(self, task: asyncio.Task[None], lane: str) -> None:
         self.tasks.discard(task)
-        for lane in [lane for lane, last in self.last_in_lane.items() if last is task]:
+        if self.last_in_lane.get(lane) is task:
             del self.last_in_lane[lane]
         self.woken.set()  # room for another call
 

@@ -19,6 +19,7 @@ import threading
 from dataclasses import dataclass, field
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bot.leads.input import LeadIn
 from bot.leads.records import by_external_id
@@ -38,6 +39,21 @@ class _Waiting:
     result: Received | None = None
     error: BaseException | None = None
     alone: bool = False  # to be stored again on its own (LeadService.receive), once answered
+
+
+def receive_in_savepoint(
+    service: LeadService, session: Session, data: LeadIn, actor: str, *, pointer_apart: bool = True
+) -> Received | None:
+    """One lead in a savepoint of `session`, so that a failure rolls back this lead alone (an
+    error of the database itself included: the caller decides). The same (source,
+    external_id) stored earlier in this transaction is that lead (`created=False`); None
+    when another conflicting row stood in the way."""
+    try:
+        with session.begin_nested():
+            return service.receive_in(session, data, actor, pointer_apart=pointer_apart)
+    except IntegrityError:
+        stored = by_external_id(session, data)
+        return None if stored is None else Received(*stored, created=False)
 
 
 class GroupedIntake:
@@ -105,19 +121,12 @@ class GroupedIntake:
                     waiting.result = self.service.receive_in(session, waiting.data, waiting.actor)
                     continue
                 try:
-                    with session.begin_nested():
-                        waiting.result = self.service.receive_in(
-                            session, waiting.data, waiting.actor
-                        )
+                    waiting.result = receive_in_savepoint(
+                        self.service, session, waiting.data, waiting.actor
+                    )
+                    waiting.alone = waiting.result is None
                 except TROUBLE:
                     raise
-                except IntegrityError:
-                    # The same (source, external_id) earlier in this group: answer with it.
-                    stored = by_external_id(session, waiting.data)
-                    if stored is None:
-                        waiting.alone = True
-                    else:
-                        waiting.result = Received(*stored, created=False)
                 except Exception as err:  # this lead only: its savepoint is rolled back
                     waiting.error = err
         if any(w.result is not None and w.result.created for w in group):

@@ -18,11 +18,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from sqlalchemy.exc import IntegrityError
-
 from bot.config.sources import MAPPABLE, Source
+from bot.leads.group import receive_in_savepoint
 from bot.leads.input import LeadIn, LeadInputError
-from bot.leads.records import by_external_id
 from bot.leads.service import LeadService
 from bot.sources.mapping import MappingProblem, lead_of
 from bot.sources.shapes import Record, flat
@@ -135,23 +133,18 @@ class Importer:
 
     def _one(self, session: Any, line: int, lead: LeadIn, done: Imported) -> None:
         try:
-            with session.begin_nested():
-                # The pool's pointer moves in this chunk's transaction: on PostgreSQL, moving it
-                # apart (as a live intake does) cost a commit, a WAL flush, per row.
-                got = self.leads.receive_in(session, lead, "import", pointer_apart=False)
+            # The pool's pointer moves in this chunk's transaction: on PostgreSQL, moving it
+            # apart (as a live intake does) cost a commit, a WAL flush, per row.
+            got = receive_in_savepoint(self.leads, session, lead, "import", pointer_apart=False)
         except TROUBLE:
             raise  # the database itself: the import stops, every row so far is stored
-        except IntegrityError:  # the same external id twice in this chunk
-            if by_external_id(session, lead) is None:
-                done.refused.append((line, "could not be stored (a conflicting row)"))
-            else:
-                done.duplicate += 1
-            return
         except Exception as err:  # this row only: its savepoint is rolled back
             log.exception("import: line %s could not be stored", line)
             done.refused.append((line, f"could not be stored ({type(err).__name__})"))
             return
-        if got.created:
+        if got is None:
+            done.refused.append((line, "could not be stored (a conflicting row)"))
+        elif got.created:
             done.created += 1
             owner = got.owner_id or ""
             done.owners[owner] = done.owners.get(owner, 0) + 1

@@ -64,12 +64,11 @@ class SourceIntake:
         """Raises Forged for a Salesforce message from another organisation."""
         source = self.config.sources[name]
         try:
-            found = records(source.kind, payload_of(source, body, check=True))
+            found = read_records(source, body, self.secrets, self.apis, check=True)
         except (LeadInputError, ShapeError, NotSoap) as err:
             problems = err.problems if isinstance(err, LeadInputError) else _whole(str(err))
             raw = body.decode("utf-8", errors="replace")
             return [self._hold(name, source, raw, problems)]
-        complete(found, source, self.secrets, self.apis)
         return [self.record(name, source, record) for record in found]
 
     def record(self, name: str, source: Source, record: Record) -> Taken:
@@ -86,6 +85,16 @@ class SourceIntake:
               problems: list[dict[str, str]]) -> Taken:  # fmt: skip
         held = self.quarantine.hold(name, source.kind, body, problems)
         return Taken("quarantined", held, tuple(problems))
+
+
+def read_records(source: Source, body: bytes, secrets: Mapping[str, str],
+                 apis: dict[str, HubSpotApi], *, check: bool = False) -> list[Record]:  # fmt: skip
+    """The body's records, completed from the sender's API where it carries only ids (a
+    request's, or a held row's on retry). Raises LeadInputError, ShapeError or NotSoap for a
+    body that cannot be read, Forged (with `check`) for a message from another organisation."""
+    found = records(source.kind, payload_of(source, body, check=check))
+    complete(found, source, secrets, apis)
+    return found
 
 
 def payload_of(source: Source, body: bytes, *, check: bool = False) -> Any:

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 
 from bot.leads.input import LeadIn, LeadInputError
 from bot.leads.service import LeadService
-from bot.sources.hubspot import complete
-from bot.sources.intake import payload_of
+from bot.sources.intake import read_records
 from bot.sources.mapping import MappingProblem, lead_of
-from bot.sources.shapes import ShapeError, records
+from bot.sources.shapes import ShapeError
 from bot.sources.soap import NotSoap
 from storage.sources import Quarantined, QuarantineStatus
 
@@ -32,10 +31,10 @@ def retry(leads: LeadService, held_id: int, secrets: Mapping[str, str] | None = 
     config, db = leads.config, leads.db
     with db.read() as session:
         row = session.get(Quarantined, held_id)
-        found = None if row is None else (row.source, row.kind, row.body, row.status)
+        found = None if row is None else (row.source, row.body, row.status)
     if found is None:
         return Retried(False, f"nothing in the quarantine has id {held_id}")
-    name, kind, body, status = found
+    name, body, status = found
     if status != QuarantineStatus.HELD:
         return Retried(False, f"#{held_id} is {status} already")
     source = config.sources.get(name)
@@ -43,8 +42,7 @@ def retry(leads: LeadService, held_id: int, secrets: Mapping[str, str] | None = 
         return Retried(False, f"#{held_id} came from the source {name!r}, which leadbot.yml no "
                               "longer has: add it back under sources: to retry")  # fmt: skip
     try:
-        found = records(kind, payload_of(source, body.encode()))
-        complete(found, source, secrets or {}, {})
+        found = read_records(source, body.encode(), secrets or {}, {})
         parsed = [leads.parse(lead_of(record, source, name)) for record in found]
     except (LeadInputError, MappingProblem) as err:
         return _still_held(leads, held_id, err.problems)

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,49 +64,49 @@ def records(kind: str, payload: Any) -> list[Record]:
     return found
 
 
-def _json(payload: Any) -> list[Record]:
+def _each(payload: Any, expected: str, read: Callable[[dict[str, Any]], Record]) -> list[Record]:
+    """A payload of one object or a list of them: each read, anything else a record that says
+    what was expected."""
     items = payload if isinstance(payload, list) else [payload]
-    return [flat(item) if isinstance(item, dict) else _wrong(item, "an object") for item in items]
+    return [read(item) if isinstance(item, dict) else _wrong(item, expected) for item in items]
+
+
+def _json(payload: Any) -> list[Record]:
+    return _each(payload, "an object", flat)
 
 
 def _hubspot(payload: Any) -> list[Record]:
-    items = payload if isinstance(payload, list) else [payload]
-    found: list[Record] = []
-    for item in items:
-        if not isinstance(item, dict):
-            found.append(_wrong(item, "a HubSpot object or event"))
-            continue
-        properties = item.get("properties")
-        values = dict(item)
-        if isinstance(properties, dict):
-            values.pop("properties")
-            values |= {k: v.get("value") if isinstance(v, dict) else v
-                       for k, v in properties.items()}  # fmt: skip
-        record = flat(values, body=item)
-        if item.get("subscriptionType") and not isinstance(properties, dict):
-            # An event carries only the object's id: hubspot.py reads the contact itself.
-            record.fetch = str(item.get("objectId") or "")
-            record.problem = (f"a HubSpot {item['subscriptionType']} event carries only the "
-                              "object's id: set the source's token_env (a private app's token) "
-                              "so leadbot reads the contact")  # fmt: skip
-        found.append(record)
-    return found
+    return _each(payload, "a HubSpot object or event", _hubspot_object)
+
+
+def _hubspot_object(item: dict[str, Any]) -> Record:
+    properties = item.get("properties")
+    values = dict(item)
+    if isinstance(properties, dict):
+        values.pop("properties")
+        values |= {k: v.get("value") if isinstance(v, dict) else v
+                   for k, v in properties.items()}  # fmt: skip
+    record = flat(values, body=item)
+    if item.get("subscriptionType") and not isinstance(properties, dict):
+        # An event carries only the object's id: hubspot.py reads the contact itself.
+        record.fetch = str(item.get("objectId") or "")
+        record.problem = (f"a HubSpot {item['subscriptionType']} event carries only the "
+                          "object's id: set the source's token_env (a private app's token) "
+                          "so leadbot reads the contact")  # fmt: skip
+    return record
 
 
 def _salesforce(payload: Any) -> list[Record]:
     """Outbound Message sObjects (soap.notifications), by their field names; the record's Id
     (00Q…) is the external id."""
-    items = payload if isinstance(payload, list) else [payload]
-    found: list[Record] = []
-    for item in items:
-        if not isinstance(item, dict):
-            found.append(_wrong(item, "a Salesforce sObject"))
-            continue
-        record = flat(item)
-        if item.get("Id"):
-            record.known["external_id"] = str(item["Id"])
-        found.append(record)
-    return found
+    return _each(payload, "a Salesforce sObject", _sobject)
+
+
+def _sobject(item: dict[str, Any]) -> Record:
+    record = flat(item)
+    if item.get("Id"):
+        record.known["external_id"] = str(item["Id"])
+    return record
 
 
 def _typeform(payload: Any) -> list[Record]:

@@ -26,8 +26,10 @@ TIERS = ["hot", "warm", "cold"]
 class BadLeadFails(LeadService):
     """Fails after a lead named "Bad" has been written: only its savepoint must roll back."""
 
-    def receive_in(self, session, data: LeadIn, actor: str) -> Received:  # type: ignore[no-untyped-def]
-        result = super().receive_in(session, data, actor)
+    def receive_in(  # type: ignore[no-untyped-def]
+        self, session, data: LeadIn, actor: str, *, pointer_apart: bool = True
+    ) -> Received:
+        result = super().receive_in(session, data, actor, pointer_apart=pointer_apart)
         if data.name == "Bad":
             raise ValueError("a bug met by this lead alone")
         return result

@@ -4,6 +4,8 @@ Bolt trusts the envelope: it reads `actions[0]`, `"id" in user`, `event["type"]`
 before any listener runs, so a payload with `"actions": []` or `"user": 5` fails inside Bolt
 with a traceback. Only the shapes leadbot handles pass: slash commands, block actions, view
 submissions and closes, events and the URL check. Anything else is answered 200 and ignored.
+A NUL character anywhere is refused too: Slack's own clients never send one, and PostgreSQL
+refuses it in text, so a slash command's note would fail its transaction with a traceback.
 """
 
 from __future__ import annotations
@@ -43,6 +45,17 @@ def readable(body: Any) -> bool:
         event = body.get("event")
         return isinstance(event, dict) and _text(event.get("type")) and _plain(event)
     return kind == "url_verification" and _text(body.get("challenge"))
+
+
+def nul_in(value: Any) -> bool:
+    """Whether a NUL character is in any text of a decoded payload, keys included."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(nul_in(key) or nul_in(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(nul_in(item) for item in value)
+    return False
 
 
 def _references_ok(body: dict[str, Any]) -> bool:

@@ -8,7 +8,7 @@ import hmac
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request, Response
 from slack_bolt import App, BoltRequest
@@ -16,7 +16,7 @@ from slack_bolt.request.internals import parse_body
 from sqlalchemy import delete
 from starlette.concurrency import run_in_threadpool
 
-from bot.http.envelope import readable
+from bot.http.envelope import nul_in, readable
 from bot.http.intake import BodyNotRead, read_limited
 from storage.db import Database
 from storage.models import SeenSlackRequest
@@ -54,6 +54,8 @@ def serve_slack_events(api: FastAPI, services: Services, bolt: App) -> None:
             payload = parse_body(text, request.headers.get("content-type", "").partition(";")[0])
         except ValueError:  # not UTF-8, or a payload that is not JSON
             return Response("malformed Slack request", status_code=400)
+        if nul_in(payload):
+            return _nul_answer(payload)
         if not readable(payload):
             # Signed, but not a payload Slack sends leadbot: Bolt would fail reading it.
             return Response(status_code=200)
@@ -65,6 +67,18 @@ def serve_slack_events(api: FastAPI, services: Services, bolt: App) -> None:
             k: v[0] for k, v in answer.headers.items() if v and k.lower() != "content-length"
         }
         return Response(content=answer.body, status_code=answer.status, headers=headers)
+
+
+def _nul_answer(payload: Any) -> Response:
+    """A command's 200 body is shown to the person who typed it; other payloads' bodies are not
+    read by Slack, so they are acknowledged and change nothing."""
+    if isinstance(payload, dict) and "command" in payload:
+        return Response(
+            "leadbot cannot read a NUL character (U+0000) in the command's text, so nothing "
+            "was changed: type the command again without it.",
+            media_type="text/plain",
+        )
+    return Response(status_code=200)
 
 
 def _first_time(db: Database, signature: str) -> bool:

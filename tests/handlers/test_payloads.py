@@ -162,3 +162,43 @@ def test_an_event_leadbot_has_no_listener_for_is_acknowledged(
     )
     assert status == 200
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_a_nul_in_a_commands_text_is_told_and_changes_nothing(
+    with_lead: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found by the generated junk above on PostgreSQL: `/leads lost 1 no budget` with a NUL in
+    the note failed its UPDATE (PostgreSQL refuses NUL in text) with an ERROR traceback."""
+    before = lead_state(with_lead)
+    command = {
+        "command": "/leads",
+        "text": "lost 1 no budget went\x00quiet",
+        "user_id": "U0ALICE",
+        "channel_id": "C0LEADS",
+    }
+    body = slack_body("command", command, with_lead.fake.response_url())
+    status, answer = post_signed(f"{with_lead.base}/slack/events", with_lead.signing_secret, body)
+    assert status == 200
+    assert "NUL character (U+0000)" in answer and "nothing was changed" in answer
+    assert lead_state(with_lead) == before
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+@pytest.mark.parametrize("note", ["went quiet", "went\x00quiet"])
+def test_a_nul_in_a_forms_text_is_acknowledged_and_changes_nothing(
+    with_lead: Harness, note: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The same note without the NUL closes the lead, so the refusal is the NUL's doing."""
+    before = lead_state(with_lead)
+    reason = {"type": "static_select", "selected_option": {"value": "No budget"}}
+    values = {
+        ids.OUTCOME_REASON_BLOCK: {ids.OUTCOME_REASON: reason},
+        ids.OUTCOME_NOTE_BLOCK: {ids.OUTCOME_NOTE: {"type": "plain_text_input", "value": note}},
+    }
+    status, answer = send(with_lead, submit(ids.LOST_MODAL, "1", {"state": {"values": values}}))
+    assert status == 200, answer
+    if "\x00" in note:
+        assert lead_state(with_lead) == before
+    else:
+        assert lead_state(with_lead)[0] == "closed"
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]

@@ -64,6 +64,8 @@ class CardView:
     copy_kind: str = CopyKind.DM  # a CopyKind, as stored
     recipient: str | None = None  # the rep a DM copy was sent to
     nudges: tuple[Nudge, ...] = ()
+    # The owner could not be written back to the CRM the lead came from: why (plain text).
+    crm_problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class Nudge:
     to: tuple[str, ...] = ()  # user ids (or a channel id for channel_notified)
     tone: str | None = None
     held_until: datetime | None = None
+    note: str | None = None  # a CRM write-back that failed: what went wrong (plain text)
 
 
 def lead_card(card: CardView, now: datetime) -> list[Block]:
@@ -98,6 +101,9 @@ def lead_card(card: CardView, now: datetime) -> list[Block]:
     if card.routing_reason:
         reason = escape_truncated(card.routing_reason, 500)
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Routing: {reason}")]))
+    if card.crm_problem:
+        problem = "⚠️ " + escape_truncated(card.crm_problem, 500)
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=problem)]))
     return blocks
 
 
@@ -186,6 +192,8 @@ def _nudge_text(nudge: Nudge) -> str:
         return f"could not reach {people} {at}, so it went to the queue"
     if nudge.kind == EventKind.CHANNEL_NOTIFIED:
         return f"<#{nudge.to[0]}> told {at}" if nudge.to else f"channel told {at}"
+    if nudge.kind == EventKind.CRM_OWNER_FAILED:
+        return f"owner not written to the CRM {at}"  # the card shows why on a line of its own
     return f"queue reminded {at}"
 
 

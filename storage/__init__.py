@@ -4,6 +4,6 @@ Imports SQLAlchemy and Alembic only: nothing of leadbot's. Every model module is
 so `Base.metadata` (Alembic, the schema check) always holds every table.
 """
 
-from storage import followup, models, sources
+from storage import crm, followup, models, sources
 
-__all__ = ["followup", "models", "sources"]
+__all__ = ["crm", "followup", "models", "sources"]

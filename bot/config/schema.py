@@ -45,7 +45,7 @@ from bot.config.policy import (
 )
 from bot.config.review import DigestSettings
 from bot.config.routing import Routing, Team
-from bot.config.sources import Source, check_source_name
+from bot.config.sources import Source, check_source_name, check_write_back
 from bot.durations import Duration, format_duration
 from bot.vocabulary import CopyKind
 
@@ -230,7 +230,10 @@ class Config(_Section):
     cadences: dict[CadenceName, Cadence] = Field(default_factory=default_cadences)
     followup: FollowUpSettings = Field(default_factory=FollowUpSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
-    sources: dict[Annotated[str, AfterValidator(check_source_name)], Source] = {}
+    sources: Annotated[
+        dict[Annotated[str, AfterValidator(check_source_name)], Source],
+        AfterValidator(check_write_back),
+    ] = {}
 
     @model_validator(mode="after")
     def _tiers_coherent(self) -> Config:

@@ -81,6 +81,17 @@ class Source(BaseModel):
     # to read the contacts webhook events name only by id, and the owners' emails.
     token_env: Annotated[str, AfterValidator(_env_name)] | None = None
     api_url: Annotated[str, Field(pattern=r"^https?://\S+$")] = "https://api.hubapi.com"
+    # hubspot, salesforce: a call, email or meeting logged in the CRM (HubSpot's engagement
+    # events, Salesforce's Task messages) is a touch on its lead (bot/sources/activity.py);
+    # false: they are answered and ignored. HubSpot's needs token_env (crm.objects.contacts.read,
+    # sales-email-read for emails).
+    activities: bool = True
+    # hubspot, salesforce: set the owner in the CRM when leadbot assigns or reassigns one of
+    # the source's leads (bot/sources/writeback.py), with token_env's token (HubSpot: scope
+    # crm.objects.contacts.write; Salesforce: an access token, and api_url the instance's).
+    write_owner: bool = False
+    # The CRM's API calls a writer may make per 10 s (HubSpot's private apps: 100 by default).
+    api_calls_per_10s: Annotated[int, Field(ge=1, le=1000)] = 100
 
     @model_validator(mode="after")
     def _salesforce_org(self) -> Source:
@@ -89,9 +100,43 @@ class Source(BaseModel):
                              "Company Information): Salesforce signs nothing")  # fmt: skip
         return self
 
+    @model_validator(mode="after")
+    def _write_owner(self) -> Source:
+        if not self.write_owner:
+            return self
+        if self.kind not in ("hubspot", "salesforce"):
+            raise ValueError(f"write_owner: only a hubspot or salesforce source has an owner to "
+                             f"write back, and this one is {self.kind}")  # fmt: skip
+        if self.token_env is None:
+            raise ValueError("write_owner needs token_env: the environment variable holding the "
+                             "CRM's API token")  # fmt: skip
+        if "source" in self.map:
+            raise ValueError("write_owner: leadbot finds this source's leads by their source, "
+                             "so map.source cannot change it; use routing rules on fields.… "
+                             "instead")  # fmt: skip
+        if self.kind == "salesforce" and "api_url" not in self.model_fields_set:
+            raise ValueError("write_owner needs api_url: the Salesforce instance's URL, e.g. "
+                             "https://acme.my.salesforce.com")  # fmt: skip
+        return self
+
     def lead_source(self, name: str) -> str:
         """The `source` its leads carry: routing rules and tiers match on it."""
         return self.source or name
+
+
+def check_write_back(sources: dict[str, Source]) -> dict[str, Source]:
+    """A source writing owners back finds its leads by their `source`: no other entry may
+    give its leads the same one, or leadbot would write the owner of a lead from elsewhere."""
+    for name, source in sources.items():
+        if not source.write_owner:
+            continue
+        mine = source.lead_source(name)
+        others = [o for o, s in sources.items() if o != name and s.lead_source(o) == mine]
+        if others:
+            raise ValueError(f"{name}.write_owner: the source {others[0]} gives its leads the "
+                             f"source {mine!r} too, so leadbot could not tell which leads came "
+                             f"from the CRM: give one of them a `source:` of its own")  # fmt: skip
+    return sources
 
 
 def unset_secrets(sources: Mapping[str, Source], env: Mapping[str, str]) -> list[str]:
@@ -100,8 +145,15 @@ def unset_secrets(sources: Mapping[str, Source], env: Mapping[str, str]) -> list
     found = []
     for name, source in sources.items():
         needs = ((source.secret_env, f"POST /api/sources/{name} answers 503"),
-                 (source.token_env, "HubSpot's events are held, not read"))  # fmt: skip
+                 (source.token_env, _token_use(source)))  # fmt: skip
         for variable, why in needs:
             if variable and not env.get(variable, "").strip():
                 found.append(f"sources.{name}: {variable} is not set here: {why} until it is")
     return found
+
+
+def _token_use(source: Source) -> str:
+    if source.kind == "salesforce":
+        return "owners are not written to Salesforce"
+    written = " and owners not written" if source.write_owner else ""
+    return f"HubSpot's events are held, not read,{written}"

@@ -26,7 +26,10 @@ NUDGE_KINDS = (
     EventKind.DELIVERY_FAILED,
     EventKind.ASSIGNED,  # only those made by the escalation chain (with a step) are shown
     EventKind.NUDGE_DROPPED,  # takes back the nudge it names: the card shows what went out
+    EventKind.CRM_OWNER_FAILED,  # shown on a line of its own while it is about the owner
+    EventKind.CRM_OWNER_WRITTEN,  # takes back the failures before it
 )
+CRM_KINDS = (EventKind.CRM_OWNER_FAILED, EventKind.CRM_OWNER_WRITTEN)
 DROPPABLE = {EventKind.REMINDED, EventKind.MANAGER_NOTIFIED, EventKind.QUEUE_REMINDED}
 
 
@@ -43,9 +46,23 @@ def nudges_by_lead(session: Session, lead_ids: Collection[int]) -> dict[int, tup
     for event in events:
         if event.kind == EventKind.NUDGE_DROPPED:
             _take_back(found[event.lead_id], str((event.detail or {}).get("to")))
+        elif event.kind in CRM_KINDS:
+            _crm(found[event.lead_id], event)
         elif event.kind != EventKind.ASSIGNED or (event.detail or {}).get("step") is not None:
             found[event.lead_id].append(_nudge(event))
     return {lead_id: tuple(nudges) for lead_id, nudges in found.items()}
+
+
+def _crm(nudges: list[Nudge], event: LeadEvent) -> None:
+    """A write-back that failed is kept (its words for the card); one that succeeded later
+    takes every earlier failure back."""
+    nudges[:] = [n for n in nudges if n.kind != EventKind.CRM_OWNER_FAILED]
+    if event.kind == EventKind.CRM_OWNER_FAILED:
+        detail = event.detail or {}
+        note = f"Owner not written to {detail.get('crm', 'the CRM')}: {detail.get('error', '?')}"
+        owner = detail.get("owner")
+        nudges.append(Nudge(kind=EventKind.CRM_OWNER_FAILED, at=as_utc(event.at),
+                            to=(str(owner),) if owner else (), note=note))  # fmt: skip
 
 
 def _take_back(nudges: list[Nudge], target: str) -> None:
@@ -77,7 +94,10 @@ def card_view(
     nudges: tuple[Nudge, ...] = (),
     currency: str = "USD",
 ) -> CardView:
-
+    # A failed write-back is about the owner it tried: once the lead moved on, it is history.
+    failed = [n for n in nudges if n.kind == EventKind.CRM_OWNER_FAILED]
+    problem = failed[-1].note if failed and failed[-1].to == (lead.owner_id,) else None
+    nudges = tuple(n for n in nudges if n.kind != EventKind.CRM_OWNER_FAILED)
     return CardView(
         lead_id=lead.id,
         name=lead.name,
@@ -111,6 +131,7 @@ def card_view(
         copy_kind=copy_kind,
         recipient=recipient,
         nudges=nudges,
+        crm_problem=problem,
     )
 
 

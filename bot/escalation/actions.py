@@ -13,7 +13,8 @@ from bot.durations import format_duration
 from bot.escalation.context import CLAIM, CLAIM_SNOOZE, ActionContext
 from bot.escalation.held import not_reminded
 from bot.escalation.policy import ChainStep
-from bot.leads.events import owners_in
+from bot.leads.changes import ESCALATION_STEP, note
+from bot.leads.events import LEADBOT, owners_in
 from bot.leads.quiet import quiet_until
 from bot.routing.decision import next_after_pass
 from bot.routing.engine import backup
@@ -27,6 +28,9 @@ from storage.models import HeldNudge, Lead
 def run_actions(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) -> None:
     for action in step.actions:
         ACTIONS[action](ctx, lead, step, number)
+        # Counted by kind once the sweep commits; logged as the events the action wrote.
+        note(ctx.session, lead.id, LEADBOT, ESCALATION_STEP, {"action": action, "step": number},
+             tier=lead.tier, logged=False)  # fmt: skip
 
 
 def remind_owner(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) -> None:
@@ -182,6 +186,7 @@ def _hand_over(ctx: ActionContext, lead: Lead, owner: str, reason: str, number: 
     urgent = ctx.config.is_hottest(lead.tier)
     held = quiet_until(ctx.config, owner, ctx.now, lead.tier)
     enqueue_post(ctx.session, lead.id, CopyKind.DM, owner, ctx.now, urgent=urgent, not_before=held)
+    ctx.crm.owner_changed(ctx.session, lead, owner, ctx.now)
     quiet = {"card_held_until": held.isoformat()} if held else {}
     ctx.event(
         lead,

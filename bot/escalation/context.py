@@ -16,6 +16,7 @@ from bot.durations import format_duration
 from bot.escalation.templates import Mrkdwn, TemplateRenderer
 from bot.hours import BusinessCalendar
 from bot.leads.events import LEADBOT, add_event
+from bot.services import NO_CRM, CrmHooks
 from bot.vocabulary import EventKind
 from storage.models import Lead
 
@@ -30,6 +31,7 @@ class ActionContext:
     calendar: BusinessCalendar | None
     templates: TemplateRenderer
     now: datetime
+    crm: CrmHooks = NO_CRM  # a hand-over by the chain is written back to the lead's CRM
 
     def event(self, lead: Lead, kind: EventKind, **detail: object) -> None:
         add_event(self.session, lead, LEADBOT, kind, self.now, **detail)

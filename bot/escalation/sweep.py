@@ -127,7 +127,9 @@ class Escalator(WithDeps):
         return list(session.scalars(query))
 
     def _context(self, session: Session, now: datetime) -> ActionContext:
-        return ActionContext(session, self.config, self.calendar, self.templates, now)
+        return ActionContext(
+            session, self.config, self.calendar, self.templates, now, crm=self.deps.crm
+        )
 
     def _guarded(self, session: Session, leads: list[Lead]) -> list[Lead]:
         """The guard, for the whole batch in one statement: each lead's step and version must

@@ -44,6 +44,7 @@ def hand_over_claimed(
     # Every hand-over writes one ASSIGNED event: the new owner's daily_cap counts it.
     add_event(session, lead, LEADBOT, EventKind.ASSIGNED, now,
               owner=new_owner, reason=f"reassigned by {by}")  # fmt: skip
+    deps.crm.owner_changed(session, lead, new_owner, now)
     names = (
         deps.config.display_name(previous) if previous else "nobody",
         deps.config.display_name(new_owner),

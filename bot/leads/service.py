@@ -151,6 +151,7 @@ class LeadService(WithDeps):
                 reason=decision.reason,
                 **({"card_held_until": held.isoformat()} if held else {}),
             )
+            self.deps.crm.owner_changed(session, lead, owner, now)
             urgent = self.config.is_hottest(lead.tier)
             enqueue_post(session, lead.id, CopyKind.DM, owner, now, urgent=urgent, not_before=held)
         else:
@@ -187,6 +188,7 @@ class LeadService(WithDeps):
                 return Outcome(False, not_claimable(lead, user_id, now), lead)
             record_claim(session, lead, user_id, now, self.calendar)
             self.deps.followup.claimed(session, lead, user_id, now)
+            self.deps.crm.owner_changed(session, lead, user_id, now)
             enqueue_card_updates(session, lead.id, now)
         self.wake()
         return Outcome(True, lead=lead)

@@ -24,6 +24,8 @@ ACK = (
     "<Ack>true</Ack></notificationsResponse></soapenv:Body></soapenv:Envelope>"
 )
 XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
+XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
+SOBJECT_TYPE = "sObjectType"  # the key an sObject's type is kept under
 
 
 class NotSoap(Exception):
@@ -44,7 +46,13 @@ def notifications(body: bytes) -> tuple[str, list[dict[str, Any]]]:
     for notification in found.findall(f"{OUTBOUND}Notification"):
         sobject = notification.find(f"{OUTBOUND}sObject")
         if sobject is not None:
-            objects.append({_local(child.tag): _text(child) for child in sobject})
+            values = {_local(child.tag): _text(child) for child in sobject}
+            # `xsi:type="sf:Lead"`: kept with the values (so on the lead, in its `fields`), as
+            # writing the owner back needs the record's type (bot/sources/writeback.py).
+            kind = sobject.get(XSI_TYPE, "").rpartition(":")[2]
+            if kind and SOBJECT_TYPE not in values:
+                values[SOBJECT_TYPE] = kind
+            objects.append(values)
     return organisation, objects
 
 

@@ -1,0 +1,106 @@
+"""A stand-in for Salesforce's REST API over real HTTP, for the owner write-back's tests: a SOQL
+query of users by email (parsed strictly, so an unescaped quote is a MALFORMED_QUERY as it
+would be) and a PATCH of a Lead's or Contact's OwnerId answering 204, errors shaped as
+Salesforce's (`[{"message", "errorCode"}]`), an access token checked, failures on demand."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+QUERY = re.compile(r"SELECT Id FROM User WHERE Email = '((?:[^'\\]|\\.)*)' AND IsActive = true")
+SOBJECT = re.compile(r"/services/data/v\d+\.\d/sobjects/(\w+)/(\w+)")
+UNESCAPE = {"\\\\": "\\", "\\'": "'", '\\"': '"', "\\n": "\n", "\\r": "\r", "\\t": "\t",
+            "\\b": "\b", "\\f": "\f"}  # fmt: skip
+
+
+def _error(code: str, message: str) -> list[dict[str, Any]]:
+    return [{"message": message, "errorCode": code}]
+
+
+class FakeSalesforce:
+    def __init__(self, token: str = "00D5e000000KQ2e!AQ4AQtest") -> None:
+        self.token = token
+        self.users: list[dict[str, Any]] = []  # {"Id", "Email", "IsActive"}
+        self.records: dict[tuple[str, str], dict[str, Any]] = {}  # (sObject, Id) -> fields
+        self.write_script: list[tuple[int, str]] = []  # the next PATCHes: (status, errorCode)
+        self.calls: list[tuple[str, str, Any]] = []
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def __enter__(self) -> FakeSalesforce:
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def answer(self, method: str, path: str, auth: str, body: Any) -> tuple[int, Any]:
+        self.calls.append((method, path, body))
+        if auth != f"Bearer {self.token}":
+            return 401, _error("INVALID_SESSION_ID", "Session expired or invalid")
+        parts = urlsplit(path)
+        if method == "GET" and re.fullmatch(r"/services/data/v\d+\.\d/query", parts.path):
+            return self._query(parse_qs(parts.query).get("q", [""])[0])
+        found = SOBJECT.fullmatch(parts.path)
+        if method == "PATCH" and found:
+            return self._patch(found.group(1), found.group(2), body)
+        return 404, _error("NOT_FOUND", "The requested resource does not exist")
+
+    def _query(self, soql: str) -> tuple[int, Any]:
+        found = QUERY.fullmatch(soql)
+        if found is None:
+            return 400, _error("MALFORMED_QUERY", f"unexpected token in: {soql[:80]}")
+        email = re.sub(r"\\.", lambda m: UNESCAPE.get(m.group(0), m.group(0)), found.group(1))
+        wanted = email.casefold()
+        users = [u for u in self.users if u["Email"].casefold() == wanted and u.get("IsActive")]
+        records = [{"attributes": {"type": "User", "url": f"/services/data/v60.0/sobjects/User/"
+                                   f"{u['Id']}"}, "Id": u["Id"]} for u in users]  # fmt: skip
+        return 200, {"totalSize": len(records), "done": True, "records": records}
+
+    def _patch(self, sobject: str, record_id: str, body: Any) -> tuple[int, Any]:
+        if self.write_script:
+            status, code = self.write_script.pop(0)
+            return status, _error(code, f"scripted {code}")
+        record = self.records.get((sobject, record_id))
+        if record is None:
+            return 404, _error("NOT_FOUND", "The requested resource does not exist")
+        owner = (body or {}).get("OwnerId")
+        if owner not in {u["Id"] for u in self.users}:
+            return 400, _error("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id")
+        record["OwnerId"] = owner
+        return 204, None
+
+
+def _handler(fake: FakeSalesforce) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self._reply(None)
+
+        def do_PATCH(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            self._reply(json.loads(self.rfile.read(length) or b"{}"))
+
+        def _reply(self, body: Any) -> None:
+            auth = self.headers.get("Authorization", "")
+            status, answer = fake.answer(self.command, self.path, auth, body)
+            data = b"" if answer is None else json.dumps(answer).encode()
+            self.send_response(status)
+            if data:
+                self.send_header("Content-Type", "application/json;charset=UTF-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *_args: object) -> None:  # quiet
+            return
+
+    return Handler

@@ -5,6 +5,7 @@ the first-contact SLA. Runs in the lead service's transaction."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -81,6 +82,7 @@ class FollowUp:
         now: datetime,
         first: bool,
         task: Task | None,
+        detail: dict[str, Any] | None = None,
     ) -> None:
         add_row(
             session,
@@ -92,7 +94,7 @@ class FollowUp:
             channel=touch_channel(outcome),
             template=task.template if task else None,
             result=outcome,
-            detail={},
+            detail=detail or {},
         )
         if first:
             self.planner.on_first_contact(session, lead, lead.owner_id or user_id, now)

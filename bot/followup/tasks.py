@@ -72,6 +72,15 @@ class TaskService(WithDeps):
         self.wake()
         return TaskOutcome(True, task_id=task_id)
 
+    def complete_in(
+        self, session: Session, task: Task, lead: Lead, user_id: str, result: str, now: datetime
+    ) -> None:
+        """Done on `task` in the caller's transaction, its touch logged already (a call or an
+        email logged in the CRM, bot/followup/crm_touch.py): closed and the cadence moved on,
+        as the card's Done does."""
+        self._close(session, task, lead, user_id, now, TaskStatus.DONE, result=result)
+        self._advance(session, task, lead, now, _RESULT_OUTCOME.get(result))
+
     def skip(self, task_id: int, user_id: str, reason: str) -> TaskOutcome:
         reason = " ".join(reason.split())[:MAX_REASON]
         if not reason:

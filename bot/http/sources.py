@@ -2,12 +2,15 @@
 sender's signature is checked on the raw bytes before anything else is read; a request that is
 not provably theirs gets 401 and nothing is kept. An authentic payload always gets a 2xx:
 201 (a lead), 200 (seen before), or 202 (held in the quarantine, the admins told), since a
-sender that does not retry a 4xx would otherwise lose the lead without anyone knowing.
+sender that does not retry a 4xx would otherwise lose the lead without anyone knowing. A CRM's
+calls and emails in it are answered under `activities` (bot/sources/activity_intake.py); the one
+non-2xx for an authentic payload is a 503 when HubSpot's API failed a moment while reading a
+request of activities only, and nothing was kept: HubSpot sends it again.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
@@ -44,17 +47,24 @@ async def take_from_source(request: Request, name: str, services: Services) -> R
     except Forged as err:
         return _error(401, str(err))
     try:
-        taken = await run_in_threadpool(services.sources.take, name, body)
+        batch = await run_in_threadpool(services.sources.take_all, name, body)
     except Forged as err:  # a Salesforce message from another organisation
         return _error(401, str(err))
+    if batch.retry_after is not None:  # the CRM's API failed a moment, nothing kept: again
+        return _error(503, "the CRM's API could not be asked about an activity: nothing was "
+                      "kept, send it again", {"Retry-After": str(batch.retry_after)})  # fmt: skip
+    taken = batch.leads
     for one in taken:
         services.metrics.lead_received(source.lead_source(name), one.outcome)
     if source.kind == "salesforce":  # anything but its acknowledgement: sent again for 24 h
         return Response(ACK, media_type="text/xml; charset=utf-8")
-    held = any(one.outcome == "quarantined" for one in taken)
+    held = any(one.outcome == "quarantined" for one in [*taken, *batch.activities])
     created = any(one.outcome == "created" for one in taken)
     status = 202 if held else 201 if created else 200
-    return JSONResponse({"results": [one.as_json() for one in taken]}, status_code=status)
+    answer: dict[str, Any] = {"results": [one.as_json() for one in taken]}
+    if batch.activities:
+        answer["activities"] = [one.as_json() for one in batch.activities]
+    return JSONResponse(answer, status_code=status)
 
 
 def _signed_uri(request: Request, public_url: str | None) -> str:
@@ -65,5 +75,6 @@ def _signed_uri(request: Request, public_url: str | None) -> str:
     return public_url.rstrip("/") + request.url.path + query
 
 
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"errors": [{"field": "(request)", "message": message}]}, status)
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"errors": [{"field": "(request)", "message": message}]}, status,
+                        headers=headers)  # fmt: skip

@@ -5,6 +5,7 @@ reached the lead is working it. "Not a fit" closes the lead."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -76,9 +77,11 @@ class ContactLog(WithDeps):
         outcome: str,
         now: datetime,
         task: Task | None = None,
+        detail: dict[str, Any] | None = None,
     ) -> bool:
         """Record a contact in `session`'s transaction (the lead row read, ideally locked);
-        `task`: the follow-up task whose Done reported it. False: the lead changed meanwhile."""
+        `task`: the follow-up task whose Done reported it; `detail`: kept with the touch (a
+        CRM's activity, bot/followup/crm_touch.py). False: the lead changed meanwhile."""
         values = self._contact_values(lead, user_id, outcome, now)
         claims = lead.status in LeadStatus.OPEN
         if claims:
@@ -100,13 +103,14 @@ class ContactLog(WithDeps):
         if claims:
             record_claim(session, lead, user_id, now, self.calendar, via="contact")
             self.deps.followup.claimed(session, lead, user_id, now)
+            self.deps.crm.owner_changed(session, lead, user_id, now)
         first = lead.contact_count == 1
         add_event(session, lead, user_id, EventKind.CONTACTED, now, outcome=outcome, first=first)
         if outcome in CLOSING_OUTCOMES:
             add_event(
                 session, lead, user_id, EventKind.CLOSED, now, reason=outcome, outcome=outcome
             )
-        self.deps.followup.contacted(session, lead, user_id, outcome, now, first, task)
+        self.deps.followup.contacted(session, lead, user_id, outcome, now, first, task, detail)
         return True
 
     @staticmethod

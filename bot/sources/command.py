@@ -1,6 +1,6 @@
 """`leadbot quarantine list|show|retry|dismiss`: the payloads the sources could not take
 (`bot/cli.py` adds it to the command). Exit 0 when done, 1 when a retry still fails or the
-id is unknown, 2 when leadbot.yml cannot be read."""
+payload is not held, 2 when leadbot.yml cannot be read, 4 when the id is unknown (`ExitCode`)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import json
 import logging
 import sys
 from typing import Any
+
+from bot.vocabulary import ExitCode
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -21,13 +23,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     listing.add_argument("--json", action="store_true", help="JSON for machines")
     listing.set_defaults(func=_list)
     show = verbs.add_parser("show", help="one payload, whole, and why it is held")
-    show.add_argument("id", type=int)
+    show.add_argument("id", type=int, help="its id, as `quarantine list` shows it")
     show.set_defaults(func=_show)
     retry = verbs.add_parser("retry", help="map it again with leadbot.yml as it is now")
-    retry.add_argument("id", type=int)
+    retry.add_argument("id", type=int, help="its id, as `quarantine list` shows it")
     retry.set_defaults(func=_retry)
     dismiss = verbs.add_parser("dismiss", help="mark it as no lead (it is kept, with the reason)")
-    dismiss.add_argument("id", type=int)
+    dismiss.add_argument("id", type=int, help="its id, as `quarantine list` shows it")
     dismiss.add_argument("--reason", required=True, help="why it is no lead (kept with it)")
     dismiss.set_defaults(func=_dismiss)
 
@@ -74,12 +76,20 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _unknown(quarantine: Any, held_id: int) -> bool:
+    """True, having said so, when nothing in the quarantine has this id."""
+    if quarantine.get(held_id) is not None:
+        return False
+    print(f"nothing in the quarantine has id {held_id}", file=sys.stderr)
+    return True
+
+
 def _show(args: argparse.Namespace) -> int:
     quarantine, _ = _services()
     held = quarantine.get(args.id)
     if held is None:
         print(f"nothing in the quarantine has id {args.id}", file=sys.stderr)
-        return 1
+        return ExitCode.NOT_FOUND
     print(f"#{held.id} from {held.source} ({held.kind}), {held.received_at:%Y-%m-%d %H:%M} UTC, "
           f"{held.status}, {held.attempts} retries")  # fmt: skip
     for problem in held.problems:
@@ -94,14 +104,30 @@ def _retry(args: argparse.Namespace) -> int:
     from bot.settings import Settings
     from bot.sources.retry import retry
 
-    _, leads = _services()
-    retried = retry(leads, args.id, Settings.from_env().source_secrets)
+    quarantine, leads = _services()
+    if _unknown(quarantine, args.id):
+        return ExitCode.NOT_FOUND
+    retried = retry(leads, args.id, Settings.from_env().source_secrets, _touches(leads))
     print(retried.message, file=sys.stdout if retried.ok else sys.stderr)
     return 0 if retried.ok else 1
 
 
+def _touches(leads: Any) -> Any:
+    """A held CRM activity's touch, logged as the server would: with the follow-up's hooks
+    (the claim it makes plans the tasks, the touch moves the cadence)."""
+    from dataclasses import replace
+
+    from bot.followup.crm_touch import CrmTouches
+    from bot.followup.hooks import FollowUp
+
+    deps = replace(leads.deps, followup=FollowUp(leads.db, leads.config, leads.calendar))
+    return CrmTouches(deps)
+
+
 def _dismiss(args: argparse.Namespace) -> int:
     quarantine, _ = _services()
+    if _unknown(quarantine, args.id):
+        return ExitCode.NOT_FOUND
     refusal = quarantine.dismiss(args.id, args.reason)
     if refusal:
         print(refusal, file=sys.stderr)

@@ -3,6 +3,8 @@ contact by id only, and a contact's owner is an owner id. With the source's `tok
 private app's token), the contacts of a request are read in one batch call
 (`POST /crm/v3/objects/contacts/batch/read`) and the owners' emails once every 10 minutes
 (`GET /crm/v3/owners`), so a contact owned by a rep goes to that rep (routing's CRM owner).
+Calls, emails and meetings are read the same way, with their contacts (`objects`, `associated`:
+hubspot_activity.py).
 
 A failure never loses the lead: its record keeps a problem that says what HubSpot answered, so
 it is held in the quarantine and `leadbot quarantine retry` reads it again.
@@ -17,6 +19,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import quote
 
 from bot.config.sources import Source
 from bot.sources.shapes import Record, flat
@@ -29,7 +32,13 @@ OWNERS_FOR = 600.0  # seconds an owner list is used before it is read again
 
 
 class ApiProblem(Exception):
-    """HubSpot could not be asked or refused: the message is for the admins."""
+    """HubSpot could not be asked or refused: the message is for the admins. `status`: HubSpot's
+    HTTP status (None: no answer came); `retry_after`: seconds its 429 said to wait."""
+
+    def __init__(self, message: str, status: int | None = None,
+                 retry_after: float | None = None) -> None:  # fmt: skip
+        super().__init__(message)
+        self.status, self.retry_after = status, retry_after
 
 
 class HubSpotApi:
@@ -40,18 +49,44 @@ class HubSpotApi:
 
     def contacts(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """id -> properties of the contacts HubSpot has (a missing id is simply absent)."""
-        body = {"properties": list(PROPERTIES), "inputs": [{"id": i} for i in ids]}
-        answer = self._call("POST", "/crm/v3/objects/contacts/batch/read", body)
+        return self.objects("contacts", ids, PROPERTIES)
+
+    def objects(self, kind: str, ids: Sequence[str],
+                properties: Sequence[str]) -> dict[str, dict[str, Any]]:  # fmt: skip
+        """id -> properties of the `kind` objects HubSpot has ("contacts", "calls", "emails",
+        "meetings"), in one batch call (a missing id is simply absent)."""
+        body = {"properties": list(properties), "inputs": [{"id": i} for i in ids]}
+        answer = self._call("POST", f"/crm/v3/objects/{kind}/batch/read", body)
         found: dict[str, dict[str, Any]] = {}
         for result in answer.get("results") or []:
             if isinstance(result, dict) and isinstance(result.get("properties"), dict):
                 found[str(result.get("id"))] = result["properties"]
         return found
 
-    def owner_emails(self) -> dict[str, str]:
-        """owner id -> email, read at most every OWNERS_FOR seconds."""
+    def associated(self, kind: str, ids: Sequence[str], to: str) -> dict[str, list[str]]:
+        """id -> the ids of the `to` objects each `kind` object is associated with, in one
+        batch call (v4; an object with none is absent). The first page: a call or an email is
+        about a handful of contacts, never hundreds."""
+        body = {"inputs": [{"id": i} for i in ids]}
+        answer = self._call("POST", f"/crm/v4/associations/{kind}/{to}/batch/read", body)
+        found: dict[str, list[str]] = {}
+        for result in answer.get("results") or []:
+            if not isinstance(result, dict) or not isinstance(result.get("from"), dict):
+                continue
+            linked = [str(t.get("toObjectId")) for t in result.get("to") or []
+                      if isinstance(t, dict) and t.get("toObjectId") is not None]  # fmt: skip
+            found[str(result["from"].get("id"))] = linked
+        return found
+
+    def set_owner(self, contact_id: str, owner_id: str) -> None:
+        """The contact's owner (`hubspot_owner_id`): the same value twice changes nothing."""
+        body = {"properties": {"hubspot_owner_id": owner_id}}
+        self._call("PATCH", f"/crm/v3/objects/contacts/{quote(contact_id, safe='')}", body)
+
+    def owner_emails(self, *, fresh: bool = False) -> dict[str, str]:
+        """owner id -> email, read at most every OWNERS_FOR seconds (`fresh`: read now)."""
         with self._lock:
-            if self._owners and time.monotonic() - self._owners[0] < OWNERS_FOR:
+            if self._owners and not fresh and time.monotonic() - self._owners[0] < OWNERS_FOR:
                 return self._owners[1]
         emails: dict[str, str] = {}
         after = ""
@@ -79,10 +114,20 @@ class HubSpotApi:
         except urllib.error.HTTPError as err:
             why = {401: "refused the token", 403: "refused: the token lacks a scope",
                    429: "is rate limiting"}.get(err.code, "answered with an error")  # fmt: skip
-            raise ApiProblem(f"HubSpot {why} ({err.code})") from None
+            wait = retry_after(err.headers.get("Retry-After") if err.headers else None)
+            raise ApiProblem(f"HubSpot {why} ({err.code})", err.code, wait) from None
         except (OSError, ValueError) as err:  # unreachable, timed out, not JSON
             raise ApiProblem(f"HubSpot could not be reached ({type(err).__name__})") from None
         return parsed if isinstance(parsed, dict) else {}
+
+
+def retry_after(value: str | None) -> float | None:
+    """A Retry-After header's seconds (the HTTP-date form is not sent by these APIs)."""
+    try:
+        seconds = float(value) if value else None
+    except ValueError:
+        return None
+    return seconds if seconds is not None and 0 <= seconds <= 86_400 else None
 
 
 def complete(found: list[Record], source: Source, secrets: Mapping[str, str],

@@ -14,8 +14,11 @@ from typing import Any, Protocol
 
 from bot.config.schema import Config
 from bot.config.sources import Source
+from bot.followup.crm_touch import CrmTouches
 from bot.leads.input import LeadIn, LeadInputError, decode_json
 from bot.leads.service import Received
+from bot.sources.activity import split
+from bot.sources.activity_intake import RETRY_AFTER, ActivityIntake, Batch, must_wait
 from bot.sources.hubspot import HubSpotApi, complete
 from bot.sources.mapping import MappingProblem, lead_of
 from bot.sources.quarantine import Quarantine
@@ -53,23 +56,36 @@ class SourceIntake:
         intake: Receiver,
         quarantine: Quarantine,
         secrets: Mapping[str, str] | None = None,
+        touches: CrmTouches | None = None,
     ) -> None:
         """`leads` parses (the config's tiers and window); `intake` receives (grouped on
-        SQLite, as `POST /api/leads` does); `secrets`: the environment, for API tokens."""
+        SQLite, as `POST /api/leads` does); `secrets`: the environment, for API tokens;
+        `touches` logs the CRM's calls and emails (activity_intake.py)."""
         self.config, self.leads, self.intake, self.quarantine = config, leads, intake, quarantine
         self.secrets = secrets or {}
         self.apis: dict[str, HubSpotApi] = {}  # one client a token: its owner list is cached
+        self.activities = ActivityIntake(touches, quarantine, self.secrets, self.apis)
 
     def take(self, name: str, body: bytes) -> list[Taken]:
-        """Raises Forged for a Salesforce message from another organisation."""
+        """The leads; raises Forged for a Salesforce message from another organisation."""
+        return self.take_all(name, body).leads
+
+    def take_all(self, name: str, body: bytes) -> Batch:
+        """The leads and the CRM's activities (read first: the API is asked before anything is
+        kept, see activity_intake.py). Raises Forged as `take` does."""
         source = self.config.sources[name]
         try:
-            found = read_records(source, body, self.secrets, self.apis, check=True)
+            payload, items = split(source, payload_of(source, body, check=True))
+            activities = self.activities.read(source, items)
+            if must_wait(activities, payload):
+                return Batch([], retry_after=RETRY_AFTER)
+            found = records_of(source, payload, self.secrets, self.apis)
         except (LeadInputError, ShapeError, NotSoap) as err:
             problems = err.problems if isinstance(err, LeadInputError) else _whole(str(err))
             raw = body.decode("utf-8", errors="replace")
-            return [self._hold(name, source, raw, problems)]
-        return [self.record(name, source, record) for record in found]
+            return Batch([self._hold(name, source, raw, problems)])
+        leads = [self.record(name, source, record) for record in found]
+        return Batch(leads, self.activities.take(name, source, activities))
 
     def record(self, name: str, source: Source, record: Record) -> Taken:
         """One record: a lead, or held."""
@@ -92,7 +108,13 @@ def read_records(source: Source, body: bytes, secrets: Mapping[str, str],
     """The body's records, completed from the sender's API where it carries only ids (a
     request's, or a held row's on retry). Raises LeadInputError, ShapeError or NotSoap for a
     body that cannot be read, Forged (with `check`) for a message from another organisation."""
-    found = records(source.kind, payload_of(source, body, check=check))
+    return records_of(source, payload_of(source, body, check=check), secrets, apis)
+
+
+def records_of(source: Source, payload: Any, secrets: Mapping[str, str],
+               apis: dict[str, HubSpotApi]) -> list[Record]:  # fmt: skip
+    """The payload's records, completed from the sender's API (read_records)."""
+    found = records(source.kind, payload)
     complete(found, source, secrets, apis)
     return found
 

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field, replace
 import uvicorn
 from fastapi import FastAPI
 from slack_bolt import App
-from slack_sdk import WebClient
 
 from blocks.new_lead_modal import SOURCES as FORM_SOURCES
 from blocks.nudges import message_blocks
@@ -23,16 +22,20 @@ from bot.delivery.home import home_renderer
 from bot.delivery.home_refresh import HomeRefresher
 from bot.delivery.outbox import RetryPolicy
 from bot.delivery.pacing import Pacer
+from bot.delivery.slack_calls import CountedWebClient, shared_client
 from bot.escalation.sweep import Escalator
 from bot.followup.cards import task_renderer
+from bot.followup.crm_touch import CrmTouches
 from bot.followup.hooks import FollowUp
 from bot.followup.outreach_setup import outreach_for
 from bot.followup.sweep import TaskSweeper
 from bot.followup.tasks import TaskService
 from bot.followup.template_alert import TemplateAlerts
 from bot.http.app import create_http_app
+from bot.http.switch import Switchboard
 from bot.http.timeouts import Patience, guarded
 from bot.leads.availability import Availability
+from bot.leads.changes import OBSERVER as CHANGE_OBSERVER
 from bot.leads.closing import LeadClosing
 from bot.leads.contact import ContactLog
 from bot.leads.group import GroupedIntake
@@ -47,6 +50,8 @@ from bot.services import Deps, Services
 from bot.settings import Settings
 from bot.sources.intake import SourceIntake
 from bot.sources.quarantine import Quarantine
+from bot.sources.writeback import OwnerWriteBack
+from bot.sources.writer import CrmWriter
 from bot.worker import Background, DeliveryWorker, freeze_the_heap
 from handlers import (
     app_home,
@@ -91,7 +96,20 @@ def create_services(
     dispatcher (`leadbot serve` passes the delivery worker's, `bot/worker.py`)."""
     clock = clock or SystemClock()
     db = Database(settings.database_url)
-    client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
+    senders = [source.lead_source(name) for name, source in config.sources.items()]
+    metrics = Metrics(
+        db,
+        known_sources=[*config.named_sources(), *FORM_SOURCES, *senders],
+        known_tiers=[tier.name for tier in config.tiers],
+        clock=clock,
+    )
+    db.session_info[CHANGE_OBSERVER] = metrics  # lead changes counted as they commit
+    client = CountedWebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        timeout=10,
+        on_call=metrics.slack_called,
+    )
     outreach = outreach_for(config)
     dispatcher = Dispatcher(
         db,
@@ -104,9 +122,7 @@ def create_services(
         render_task=task_renderer(outreach),
     )
     deps = Deps.create(db, config, clock, wake=wake or dispatcher.wake)
-    deps = replace(deps, followup=FollowUp(db, config, deps.calendar))
-    senders = [source.lead_source(name) for name, source in config.sources.items()]
-    metrics = Metrics(db, known_sources=[*config.named_sources(), *FORM_SOURCES, *senders])
+    deps = replace(deps, followup=FollowUp(db, config, deps.calendar), crm=OwnerWriteBack(config))
     dispatcher.log.on_give_up = FailureHandler(deps, metrics.delivery_given_up).gave_up
     dispatcher.log.on_template_problem = TemplateAlerts(config).tell
     leads = LeadService(deps)
@@ -134,7 +150,9 @@ def create_services(
         dispatcher=dispatcher,
         leads=leads,
         intake=intake,
-        sources=SourceIntake(config, leads, intake, quarantine, settings.source_secrets),
+        sources=SourceIntake(
+            config, leads, intake, quarantine, settings.source_secrets, CrmTouches(deps, tasks)
+        ),
         quarantine=quarantine,
         queries=queries,
         metrics=metrics,
@@ -149,6 +167,15 @@ def create_services(
         digest_sender=DigestSender(db, config, clock, digests, deps.wake),
         tasks=tasks,
         task_sweeper=TaskSweeper(deps),
+        crm_writer=CrmWriter(
+            db,
+            config,
+            clock,
+            settings.source_secrets,
+            dispatcher.leases.holder,
+            wake=deps.wake,
+            senders=lambda: dispatcher.leases.senders,
+        ),
     )
 
 
@@ -160,6 +187,7 @@ def create_bolt_app(services: Services, *, verify_token: bool = True) -> App:
         logger=_bolt_logger(),
     )
     bolt.use(services_middleware(services))
+    bolt.use(shared_client(services.client))  # listeners' Slack calls are counted too
     for module in LISTENER_MODULES:
         module.register(bolt)
     return bolt
@@ -188,6 +216,7 @@ class LeadbotApp:
     _background: Background | None = None
     _server: uvicorn.Server | None = None
     _thread: threading.Thread | None = None
+    _switch: Switchboard | None = None
     port: int = field(default=0)
 
     def start_workers(self) -> None:
@@ -195,9 +224,11 @@ class LeadbotApp:
         process (told to begin now that the database is migrated)."""
         if self.worker is not None:
             freeze_the_heap()
+            self.http.state.ticks = self.worker.reports.ticks  # /readyz: the worker's scheduler
             self.worker.begin()
             return
         self._background = Background(self.services)
+        self.http.state.ticks = self._background.ticks
         self._background.start()
 
     def serve_in_thread(
@@ -207,12 +238,14 @@ class LeadbotApp:
         `patience` bounds how long a slow client may take to send its request."""
         patience = patience or Patience()
         self.http.state.patience = patience
+        self._switch = Switchboard(self.http)
         config = uvicorn.Config(
-            self.http,
+            self._switch,
             host=host,
             port=port,
             log_level="warning",
             lifespan="off",
+            interface="asgi3",
             http=guarded(patience),
         )
         self._server = uvicorn.Server(config)
@@ -224,6 +257,19 @@ class LeadbotApp:
             threading.Event().wait(0.01)
         self.port = self._server.servers[0].sockets[0].getsockname()[1]
         return self.port
+
+    def hand_over(self, successor: LeadbotApp) -> None:
+        """`successor` (built from a reloaded leadbot.yml) takes this app's HTTP server: the
+        next request reaches it. This app's background work then stops (its worker finishes
+        what is in flight) before the successor's starts, so no row is worked by both."""
+        successor.http.state.patience = self.http.state.patience
+        successor._server, successor._thread, successor.port = self._server, self._thread, self.port
+        successor._switch = self._switch
+        if self._switch is not None:
+            self._switch.app = successor.http
+        self._server = self._thread = self._switch = None
+        self.stop()
+        successor.start_workers()
 
     def stop(self) -> None:
         if self._server is not None:
@@ -260,5 +306,5 @@ def create_app(
     slack_events = not socket_mode and bool(settings.slack_signing_secret)
     http = create_http_app(services, bolt, slack_events=slack_events)
     if worker is not None:
-        http.state.worker = worker  # /healthz: not ready while the worker is down
+        http.state.worker = worker  # /readyz: not ready while the worker is down; /metrics
     return LeadbotApp(services=services, bolt=bolt, http=http, worker=worker)

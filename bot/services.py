@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.clock import Clock
 from bot.config.schema import Config
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from bot.settings import Settings
     from bot.sources.intake import SourceIntake
     from bot.sources.quarantine import Quarantine
+    from bot.sources.writer import CrmWriter
     from bot.vocabulary import LeadOutcome
     from storage.followup import Task
     from storage.models import Lead
@@ -61,7 +62,9 @@ class FollowUpHooks(Protocol):
         now: datetime,
         first: bool,
         task: Task | None,
-    ) -> None: ...
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """A contact was logged; `detail` goes with its touch (a CRM's activity id)."""
 
     def reassigned(
         self, session: Session, lead: Lead, owner: str, note: str, now: datetime
@@ -87,6 +90,7 @@ class _NoFollowUp:
         now: datetime,
         first: bool,
         task: Task | None,
+        detail: dict[str, Any] | None = None,
     ) -> None:
         return None
 
@@ -104,6 +108,22 @@ class _NoFollowUp:
 NO_FOLLOW_UP = _NoFollowUp()  # tools and dry runs: a claim plans no tasks
 
 
+class CrmHooks(Protocol):
+    """What the lead lifecycle tells the CRM write-back (bot/sources/writeback.py), in the
+    same transaction: the lead services stay unaware of CRMs."""
+
+    def owner_changed(self, session: Session, lead: Lead, owner: str, now: datetime) -> None:
+        """`owner` (a rep) has the lead now: an assignment, a reassignment or a claim."""
+
+
+class _NoCrm:
+    def owner_changed(self, session: Session, lead: Lead, owner: str, now: datetime) -> None:
+        return None
+
+
+NO_CRM = _NoCrm()  # tools, dry runs and replays: nothing is written to a CRM
+
+
 @dataclass(frozen=True)
 class Deps:
     """What a lead-changing service needs: the database, the config, the clock, the business
@@ -115,6 +135,7 @@ class Deps:
     calendar: BusinessCalendar | None
     wake: Callable[[], None] = _nothing_to_wake
     followup: FollowUpHooks = NO_FOLLOW_UP
+    crm: CrmHooks = NO_CRM
 
     @classmethod
     def create(
@@ -164,3 +185,4 @@ class Services:
     digest_sender: DigestSender
     tasks: TaskService
     task_sweeper: TaskSweeper
+    crm_writer: CrmWriter | None = None  # owners written back to CRMs (bot/sources/writer.py)

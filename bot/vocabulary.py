@@ -11,7 +11,7 @@ Pure: imports nothing of leadbot's, so every layer (blocks included) may use it.
 
 from __future__ import annotations
 
-from enum import StrEnum, nonmember
+from enum import IntEnum, StrEnum, nonmember
 
 
 class LeadStatus(StrEnum):
@@ -43,6 +43,9 @@ class EventKind(StrEnum):
     BACKUP_SKIPPED = "backup_skipped"
     DELIVERY_FAILED = "delivery_failed"  # Slack refused a card or message for good
     NUDGE_DROPPED = "nudge_dropped"  # a nudge not sent after all: the lead moved on first
+    # The owner written back to the CRM the lead came from (bot/sources/writeback.py), or not.
+    CRM_OWNER_WRITTEN = "crm_owner_written"
+    CRM_OWNER_FAILED = "crm_owner_failed"  # given up: the card and the admins say why
     # Follow-up after the claim (bot/followup/): the touches and the cadence's tasks.
     TASK_DUE = "task_due"  # a task card went to its owner (written when Slack took it)
     TASK_DONE = "task_done"
@@ -191,3 +194,19 @@ class LeadOutcome(StrEnum):
     LOST = "lost"
     NO_RESPONSE = "no_response"  # the final step done and nothing came back
     STOPPED = "stopped"  # a manager stopped the follow-up from the lead's card
+
+
+class ExitCode(IntEnum):
+    """What every `leadbot` command exits with: the same problem, the same code (README, and
+    `leadbot --help`). Scripts and process managers read them: add codes, never renumber one."""
+
+    OK = 0
+    # The command ran and found problems: a check's findings (`config check`, `templates
+    # check`), rows refused (`import`, `route`), a retry that still fails, a reader that left.
+    FINDINGS = 1
+    # It could not run with what it was given: options, an input file, leadbot.yml (outside
+    # `config check`, whose findings they are), an environment variable, Slack's tokens.
+    USAGE = 2
+    DATABASE = 3  # DATABASE_URL cannot be used, or the database cannot be reached or opened
+    NOT_FOUND = 4  # no such lead, no such payload in the quarantine
+    INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as shells count

@@ -37,10 +37,13 @@ from multiprocessing.context import BaseContext
 from types import FrameType
 from typing import Any
 
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.config.schema import Config
 from bot.delivery.alarm import WorkerAlarm
+from bot.ops.ticks import Ticks
+from bot.ops.worker_reports import Reporter, WorkerTotals
 from bot.services import Services
 from bot.settings import Settings
 from storage.db import sqlite_sender_lock
@@ -58,17 +61,25 @@ class Background:
     def __init__(self, services: Services) -> None:
         self.services = services
         self._scheduler: Any = None
+        self.ticks = Ticks()  # when its jobs last ran: /readyz (bot/http/health.py)
 
     def start(self) -> None:
         freeze_the_heap()
         self.services.dispatcher.start()
         self.services.homes.start()
+        if self.services.crm_writer is not None:
+            self.services.crm_writer.start()  # a writer stopped before writes again
         self._scheduler = create_scheduler(
             self.services.config.scheduler.tick,
             self.services.dispatcher.wake,
             self.services.escalator.sweep,
             self.services.task_sweeper.sweep,
             self.services.digest_sender.send_due,
+            self.services.crm_writer.tick if self.services.crm_writer else None,
+        )
+        self.ticks.started()
+        self._scheduler.add_listener(
+            lambda _: self.ticks.beat(), EVENT_JOB_EXECUTED | EVENT_JOB_ERROR
         )
         self._scheduler.start()
         self.services.dispatcher.wake()  # rows left by a previous run go out now
@@ -76,6 +87,8 @@ class Background:
     def stop(self) -> None:
         if self._scheduler is not None and self._scheduler.running:  # stop() may come twice
             self._scheduler.shutdown(wait=False)
+        if self.services.crm_writer is not None:
+            self.services.crm_writer.stop()  # its tick hands back what it has not written
         self.services.dispatcher.stop()
         self.services.homes.stop()
 
@@ -93,6 +106,7 @@ def create_scheduler(
     sweep: Callable[[], object],
     task_sweep: Callable[[], object],
     digests: Callable[[], object] | None = None,
+    crm: Callable[[], object] | None = None,
 ) -> BackgroundScheduler:
     """Four ticks: the escalation sweep and the follow-up task sweep (due steps are found in
     the database, so a missed tick loses nothing; separate jobs, so one failing holds up
@@ -103,6 +117,8 @@ def create_scheduler(
     jobs = [("sweep", sweep), ("tasks", task_sweep), ("outbox", outbox_tick)]
     if digests is not None:
         jobs.append(("digests", digests))
+    if crm is not None:  # owners written back to CRMs (bot/sources/writer.py)
+        jobs.append(("crm", crm))
     for job_id, job in jobs:
         scheduler.add_job(
             job,
@@ -133,24 +149,31 @@ class DeliveryWorker:
         self.running = False  # kept by the watcher: /healthz reads it, from any thread
         self.restarts = 0
         self.alarm = WorkerAlarm.for_settings(settings, config)  # the admins, in Slack
+        self.reports = WorkerTotals()  # its counters and heartbeat: /metrics, /readyz
 
-    def start(self) -> None:
+    def start(self, *, threads_running: bool = False) -> None:
         """Start the worker now, before this process starts a thread: forked, so it is up at
         once with every module already imported (after a crash, those seconds are cards late).
-        A restart later spawns a fresh interpreter: forking a process with threads can copy a
-        lock some thread holds."""
-        fork = "fork" in multiprocessing.get_all_start_methods()
+        A restart later, or a worker for a reloaded leadbot.yml (`threads_running`), spawns a
+        fresh interpreter: forking a process with threads can copy a lock some thread holds."""
+        fork = not threads_running and "fork" in multiprocessing.get_all_start_methods()
         self._launch(multiprocessing.get_context("fork" if fork else "spawn"))
 
     def begin(self) -> None:
         """The database is migrated: start the work, and keep the worker alive from now on."""
         self._send(BEGIN)
+        self.reports.ticks.started()
         self._watcher = threading.Thread(target=self._watch, name="leadbot-worker", daemon=True)
         self._watcher.start()
 
     def wake(self) -> None:
         """Called after a commit that wrote outbox rows (any thread; never blocks)."""
         self._send(WAKE)
+
+    def expect_exit(self) -> None:
+        """The server is stopping: a Ctrl-C or a `pkill` reaches the worker too, which then
+        exits before the server stops it. That exit is no crash to restart and report."""
+        self._stopping.set()
 
     def stop(self) -> None:
         self._stopping.set()
@@ -174,13 +197,17 @@ class DeliveryWorker:
     # -- the pipe and the process ------------------------------------------------------------
     def _launch(self, context: BaseContext) -> None:
         reader, writer = context.Pipe(duplex=False)
+        reports, reporter = context.Pipe(duplex=False)  # worker -> server: its counters
         process = context.Process(  # type: ignore[attr-defined]
             target=run_worker,
-            args=(self.settings, self.config, reader, writer, self.setup_logging),
+            args=(self.settings, self.config, reader, writer, self.setup_logging, reporter),
             name="leadbot-delivery",
         )
         process.start()
         reader.close()  # only the worker reads
+        reporter.close()  # only the worker reports: its exit closes the pipe
+        self.reports.follow(reports)
+        self.reports.ticks.started()
         os.set_blocking(writer.fileno(), False)
         self._process, self._writer, self.running = process, writer, True
 
@@ -238,15 +265,19 @@ def run_worker(
     reader: Connection,
     writer: Connection,
     setup_logging: Callable[[], None] | None,
+    reports: Connection | None = None,
 ) -> None:
     """The worker process's main: wait for BEGIN, run the background work until the server
-    is gone or a signal asks it to stop."""
+    is gone or a signal asks it to stop. `reports`: where its counters go (to /metrics)."""
     writer.close()  # the server's end: while a copy lived here, its death would not show
     if setup_logging is not None and not logging.getLogger().handlers:  # spawned, not forked
         setup_logging()
     stop, begun = threading.Event(), threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):  # Ctrl-C reaches the whole process group
         signal.signal(signum, _setter(stop))
+    # SIGHUP is the server's (reload leadbot.yml, which replaces this worker): one sent to the
+    # whole group must not kill the worker first, which would be reported as a crash.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     relay = _Relay(reader.fileno(), begun, stop)
     threading.Thread(target=relay.run, name="leadbot-worker-pipe", daemon=True).start()
     while not (begun.is_set() or stop.is_set()):
@@ -260,10 +291,14 @@ def run_worker(
     relay.wake = services.dispatcher.wake
     background.start()
     log.info("delivery worker started (pid %s)", os.getpid())
+    reporter = Reporter(reports, services.metrics.registry, background.ticks) if reports else None
     while not stop.wait(0.5):
-        pass
+        if reporter is not None:
+            reporter.send_due()
     stopping = time.monotonic()
     background.stop()
+    if reporter is not None:
+        reporter.send()  # the last counts: the server keeps them
     services.db.dispose()
     log.info("delivery worker stopped in %.1f s", time.monotonic() - stopping)
 

@@ -19,7 +19,6 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 from slack_sdk import WebClient
-from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import func, or_, select
 
 from bot.clock import Clock, as_utc
@@ -31,6 +30,7 @@ from bot.delivery.pacing import Pacer
 from bot.delivery.plan import Planner
 from bot.delivery.sending import SendLoop
 from bot.delivery.slack import SlackSender
+from bot.delivery.slack_calls import counted_async
 from bot.delivery.summaries import Summaries
 from storage.db import Database
 from storage.models import OutboxMessage, OutboxStatus
@@ -156,10 +156,8 @@ class Dispatcher:
         limit = self.settings.in_flight + 4
         connector = aiohttp.TCPConnector(limit=limit, keepalive_timeout=30)
         async with aiohttp.ClientSession(connector=connector) as session:
-            client = AsyncWebClient(
-                token=self.client.token,
-                base_url=self.client.base_url,
-                timeout=self.client.timeout,
+            client = counted_async(
+                self.client,
                 session=session,
                 retry_handlers=[],  # a retried post could be a doubled post: leadbot decides
             )

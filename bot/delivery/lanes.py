@@ -34,3 +34,14 @@ def message_priority(target: str, *, alert: bool, digest: bool) -> int:
 
 def is_user(target: str | None) -> bool:
     return bool(target) and str(target)[:1] in ("U", "W")
+
+
+# Each priority's name, for people: the `lane` label of the outbox metrics (bot/metrics.py).
+PRIORITY_NAMES = {
+    URGENT_DM_CARD: "urgent_dm_card",
+    DM_CARD: "dm_card",
+    DM_MESSAGE: "dm_message",
+    CHANNEL_POST: "channel_post",
+    REDRAW: "redraw",
+    DIGEST: "digest",
+}

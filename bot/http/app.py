@@ -5,15 +5,17 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt import App
+from slack_sdk import WebClient
 from starlette.concurrency import run_in_threadpool
 
-from bot.http.health import DatabaseHealth
+from bot.delivery.slack_calls import CountedWebClient
+from bot.http.health import SLACK_TIMEOUT, DatabaseHealth, Readiness, SlackProbe
 from bot.http.intake import intake as intake_lead
 from bot.http.slack import serve_slack_events
 from bot.http.sources import take_from_source
@@ -33,6 +35,10 @@ def create_http_app(services: Services, bolt: App, *, slack_events: bool = True)
     api = FastAPI(title="leadbot", docs_url=None, redoc_url=None, openapi_url=None)
     api.state.patience = Patience()  # LeadbotApp.serve_in_thread may set its own
     health = DatabaseHealth(services.db)
+    readiness = Readiness(
+        health, SlackProbe(_probe_client(services)), services.config.scheduler.tick
+    )
+    api.state.readiness = readiness  # what /readyz asks (tests set its clocks)
     for trouble in TROUBLE:
         api.add_exception_handler(trouble, health.answer)
     if slack_events:
@@ -50,19 +56,42 @@ def create_http_app(services: Services, bolt: App, *, slack_events: bool = True)
     async def source(name: str, request: Request) -> Response:
         return await take_from_source(request, name, services)
 
+    _serve_health(api, services, readiness)
+    _serve_dashboard(api, services)
+    return api
+
+
+def _serve_health(api: FastAPI, services: Services, readiness: Readiness) -> None:
+    """`/healthz` (alive), `/readyz` (able to work) and `/metrics`."""
+
     @api.get("/healthz")
     async def healthz() -> JSONResponse:
-        """Ready when the database takes a write (see bot/http/health.py) and, under
-        `leadbot serve`, the delivery worker runs (bot/worker.py)."""
-        ok, reason = await run_in_threadpool(health.check)
-        worker = getattr(api.state, "worker", None)
-        if ok and (worker is None or worker.running):
+        """Liveness: the process answers. Nothing else: see bot/http/health.py."""
+        return JSONResponse({"ok": True})
+
+    @api.get("/readyz")
+    async def readyz() -> JSONResponse:
+        """Ready: the database takes a write, Slack answers, the scheduler ticks and, under
+        `leadbot serve`, the delivery worker runs (bot/http/health.py)."""
+        ticks, worker = getattr(api.state, "ticks", None), getattr(api.state, "worker", None)
+        problems = await run_in_threadpool(readiness.problems, ticks, worker)
+        if not problems:
             return JSONResponse({"ok": True})
-        problems = {"database": reason} if not ok else {}
-        if worker is not None and not worker.running:
-            problems["delivery"] = "the delivery worker is down; it is being restarted"
         return JSONResponse({"ok": False, **problems}, status_code=503)
 
+    @api.get("/metrics")
+    async def metrics() -> Response:
+        """This process's metrics and, under `leadbot serve`, the delivery worker's added to
+        them (bot/ops/worker_reports.py)."""
+        registry: Any = services.metrics.registry
+        reports = getattr(getattr(api.state, "worker", None), "reports", None)
+        if reports is not None:
+            registry = reports.merged(registry)
+        payload = await run_in_threadpool(generate_latest, registry)
+        return Response(content=payload, media_type=CONTENT_TYPE_LATEST)
+
+
+def _serve_dashboard(api: FastAPI, services: Services) -> None:
     @api.get("/dashboard")
     async def dashboard(request: Request) -> Response:
         """The sales floor's screen. Off unless LEADBOT_DASHBOARD_TOKEN is set; then only with
@@ -86,9 +115,15 @@ def create_http_app(services: Services, bolt: App, *, slack_events: bool = True)
         }
         return HTMLResponse(page, headers=headers)
 
-    @api.get("/metrics")
-    async def metrics() -> Response:
-        payload = await run_in_threadpool(generate_latest, services.metrics.registry)
-        return Response(content=payload, media_type=CONTENT_TYPE_LATEST)
 
-    return api
+def _probe_client(services: Services) -> WebClient:
+    """The readiness probe's own client: a short timeout and no retry, so `/readyz` answers
+    before an orchestrator's probe gives up; its calls are counted like any other."""
+    client = services.client
+    return CountedWebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=SLACK_TIMEOUT,
+        retry_handlers=[],
+        on_call=services.metrics.slack_called,
+    )

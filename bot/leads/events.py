@@ -2,6 +2,7 @@
 
 Every state change of a lead writes one event in the change's own transaction: it is the audit
 trail (who did what, when), the card's nudge line, and the change feed the App Home follows.
+Each is also logged and counted once its transaction commits (bot/leads/changes.py).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.leads.changes import note
 from bot.vocabulary import EventKind
 from storage.bulk import add_row
 from storage.models import Lead, LeadEvent
@@ -21,7 +23,9 @@ LEADBOT = "leadbot"  # the actor of what leadbot does by itself (routing, the ch
 def add_event(
     session: Session, lead: Lead, actor: str, kind: EventKind, at: datetime, **detail: object
 ) -> None:
-    add_event_for(session, lead.id, actor, kind, at, **detail)
+    add_row(session, LeadEvent, lead_id=lead.id, at=at, actor=actor, kind=kind, detail=detail)
+    # The lead is at hand: its tier and arrival, for the claim's and first contact's waits.
+    note(session, lead.id, actor, kind, detail, tier=lead.tier, since=lead.received_at, at=at)
 
 
 def add_event_for(
@@ -29,6 +33,7 @@ def add_event_for(
 ) -> None:
     """`add_event` for a lead known only by its id (the delivery log has rows, not leads)."""
     add_row(session, LeadEvent, lead_id=lead_id, at=at, actor=actor, kind=kind, detail=detail)
+    note(session, lead_id, actor, kind, detail)
 
 
 def details_of(session: Session, lead_id: int, kind: EventKind) -> list[dict[str, object]]:

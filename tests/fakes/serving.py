@@ -41,13 +41,22 @@ class Served:
             assert response.status == 201
             return dict(json.loads(response.read()))
 
-    def health(self) -> tuple[int, dict[str, object]]:
-        url = f"http://127.0.0.1:{self.port}/healthz"
+    def health(self, path: str = "/healthz") -> tuple[int, dict[str, object]]:
+        """`/healthz` (alive) or, with `path="/readyz"`, whether it can do its work."""
+        url = f"http://127.0.0.1:{self.port}{path}"
         try:
             with urllib.request.urlopen(url, timeout=5) as response:
                 return response.status, json.loads(response.read())
         except urllib.error.HTTPError as err:
             return err.code, json.loads(err.read())
+
+    def ready(self) -> tuple[int, dict[str, object]]:
+        return self.health("/readyz")
+
+    def metrics(self) -> str:
+        url = f"http://127.0.0.1:{self.port}/metrics"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return str(response.read().decode())
 
     def children(self) -> list[int]:
         """The pids of the server's child processes (its delivery worker)."""
@@ -84,7 +93,8 @@ def served(
         )
     server = Served(process, port, log)
     try:
-        wait_until(lambda: server.health()[0] == 200, f"leadbot serve on port {port}", process)
+        # Ready, not only alive: migrated, its scheduler (or worker) started, Slack answering.
+        wait_until(lambda: server.ready()[0] == 200, f"leadbot serve on port {port}", process)
         yield server
     finally:
         process.terminate()

@@ -1,6 +1,7 @@
 """Database trouble (bot/http/health.py): a database that cannot take writes gets 503 with
-Retry-After and a reason, never a bare 500 or a traceback with a lead's details; `/healthz`
-says not ready until a write works, and leadbot recovers by itself once it does."""
+Retry-After and a reason, never a bare 500 or a traceback with a lead's details; `/readyz`
+says not ready until a write works (`/healthz`, liveness, still answers: restarting leadbot
+cures no database), and leadbot recovers by itself once it does."""
 
 from __future__ import annotations
 
@@ -50,27 +51,29 @@ def test_a_database_that_refuses_writes_answers_503_and_recovers(
     # A click whose change cannot be stored is not acknowledged: Slack shows it did not work.
     click_status, _ = bot.click(ids.CLAIM, 1, "U0ALICE", card)
     assert click_status != 200
-    status, health = bot.get("/healthz")
+    status, health = bot.get("/readyz")
     assert status == 503
     assert "readonly database" in json.loads(health)["database"]
+    assert bot.get("/healthz") == (200, '{"ok":true}')  # alive: a restart would not help
     subprocess.run(["chattr", "-i", str(read_only)], check=True)
     assert bot.post_lead({**LEAD, "external_id": "after"})[0] == 201
-    assert bot.get("/healthz")[0] == 503  # a failure in the last 30 s still counts
+    assert bot.get("/readyz")[0] == 503  # a failure in the last 30 s still counts
     logged = "\n".join(r.getMessage() + str(r.exc_info) for r in caplog.records)
     assert "dana.secret" not in logged
     troubles = [r for r in caplog.records if r.name == "bot.http.health"]
     assert troubles and all(r.levelno == logging.ERROR for r in troubles)
 
 
-def test_healthz_is_not_ready_while_the_delivery_worker_is_down(bot: Harness) -> None:
+def test_readyz_is_not_ready_while_the_delivery_worker_is_down(bot: Harness) -> None:
     """`leadbot serve` sets the worker (bot/worker.py); its watcher keeps `running`."""
     worker = SimpleNamespace(running=False)
     bot.app.http.state.worker = worker
-    status, health = bot.get("/healthz")
+    status, health = bot.get("/readyz")
     assert status == 503
     assert json.loads(health) == {
         "ok": False,
         "delivery": "the delivery worker is down; it is being restarted",
     }
-    worker.running = True
     assert bot.get("/healthz") == (200, '{"ok":true}')
+    worker.running = True
+    assert bot.get("/readyz") == (200, '{"ok":true}')

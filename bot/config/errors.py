@@ -12,7 +12,7 @@ import datetime as dt
 import difflib
 import re
 import typing
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ValidationError
@@ -23,13 +23,13 @@ __all__ = [
     "DAYS",
     "USER_ID",
     "ConfigError",
+    "Loc",
     "Problem",
     "check_channel_id",
     "check_email",
     "check_quiet_hours",
     "check_time_zone",
     "check_user_id",
-    "cross_checks",
     "describe",
     "format_path",
     "one_of",
@@ -41,26 +41,45 @@ __all__ = [
 ]
 
 Loc = tuple[int | str, ...]
+_CONTROL = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F, 0x85, 0x2028, 0x2029)}
 Problem = tuple[Loc, str]
 """One error before formatting: where (a pydantic-style ``loc``) and what, in plain words."""
 
 
 class ConfigError(Exception):
-    """An invalid configuration; ``errors`` lists every problem found as ``"path: message"``."""
+    """An invalid configuration; ``errors`` lists every problem found as ``"path: message"``,
+    and ``lines`` the line of leadbot.yml each is on (None when not known, or not from a file)."""
 
-    def __init__(self, errors: Sequence[str], source: str = "leadbot.yml") -> None:
+    def __init__(
+        self,
+        errors: Sequence[str],
+        source: str = "leadbot.yml",
+        lines: Sequence[int | None] | None = None,
+    ) -> None:
         self.errors: list[str] = list(errors)
         self.source = source
-        # Both arguments in args, so copies (pickle, copy.copy) rebuild the same error.
-        super().__init__(self.errors, source)
+        self.lines: list[int | None] = list(lines or [None] * len(self.errors))
+        # Every argument in args, so copies (pickle, copy.copy) rebuild the same error.
+        super().__init__(self.errors, source, self.lines)
 
     def __str__(self) -> str:
-        return "\n".join(f"{self.source}: {error}" for error in self.errors)
+        # A key may hold any character: a newline in one must not start a line of its own.
+        return "\n".join(
+            f"{self.source}: {error.translate(_CONTROL)}" + (f" (line {line})" if line else "")
+            for error, line in zip(self.errors, self.lines, strict=True)
+        )
 
     @classmethod
-    def from_problems(cls, problems: Iterable[Problem], source: str) -> ConfigError:
-        lines = [f"{format_path(loc)}: {msg}" if loc else msg for loc, msg in problems]
-        return cls(lines, source)
+    def from_problems(
+        cls,
+        problems: Iterable[Problem],
+        source: str,
+        line_of: Callable[[Problem], int | None] | None = None,
+    ) -> ConfigError:
+        listed = list(problems)
+        errors = [f"{format_path(loc)}: {msg}" if loc else msg for loc, msg in listed]
+        lines = [line_of(problem) if line_of else None for problem in listed]
+        return cls(errors, source, lines)
 
 
 def one_of(values: Iterable[str]) -> str:
@@ -261,34 +280,6 @@ def to_date(value: object) -> dt.date:
         except ValueError:
             pass
     raise ValueError(f"expected a date like 2026-12-25, got {describe(value)}")
-
-
-# --- Checks across keys ----------------------------------------------------------------------
-
-
-def cross_checks(data: Mapping[typing.Any, typing.Any]) -> list[Problem]:
-    """Duplicate rep ids and reps whose manager is not under ``managers``.
-
-    Runs on the raw data, not the model, so these are reported together with field errors rather
-    than only once every field is valid; malformed entries are skipped (field errors cover them).
-    """
-    reps = data.get("reps") if isinstance(data.get("reps"), list) else []
-    raw_managers = data.get("managers") if isinstance(data.get("managers"), list) else []
-    managers = {m.get("id") if isinstance(m, dict) else m for m in raw_managers}
-    problems: list[Problem] = []
-    first_seen: dict[str, int] = {}
-    for i, rep in enumerate(reps):
-        if not isinstance(rep, dict):
-            continue
-        rep_id, manager = rep.get("id"), rep.get("manager")
-        if isinstance(rep_id, str) and rep_id in first_seen:
-            msg = f"duplicate rep id {rep_id!r} (also reps[{first_seen[rep_id]}])"
-            problems.append((("reps", i, "id"), msg))
-        elif isinstance(rep_id, str):
-            first_seen[rep_id] = i
-        if isinstance(manager, str) and USER_ID.fullmatch(manager) and manager not in managers:
-            problems.append((("reps", i, "manager"), f"{manager!r} is not listed under managers"))
-    return problems
 
 
 def check_distinct(labels: list[str]) -> list[str]:

@@ -1,18 +1,18 @@
-"""Reading leadbot.yml: from disk (YAML errors with line and column), validated against the
-schema (bot/config/schema.py) with every problem reported at once, and the built-in defaults
-the demo runs on."""
+"""Reading leadbot.yml: from disk (YAML errors with line and column, duplicate keys refused),
+validated against the schema (bot/config/schema.py) with every problem of every layer reported
+at once (bot/config/layers.py), each with its line, and the built-in defaults the demo runs on."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-import yaml
-from pydantic import ValidationError
-
-from bot.config.errors import ConfigError, Problem, cross_checks, describe, problems_from
-from bot.config.routing_checks import check_routing
+from bot.config.errors import ConfigError, Problem, describe
+from bot.config.layers import check_layers
 from bot.config.schema import Config
+from bot.config.yaml_source import YamlProblem, read_yaml
 
 
 def load_config(path: str | os.PathLike[str]) -> Config:
@@ -27,61 +27,52 @@ def load_config(path: str | os.PathLike[str]) -> Config:
     except OSError as exc:
         raise ConfigError([f"cannot read the file: {exc.strerror or exc}"], source) from None
     try:
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        raise ConfigError([_yaml_message(exc)], source) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError([f"not valid YAML: {exc}"], source) from None
-    return parse_config(data, source, base=Path(path).resolve().parent)
-
-
-# PyYAML's parser messages name grammar tokens; these are the usual causes in hand-written files.
-_YAML_HINTS = {
-    "<block": "check that this line is indented like its siblings",
-    "'\\t'": "indent with spaces, not tabs",
-    "mapping values are not allowed": "quote values that contain ': '",
-}
-
-
-def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
-    mark = exc.problem_mark or exc.context_mark
-    message = exc.problem or exc.context or "not valid YAML"
-    hints = [hint for token, hint in _YAML_HINTS.items() if token in message]
-    if hints:
-        message += f" ({hints[0]})"
-    return f"line {mark.line + 1}, column {mark.column + 1}: {message}" if mark else message
-
-
-def default_config() -> Config:
-    """The built-in setup used by ``leadbot demo``: three reps in three time zones, one manager."""
+        document = read_yaml(text)
+    except YamlProblem as exc:
+        raise ConfigError([str(exc)], source) from None
     return parse_config(
-        {
-            "timezone": "America/New_York",
-            "business_hours": "always",
-            "channels": {"leads": "C0LEADS", "queue": "C0QUEUE", "managers": "C0MGRS"},
-            "managers": [{"id": "U0MAYA", "name": "Maya", "timezone": "America/New_York"}],
-            "admins": ["U0MAYA"],
-            "reps": [
-                {
-                    "id": "U0ALICE",
-                    "name": "Alice",
-                    "timezone": "Europe/Berlin",
-                    "manager": "U0MAYA",
-                },
-                {"id": "U0BO", "name": "Bo", "timezone": "America/New_York", "manager": "U0MAYA"},
-                {"id": "U0CHEN", "name": "Chen", "timezone": "Asia/Singapore", "manager": "U0MAYA"},
-            ],
-            # The demo's virtual clock starts at the wall clock's time: on a Monday morning a
-            # scheduled digest would land in the middle of its story.
-            "digest": {"enabled": False},
-        },
-        source="built-in defaults",
+        document.data,
+        source,
+        base=Path(path).resolve().parent,
+        found=document.duplicates,
+        line_of=document.line_of,
     )
 
 
-def parse_config(data: object, source: str = "leadbot.yml", base: Path | None = None) -> Config:
+# The built-in setup `leadbot demo` runs on: three reps in three time zones, one manager.
+DEMO_SETTINGS: dict[str, Any] = {
+    "timezone": "America/New_York",
+    "business_hours": "always",
+    "channels": {"leads": "C0LEADS", "queue": "C0QUEUE", "managers": "C0MGRS"},
+    "managers": [{"id": "U0MAYA", "name": "Maya", "timezone": "America/New_York"}],
+    "admins": ["U0MAYA"],
+    "reps": [
+        {"id": "U0ALICE", "name": "Alice", "timezone": "Europe/Berlin", "manager": "U0MAYA"},
+        {"id": "U0BO", "name": "Bo", "timezone": "America/New_York", "manager": "U0MAYA"},
+        {"id": "U0CHEN", "name": "Chen", "timezone": "Asia/Singapore", "manager": "U0MAYA"},
+    ],
+    # The demo's virtual clock starts at the wall clock's time: on a Monday morning a
+    # scheduled digest would land in the middle of its story.
+    "digest": {"enabled": False},
+}
+
+
+def default_config() -> Config:
+    """The built-in setup used by ``leadbot demo`` (`DEMO_SETTINGS`)."""
+    return parse_config(DEMO_SETTINGS, source="built-in defaults")
+
+
+def parse_config(
+    data: object,
+    source: str = "leadbot.yml",
+    base: Path | None = None,
+    *,
+    found: list[Problem] | None = None,
+    line_of: Callable[[Problem], int | None] | None = None,
+) -> Config:
     """Validate already-parsed YAML; raise ``ConfigError`` listing every problem found. `base`:
-    the directory relative paths in it are read from (leadbot.yml's own; else the current)."""
+    the directory relative paths in it are read from (leadbot.yml's own; else the current).
+    `found`: problems the YAML itself had (duplicate keys); `line_of`: the line of a problem."""
     if data is None:
         raise ConfigError([_NO_SETTINGS], source)
     if not isinstance(data, dict):
@@ -89,19 +80,15 @@ def parse_config(data: object, source: str = "leadbot.yml", base: Path | None = 
             [f"expected settings as 'key: value' lines at the top level, got {describe(data)}"],
             source,
         )
-    problems: list[Problem] = []
-    config: Config | None = None
-    try:
-        config = Config.model_validate(data)
-    except ValidationError as exc:
-        problems = problems_from(exc, Config)
-    problems += cross_checks(data)
+    checked = check_layers(data)
+    problems = [*(found or []), *checked.problems]
+    config = checked.config
     if config is not None:
-        problems += check_routing(config.routing, config.teams, config.rep_ids())
         config = _with_template_dir(config, base)
-        problems += _template_problems(config)
+        problems += _template_problems(config, cadences=checked.valid("cadences", "followup"))
     if problems or config is None:
-        raise ConfigError.from_problems(sorted(problems, key=_document_order), source)
+        ordered = sorted(problems, key=_document_order)
+        raise ConfigError.from_problems(ordered, source, line_of)
     return config
 
 
@@ -114,13 +101,15 @@ def _with_template_dir(config: Config, base: Path | None) -> Config:
     return config.model_copy(update={"followup": followup})
 
 
-def _template_problems(config: Config) -> list[Problem]:
+def _template_problems(config: Config, *, cadences: bool) -> list[Problem]:
+    """The template files' problems, and cadence steps naming a template there is no file
+    for (only when `cadences` and `followup` were valid: else they are defaults here)."""
     # Imported here: the follow-up package builds on the config, and a cadence naming a
     # template is checked against the template files, which only it reads.
     from bot.followup.outreach_setup import cadence_template_problems, template_set
 
     templates, broken = template_set(config)
-    problems: list[Problem] = list(cadence_template_problems(config, templates))
+    problems: list[Problem] = list(cadence_template_problems(config, templates) if cadences else [])
     problems += [(("followup", "templates"), problem) for problem in broken]
     return problems
 

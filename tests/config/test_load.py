@@ -99,13 +99,13 @@ def test_all_errors_are_reported_grouped_by_section_and_entry() -> None:
 # --- files -----------------------------------------------------------------------------------
 
 
-def test_str_prefixes_every_line_with_the_file(tmp_path: Path) -> None:
+def test_str_prefixes_every_line_with_the_file_and_ends_it_with_the_line(tmp_path: Path) -> None:
     path = write(tmp_path, "channels: {queue: C0QUEUE}\nreps: []\ntimezone: Europe/Berln\n")
     with pytest.raises(ConfigError) as excinfo:
         load_config(path)
     assert str(excinfo.value) == (
-        f"{path}: timezone: unknown time zone 'Europe/Berln'\n"
-        f"{path}: reps: at least one rep is required"
+        f"{path}: timezone: unknown time zone 'Europe/Berln' (line 3)\n"
+        f"{path}: reps: at least one rep is required (line 2)"
     )
 
 

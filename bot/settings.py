@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import dotenv_values
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///leadbot.db"
@@ -93,3 +96,25 @@ def _dashboard_refresh(value: str) -> int:
             f"{MIN_DASHBOARD_REFRESH} to {MAX_DASHBOARD_REFRESH}, not {text!r}"
         )
     return seconds
+
+
+def load_env_file(
+    path: str | Path = ".env", env: MutableMapping[str, str] | None = None
+) -> list[str]:
+    """The `.env` file of the working directory, when there is one, into the environment (as
+    Docker Compose and most hosts read it): `KEY=value` lines, `#` comments, quotes as in a
+    shell, values taken literally (no `${VAR}`: a password may hold a `$`); an empty value is
+    left out, as unset. A variable already set wins over the file. Returns the names it set;
+    values are never printed."""
+    file = Path(path)
+    if not file.is_file():
+        return []
+    try:
+        values = dotenv_values(file, interpolate=False, encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        reason = err.strerror if isinstance(err, OSError) else "not UTF-8 text"
+        raise SettingsError(f"{file}: cannot be read ({reason})") from None
+    target = os.environ if env is None else env
+    added = {name: value for name, value in values.items() if value and name not in target}
+    target.update(added)
+    return list(added)

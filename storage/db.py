@@ -24,8 +24,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, InternalError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage import dburl
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+CONNECT_S = 10  # PostgreSQL: seconds to wait for a server that does not answer
 # Engines are made with hide_parameters: an error's message then names the statement but not
 # its values, which hold leads' emails and phones, and errors are logged.
 MIGRATION_LOCK = 0x6C656164_626F7401  # any fixed bigint: "leadbot" and 1, the migrations' lock
@@ -55,6 +58,32 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def _postgresql_engine(url: str, *, overflow: int) -> Engine:
+    # libpq waits for an unanswered server as long as TCP does (minutes): a start-up against a
+    # host that drops packets should fail in seconds, saying so, unless the URL says otherwise.
+    timeout = {} if "connect_timeout" in make_url(url).query else {"connect_timeout": CONNECT_S}
+    return create_engine(
+        url,
+        pool_size=10,
+        max_overflow=overflow,
+        pool_pre_ping=True,
+        hide_parameters=True,
+        connect_args=timeout,
+    )
+
+
+def _plain_connect_errors(engine: Engine, url: str) -> None:
+    """The driver's own refusal of a value (not a database error, so SQLAlchemy passes it on
+    as a bare ValueError) becomes a DatabaseProblem: one line for the user, no traceback."""
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except (ValueError, TypeError, OverflowError) as err:
+            raise dburl.unusable(err, url) from None
 
 
 class SqliteWriteLock:
@@ -112,31 +141,41 @@ def _sqlite_file(url: str) -> str | None:
 
 
 class Database:
-    """The two session factories the services use: `write()` and `read()`."""
+    """The two session factories the services use: `write()` and `read()`. A URL that cannot be
+    used raises `dburl.DatabaseProblem` (one line, no password); `postgres://` is PostgreSQL."""
 
     def __init__(self, url: str) -> None:
-        self.url = url
-        self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
+        self.url = dburl.normalise(url.strip())
+        self.is_sqlite = dburl.parse(self.url).get_backend_name() == "sqlite"
+        try:
+            self._open_engines()
+        except Exception as err:  # a missing driver, an option of the wrong type
+            raise dburl.unusable(err, self.url) from None
+        self._write_lock: AbstractContextManager[object] = (
+            SqliteWriteLock(_sqlite_file(self.url)) if self.is_sqlite else nullcontext()
+        )
+        # In every write session's `Session.info`: what the app watching its commits needs
+        # (bot/leads/changes.py finds the observer of lead changes there).
+        self.session_info: dict[str, Any] = {}
+        self._write = sessionmaker(self.engine, expire_on_commit=False, info=self.session_info)
+        self._read = sessionmaker(self.read_engine, expire_on_commit=False)
+
+    def _open_engines(self) -> None:
         if self.is_sqlite:
-            self.engine = _sqlite_engine(url, immediate=True)
-            self.read_engine = _sqlite_engine(url, immediate=False)
+            self.engine = _sqlite_engine(self.url, immediate=True)
+            self.read_engine = _sqlite_engine(self.url, immediate=False)
             self.brief_engine: Engine | None = None
         else:
-            self.engine = create_engine(
-                url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True
-            )
+            self.engine = _postgresql_engine(self.url, overflow=20)
             self.read_engine = self.engine
             # Its own pool: a brief transaction is opened while a write transaction holds a
             # connection, so drawing both from one pool could leave every thread waiting; as
             # large as the main one, or each intake would open a connection of its own.
-            self.brief_engine = create_engine(
-                url, pool_size=10, max_overflow=30, pool_pre_ping=True, hide_parameters=True
-            )
-        self._write_lock: AbstractContextManager[object] = (
-            SqliteWriteLock(_sqlite_file(url)) if self.is_sqlite else nullcontext()
-        )
-        self._write = sessionmaker(self.engine, expire_on_commit=False)
-        self._read = sessionmaker(self.read_engine, expire_on_commit=False)
+            self.brief_engine = _postgresql_engine(self.url, overflow=30)
+        second = self.read_engine if self.is_sqlite else self.brief_engine
+        for engine in (self.engine, second):
+            if engine is not None:
+                _plain_connect_errors(engine, self.url)
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -180,6 +219,8 @@ class Database:
         the later ones find the schema current."""
         cfg = alembic_config(self.url)
         if self.is_sqlite:
+            with self.read_engine.connect():  # a file that cannot be opened says so here
+                pass
             command.upgrade(cfg, "head")
             return
         with self.engine.begin() as connection:

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 from sqlalchemy.orm import Session
 
 from bot.clock import SystemClock
@@ -18,6 +17,7 @@ from bot.config.schema import Config
 from bot.leads.input import LeadInputError
 from bot.leads.service import LeadService
 from bot.services import Deps
+from bot.tools.table import print_table
 from storage.db import Database
 
 
@@ -94,12 +94,12 @@ def print_answers(answers: list[dict[str, Any]], config: Config, as_json: bool) 
     if as_json:
         print(json.dumps(answers, indent=2, ensure_ascii=False))
         return
-    table = Table("lead", "tier", "owner", "why")
+    rows = []
     for answer in answers:
         if "errors" in answer:
             problems = "; ".join(f"{p['field']}: {p['message']}" for p in answer["errors"])
-            table.add_row(answer["lead"], "", "[red]invalid[/red]", problems)
+            rows.append([answer["lead"], "", "invalid", problems])
             continue
         owner = config.display_name(answer["owner"]) if answer["owner"] else "shared queue"
-        table.add_row(answer["lead"], answer["tier"], owner, answer["reason"])
-    Console().print(table)
+        rows.append([answer["lead"], answer["tier"], owner, answer["reason"]])
+    print_table(Console(), ["lead", "tier", "owner", "why"], rows)

@@ -92,6 +92,6 @@ def test_compare_from_the_command_line_with_dates(
     assert main([*args, "--compare", "2026-11-30..2026-10-01"]) == 2
     assert "FROM must not be after TO" in capsys.readouterr().err
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'nowhere.db'}")
-    assert main([*args, "--compare"]) == 2
-    assert "no leadbot database at" in capsys.readouterr().err
+    assert main([*args, "--compare"]) == 3  # the database's trouble: ExitCode.DATABASE
+    assert "where there is no leadbot database" in capsys.readouterr().err
     assert not (tmp_path / "nowhere.db").exists()

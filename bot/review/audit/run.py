@@ -15,8 +15,6 @@ from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config.schema import Config
 from bot.hours import BusinessCalendar, business_calendar
@@ -31,6 +29,7 @@ from bot.review.audit.reader import Layout, Options, read_layout
 from bot.review.audit.render import compare_rows, print_compare, print_report, summary
 from bot.review.audit.tally import AuditReport, Tally
 from storage.db import Database
+from storage.dburl import DatabaseProblem, parse, where
 
 # Without leadbot.yml, "business time" means the usual week: Monday to Friday, 09:00–17:00.
 DEFAULT_DAYS = frozenset(range(5))
@@ -73,9 +72,9 @@ def run_audit(path: str, options: Options, outputs: Outputs, config: Config | No
         report = tally_file(jobs, advance).report()
     after: Side | None = None
     if compare is not None:
-        try:
+        try:  # the database's own trouble goes up to `leadbot`: one line, exit 3
             after = _leadbot_side(compare, config, report, jobs[0])
-        except (WindowError, SQLAlchemyError) as exc:
+        except WindowError as exc:
             err.print(f"leadbot audit --compare: {_one_line(exc)}", markup=False)
             return 2
     _emit(Emitted(report, after, Path(path).name, options.preset, layout, hours_note),
@@ -130,10 +129,10 @@ def _leadbot_side(compare: Compare, config: Config | None, before: AuditReport,
     if config is None:
         raise WindowError("needs leadbot.yml (--config), whose reps and hours leadbot used")
     start, end = compare_window(compare.window, before.first, before.last, compare.now, job.tz)
-    url = make_url(compare.database_url)
+    url = parse(compare.database_url)
     if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
         # Opening it would create an empty database: say where leadbot's was looked for.
-        raise WindowError(f"no leadbot database at {url.database!r} (set DATABASE_URL)")
+        raise DatabaseProblem(f"names {where(url)}, where there is no leadbot database")
     tally = Tally(BusinessSeconds(job.calendar), job.tz, {})
     tally.add_all(own_rows(Database(compare.database_url), config, start, end))
     local_end = (end - timedelta(microseconds=1)).astimezone(job.tz)

@@ -10,12 +10,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+TIER2 = ("usergroups.list", "usergroups.users.list", "conversations.list")
 TIER3 = ("chat.update", "conversations.open", "conversations.history")
 TIER4 = (
     "views.publish",
     "views.open",
     "views.update",
     "users.info",
+    "conversations.members",
     "files.getUploadURLExternal",
     "files.completeUploadExternal",
 )
@@ -29,12 +31,15 @@ class RateLimits:
     post_per_channel_per_s: float = 1.0
     post_burst: int = 3
     post_per_workspace_per_min: float = 600.0
+    tier2_per_min: float = 20.0
     tier3_per_min: float = 50.0
     tier4_per_min: float = 100.0
     scale: float = 1.0
 
     def method_rate(self, method: str) -> float | None:
         """Calls per second a tiered method may make across the workspace."""
+        if method in TIER2:
+            return self.tier2_per_min * self.scale / 60
         if method in TIER3:
             return self.tier3_per_min * self.scale / 60
         if method in TIER4:

@@ -212,13 +212,31 @@ class FakeSlack:
             )
 
     def add_user(
-        self, user_id: str, name: str, real_name: str | None = None, tz: str = "America/New_York"
+        self,
+        user_id: str,
+        name: str,
+        real_name: str | None = None,
+        tz: str | None = "America/New_York",
+        **more: Any,
     ) -> None:
+        """A member of the workspace; `tz` None: no time zone. `more`: email, display_name,
+        is_bot, is_app_user (users.info shows them; deactivate() marks one deleted)."""
         with self._cond:
-            self._world.add_user(user_id, name, real_name or name, tz)
+            self._world.add_user(user_id, name, real_name or name, tz, **more)
+
+    def add_usergroup(self, handle: str, users: list[str], name: str | None = None) -> str:
+        """A user group (@handle) with these members; returns its id (S…)."""
+        with self._cond:
+            return self._world.directory.add_usergroup(handle, users, name)
+
+    def add_channel(self, name: str, members: list[str], *, private: bool = False) -> str:
+        """A channel conversations.list and conversations.members know; returns its id."""
+        with self._cond:
+            return self._world.directory.add_channel(name, members, private=private)
 
     def deactivate(self, user_id: str) -> None:
-        """The user's account is deactivated: a DM to them fails with user_disabled."""
+        """The user's account is deactivated: a DM to them fails with user_disabled, and
+        users.info shows them `deleted`."""
         with self._cond:
             self._world.deactivate(user_id)
 

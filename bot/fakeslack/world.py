@@ -1,5 +1,5 @@
-"""Slack's side of the fake Web API (bot/fakeslack/server.py): messages, DM channels, views and
-users.
+"""Slack's side of the fake Web API (bot/fakeslack/server.py): messages, DM channels, views, and
+(bot/fakeslack/directory.py) users, user groups and channels.
 
 Not thread-safe by itself: FakeSlack calls it with its lock held. Answers follow the shapes in
 Slack's method reference, trimmed to the fields a bot reads.
@@ -9,10 +9,9 @@ import copy
 import hashlib
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.fakeslack.directory import Directory
 from bot.fakeslack.files import FileStore
 
 TEAM_ID, TEAM, BOT_USER_ID, BOT_USER, BOT_ID, APP_ID = (
@@ -23,7 +22,6 @@ TEAM_ID, TEAM, BOT_USER_ID, BOT_USER, BOT_ID, APP_ID = (
     "B0BOT",
     "A0APP",
 )
-DEFAULT_TZ = "America/New_York"
 _CONTENT_KEYS = ("text", "blocks", "attachments", "metadata")
 
 Args = dict[str, Any]
@@ -35,16 +33,17 @@ class SlackWorld:
         self._serial = 0  # never reset: ts and view ids stay unique across FakeSlack.reset()
         self._last_ts = 0
         self.files = FileStore()  # bot/fakeslack/files.py
+        self.directory = Directory()  # bot/fakeslack/directory.py
         self.reset()
 
     def reset(self) -> None:
         self._messages: dict[tuple[str, str], dict[str, Any]] = {}
         self._views: dict[str, dict[str, Any]] = {}
         self._homes: dict[str, str] = {}  # user id -> their App Home view id
-        self._users: dict[str, dict[str, Any]] = {}
         self._deactivated: set[str] = set()  # users: conversations.open says user_disabled
         self._outside: set[str] = set()  # channels the bot is not in: not_in_channel
         self.files.reset()
+        self.directory.reset()
 
     def call(self, method: str, args: Args) -> Answer:
         return METHODS[method](self, args)
@@ -64,8 +63,10 @@ class SlackWorld:
         view_id = self._homes.get(user_id)
         return copy.deepcopy(self._views[view_id]) if view_id else None
 
-    def add_user(self, user_id: str, name: str, real_name: str, tz: str) -> None:
-        self._users[user_id] = _user(user_id, name, real_name, tz)
+    def add_user(
+        self, user_id: str, name: str, real_name: str, tz: str | None, **more: Any
+    ) -> None:
+        self.directory.add_user(user_id, name, real_name, tz, **more)
 
     def deactivate(self, user_id: str) -> None:
         self._deactivated.add(user_id)
@@ -210,11 +211,7 @@ class SlackWorld:
         return self._store_view(view_id, args["view"])
 
     def users_info(self, args: Args) -> Answer:
-        user_id = args.get("user")
-        if not _is_user(user_id):
-            return _error("user_not_found")
-        default = _user(user_id, user_id.lower(), f"User {user_id}", DEFAULT_TZ)
-        return {"ok": True, "user": copy.deepcopy(self._users.get(user_id, default))}
+        return self.directory.users_info(args, self._deactivated)
 
     # -- helpers ---------------------------------------------------------------------------------
     def _next_ts(self) -> str:
@@ -255,6 +252,10 @@ METHODS: dict[str, Callable[[SlackWorld, Args], Answer]] = {
     "views.open": SlackWorld.views_open,
     "views.update": SlackWorld.views_update,
     "users.info": SlackWorld.users_info,
+    "usergroups.list": lambda world, args: world.directory.usergroups_list(args),
+    "usergroups.users.list": lambda world, args: world.directory.usergroups_users_list(args),
+    "conversations.list": lambda world, args: world.directory.conversations_list(args),
+    "conversations.members": lambda world, args: world.directory.conversations_members(args),
     "files.getUploadURLExternal": lambda world, args: world.files.get_upload_url(args),
     "files.completeUploadExternal": SlackWorld.complete_upload,
 }
@@ -299,23 +300,3 @@ def _float(value: object, default: float) -> float:
 
 def _error(error: str) -> Answer:
     return {"ok": False, "error": error}
-
-
-def _user(user_id: str, name: str, real_name: str, tz: str) -> dict[str, Any]:
-    """A users.info `user` object with the fields a bot reads, shaped like Slack's."""
-    try:
-        offset = ZoneInfo(tz).utcoffset(datetime.now(UTC))
-    except (ZoneInfoNotFoundError, ValueError):
-        offset = None
-    return {
-        "id": user_id,
-        "team_id": TEAM_ID,
-        "name": name,
-        "real_name": real_name,
-        "deleted": False,
-        "is_bot": False,
-        "tz": tz,
-        "tz_label": tz,
-        "tz_offset": int(offset.total_seconds()) if offset else 0,
-        "profile": {"real_name": real_name, "display_name": name, "team": TEAM_ID},
-    }

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import tempfile
 import urllib.request
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -72,9 +73,14 @@ SAMPLE_LEADS: list[dict[str, Any]] = [
 
 
 def run_demo(
-    database: str | None = None, console: Console | None = None, start: datetime | None = None
+    database: str | None = None,
+    console: Console | None = None,
+    start: datetime | None = None,
+    then: Callable[[LeadbotApp, FakeSlack, str], None] | None = None,
 ) -> int:
-    """`start`: the virtual clock's first reading (default: now), so tests can pin the hour."""
+    """`start`: the virtual clock's first reading (default: now), so tests can pin the hour;
+    `then`: run with the app, its fake Slack and its URL after the story, before they stop
+    (`make pictures` opens App Homes there and draws what the fake Slack recorded)."""
     console = console or Console()
     # The demo's stand-in for Slack answers at once and enforces no limits: paced at Slack's
     # real Tier 3 (50 a minute), its card redraws alone kept the story waiting 15 s.
@@ -99,6 +105,8 @@ def run_demo(
         base = f"http://127.0.0.1:{app.serve_in_thread()}"
         try:
             _walkthrough(console, app, fake, base, config)
+            if then is not None:
+                then(app, fake, base)
         finally:
             app.stop()
     return 0

@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 # two cores (each worker gets its own PostgreSQL database, tests/conftest.py).
 TEST_WORKERS ?= 2
 
-.PHONY: demo test lint format serve bench clean
+.PHONY: demo test lint format serve bench pictures clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(VENV)/bin/leadbot demo
+	@echo "leadbot is installed in $(VENV): 'source $(VENV)/bin/activate' puts the leadbot command on your PATH (or run $(VENV)/bin/leadbot)"
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -36,6 +37,11 @@ serve: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/intake_bench.py
+
+# The README's pictures of what reps and managers see (docs/images/*.png), drawn from the blocks
+# the demo really sends, in headless Chromium (apt-get install chromium chromium-driver).
+pictures: $(STAMP)
+	$(PY) -m bot.tools.pictures docs/images
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -9,69 +9,77 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.ops.logs import LOG_FORMAT, OneLineFormatter
+from bot.ops.logs import configure_logging as configure_logs
 from bot.review.audit import command as audit_command
 from bot.review.simulate import command as simulate_command
-from bot.settings import Settings, SettingsError
+from bot.settings import DEFAULT_DATABASE_URL, Settings, SettingsError, load_env_file
 from bot.sources import command as quarantine_command
 from bot.sources import import_command
+from bot.tools import fake_slack, lead_command
+from bot.tools import roster as roster_command
+from bot.tools.cli_help import EPILOG, polish
+from bot.vocabulary import ExitCode
 
 log = logging.getLogger("leadbot")
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-# Newlines and other control characters, and Unicode's line separators, shown escaped.
-_UNSAFE_IN_LOGS = {
-    **{code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F) if code != 0x09},
-    0x0A: "\\n",
-    0x0D: "\\r",
-    0x2028: "\\u2028",
-    0x2029: "\\u2029",
-}
+__all__ = ["LOG_FORMAT", "OneLineFormatter", "configure_logging", "main"]  # the tests read them
 
 
 class UsageError(Exception):
     """A command given something it cannot use (a missing directory): one line, exit 2."""
 
 
-class OneLineFormatter(logging.Formatter):
-    """Every record is one line, whatever a lead's text holds: a newline in a lead's source
-    shows as `\\n`, so nobody can forge a log line. Tracebacks keep their own lines."""
-
-    def formatMessage(self, record: logging.LogRecord) -> str:
-        return super().formatMessage(record).translate(_UNSAFE_IN_LOGS)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
+    """`leadbot …`, exiting with `ExitCode`'s codes. `argv` None is the command line's own run,
+    which reads ./.env first; a caller passing `argv` (the tests) keeps the environment it has."""
     parser = _parser()
     args = parser.parse_args(argv)
-    configure_logging()
     try:
+        if argv is None:
+            load_env_file()
+        configure_logging()
         return int(args.func(args))
     except (SettingsError, UsageError) as err:
         print(f"leadbot: {err}", file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
     except BrokenPipeError:
         # `leadbot audit … --json - | head`: the reader left. Python's own advice: point
         # stdout at /dev/null so the flush at exit does not raise a second time.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+        return ExitCode.FINDINGS
+    except KeyboardInterrupt:
+        return ExitCode.INTERRUPTED
+    except Exception as err:
+        if (problem := _database_problem(err)) is None:
+            raise  # not the database's trouble: a bug, shown with its traceback
+        print(f"leadbot: {problem}", file=sys.stderr)
+        return ExitCode.DATABASE
+
+
+def _database_problem(err: Exception) -> str | None:
+    """DATABASE_URL's trouble (a bad URL, a server that cannot be reached or refuses the
+    login, a missing database) as one line without the password, whichever command met it."""
+    from storage.dburl import explain
+
+    return explain(err, os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL, "DATABASE_URL")
 
 
 def configure_logging() -> None:
-    """INFO and up, one line per record, on stderr (also the delivery worker's, when spawned)."""
-    handler = logging.StreamHandler()
-    handler.setFormatter(OneLineFormatter(LOG_FORMAT))
-    logging.basicConfig(level=logging.INFO, handlers=[handler])
-    # Their INFO lines (plugin set-up, every job run) drown out leadbot's own.
-    for chatty in ("alembic", "apscheduler"):
-        logging.getLogger(chatty).setLevel(logging.WARNING)
+    """LOG_LEVEL and up, as LOG_FORMAT says (bot/ops/logs.py), on stderr (also the delivery
+    worker's, when spawned: this function is handed to it by name)."""
+    configure_logs()
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="leadbot", description="Lead follow-up bot for Slack.")
+    parser = argparse.ArgumentParser(
+        prog="leadbot", description="Lead follow-up bot for Slack.", epilog=EPILOG
+    )
+    parser.add_argument("--version", action="version", version=f"leadbot {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the bot (HTTP mode, or --socket-mode)")
-    serve.add_argument("--host", default="0.0.0.0")
-    serve.add_argument("--port", type=int, default=3000)
+    serve.add_argument("--host", default="0.0.0.0", help="the address to listen on")
+    serve.add_argument("--port", type=int, default=3000, help="the port to listen on")
     serve.add_argument("--socket-mode", action="store_true", help="connect with SLACK_APP_TOKEN")
     serve.set_defaults(func=_serve)
 
@@ -94,11 +102,18 @@ def _parser() -> argparse.ArgumentParser:
     check = config_sub.add_parser("check", help="validate leadbot.yml and report every problem")
     check.add_argument("path", nargs="?", help="default: $LEADBOT_CONFIG or ./leadbot.yml")
     check.set_defaults(func=_config_check)
+    schema = config_sub.add_parser(
+        "schema", help="print the JSON Schema of leadbot.yml (for editors: completion, checks)"
+    )
+    schema.set_defaults(func=_config_schema)
 
     audit_command.add_parser(sub)
     simulate_command.add_parser(sub)
     quarantine_command.add_parser(sub)
     import_command.add_parser(sub)
+    fake_slack.add_parser(sub)
+    lead_command.add_parser(sub)
+    roster_command.add_parser(sub)
 
     templates = sub.add_parser("templates", help="outreach templates (followup.templates)")
     templates_sub = templates.add_subparsers(dest="templates_command", required=True)
@@ -109,7 +124,18 @@ def _parser() -> argparse.ArgumentParser:
     t_check.add_argument("--config", help="default: $LEADBOT_CONFIG or ./leadbot.yml")
     t_check.add_argument("--list", action="store_true", help="list each template in use")
     t_check.set_defaults(func=_templates_check)
+    polish(parser)
     return parser
+
+
+def _version() -> str:
+    """The installed package's version (pyproject.toml's, through its metadata)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("leadbot")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "(not installed)"
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -128,6 +154,8 @@ def _serve(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from bot.tools.demo import run_demo
 
+    # The story prints each change itself: the operators' line for each would repeat it.
+    logging.getLogger("bot.leads.changes").setLevel(logging.WARNING)
     return run_demo(database=args.database)
 
 
@@ -150,10 +178,11 @@ def _route(args: argparse.Namespace) -> int:
 
 def _db_upgrade(_args: argparse.Namespace) -> int:
     from storage.db import Database
+    from storage.dburl import parse, where
 
     settings = Settings.from_env()
     Database(settings.database_url).upgrade()
-    print(f"database is up to date ({_safe_url(settings.database_url)})")
+    print(f"database is up to date ({where(parse(settings.database_url))})")
     return 0
 
 
@@ -171,6 +200,15 @@ def _config_check(args: argparse.Namespace) -> int:
     print(f"{path}: OK ({len(config.reps)} reps, {len(config.managers)} managers)")
     for line in unset_secrets(config.sources, os.environ):
         print(f"warning: {line}")
+    return 0
+
+
+def _config_schema(_args: argparse.Namespace) -> int:
+    import json
+
+    from bot.config.json_schema import config_json_schema
+
+    print(json.dumps(config_json_schema(), indent=2))
     return 0
 
 
@@ -243,13 +281,6 @@ def _list_templates(own: Path | None) -> None:
 
 def _many(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
-def _safe_url(url: str) -> str:
-    """Database URLs may carry a password: never print it."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING
 from urllib.error import URLError
@@ -15,10 +16,13 @@ from aiohttp import ClientError
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError
 
+from blocks.mrkdwn import escape
 from bot.app import LeadbotApp, create_app
 from bot.config.errors import ConfigError
 from bot.config.load import load_config
+from bot.config.reload import ConfigWatch, Reloaded
 from bot.config.sources import unset_secrets
+from bot.delivery.alerts import tell_admins
 from bot.settings import SETUP_HINT, Settings
 from bot.worker import DeliveryWorker
 
@@ -26,6 +30,7 @@ if TYPE_CHECKING:
     from bot.socket_mode import SocketMode
 
 log = logging.getLogger("leadbot")
+RELOAD_POLL = 2.0  # seconds between looks at leadbot.yml (SIGHUP does not wait for one)
 
 
 def serve(
@@ -39,6 +44,8 @@ def serve(
     """`setup_logging`: how `leadbot` configured logging, for a delivery worker spawned anew."""
     settings.require_for_serve(socket_mode)
     try:
+        # The file's bytes as loaded: a save during the start is a change, seen once running.
+        watch = ConfigWatch(settings.config_path)
         config = load_config(settings.config_path)
     except ConfigError as err:
         print(err, file=sys.stderr)
@@ -62,40 +69,118 @@ def serve(
         log.warning("LEADBOT_INTAKE_TOKEN is not set: POST /api/leads answers 503")
     for line in unset_secrets(config.sources, settings.source_secrets):
         log.warning("%s", line)
+    running = _Running(app, settings, socket_mode, setup_logging)
     try:
-        return _run(app, settings, host, port, socket_mode=socket_mode)
+        return _run(running, watch, host, port)
     finally:
-        app.stop()
+        running.app.stop()
 
 
-def _run(app: LeadbotApp, settings: Settings, host: str, port: int, *, socket_mode: bool) -> int:
-    stop = threading.Event()
+@dataclass
+class _Running:
+    """What `leadbot serve` runs now: a reloaded leadbot.yml replaces `app`."""
+
+    app: LeadbotApp
+    settings: Settings
+    socket_mode: bool
+    setup_logging: Callable[[], None] | None
+    connection: SocketMode | None = None
+
+
+def _run(running: _Running, watch: ConfigWatch, host: str, port: int) -> int:
+    stop, poke, asked = threading.Event(), threading.Event(), threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         log.info("received %s: finishing in-flight work and stopping", signal.Signals(signum).name)
+        if running.app.worker is not None:
+            running.app.worker.expect_exit()
         stop.set()
+        poke.set()
+
+    def on_hangup(_signum: int, _frame: FrameType | None) -> None:
+        asked.set()  # `systemctl reload`: read leadbot.yml again
+        poke.set()
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGHUP, on_hangup)
+    failure = _start(running, host, port)
+    if failure:
+        return _fail(failure)
+    while not stop.is_set():
+        poke.wait(RELOAD_POLL)
+        poke.clear()
+        hangup, _ = asked.is_set(), asked.clear()
+        if not stop.is_set() and (hangup or watch.changed()):
+            _reload(running, watch.read())
+    if running.connection is not None:
+        running.connection.close()
+    return 0
+
+
+def _start(running: _Running, host: str, port: int) -> str | None:
+    """Listen, start the background work and Socket Mode; the one line to fail with, if any."""
+    app, settings = running.app, running.settings
     try:
         bound = app.serve_in_thread(host, port)
     except RuntimeError:
-        return _fail(f"cannot listen on {host}:{port} (is another process using the port?)")
+        return f"cannot listen on {host}:{port} (is another process using the port?)"
     app.start_workers()
-    connection = None
-    if socket_mode:
+    if running.socket_mode:
         from bot.socket_mode import SocketMode  # only here: it adds ~0.3 s to every start
 
-        connection = SocketMode(app.bolt, str(settings.slack_app_token), settings.slack_api_url)
-        failure = _connect(connection, settings)
+        running.connection = SocketMode(
+            app.bolt, str(settings.slack_app_token), settings.slack_api_url
+        )
+        failure = _connect(running.connection, settings)
         if failure:
-            return _fail(failure)
+            return failure
         log.info("connected to Slack in Socket Mode")
     log.info("leadbot listening on http://%s:%s", host, bound)
-    stop.wait()
-    if connection is not None:
-        connection.close()
-    return 0
+    return None
+
+
+def _reload(running: _Running, reloaded: Reloaded) -> None:
+    """The new leadbot.yml takes over without a restart: the listening socket and the Socket
+    Mode connection stay open, a new delivery worker replaces the old one once the old one has
+    finished what it holds. A file that fails `leadbot config check`, or a new app that cannot
+    start, leaves the running one as it is, and the admins are told."""
+    path = running.settings.config_path
+    if reloaded.config is None:
+        _refused(running, f"{path} changed but was not loaded", reloaded.problem or "")
+        return
+    settings, config = running.settings, reloaded.config
+    worker = None
+    if settings.delivery_process == "separate":
+        worker = DeliveryWorker(settings, config, running.setup_logging)
+        worker.start(threads_running=True)
+    try:
+        successor = create_app(
+            settings, config, socket_mode=running.socket_mode, worker=worker, migrate=False
+        )
+    except (BoltError, URLError, OSError) as err:
+        if worker is not None:
+            worker.stop()
+        _refused(running, f"{path} is valid but leadbot could not start with it", str(err))
+        return
+    running.app.hand_over(successor)
+    if running.connection is not None:
+        running.connection.use(successor.bolt)
+    running.app = successor
+    log.info("%s reloaded: %d reps, %d managers", path, len(config.reps), len(config.managers))
+
+
+def _refused(running: _Running, what: str, why: str) -> None:
+    """Logged, and the admins told in Slack: the file on disk would also stop the next start."""
+    keeping = "leadbot keeps running with the configuration it had"
+    log.error("%s; %s: %s", what, keeping, why)
+    services = running.app.services
+    text = f":warning: *{escape(what)}*; {keeping}.\n```{escape(why[:2500])}```\n" + (
+        "Fix it (`leadbot config check` lists every problem) before leadbot next restarts."
+    )
+    with services.db.write() as session:
+        tell_admins(session, services.config, None, text, services.clock.now())
+    services.escalator.wake()  # any service's wake: the dispatcher, here or in the worker
 
 
 def _connect(connection: SocketMode, settings: Settings) -> str | None:

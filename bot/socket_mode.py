@@ -101,6 +101,11 @@ class SocketMode:
         )
         self._client: _Client | None = None
 
+    def use(self, bolt: App) -> None:
+        """Events from now on go to `bolt` (built from a reloaded leadbot.yml); the connection
+        stays open, so nothing Slack sends meanwhile is missed."""
+        self._bolt = bolt
+
     def connect(self, timeout: float = CONNECT_TIMEOUT) -> None:
         """Open the first connection. Raises SlackApiError when Slack refuses the app token,
         aiohttp.ClientError when Slack cannot be reached, TimeoutError after `timeout`."""

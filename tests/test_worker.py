@@ -58,7 +58,7 @@ def test_a_killed_worker_is_replaced_the_admins_told_and_delivery_goes_on(
         wait_until(
             lambda: _cards(fake_slack) == 2, "the alarm, and Dana's card from the new worker"
         )
-        wait_until(lambda: server.health()[0] == 200, "ready again")
+        wait_until(lambda: server.ready()[0] == 200, "ready again")
     [alarm] = [c for c in fake_slack.calls("chat.postMessage") if c.args["channel"] == "C0ALERTS"]
     assert "delivery worker stopped (exit code -9)" in alarm.args["text"]
     log = server.stderr()
@@ -103,3 +103,58 @@ def test_on_sqlite_a_worker_waits_until_no_other_process_sends_from_the_file(
     finally:
         if holder >= 0:
             os.close(holder)
+
+
+def test_ctrl_c_reaching_server_and_worker_is_a_stop_not_a_crash(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    """Ctrl-C (or `pkill leadbot`) signals both processes: the worker stopped first, and the
+    server, still closing its HTTP side, took that for a crash: an ERROR, a restart and a
+    "delivery stopped" message to the admins on every stop."""
+    config = CONFIG.replace("{queue: C0QUEUE}", "{queue: C0QUEUE, alerts: C0ALERTS}")
+    with served(tmp_path, fake_slack, config) as server:
+        [worker] = server.children()
+        wait_until(lambda: "delivery worker started" in server.stderr(), "the worker")
+        server.process.send_signal(signal.SIGINT)
+        os.kill(worker, signal.SIGINT)
+        assert server.process.wait(timeout=30) == 0
+    assert not alive(worker)
+    assert "exited" not in server.stderr() and " ERROR " not in server.stderr()
+    assert not [c for c in fake_slack.calls("chat.postMessage") if c.args["channel"] == "C0ALERTS"]
+
+
+def _sample(metrics: str, name: str, **labels: str) -> float:
+    """The value of one sample of a /metrics scrape (0 when it is not there)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    for family in text_string_to_metric_families(metrics):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return float(sample.value)
+    return 0.0
+
+
+def test_the_workers_counts_reach_the_servers_metrics_and_outlive_a_killed_worker(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    """The cards are posted by the worker process; /metrics is the server's. The worker sends
+    its totals over a pipe (bot/ops/worker_reports.py), and a dead worker's last totals stay."""
+    posted = {"method": "chat.postMessage", "result": "ok"}
+    with served(tmp_path, fake_slack, CONFIG) as server:
+        [first] = server.children()
+        server.post_lead({"name": "Dana"})
+        wait_until(lambda: _cards(fake_slack) == 1, "Dana's card")
+        wait_until(
+            lambda: _sample(server.metrics(), "leadbot_slack_calls_total", **posted) == 1,
+            "the worker's chat.postMessage in the server's /metrics",
+        )
+        wait_until(lambda: server.ready() == (200, {"ok": True}), "the worker's scheduler ticks")
+        os.kill(first, signal.SIGKILL)
+        wait_until(lambda: [p for p in server.children() if p != first], "a new worker")
+        assert _sample(server.metrics(), "leadbot_slack_calls_total", **posted) == 1
+        server.post_lead({"name": "Eve"})
+        wait_until(
+            lambda: _sample(server.metrics(), "leadbot_slack_calls_total", **posted) == 2,
+            "both workers' posts counted",
+        )
+    assert "unreadable report" not in server.stderr()

@@ -15,7 +15,7 @@ from bot.review.audit import command as audit_command
 from bot.review.simulate import command as simulate_command
 from bot.settings import DEFAULT_DATABASE_URL, Settings, SettingsError, load_env_file
 from bot.sources import command as quarantine_command
-from bot.sources import import_command
+from bot.sources import crm_command, import_command
 from bot.tools import fake_slack, lead_command
 from bot.tools import roster as roster_command
 from bot.tools.cli_help import EPILOG, polish
@@ -111,6 +111,7 @@ def _parser() -> argparse.ArgumentParser:
     simulate_command.add_parser(sub)
     quarantine_command.add_parser(sub)
     import_command.add_parser(sub)
+    crm_command.add_parser(sub)
     fake_slack.add_parser(sub)
     lead_command.add_parser(sub)
     roster_command.add_parser(sub)

@@ -42,6 +42,8 @@ ENVIRONMENT: dict[str, tuple[str, ...]] = {
     "quarantine show": _DATA,
     "quarantine retry": (*_DATA, "sources.*.secret_env, token_env"),
     "quarantine dismiss": _DATA,
+    "crm list": ("DATABASE_URL",),
+    "crm retry": ("DATABASE_URL",),
     "import": _DATA,
     "templates check": ("LEADBOT_CONFIG",),
     "lead": _DATA,

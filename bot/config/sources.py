@@ -78,7 +78,8 @@ class Source(BaseModel):
     # salesforce: the sending org's id (Setup > Company Information), checked on every message.
     organization_id: Annotated[str, Field(pattern=ORG_ID)] | None = None
     # hubspot: a private app's access token (crm.objects.contacts.read, crm.objects.owners.read)
-    # to read the contacts webhook events name only by id, and the owners' emails.
+    # to read the contacts webhook events name only by id, and the owners' emails. salesforce:
+    # an access token, with api_url the instance's, to read a Task owner's email by OwnerId.
     token_env: Annotated[str, AfterValidator(_env_name)] | None = None
     api_url: Annotated[str, Field(pattern=r"^https?://\S+$")] = "https://api.hubapi.com"
     # hubspot, salesforce: a call, email or meeting logged in the CRM (HubSpot's engagement
@@ -154,6 +155,8 @@ def unset_secrets(sources: Mapping[str, Source], env: Mapping[str, str]) -> list
 
 def _token_use(source: Source) -> str:
     if source.kind == "salesforce":
-        return "owners are not written to Salesforce"
+        uses = ["Tasks naming their owner by OwnerId only are held"] if source.activities else []
+        uses += ["owners are not written to Salesforce"] if source.write_owner else []
+        return " and ".join(uses) or "nothing uses it"
     written = " and owners not written" if source.write_owner else ""
     return f"HubSpot's events are held, not read,{written}"

@@ -4,8 +4,9 @@ not provably theirs gets 401 and nothing is kept. An authentic payload always ge
 201 (a lead), 200 (seen before), or 202 (held in the quarantine, the admins told), since a
 sender that does not retry a 4xx would otherwise lose the lead without anyone knowing. A CRM's
 calls and emails in it are answered under `activities` (bot/sources/activity_intake.py); the one
-non-2xx for an authentic payload is a 503 when HubSpot's API failed a moment while reading a
-request of activities only, and nothing was kept: HubSpot sends it again.
+non-2xx for an authentic payload is a 503 when the CRM's API failed a moment while reading a
+request of activities only, and nothing was kept: HubSpot sends it again, and Salesforce, which
+gets a SOAP fault instead of its acknowledgement, too.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.http.intake import BodyNotRead, read_limited
 from bot.sources.signatures import Forged, verify
-from bot.sources.soap import ACK
+from bot.sources.soap import ACK, fault
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -51,8 +52,7 @@ async def take_from_source(request: Request, name: str, services: Services) -> R
     except Forged as err:  # a Salesforce message from another organisation
         return _error(401, str(err))
     if batch.retry_after is not None:  # the CRM's API failed a moment, nothing kept: again
-        return _error(503, "the CRM's API could not be asked about an activity: nothing was "
-                      "kept, send it again", {"Retry-After": str(batch.retry_after)})  # fmt: skip
+        return _again(source.kind, batch.retry_after)
     taken = batch.leads
     for one in taken:
         services.metrics.lead_received(source.lead_source(name), one.outcome)
@@ -73,6 +73,16 @@ def _signed_uri(request: Request, public_url: str | None) -> str:
         return str(request.url)
     query = f"?{request.url.query}" if request.url.query else ""
     return public_url.rstrip("/") + request.url.path + query
+
+
+def _again(kind: str, seconds: int) -> Response:
+    """503, nothing kept: HubSpot retries a 5xx; Salesforce anything but its acknowledgement,
+    and its Outbound Message queue shows a SOAP fault's words as the failure reason."""
+    said = "the CRM's API could not be asked about an activity: nothing was kept, send it again"
+    headers = {"Retry-After": str(seconds)}
+    if kind == "salesforce":
+        return Response(fault(said), 503, headers, media_type="text/xml; charset=utf-8")
+    return _error(503, said, headers)
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:

@@ -12,7 +12,8 @@ rep's own), or says why it is none (`skip`), or cannot be read (`problem`).
   and its TaskSubtype (or Type) is a call, an email or a meeting. `WhoId` is the lead (00Q…).
   The rep is named by a field holding the owner's email (a formula field such as
   `Owner_Email__c = Owner:User.Email`): a message carries the Task's own fields only, and its
-  `OwnerId` names a Salesforce user, not a rep.
+  `OwnerId` names a Salesforce user, not a rep. Without it the user's email is read through
+  the REST API (salesforce_activity.py).
 """
 
 from __future__ import annotations

@@ -1,19 +1,21 @@
 """What becomes of a request's activities (activity.py): each is read (HubSpot's through its
-API, hubspot_activity.py), then logged as a touch on its lead (bot/followup/crm_touch.py), or
-ignored with the reason, or held in the quarantine when it cannot be read, so that a CRM's
-webhook always gets its 2xx and a problem is never lost:
+API, hubspot_activity.py; a Salesforce Task's owner too, salesforce_activity.py), then logged
+as a touch on its lead (bot/followup/crm_touch.py), or ignored with the reason, or held in the
+quarantine when it cannot be read, so that a CRM's webhook always gets its 2xx and a problem
+is never lost:
 
 - a contact leadbot has no lead for, an owner who is no rep, a closed lead, an email the lead
   sent: ignored, said in the answer (`activities`) and in one INFO line a request (ids only,
   never an email or a phone); nothing is kept, and the CRM's retry is answered the same way;
-- an activity that cannot be read (its shape, or HubSpot refusing the token or none set): held
+- an activity that cannot be read (its shape, or the CRM refusing the token or none set): held
   in the quarantine with the others of its request, the admins told, `leadbot quarantine
   retry` reads it again;
-- HubSpot down for a moment (no answer, 429, 5xx) while reading a request of activities only:
-  the request is answered 503 before anything is kept, and HubSpot sends it again (it retries
-  a webhook on 5xx, for up to a day; a workflow's for three). With leads in the same request
-  the leads are taken as ever and the activities held: a second delivery would hold those
-  leads twice.
+- the CRM's API down for a moment (no answer, 429, 5xx) while reading a request of activities
+  only (HubSpot's objects, a Salesforce Task's owner: salesforce_activity.py): the request is
+  answered 503 before anything is kept, and the CRM sends it again (HubSpot retries a webhook
+  on 5xx for up to a day, a workflow's for three; Salesforce an Outbound Message it has no
+  acknowledgement of, for 24 hours). With leads in the same request the leads are taken as
+  ever and the activities held: a second delivery would hold those leads twice.
 """
 
 from __future__ import annotations
@@ -31,10 +33,12 @@ from bot.sources.activity import Activity, read
 from bot.sources.hubspot import HubSpotApi
 from bot.sources.hubspot_activity import complete
 from bot.sources.quarantine import Quarantine
+from bot.sources.salesforce_activity import complete as complete_owners
+from bot.sources.salesforce_api import SalesforceApi
 from bot.sources.shapes import MAX_RECORDS, ShapeError
 
 log = logging.getLogger(__name__)
-RETRY_AFTER = 60  # seconds: HubSpot's own retries come later anyway
+RETRY_AFTER = 60  # seconds: the CRMs' own retries come later anyway
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,7 @@ class ActivityIntake:
                  secrets: Mapping[str, str], apis: dict[str, HubSpotApi]) -> None:  # fmt: skip
         """`touches`: None where nothing may be logged (then every activity is ignored)."""
         self.touches, self.quarantine, self.secrets, self.apis = touches, quarantine, secrets, apis
+        self.salesforce: dict[str, SalesforceApi] = {}  # one a token: its users' emails cached
 
     def read(self, source: Source, items: list[Any]) -> list[Activity]:
         """Each item as an activity, read from the CRM's API where it carries only an id."""
@@ -80,7 +85,12 @@ class ActivityIntake:
         found = [read(source.kind, item) for item in items]
         if source.activities:
             complete(found, source, self.secrets, self.apis)
+            complete_owners(found, source, self.secrets, self.salesforce, self._seconds)
         return found
+
+    def _seconds(self) -> float:
+        """The quarantine's clock (the bot's) in seconds: a test's virtual one ages the cache."""
+        return self.quarantine.clock.now().timestamp()
 
     def take(self, name: str, source: Source, found: list[Activity]) -> list[ActivityTaken]:
         if not found:
@@ -119,8 +129,8 @@ class ActivityIntake:
 
 
 def must_wait(found: list[Activity], leads: Any) -> bool:
-    """An activity HubSpot could not answer for a moment, and no lead in the request: answer
-    503 and keep nothing (see the module's docstring)."""
+    """An activity the CRM's API could not answer for a moment, and no lead in the request:
+    answer 503 (Salesforce: no acknowledgement) and keep nothing (see the module's docstring)."""
     return any(a.problem and a.transient for a in found) and leads == []
 
 

@@ -3,7 +3,9 @@ and up to 100 `Notification`s, each an `sObject` (a Lead) with the fields the ad
 Salesforce signs nothing, so the source is proved by a token in the endpoint's URL (`?token=`,
 checked as a bearer token is) and the organisation's id, which must be the configured one.
 Salesforce sends a message again until it gets the acknowledgement (`ACK`), for up to 24 hours,
-so an authentic message is acknowledged whatever became of its leads (held ones included).
+so an authentic message is acknowledged whatever became of its leads (held ones included);
+the one exception is a message nothing of was kept because Salesforce's API failed a moment
+(`fault`): not acknowledging it is how Salesforce is made to send it again.
 
 The XML is read with defusedxml: entity expansion, external entities and DTDs are refused, so
 a hostile body costs nothing but its own bytes.
@@ -12,6 +14,7 @@ a hostile body costs nothing but its own bytes.
 from __future__ import annotations
 
 from typing import Any
+from xml.sax.saxutils import escape
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
@@ -54,6 +57,18 @@ def notifications(body: bytes) -> tuple[str, list[dict[str, Any]]]:
                 values[SOBJECT_TYPE] = kind
             objects.append(values)
     return organisation, objects
+
+
+def fault(message: str) -> str:
+    """A SOAP fault (a server's): no acknowledgement, so the message is sent again, and
+    Salesforce's Outbound Message queue shows `message` as the delivery's failure reason."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">'
+        "<soapenv:Body><soapenv:Fault><faultcode>soapenv:Server</faultcode>"
+        f"<faultstring>{escape(message)}</faultstring></soapenv:Fault></soapenv:Body>"
+        "</soapenv:Envelope>"
+    )
 
 
 def _local(tag: str) -> str:

@@ -1,7 +1,8 @@
 """Generated CRM activities against the real endpoint (#14 §5 under the bad-input rules): lists of
 HubSpot engagement events and objects, whatever their ids, types, subscription types and
-properties, and Salesforce Task notifications, whatever their fields, are answered 2xx (the
-SOAP acknowledgement for Salesforce) and never cause a 500 or an ERROR log."""
+properties, and Salesforce Task notifications, whatever their fields (their OwnerIds read from a
+fake Salesforce, one query a message at most), are answered 2xx (the SOAP acknowledgement for
+Salesforce) and never cause a 500 or an ERROR log."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from bot.fakeslack.server import FakeSlack
 from tests.conftest import make_config, start_bot
 from tests.fakes.harness import Harness
 from tests.fakes.hubspot import FakeHubSpot
+from tests.fakes.salesforce import FakeSalesforce
 from tests.sources.test_activity import (
     CALL,
     CONNECTED,
@@ -30,7 +32,7 @@ from tests.sources.test_activity import (
     signed,
     sources,
 )
-from tests.sources.test_activity_salesforce import ANN, SOAP, message
+from tests.sources.test_activity_salesforce import ANN, SOAP, USERS, message
 from tests.sources.test_source_intake import post
 
 ODD = st.one_of(st.none(), st.booleans(), st.floats(), st.integers(), st.text(max_size=12))
@@ -66,14 +68,26 @@ OBJECTS = st.fixed_dictionaries(
     {"id": IDS, "properties": st.one_of(PROPERTIES, ODD)},
     optional={"associations": ASSOCIATIONS, "objectTypeId": TYPES},
 )
+# OwnerIds: a rep's user (18 and 15 characters), a user nobody knows, not an id, none.
+OWNER_IDS = st.sampled_from([USERS["U0BO"], USERS["U0BO"][:15], "0055e000009ZzZzAAK",
+                             "005' OR Id != '", ""])  # fmt: skip
 TASK_FIELDS = st.dictionaries(
     st.one_of(st.sampled_from(["Id", "WhoId", "Status", "TaskSubtype", "Type", "CreatedDate",
                                "CompletedDateTime", "ActivityDate", "Owner_Email__c",
-                               "CallDisposition", "IsClosed"]),
+                               "CallDisposition", "IsClosed", "OwnerId", "OwnerId"]),
               st.from_regex(r"[A-Za-z][A-Za-z0-9_]{0,10}", fullmatch=True)),
     st.one_of(st.sampled_from([ANN, "Completed", "Call", "Email", "bo@example.com",
-                               "2026-11-23T15:20:00.000Z", "true"]), st.text(max_size=20)),
+                               "2026-11-23T15:20:00.000Z", "true"]), st.text(max_size=20),
+              OWNER_IDS),
     max_size=8,
+)  # fmt: skip
+# A Completed call whose owner is read by OwnerId, whatever else it carries.
+OWNED_TASKS = st.builds(
+    lambda extra, task_id, owner: {**extra, "Id": task_id, "WhoId": ANN, "Status": "Completed",
+                                   "TaskSubtype": "Call", "OwnerId": owner},
+    TASK_FIELDS.map(lambda fields: {k: v for k, v in fields.items()
+                                    if not k.startswith("Owner")}),
+    st.sampled_from(["00T5e00000Hk3PqEAJ", "00T5e00000Hk3PrEAJ"]), OWNER_IDS,
 )  # fmt: skip
 
 
@@ -86,11 +100,20 @@ def hubspot() -> Iterator[FakeHubSpot]:
 
 
 @pytest.fixture
+def salesforce() -> Iterator[FakeSalesforce]:
+    with FakeSalesforce("sf-api-tok") as fake:
+        fake.users = [{"Id": USERS["U0BO"], "Email": "bo@example.com", "IsActive": True}]
+        yield fake
+
+
+@pytest.fixture
 def bot(fake_slack: FakeSlack, database_url: str, hubspot: FakeHubSpot,
-        clock: FixedClock) -> Iterator[Harness]:  # fmt: skip
-    config = make_config(reps=REPS, sources=sources(hubspot.url))
-    harness = start_bot(fake_slack, database_url, config, clock=clock,
-                        settings_overrides={"source_secrets": SECRETS})  # fmt: skip
+        salesforce: FakeSalesforce, clock: FixedClock) -> Iterator[Harness]:  # fmt: skip
+    configured = sources(hubspot.url)  # Tasks' OwnerIds read through Salesforce's API
+    configured["sf"] = {**configured["sf"], "token_env": "SF_API", "api_url": salesforce.url}
+    harness = start_bot(fake_slack, database_url, make_config(reps=REPS, sources=configured),
+                        clock=clock, settings_overrides={"source_secrets": {
+                            **SECRETS, "SF_API": "sf-api-tok"}})  # fmt: skip
     body = json.dumps([event(123, type_id="0-1")]).encode()
     assert post(harness, "hub", body, signed(harness, "hub", body))[0] == 201  # lead #1: Ada
     yield harness
@@ -122,10 +145,13 @@ def test_generated_engagements_are_answered_2xx_without_an_error(
 
 
 @settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(TASK_FIELDS, min_size=1, max_size=4))
+@given(st.lists(st.one_of(TASK_FIELDS, OWNED_TASKS), min_size=1, max_size=4))
 def test_generated_task_notifications_are_acknowledged_without_an_error(
-    bot: Harness, caplog: pytest.LogCaptureFixture, tasks: list[dict[str, str]]
-) -> None:
+    bot: Harness, salesforce: FakeSalesforce, caplog: pytest.LogCaptureFixture,
+    tasks: list[dict[str, str]],
+) -> None:  # fmt: skip
+    asked = len(salesforce.calls)
     status, answer = post(bot, "sf?token=sf-tok", message(*tasks), SOAP)
     assert status == 200 and "<Ack>true</Ack>" in answer
+    assert len(salesforce.calls) - asked <= 1  # one query for the message's owners, at most
     assert not errors(caplog)

@@ -1,12 +1,18 @@
 """Activity flows back from Salesforce (#14 §5): a Completed call or email Task on a lead, sent by
 an Outbound Message, is the rep's touch; Salesforce gets its acknowledgement whatever became of
 it, and sending the message again (Salesforce does, until it is acknowledged) logs nothing
-twice. Over real HTTP, on SQLite and PostgreSQL, on a virtual clock."""
+twice. Without a field carrying the owner's email, the owner's user is read from Salesforce's
+REST API (a fake over real HTTP): one query a message, cached 10 minutes, never lost when it
+fails. Over real HTTP, on SQLite and PostgreSQL, on a virtual clock."""
 
 from __future__ import annotations
 
+import logging
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
 
 import pytest
@@ -14,13 +20,15 @@ from sqlalchemy import select
 
 from bot.clock import FixedClock, as_utc
 from bot.fakeslack.server import FakeSlack
+from bot.sources.retry import retry
 from storage.followup import Touch
 from storage.models import Lead
 from storage.sources import Quarantined
 from tests.conftest import BASE_CONFIG, CLOCK_START, make_config, start_bot
 from tests.fakes.harness import Harness
+from tests.fakes.salesforce import FakeSalesforce
 from tests.sources.payloads import SALESFORCE, SALESFORCE_ORG
-from tests.sources.test_source_intake import post
+from tests.sources.test_source_intake import count, post
 
 T0 = CLOCK_START
 EMAILS = {"U0ALICE": "alice@example.com", "U0BO": "bo@example.com", "U0CHEN": "chen@example.com"}
@@ -29,6 +37,11 @@ SOURCES = {"sf": {"kind": "salesforce", "secret_env": "SF_TOKEN",
                   "organization_id": SALESFORCE_ORG}}  # fmt: skip
 SOAP = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'}
 ANN = "00Q5e00000AbCdEFGH"  # the Lead the first notification of SALESFORCE is
+NOBODY = "00Q5e00000ZZZZZZZZ"  # a Lead leadbot does not have
+REP_OF = {email: rep for rep, email in EMAILS.items()}
+USERS = {"U0ALICE": "0055e000003AlIcAAC", "U0BO": "0055e000003BoBoAAK",
+         "U0CHEN": "0055e000003ChEnAAE"}  # each rep's Salesforce user  # fmt: skip
+API_SECRETS = {"SF_TOKEN": "sf-tok", "SF_API": "00D5e000000KQ2e!AQ4AQtest"}
 
 
 @pytest.fixture
@@ -139,3 +152,132 @@ def test_a_source_with_activities_off_acknowledges_tasks_and_logs_none(
             assert len(session.scalars(select(Quarantined.id)).all()) == 1  # the Lead message's
     finally:
         bot.app.stop()
+
+
+@pytest.fixture
+def salesforce() -> Iterator[FakeSalesforce]:
+    with FakeSalesforce(API_SECRETS["SF_API"]) as fake:
+        fake.users = [{"Id": USERS[rep], "Email": email, "IsActive": True}
+                      for rep, email in EMAILS.items()]  # fmt: skip
+        yield fake
+
+
+@pytest.fixture
+def api_bot(fake_slack: FakeSlack, database_url: str, clock: FixedClock,
+            salesforce: FakeSalesforce) -> Iterator[Harness]:  # fmt: skip
+    """The source with the REST API, as writing owners back has it: token_env and api_url."""
+    sources = {"sf": {**SOURCES["sf"], "token_env": "SF_API", "api_url": salesforce.url}}
+    config = make_config(reps=REPS, sources=sources)
+    harness = start_bot(fake_slack, database_url, config, clock=clock,
+                        settings_overrides={"source_secrets": API_SECRETS})  # fmt: skip
+    yield harness
+    harness.app.stop()
+
+
+def queries(fake: FakeSalesforce) -> list[str]:
+    return [parse_qs(urlsplit(path).query)["q"][0] for _, path, _ in fake.calls if "query" in path]
+
+
+def deliver(bot: Harness, *tasks: dict[str, str]) -> tuple[int, str, str | None]:
+    """Salesforce's delivery of a message: the status, the SOAP answer, its Retry-After."""
+    request = urllib.request.Request(f"{bot.base}/api/sources/sf?token=sf-tok", method="POST",
+                                     data=message(*tasks), headers=SOAP)  # fmt: skip
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return answer.status, answer.read().decode(), None
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode(), err.headers.get("Retry-After")
+
+
+def test_a_tasks_owner_is_read_from_salesforce_in_one_query_for_the_messages_owners(
+    api_bot: Harness, salesforce: FakeSalesforce, clock: FixedClock
+) -> None:
+    rep = REP_OF[ann_arrives(api_bot)]
+    other = next(one for one in USERS if one != rep)
+    clock.advance(timedelta(minutes=30))
+    mine = task(OwnerId=USERS[rep])  # no Owner_Email__c: the user is looked up
+    theirs = task(Id="00T5e00000Hk3PtEAJ", OwnerId=USERS[other], WhoId=NOBODY)
+    emailed = task(Id="00T5e00000Hk3PuEAJ", OwnerId=USERS[rep], TaskSubtype="Email")
+    status, answer, _ = deliver(api_bot, mine, theirs, emailed)
+    assert status == 200 and "<Ack>true</Ack>" in answer
+    listed = ", ".join(f"'{user}'" for user in sorted((USERS[rep], USERS[other])))
+    assert queries(salesforce) == [f"SELECT Id, Email FROM User WHERE Id IN ({listed})"]
+    logged = touches(api_bot)
+    assert {(t.by, t.channel) for t in logged} == {(rep, "call"), (rep, "email")}
+    assert len(logged) == 2  # the other owner's Task is on a lead leadbot does not have
+
+
+def test_an_owners_email_is_asked_again_only_after_ten_minutes(
+    api_bot: Harness, salesforce: FakeSalesforce, clock: FixedClock
+) -> None:
+    rep = REP_OF[ann_arrives(api_bot)]
+    for n, wait in enumerate((1, 5, 6)):  # minutes: read, cached (6 min old), read again (11)
+        clock.advance(timedelta(minutes=wait))
+        status, _, _ = deliver(api_bot, task(Id=f"00T5e00000Hk3Q{n}EAJ", OwnerId=USERS[rep]))
+        assert status == 200
+        assert len(queries(salesforce)) == (1 if n < 2 else 2)
+    assert [t.by for t in touches(api_bot)] == [rep] * 3
+
+
+def test_an_owner_email_field_wins_without_a_query(
+    api_bot: Harness, salesforce: FakeSalesforce
+) -> None:
+    owner = ann_arrives(api_bot)
+    elsewhere = next(user for rep, user in USERS.items() if EMAILS[rep] != owner)
+    status, _, _ = deliver(api_bot, task(OwnerId=elsewhere, Owner_Email__c=owner))
+    assert status == 200
+    assert [t.by for t in touches(api_bot)] == [REP_OF[owner]]
+    assert queries(salesforce) == []
+
+
+def test_an_owner_id_that_is_no_salesforce_id_is_ignored_with_why_and_no_query(
+    api_bot: Harness, salesforce: FakeSalesforce, caplog: pytest.LogCaptureFixture
+) -> None:
+    ann_arrives(api_bot)
+    caplog.set_level(logging.INFO)
+    odd = (task(OwnerId="005' OR Id != '"), task(Id="00T5e00000Hk3PtEAJ", OwnerId="bo@example.com"))
+    status, answer, _ = deliver(api_bot, *odd)
+    assert status == 200 and "<Ack>true</Ack>" in answer
+    assert touches(api_bot) == [] and queries(salesforce) == []
+    said = [r.getMessage() for r in caplog.records if r.name == "bot.sources.activity_intake"]
+    assert len(said) == 1 and said[0].count("OwnerId is not a Salesforce id") == 2
+    assert "@" not in said[0]  # INFO: ids, never an email
+
+
+@pytest.mark.parametrize("failure", [(503, "SERVER_UNAVAILABLE"), (403, "REQUEST_LIMIT_EXCEEDED")])
+def test_salesforce_down_is_not_acknowledged_keeps_nothing_and_its_retry_logs_once(
+    api_bot: Harness, salesforce: FakeSalesforce, clock: FixedClock, failure: tuple[int, str]
+) -> None:
+    owner = REP_OF[ann_arrives(api_bot)]
+    salesforce.query_script = [failure]
+    clock.advance(timedelta(minutes=2))
+    status, answer, wait = deliver(api_bot, task(OwnerId=USERS[owner]))
+    assert (status, wait) == (503, "60") and "<Ack>" not in answer
+    assert "<faultcode>soapenv:Server</faultcode>" in answer  # shown in Salesforce's queue
+    assert count(api_bot, Touch) == 0 and count(api_bot, Quarantined) == 1  # the Lead message's
+    for _ in range(2):  # Salesforce's retry, then a second delivery of the same message
+        clock.advance(timedelta(minutes=1))
+        status, answer, _ = deliver(api_bot, task(OwnerId=USERS[owner]))
+        assert status == 200 and "<Ack>true</Ack>" in answer
+    assert [t.by for t in touches(api_bot)] == [owner]
+    assert count(api_bot, Quarantined) == 1
+
+
+def test_a_refused_token_holds_the_task_with_the_fix(
+    api_bot: Harness, salesforce: FakeSalesforce
+) -> None:
+    owner = REP_OF[ann_arrives(api_bot)]
+    salesforce.token = "00D5e000000KQ2e!expired"
+    status, answer, _ = deliver(api_bot, task(OwnerId=USERS[owner]))
+    assert status == 200 and "<Ack>true</Ack>" in answer  # held: sending it again cannot help
+    assert touches(api_bot) == []
+    with api_bot.app.services.db.read() as session:
+        [row] = session.scalars(select(Quarantined).where(Quarantined.body.contains("00T5e")))
+        held, [problem] = row.id, row.problems
+    assert "Salesforce answered 401 (INVALID_SESSION_ID" in problem["message"]
+    assert "set SF_API to a current access token" in problem["message"]
+    salesforce.token = API_SECRETS["SF_API"]  # the admin sets a current token and retries
+    touches_log = api_bot.app.services.sources.activities.touches
+    result = retry(api_bot.app.services.leads, held, API_SECRETS, touches_log)
+    assert result.ok, result.message
+    assert [t.by for t in touches(api_bot)] == [owner]

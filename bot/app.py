@@ -93,7 +93,7 @@ def create_services(
     wake: Callable[[], None] | None = None,
 ) -> Services:
     """`wake`: what a commit that wrote outbox rows calls; by default this process's own
-    dispatcher (`leadbot serve` passes the delivery worker's, `bot/worker.py`)."""
+    dispatcher (`leadbot serve` passes the delivery worker's, `bot/worker/`)."""
     clock = clock or SystemClock()
     db = Database(settings.database_url)
     senders = [source.lead_source(name) for name, source in config.sources.items()]

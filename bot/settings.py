@@ -30,7 +30,7 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     config_path: str = "leadbot.yml"
     intake_token: str | None = None
-    # `leadbot serve`: "separate" runs delivery in a worker process of its own (bot/worker.py),
+    # `leadbot serve`: "separate" runs delivery in a worker process of its own (bot/worker/),
     # "inline" in the HTTP process (one process, half the memory, about half the throughput).
     delivery_process: str = "separate"
     # `GET /dashboard?token=…` for the sales floor's screen; unset, there is no dashboard.

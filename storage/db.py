@@ -88,7 +88,7 @@ def _plain_connect_errors(engine: Engine, url: str) -> None:
 
 class SqliteWriteLock:
     """This process's SQLite writers queue on a lock of their own, and processes sharing the
-    file (`leadbot serve` and its delivery worker, bot/worker.py) on an `flock` of a file beside
+    file (`leadbot serve` and its delivery worker, bot/worker/) on an `flock` of a file beside
     it: SQLite's busy handler sleeps in steps of up to 100 ms while another connection holds the
     write lock, where a waiter on these locks is woken the moment it is free. Reentrant, as the
     thread lock is: only the outermost hold takes and drops the file lock."""
@@ -128,7 +128,7 @@ class SqliteWriteLock:
 
 def sqlite_sender_lock(url: str) -> str | None:
     """The file whose `flock` the one process sending from a SQLite database holds for its life
-    (`bot/worker.py`); None for PostgreSQL, where senders share rows by lease."""
+    (`bot/worker/`); None for PostgreSQL, where senders share rows by lease."""
     if make_url(url).get_backend_name() != "sqlite":
         return None
     path = _sqlite_file(url)

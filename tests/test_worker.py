@@ -1,4 +1,4 @@
-"""The delivery worker (bot/worker.py), through `leadbot serve` as deployed: cards go out from
+"""The delivery worker (bot/worker/), through `leadbot serve` as deployed: cards go out from
 the worker process, the worker never outlives its server, and a dead worker is replaced."""
 
 from __future__ import annotations

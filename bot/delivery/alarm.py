@@ -1,7 +1,7 @@
 """Telling the admins in Slack that delivery itself has stopped.
 
 Every other alert goes through the outbox. This one cannot: it is about the process that sends
-the outbox (the delivery worker, bot/worker.py). So the HTTP process posts it directly, with a
+the outbox (the delivery worker, bot/worker/). So the HTTP process posts it directly, with a
 client of its own and a short timeout, to `Config.alert_targets()`. A log line alone is read by
 nobody at 3 a.m.; a silent outage is exactly what leadbot exists to prevent.
 

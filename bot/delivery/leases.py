@@ -5,7 +5,7 @@ PostgreSQL) never send it both. A lease names its holder, and each holder beats 
 every HEARTBEAT: a lease whose holder stopped beating for STALE is free, so a process killed
 mid-burst holds its rows for seconds, not for the whole LEASE. One process sends from a SQLite
 file (under `leadbot serve`, the delivery worker, which waits for the file's sender lock before
-it starts: bot/worker.py), so there every lease found at start is a dead one's.
+it starts: bot/worker/), so there every lease found at start is a dead one's.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ class Leases:
             session.execute(
                 upsert.on_conflict_do_update(index_elements=[Instance.id], set_={"seen_at": now})
             )
-            # One sender per SQLite file (bot/worker.py); there a killed one's row, still
+            # One sender per SQLite file (bot/worker/); there a killed one's row, still
             # fresh for STALE after a quick restart, is no sender to share with.
             if not self.db.is_sqlite:
                 self.senders = max(1, session.scalar(_LIVE, {"alive_since": now - STALE}) or 1)

@@ -1,7 +1,7 @@
 """The delivery worker's counters, at the serving process's `/metrics`.
 
 Under `leadbot serve` the outbox is sent, the sweep run and the App Home drawn in the delivery
-worker (bot/worker.py), whose counters (Slack calls, escalation steps, SLA breaches) live in its
+worker (bot/worker/), whose counters (Slack calls, escalation steps, SLA breaches) live in its
 own registry. Prometheus scrapes one port, the server's. So the worker sends its totals over a
 pipe of their own (worker -> server) every `REPORT_EVERY` seconds and once more as it stops, and
 the server adds them to its own at each scrape (`WorkerTotals.merged`). Totals, not increments: a

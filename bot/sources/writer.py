@@ -1,4 +1,4 @@
-"""The CRM write-back's sender: a scheduler tick (bot/worker.py) that writes the owners asked for
+"""The CRM write-back's sender: a scheduler tick (bot/worker/) that writes the owners asked for
 in `crm_writes` (bot/sources/writeback.py) with the rules of the Slack outbox.
 
 - Leases: a pass takes a batch of due rows in one transaction (`FOR UPDATE SKIP LOCKED` on

@@ -65,7 +65,7 @@ def test_a_database_that_refuses_writes_answers_503_and_recovers(
 
 
 def test_readyz_is_not_ready_while_the_delivery_worker_is_down(bot: Harness) -> None:
-    """`leadbot serve` sets the worker (bot/worker.py); its watcher keeps `running`."""
+    """`leadbot serve` sets the worker (bot/worker/); its watcher keeps `running`."""
     worker = SimpleNamespace(running=False)
     bot.app.http.state.worker = worker
     status, health = bot.get("/readyz")

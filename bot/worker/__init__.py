@@ -18,23 +18,24 @@ The wire between them is one pipe, server -> worker, read as a byte stream:
 The server watches the worker: should it die, the server logs an ERROR, answers not ready on
 `/healthz` and starts another (backing off while it keeps dying). A dead worker's leases lapse
 like any dead process's (`bot/delivery/leases.py`), and the new one looks up what may have gone.
+The worker's own side (its main) is bot/worker/process.py.
+
+May import: the core (`bot.config`, `bot.delivery`, `bot.services`, `bot.settings`), `bot.ops`
+and `storage`; never `handlers` (the worker's services come from `bot.app`, inside the worker).
 """
 
 from __future__ import annotations
 
-import fcntl
 import gc
 import logging
 import multiprocessing
 import os
-import signal
 import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
 from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
-from types import FrameType
 from typing import Any
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
@@ -43,14 +44,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from bot.config.schema import Config
 from bot.delivery.alarm import WorkerAlarm
 from bot.ops.ticks import Ticks
-from bot.ops.worker_reports import Reporter, WorkerTotals
+from bot.ops.worker_reports import WorkerTotals
 from bot.services import Services
 from bot.settings import Settings
-from storage.db import sqlite_sender_lock
+from bot.worker.process import BEGIN, WAKE, run_worker
 
 log = logging.getLogger(__name__)
 
-BEGIN, WAKE = b"g", b"w"
 STOP_WAIT = 30.0  # the worker's own stop: 5 s for calls in flight, threads joined, and then some
 FIRST_RESTART_DELAY, MAX_RESTART_DELAY = 0.5, 30.0
 STEADY = 30.0  # a worker that lived this long died of something new: restart it at once
@@ -254,105 +254,3 @@ class DeliveryWorker:
             self.restarts += 1
             started = time.monotonic()
             self._send(BEGIN)
-
-
-# -- the worker's side ----------------------------------------------------------------------
-
-
-def run_worker(
-    settings: Settings,
-    config: Config,
-    reader: Connection,
-    writer: Connection,
-    setup_logging: Callable[[], None] | None,
-    reports: Connection | None = None,
-) -> None:
-    """The worker process's main: wait for BEGIN, run the background work until the server
-    is gone or a signal asks it to stop. `reports`: where its counters go (to /metrics)."""
-    writer.close()  # the server's end: while a copy lived here, its death would not show
-    if setup_logging is not None and not logging.getLogger().handlers:  # spawned, not forked
-        setup_logging()
-    stop, begun = threading.Event(), threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):  # Ctrl-C reaches the whole process group
-        signal.signal(signum, _setter(stop))
-    # SIGHUP is the server's (reload leadbot.yml, which replaces this worker): one sent to the
-    # whole group must not kill the worker first, which would be reported as a crash.
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    relay = _Relay(reader.fileno(), begun, stop)
-    threading.Thread(target=relay.run, name="leadbot-worker-pipe", daemon=True).start()
-    while not (begun.is_set() or stop.is_set()):
-        stop.wait(0.05)
-    if stop.is_set() or not _sole_sender(settings.database_url, stop):
-        return
-    from bot.app import create_services  # the worker builds its own: nothing crosses the fork
-
-    services = create_services(settings, config)
-    background = Background(services)
-    relay.wake = services.dispatcher.wake
-    background.start()
-    log.info("delivery worker started (pid %s)", os.getpid())
-    reporter = Reporter(reports, services.metrics.registry, background.ticks) if reports else None
-    while not stop.wait(0.5):
-        if reporter is not None:
-            reporter.send_due()
-    stopping = time.monotonic()
-    background.stop()
-    if reporter is not None:
-        reporter.send()  # the last counts: the server keeps them
-    services.db.dispose()
-    log.info("delivery worker stopped in %.1f s", time.monotonic() - stopping)
-
-
-def _sole_sender(database_url: str, stop: threading.Event) -> bool:
-    """On SQLite, wait until no other process sends from the file: a server killed -9 leaves
-    its worker finishing what it had in flight, and the new worker frees every lease it finds
-    at start (bot/delivery/leases.py), which is right only once the old one is gone. The kernel
-    drops the lock with the process that held it. False: stopped while waiting."""
-    path = sqlite_sender_lock(database_url)
-    if path is None:
-        return True
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)  # held until exit
-    except OSError as err:  # a read-only directory: nothing can be written there anyway
-        log.warning("cannot open %s (%s): not waiting for other senders", path, err.strerror)
-        return True
-    warned = False
-    while not stop.is_set():
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return True
-        except BlockingIOError:
-            if not warned:
-                log.warning("another leadbot process sends from this SQLite file: waiting for it")
-                warned = True
-            stop.wait(0.05)
-    return False
-
-
-def _setter(event: threading.Event) -> Callable[[int, FrameType | None], None]:
-    def handler(_signum: int, _frame: FrameType | None) -> None:
-        event.set()
-
-    return handler
-
-
-class _Relay:
-    """Reads the pipe: BEGIN once, then WAKEs for the dispatcher; end of file stops the worker."""
-
-    def __init__(self, fd: int, begun: threading.Event, stop: threading.Event) -> None:
-        self.fd, self.begun, self.stop = fd, begun, stop
-        self.wake: Callable[[], None] | None = None  # the dispatcher's, once it runs
-
-    def run(self) -> None:
-        while True:
-            try:
-                data = os.read(self.fd, 4096)
-            except OSError:
-                data = b""
-            if not data:
-                self.stop.set()
-                return
-            if BEGIN in data:
-                self.begun.set()
-            if WAKE in data and self.wake is not None:
-                self.wake()

@@ -5,11 +5,10 @@ found), a private app token checked, and failures on demand."""
 
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
+
+from tests.fakes.json_api import JsonApiFake
 
 # (status, body) or (status, body, headers)
 Answer = tuple[int, Any] | tuple[int, Any, dict[str, str]]
@@ -19,7 +18,7 @@ NOT_FOUND = ("Could not get some CONTACT objects, they may be deleted or not exi
              "ids are valid.")  # fmt: skip
 
 
-class FakeHubSpot:
+class FakeHubSpot(JsonApiFake):
     def __init__(self, token: str = "pat-na1-test") -> None:
         self.token = token
         self.contacts: dict[str, dict[str, Any]] = {}
@@ -31,19 +30,7 @@ class FakeHubSpot:
         # The next owner writes' answers, in turn (status, Retry-After or None), then normal.
         self.write_script: list[tuple[int, str | None]] = []
         self.calls: list[tuple[str, str, Any]] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def __enter__(self) -> FakeHubSpot:
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__()
 
     def answer(self, method: str, path: str, auth: str, body: Any) -> Answer:
         self.calls.append((method, path, body))
@@ -149,32 +136,3 @@ class FakeHubSpot:
                                  "context": {"fromObjectId": none}}]  # fmt: skip
             answer["numErrors"] = 1
         return (207 if none else 200), answer
-
-
-def _handler(fake: FakeHubSpot) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self._reply(None)
-
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            self._reply(json.loads(self.rfile.read(length) or b"{}"))
-
-        do_PATCH = do_POST
-
-        def _reply(self, body: Any) -> None:
-            auth = self.headers.get("Authorization", "")
-            status, answer, *extra = fake.answer(self.command, self.path, auth, body)
-            data = json.dumps(answer).encode()
-            self.send_response(status)
-            for name, value in (extra[0] if extra else {}).items():
-                self.send_header(name, value)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *_args: object) -> None:  # quiet
-            return
-
-    return Handler

@@ -6,12 +6,11 @@ access token checked, failures on demand."""
 
 from __future__ import annotations
 
-import json
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fakes.json_api import JsonApiFake
 
 QUERY = re.compile(r"SELECT Id FROM User WHERE Email = '((?:[^'\\]|\\.)*)' AND IsActive = true")
 LITERAL = r"'(?:[^'\\]|\\.)*'"
@@ -25,7 +24,9 @@ def _error(code: str, message: str) -> list[dict[str, Any]]:
     return [{"message": message, "errorCode": code}]
 
 
-class FakeSalesforce:
+class FakeSalesforce(JsonApiFake):
+    content_type = "application/json;charset=UTF-8"
+
     def __init__(self, token: str = "00D5e000000KQ2e!AQ4AQtest") -> None:
         self.token = token
         self.users: list[dict[str, Any]] = []  # {"Id", "Email", "IsActive"}
@@ -33,19 +34,7 @@ class FakeSalesforce:
         self.write_script: list[tuple[int, str]] = []  # the next PATCHes: (status, errorCode)
         self.query_script: list[tuple[int, str]] = []  # the next queries: (status, errorCode)
         self.calls: list[tuple[str, str, Any]] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def __enter__(self) -> FakeSalesforce:
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__()
 
     def answer(self, method: str, path: str, auth: str, body: Any) -> tuple[int, Any]:
         self.calls.append((method, path, body))
@@ -101,29 +90,3 @@ class FakeSalesforce:
 
 def _unquote(literal: str) -> str:
     return re.sub(r"\\.", lambda m: UNESCAPE.get(m.group(0), m.group(0)), literal[1:-1])
-
-
-def _handler(fake: FakeSalesforce) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self._reply(None)
-
-        def do_PATCH(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            self._reply(json.loads(self.rfile.read(length) or b"{}"))
-
-        def _reply(self, body: Any) -> None:
-            auth = self.headers.get("Authorization", "")
-            status, answer = fake.answer(self.command, self.path, auth, body)
-            data = b"" if answer is None else json.dumps(answer).encode()
-            self.send_response(status)
-            if data:
-                self.send_header("Content-Type", "application/json;charset=UTF-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *_args: object) -> None:  # quiet
-            return
-
-    return Handler

@@ -24,6 +24,7 @@ from PIL import Image
 from bot.clock import FixedClock
 from bot.fakeslack.server import FakeSlack
 from bot.review.report import RESPONSE_BUCKETS
+from bot.tools.screenshot import CHROMEDRIVER, CHROMIUM, unavailable
 from tests.conftest import make_config, start_bot
 from tests.fakes.harness import PATIENCE, Harness
 
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.browser
 
 BROWSER_MODE = os.environ.get("LEADBOT_TEST_BROWSER", "auto")  # auto | required | off
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(os.environ.get("LEADBOT_TEST_ARTIFACTS") or ROOT / ".artifacts")
 NOW = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)  # a Wednesday, 10:00 in New York
@@ -49,14 +49,7 @@ FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "-
 def _browser_unavailable() -> str | None:
     if BROWSER_MODE == "off":
         return "LEADBOT_TEST_BROWSER=off"
-    for path in (CHROMIUM, CHROMEDRIVER):
-        if not path.exists():
-            return f"no {path} (apt-get install chromium chromium-driver)"
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        return "selenium is not installed (pip install -e '.[dev]')"
-    return None
+    return unavailable()  # the README pictures' check: Chromium, chromedriver, selenium
 
 
 @pytest.fixture(scope="module")

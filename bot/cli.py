@@ -76,7 +76,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"leadbot {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_running(sub)
+    _add_checks(sub)
+    for module in (audit_command, simulate_command, quarantine_command, import_command,
+                   crm_command, fake_slack, lead_command, roster_command):  # fmt: skip
+        module.add_parser(sub)
+    polish(parser)
+    return parser
 
+
+def _add_running(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """serve, demo, route and db: running leadbot, trying it, and its database."""
     serve = sub.add_parser("serve", help="run the bot (HTTP mode, or --socket-mode)")
     serve.add_argument("--host", default="0.0.0.0", help="the address to listen on")
     serve.add_argument("--port", type=int, default=3000, help="the port to listen on")
@@ -97,6 +107,9 @@ def _parser() -> argparse.ArgumentParser:
     upgrade = db_sub.add_parser("upgrade", help="apply migrations up to the newest schema")
     upgrade.set_defaults(func=_db_upgrade)
 
+
+def _add_checks(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """config check|schema and templates check: leadbot.yml and its templates, before a start."""
     config = sub.add_parser("config", help="leadbot.yml")
     config_sub = config.add_subparsers(dest="config_command", required=True)
     check = config_sub.add_parser("check", help="validate leadbot.yml and report every problem")
@@ -107,15 +120,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     schema.set_defaults(func=_config_schema)
 
-    audit_command.add_parser(sub)
-    simulate_command.add_parser(sub)
-    quarantine_command.add_parser(sub)
-    import_command.add_parser(sub)
-    crm_command.add_parser(sub)
-    fake_slack.add_parser(sub)
-    lead_command.add_parser(sub)
-    roster_command.add_parser(sub)
-
     templates = sub.add_parser("templates", help="outreach templates (followup.templates)")
     templates_sub = templates.add_subparsers(dest="templates_command", required=True)
     t_check = templates_sub.add_parser(
@@ -125,8 +129,6 @@ def _parser() -> argparse.ArgumentParser:
     t_check.add_argument("--config", help="default: $LEADBOT_CONFIG or ./leadbot.yml")
     t_check.add_argument("--list", action="store_true", help="list each template in use")
     t_check.set_defaults(func=_templates_check)
-    polish(parser)
-    return parser
 
 
 def _version() -> str:

@@ -120,6 +120,10 @@ class Source(BaseModel):
                              "https://acme.my.salesforce.com")  # fmt: skip
         return self
 
+    def api_token(self, env: Mapping[str, str]) -> str:
+        """The token `token_env` names, as set where leadbot runs ("" when unset or blank)."""
+        return env.get(self.token_env, "").strip() if self.token_env else ""
+
     def lead_source(self, name: str) -> str:
         """The `source` its leads carry: routing rules and tiers match on it."""
         return self.source or name

@@ -130,14 +130,23 @@ def retry_after(value: str | None) -> float | None:
     return seconds if seconds is not None and 0 <= seconds <= 86_400 else None
 
 
+def client(apis: dict[str, HubSpotApi], source: Source, token: str) -> HubSpotApi:
+    """The source's client for `token`, kept in `apis` between requests: its owner list is
+    cached there, so every part of leadbot that reads it shares one."""
+    key = f"{source.api_url} {token}"
+    if key not in apis:
+        apis[key] = HubSpotApi(source.api_url, token)
+    return apis[key]
+
+
 def complete(found: list[Record], source: Source, secrets: Mapping[str, str],
              apis: dict[str, HubSpotApi]) -> None:  # fmt: skip
     """Fill in what the API knows: the values of events' contacts, and owners as emails.
     `apis` keeps one client per source between calls (its owner list is cached)."""
-    token = secrets.get(source.token_env or "", "").strip() if source.token_env else ""
+    token = source.api_token(secrets)
     if source.kind != "hubspot" or not token:
         return
-    api = apis.setdefault(f"{source.api_url} {token}", HubSpotApi(source.api_url, token))
+    api = client(apis, source, token)
     try:
         _fetch(found, api)
         _owners(found, api)

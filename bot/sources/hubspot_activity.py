@@ -21,7 +21,7 @@ from typing import Any
 
 from bot.config.sources import Source
 from bot.sources.activity import Activity, moment
-from bot.sources.hubspot import ApiProblem, HubSpotApi
+from bot.sources.hubspot import ApiProblem, HubSpotApi, client
 from bot.vocabulary import ContactOutcome, TaskResult
 
 OBJECTS = {"call": "calls", "email": "emails", "meeting": "meetings"}  # their API's names
@@ -59,11 +59,11 @@ def complete(found: list[Activity], source: Source, secrets: Mapping[str, str],
             understand(activity)
     if not any(_needs_api(a) for a in todo):
         return
-    token = secrets.get(source.token_env or "", "").strip() if source.token_env else ""
+    token = source.api_token(secrets)
     if not token:
         _fail([a for a in todo if _needs_api(a)], NO_TOKEN, transient=False)
         return
-    api = apis.setdefault(f"{source.api_url} {token}", HubSpotApi(source.api_url, token))
+    api = client(apis, source, token)
     try:
         _read_values(todo, api)
         _read_contacts(todo, api)

@@ -14,8 +14,9 @@ from datetime import datetime, timedelta
 
 from bot.config.schema import Config
 from bot.config.sources import Source
-from bot.sources.hubspot import ApiProblem, HubSpotApi
+from bot.sources.hubspot import ApiProblem, HubSpotApi, client
 from bot.sources.salesforce_api import SalesforceApi, SalesforceProblem
+from bot.sources.salesforce_api import client as salesforce_client
 
 SALESFORCE_TYPES = ("Lead", "Contact")
 RATE_WAIT = 10.0  # a 429 without Retry-After: HubSpot's window is 10 s
@@ -112,7 +113,7 @@ class OwnerSetter:
         if source is None or not source.write_owner:
             return GiveUp(f"writing owners back is off for the source {job.source}", "", "",
                           quiet=True)  # fmt: skip
-        token = self.secrets.get(source.token_env or "", "").strip()
+        token = source.api_token(self.secrets)
         if not token:
             return GiveUp(f"{source.token_env} is not set where leadbot runs",
                           f"set {source.token_env} and restart leadbot", "token")  # fmt: skip
@@ -132,8 +133,7 @@ class OwnerSetter:
             return _salesforce_problem(err, source)
 
     def _to_hubspot(self, job: Job, source: Source, token: str, email: str) -> Outcome:
-        api = self._hubspot.setdefault(f"{source.api_url} {token}",
-                                       HubSpotApi(source.api_url, token))  # fmt: skip
+        api = client(self._hubspot, source, token)
         owner_id = _owner_by_email(api.owner_emails(), email)
         if owner_id is None:  # an owner added since the list was read
             owner_id = _owner_by_email(api.owner_emails(fresh=True), email)
@@ -152,8 +152,7 @@ class OwnerSetter:
             return GiveUp(f"the Salesforce record {job.record_id} is {kind}, not a Lead or "
                           "a Contact", "none: leadbot writes owners of Leads and Contacts",
                           "type")  # fmt: skip
-        api = self._salesforce.setdefault(f"{source.api_url} {token}",
-                                          SalesforceApi(source.api_url, token))  # fmt: skip
+        api = salesforce_client(self._salesforce, source, token)
         user_id = api.user_id(email)
         if user_id is None:
             return GiveUp(f"Salesforce has no active user with the email {email}",

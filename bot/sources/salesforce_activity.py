@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 
 from bot.config.sources import Source
 from bot.sources.activity import Activity
-from bot.sources.salesforce_api import SalesforceApi, SalesforceProblem
+from bot.sources.salesforce_api import SalesforceApi, SalesforceProblem, client
 
 SALESFORCE_ID = re.compile(r"[A-Za-z0-9]{15}|[A-Za-z0-9]{18}")
 TRANSIENT_CODES = ("REQUEST_LIMIT_EXCEEDED",)  # the day's allowance: it refills as the day rolls
@@ -36,7 +36,7 @@ def complete(found: list[Activity], source: Source, secrets: Mapping[str, str],
             and a.owner is None]  # fmt: skip
     if not todo:
         return
-    token = secrets.get(source.token_env or "", "").strip() if source.token_env else ""
+    token = source.api_token(secrets)
     if source.token_env is None or "api_url" not in source.model_fields_set:
         _skip(todo, NO_API)
         return
@@ -47,8 +47,7 @@ def complete(found: list[Activity], source: Source, secrets: Mapping[str, str],
     owned = _owned(todo)
     if not owned:
         return
-    api = apis.setdefault(f"{source.api_url} {token}",
-                          SalesforceApi(source.api_url, token, now=now))  # fmt: skip
+    api = client(apis, source, token, now)
     try:
         emails = api.user_emails({user for _, user in owned})
     except SalesforceProblem as err:

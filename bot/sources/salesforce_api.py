@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import quote
 
+from bot.config.sources import Source
 from bot.sources.hubspot import retry_after
 
 API_VERSION = "v60.0"  # Spring '24: every org on a supported release answers it
@@ -43,6 +44,15 @@ class SalesforceProblem(Exception):
 def soql_string(value: str) -> str:
     """`value` as a SOQL string literal: quoted, its quotes and backslashes escaped."""
     return "'" + "".join(SOQL_ESCAPES.get(char, char) for char in value) + "'"
+
+
+def client(apis: dict[str, SalesforceApi], source: Source, token: str,
+           now: Callable[[], float] = time.monotonic) -> SalesforceApi:  # fmt: skip
+    """The source's client for `token`, kept in `apis` between requests (its caches too)."""
+    key = f"{source.api_url} {token}"
+    if key not in apis:
+        apis[key] = SalesforceApi(source.api_url, token, now=now)
+    return apis[key]
 
 
 class SalesforceApi:

@@ -130,6 +130,8 @@ class DeliveryLog:
                 delivered = isinstance(result, Delivered) and result.send.row_id in closed
                 if delivered and self._delivered(session, result, versions, now):
                     stale.add(result.send.lead_id or 0)
+                if delivered and result.send.redraw:  # a step's message is out: say so
+                    stale.add(result.send.lead_id or 0)
         # Their lead changed while these cards were in flight: that change saw no copy to update.
         enqueue_card_updates_for(session, sorted(stale), now)
         more = bool(stale)
@@ -217,6 +219,9 @@ class DeliveryLog:
             if self.on_give_up is not None:
                 # One transaction: nobody sees the row failed without what follows from it.
                 self.on_give_up(session, row, err, now)
+            if (row.payload or {}).get("redraw") and row.lead_id is not None:
+                # The step's card redraw waited for this message, which will not go out.
+                enqueue_card_updates_for(session, [row.lead_id], now)
             return True
         row.next_attempt_at = now + self.retry.delay(row.attempts, err.retry_after)
         log.warning(

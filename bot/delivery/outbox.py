@@ -15,7 +15,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Insert,
+    Integer,
+    SmallInteger,
+    String,
+    bindparam,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from bot.delivery.lanes import DM_MESSAGE, REDRAW, message_priority, post_priority
@@ -122,34 +134,36 @@ def enqueue_card_updates(session: Session, lead_id: int, now: datetime) -> None:
 
 
 def enqueue_card_updates_for(session: Session, lead_ids: list[int], now: datetime) -> None:
-    if not lead_ids:
-        return
-    copies = session.execute(
-        select(CardCopy.id, CardCopy.lead_id, CardCopy.channel).where(
-            CardCopy.lead_id.in_(lead_ids)
+    if lead_ids:
+        session.execute(_REDRAWS, {"ids": lead_ids, "now": now})
+
+
+def _redraws() -> Insert:
+    """A redraw row for every posted copy of the leads `ids`: one INSERT … SELECT (a sweep
+    redraws hundreds of cards), the copies never read into Python."""
+    now = bindparam("now", type_=DateTime(timezone=True))
+    copies = (
+        select(
+            CardCopy.lead_id,
+            literal(UPDATE_CARD, String),
+            CardCopy.id,
+            CardCopy.channel,
+            literal(REDRAW, SmallInteger),
+            literal(OutboxStatus.PENDING, String),
+            literal(0, Integer),
+            literal(False, Boolean),
+            now,
+            now,
         )
-    ).all()
-    if not copies:
-        return
-    # One multi-row INSERT (a sweep redraws hundreds of cards): no ORM object per row.
-    session.execute(
-        insert(OutboxMessage),
-        [
-            {
-                "lead_id": lead_id,
-                "kind": UPDATE_CARD,
-                "card_copy_id": copy_id,
-                "lane": channel,
-                "priority": REDRAW,
-                "status": OutboxStatus.PENDING,
-                "attempts": 0,
-                "maybe_sent": False,
-                "created_at": now,
-                "next_attempt_at": now,
-            }
-            for copy_id, lead_id, channel in copies
-        ],
+        .where(CardCopy.lead_id.in_(bindparam("ids", expanding=True)))
+        .order_by(CardCopy.id)
     )
+    columns = ["lead_id", "kind", "card_copy_id", "lane", "priority", "status", "attempts",
+               "maybe_sent", "created_at", "next_attempt_at"]  # fmt: skip
+    return insert(OutboxMessage.__table__).from_select(columns, copies)
+
+
+_REDRAWS = _redraws()
 
 
 class DeliveryError(Exception):
@@ -189,6 +203,7 @@ def enqueue_message(
     not_before: datetime | None = None,
     prebuilt: list[dict[str, Any]] | None = None,
     file: dict[str, str] | None = None,
+    redraw: bool = False,
 ) -> None:
     """A plain message (reminder, escalation), drawn into blocks when it is sent: `text` (mrkdwn,
     escaped already), optional `lines` (a list under it) and `buttons` ("claim", "snooze").
@@ -197,7 +212,9 @@ def enqueue_message(
     delivery that failed (if it fails too, only the log says so: no alert about an alert).
     `digest`: a summary that may wait behind everything else. `not_before`: held until then
     (the person's quiet hours). `prebuilt`: blocks drawn already (Slack JSON; an agenda).
-    `file`: share this file instead (the digest's chart: name, title, base64 png)."""
+    `file`: share this file instead (the digest's chart: name, title, base64 png). `redraw`:
+    once delivered (or given up), its lead's cards are redrawn (an escalation step's message:
+    the card then says it went out)."""
     add_row(
         session,
         OutboxMessage,
@@ -217,6 +234,7 @@ def enqueue_message(
             "alert": alert,
             **({"blocks": prebuilt} if prebuilt is not None else {}),
             **({"file": file} if file is not None else {}),
+            **({"redraw": True} if redraw else {}),
         },
     )
 

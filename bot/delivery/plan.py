@@ -62,6 +62,7 @@ class Send:
     task_id: int | None = None  # a task card (its posted place and shown version are the task's)
     # A file shared instead of a message (the digest's chart): {"name", "title", "png" (base64)}
     file: dict[str, str] | None = None
+    redraw: bool = False  # once delivered, the lead's cards are redrawn (an escalation's message)
 
 
 @dataclass(frozen=True)
@@ -242,7 +243,11 @@ class _Batch:
         blocks = self.planner.render_message(payload, row.lead_id)
         send = _post(row, RenderedMessage(str(payload.get("text", "")), blocks, 0))
         file = payload.get("file")
-        return replace(send, file=file) if isinstance(file, dict) else send
+        if isinstance(file, dict):
+            send = replace(send, file=file)
+        if payload.get("redraw") and row.lead_id is not None:
+            send = replace(send, redraw=True)
+        return send
 
 
 def _tasks_of(

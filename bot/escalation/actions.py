@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.delivery.outbox import enqueue_message, enqueue_post
+from bot.delivery.outbox import enqueue_post
 from bot.durations import format_duration
-from bot.escalation.context import CLAIM, CLAIM_SNOOZE, ActionContext
+from bot.escalation.context import CLAIM, CLAIM_SNOOZE, ActionContext, AnyLead
 from bot.escalation.held import not_reminded
 from bot.escalation.policy import ChainStep
 from bot.leads.changes import ESCALATION_STEP, note
@@ -25,7 +25,7 @@ from storage.bulk import add_row
 from storage.models import HeldNudge, Lead
 
 
-def run_actions(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) -> None:
+def run_actions(ctx: ActionContext, lead: AnyLead, step: ChainStep, number: int) -> None:
     for action in step.actions:
         ACTIONS[action](ctx, lead, step, number)
         # Counted by kind once the sweep commits; logged as the events the action wrote.
@@ -33,7 +33,7 @@ def run_actions(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) ->
              tier=lead.tier, logged=False)  # fmt: skip
 
 
-def remind_owner(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) -> None:
+def remind_owner(ctx: ActionContext, lead: AnyLead, step: ChainStep, number: int) -> None:
     owner = lead.owner_id
     if owner is None:
         return  # already in the queue: the queue reminder speaks for it
@@ -53,20 +53,11 @@ def remind_owner(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) -
             lead, EventKind.REMINDED, to=owner, step=number, tone=step.tone, held_until=str(deliver)
         )
         return
-    enqueue_message(
-        ctx.session,
-        lead.id,
-        CopyKind.DM,
-        owner,
-        ctx.now,
-        text=text,
-        buttons=CLAIM_SNOOZE,
-        guard={"open": True, "owner": owner},
-    )
+    ctx.send(lead, CopyKind.DM, owner, text, CLAIM_SNOOZE, {"open": True, "owner": owner})
     ctx.event(lead, EventKind.REMINDED, to=owner, step=number, tone=step.tone)
 
 
-def notify_manager(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) -> None:
+def notify_manager(ctx: ActionContext, lead: AnyLead, step: ChainStep, number: int) -> None:
     rep = ctx.config.rep(lead.owner_id) if lead.owner_id else None
     moving = Action.MOVE_TO_QUEUE in step.actions
     next_step = "It is going to the shared queue now." if moving else ""
@@ -79,23 +70,13 @@ def notify_manager(ctx: ActionContext, lead: Lead, step: ChainStep, number: int)
     else:
         targets = [(CopyKind.DM, manager) for manager in ctx.config.manager_ids()]
     for kind, target in targets:
-        enqueue_message(
-            ctx.session,
-            lead.id,
-            kind,
-            target,
-            ctx.now,
-            text=text,
-            buttons=CLAIM,
-            guard={"open": True},
-            not_before=quiet_until(ctx.config, target, ctx.now, lead.tier)
-            if kind == CopyKind.DM
-            else None,
-        )
+        held = quiet_until(ctx.config, target, ctx.now, lead.tier) if kind == CopyKind.DM else None
+        ctx.send(lead, kind, target, text, CLAIM, {"open": True}, not_before=held)
     ctx.event(lead, EventKind.MANAGER_NOTIFIED, to=[t for _, t in targets], step=number)
 
 
-def move_to_queue(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) -> None:
+def move_to_queue(ctx: ActionContext, lead: AnyLead, step: ChainStep, number: int) -> None:
+    assert isinstance(lead, Lead), "a step that changes the lead runs on the ORM Lead"
     previous = lead.owner_id
     lead.status = LeadStatus.QUEUED
     lead.owner_id = None
@@ -106,7 +87,8 @@ def move_to_queue(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) 
     ctx.event(lead, EventKind.QUEUED, previous_owner=previous, step=number, reason="escalation")
 
 
-def reassign(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) -> None:
+def reassign(ctx: ActionContext, lead: AnyLead, step: ChainStep, number: int) -> None:
+    assert isinstance(lead, Lead), "a step that changes the lead runs on the ORM Lead"
     had_it = owners_in(ctx.session, lead.id, EventKind.ASSIGNED)
     current = lead.owner_id or ""
     names = {rid: ctx.config.display_name(rid) for rid in ctx.config.rep_ids()}
@@ -118,40 +100,23 @@ def reassign(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) -> No
     _hand_over(ctx, lead, decision.owner_id, reason, number)
 
 
-def notify_channel(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) -> None:
+def notify_channel(ctx: ActionContext, lead: AnyLead, step: ChainStep, number: int) -> None:
     text = ctx.say("notify_channel", lead)
     channel = step.channel or ctx.config.channels.queue
-    enqueue_message(
-        ctx.session,
-        lead.id,
-        CopyKind.CHANNEL,
-        channel,
-        ctx.now,
-        text=text,
-        buttons=CLAIM,
-        guard={"open": True},
-    )
+    ctx.send(lead, CopyKind.CHANNEL, channel, text, CLAIM, {"open": True})
     ctx.event(lead, EventKind.CHANNEL_NOTIFIED, to=channel, step=number)
 
 
-def queue_reminder(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) -> None:
+def queue_reminder(ctx: ActionContext, lead: AnyLead, step: ChainStep, number: int) -> None:
     if lead.status != LeadStatus.QUEUED:
         return
     text = ctx.say("queue_reminder", lead)
-    enqueue_message(
-        ctx.session,
-        lead.id,
-        CopyKind.CHANNEL,
-        ctx.config.channels.queue,
-        ctx.now,
-        text=text,
-        buttons=CLAIM,
-        guard={"open": True},
-    )
+    ctx.send(lead, CopyKind.CHANNEL, ctx.config.channels.queue, text, CLAIM, {"open": True})
     ctx.event(lead, EventKind.QUEUE_REMINDED, step=number)
 
 
-def backup_owner(ctx: ActionContext, lead: Lead, step: ChainStep, number: int) -> None:
+def backup_owner(ctx: ActionContext, lead: AnyLead, step: ChainStep, number: int) -> None:
+    assert isinstance(lead, Lead), "a step that changes the lead runs on the ORM Lead"
     """routing.ack_timeout: the next eligible rep in the lead's pool gets it, once."""
     current = lead.owner_id
     if current is None:
@@ -199,7 +164,7 @@ def _hand_over(ctx: ActionContext, lead: Lead, owner: str, reason: str, number: 
     )
 
 
-ActionFunction = Callable[[ActionContext, Lead, ChainStep, int], None]
+ActionFunction = Callable[[ActionContext, AnyLead, ChainStep, int], None]
 ACTIONS: dict[Action, ActionFunction] = {
     Action.BACKUP: backup_owner,
     Action.REMIND_OWNER: remind_owner,

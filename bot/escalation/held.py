@@ -11,13 +11,13 @@ from sqlalchemy import select
 from blocks.mrkdwn import date, user
 from bot.clock import as_utc
 from bot.delivery.outbox import enqueue_message
-from bot.escalation.context import CLAIM_SNOOZE, ActionContext
+from bot.escalation.context import CLAIM_SNOOZE, ActionContext, AnyLead
 from bot.escalation.templates import Mrkdwn
 from bot.vocabulary import CopyKind, EventKind, LeadStatus
 from storage.models import HeldNudge, HeldNudgeStatus, Lead
 
 
-def not_reminded(ctx: ActionContext, lead: Lead) -> str:
+def not_reminded(ctx: ActionContext, lead: AnyLead) -> str:
     """The owner's reminders still held for their quiet hours: the manager must not believe the
     rep was told (a Sydney rep under New York hours is asleep through every step)."""
     held = ctx.session.scalars(

@@ -8,6 +8,7 @@ Each is also logged and counted once its transaction commits (bot/leads/changes.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,11 +18,19 @@ from bot.vocabulary import EventKind
 from storage.bulk import add_row
 from storage.models import Lead, LeadEvent
 
+if TYPE_CHECKING:
+    from bot.escalation.due import DueLead
+
 LEADBOT = "leadbot"  # the actor of what leadbot does by itself (routing, the chain)
 
 
 def add_event(
-    session: Session, lead: Lead, actor: str, kind: EventKind, at: datetime, **detail: object
+    session: Session,
+    lead: Lead | DueLead,  # the sweep's row for a lead will do: its id, tier and arrival
+    actor: str,
+    kind: EventKind,
+    at: datetime,
+    **detail: object,
 ) -> None:
     add_row(session, LeadEvent, lead_id=lead.id, at=at, actor=actor, kind=kind, detail=detail)
     # The lead is at hand: its tier and arrival, for the claim's and first contact's waits.

@@ -196,12 +196,13 @@ def test_leads_in_flight_keep_the_chain_they_started_with(
         second.stop()
 
 
-def test_the_guard_finds_its_leads_by_primary_key_not_by_walking_the_open_ones(
+def test_the_tick_writes_its_leads_by_primary_key_not_by_walking_the_open_ones(
     make_bot: MakeBot, clock: FixedClock
 ) -> None:
     """With `status IN (open)` in the guard, SQLite's planner walked ix_leads_status_owner over
     every open lead (bench/sweep_bench.py: 2.4 ms of a tick at 10,000 open, growing with the
-    backlog). The plan of the guard as the sweep sends it must use the primary key."""
+    backlog). The plan of the tick's one write of its leads, as the sweep sends it, must use
+    the primary key."""
     bot = make_bot(clock=clock)
     if not bot.app.services.db.is_sqlite:
         pytest.skip("SQLite's planner")
@@ -222,9 +223,10 @@ def test_the_guard_finds_its_leads_by_primary_key_not_by_walking_the_open_ones(
         assert bot.app.services.escalator.sweep().steps == 100
     finally:
         event.remove(engine, "before_cursor_execute", capture)
-    [(statement, params)] = guards
-    explain = "EXPLAIN QUERY PLAN " + statement.replace(" RETURNING leads.id", "")
+    [(statement, params)] = guards  # one statement for the tick: an executemany of 100 rows
+    assert isinstance(params, list) and len(params) == 100
     with engine.connect() as conn:
-        plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql(explain, params))
+        explained = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params[0])
+        plan = " ".join(str(row[-1]) for row in explained)
     assert "PRIMARY KEY" in plan, plan
     assert "ix_leads_status" not in plan, plan

@@ -112,12 +112,24 @@ _WRITE_UNNEST = (
 )
 
 
+class StaleTick(Exception):
+    """A lead of the tick was not as read: the tick did not hold its lock. Nothing it wrote may
+    commit (its messages would go out for a lead that moved on)."""
+
+
 def write_advanced(session: Session, leads: list[DueLead], *, postgres: bool) -> None:
-    """Each lead's step, timer and breach as the tick left them, in one statement."""
+    """Each lead's step, timer and breach as the tick left them, in one statement, guarded on
+    the version read: every lead must match, else StaleTick (and the tick rolls back)."""
     if not leads:
         return
+    matched = _write(session, leads, postgres=postgres)
+    if matched != len(leads):
+        raise StaleTick(f"{len(leads) - matched} of {len(leads)} due leads changed under the tick")
+
+
+def _write(session: Session, leads: list[DueLead], *, postgres: bool) -> int:
     if postgres:
-        session.execute(_WRITE_UNNEST, {
+        result = session.execute(_WRITE_UNNEST, {
             "b_ids": [lead.id for lead in leads],
             "b_versions": [lead.version for lead in leads],
             "b_steps": [lead.escalation_step for lead in leads],
@@ -125,8 +137,8 @@ def write_advanced(session: Session, leads: list[DueLead], *, postgres: bool) ->
             "b_breaches": [lead.sla_breached_at for lead in leads],
             "b_bumps": [int(lead.bump) for lead in leads],
         })  # fmt: skip
-        return
-    execute_plain(session, _WRITE_MANY, [
+        return int(getattr(result, "rowcount", 0))
+    return execute_plain(session, _WRITE_MANY, [
         {"b_id": lead.id, "b_version": lead.version, "b_step": lead.escalation_step,
          "b_next": lead.next_action_at, "b_breached": lead.sla_breached_at,
          "b_bump": int(lead.bump)}

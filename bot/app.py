@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import uvicorn
 from fastapi import FastAPI
@@ -26,7 +26,6 @@ from bot.delivery.slack_calls import CountedWebClient, shared_client
 from bot.escalation.sweep import Escalator
 from bot.followup.cards import task_renderer
 from bot.followup.crm_touch import CrmTouches
-from bot.followup.hooks import FollowUp
 from bot.followup.outreach_setup import outreach_for
 from bot.followup.sweep import TaskSweeper
 from bot.followup.tasks import TaskService
@@ -50,7 +49,7 @@ from bot.services import Deps, Services
 from bot.settings import Settings
 from bot.sources.intake import SourceIntake
 from bot.sources.quarantine import Quarantine
-from bot.sources.writeback import OwnerWriteBack
+from bot.sources.writeback import with_hooks
 from bot.sources.writer import CrmWriter
 from bot.worker import Background, DeliveryWorker, freeze_the_heap
 from handlers import (
@@ -122,7 +121,7 @@ def create_services(
         render_task=task_renderer(outreach),
     )
     deps = Deps.create(db, config, clock, wake=wake or dispatcher.wake)
-    deps = replace(deps, followup=FollowUp(db, config, deps.calendar), crm=OwnerWriteBack(config))
+    deps = with_hooks(deps)
     dispatcher.log.on_give_up = FailureHandler(deps, metrics.delivery_given_up).gave_up
     dispatcher.log.on_template_problem = TemplateAlerts(config).tell
     leads = LeadService(deps)

@@ -43,6 +43,7 @@ def _services() -> Any:
     from bot.services import Deps
     from bot.settings import Settings
     from bot.sources.quarantine import Quarantine
+    from bot.sources.writeback import with_hooks
     from storage.db import Database
 
     logging.getLogger().setLevel(logging.WARNING)
@@ -55,7 +56,8 @@ def _services() -> Any:
     db = Database(settings.database_url)
     db.upgrade()  # an older database has no quarantine table yet
     clock = SystemClock()
-    return Quarantine(db, config, clock), LeadService(Deps.create(db, config, clock))
+    leads = LeadService(with_hooks(Deps.create(db, config, clock)))
+    return Quarantine(db, config, clock), leads
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -113,15 +115,11 @@ def _retry(args: argparse.Namespace) -> int:
 
 
 def _touches(leads: Any) -> Any:
-    """A held CRM activity's touch, logged as the server would: with the follow-up's hooks
-    (the claim it makes plans the tasks, the touch moves the cadence)."""
-    from dataclasses import replace
-
+    """A held CRM activity's touch, logged as the server would: with the server's hooks (the
+    claim it makes plans the tasks and writes the owner back, the touch moves the cadence)."""
     from bot.followup.crm_touch import CrmTouches
-    from bot.followup.hooks import FollowUp
 
-    deps = replace(leads.deps, followup=FollowUp(leads.db, leads.config, leads.calendar))
-    return CrmTouches(deps)
+    return CrmTouches(leads.deps)
 
 
 def _dismiss(args: argparse.Namespace) -> int:

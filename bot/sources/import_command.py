@@ -46,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from bot.services import Deps
     from bot.settings import Settings
     from bot.sources.importer import Importer, ImportRefused, columns, rows
+    from bot.sources.writeback import with_hooks
     from storage.db import Database
 
     logging.getLogger().setLevel(logging.WARNING)
@@ -58,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
             chosen = columns(header, args.preset, maps)
             db = Database(settings.database_url)
             db.upgrade()
-            leads = LeadService(Deps.create(db, config, SystemClock()))
+            leads = LeadService(with_hooks(Deps.create(db, config, SystemClock())))
             err = Console(stderr=True)
             with err.status("importing…") if err.is_terminal else nullcontext():
                 done = Importer(leads, args.source, dry_run=args.dry_run).run(found, chosen)

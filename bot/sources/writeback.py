@@ -13,6 +13,7 @@ and the admins told in Slack, once an hour per source and problem.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -25,7 +26,9 @@ from bot.config.schema import Config
 from bot.config.sources import Source
 from bot.delivery.alerts import tell_admins
 from bot.delivery.outbox import enqueue_card_updates
+from bot.followup.hooks import FollowUp
 from bot.leads.events import LEADBOT, add_event
+from bot.services import Deps
 from bot.sources.owners import GiveUp
 from bot.sources.soap import SOBJECT_TYPE
 from bot.vocabulary import EventKind
@@ -38,6 +41,18 @@ CRM_NAMES = {"hubspot": "HubSpot", "salesforce": "Salesforce"}
 SALESFORCE_PREFIXES = {"00Q": "Lead", "003": "Contact"}
 HUBSPOT_CONTACTS = "contacts"
 _ROW = CrmWrite.__table__.c
+
+
+def with_hooks(deps: Deps) -> Deps:
+    """`deps` with what a lead change tells beyond its own rows, as the server has them: the
+    follow-up (a claim plans the tasks) and the CRM write-back (a new owner is written to the
+    lead's CRM). Every command that changes leads outside the server (`leadbot import`,
+    `leadbot quarantine retry`) builds them the same way, so a lead it assigns is written back."""
+    return replace(
+        deps,
+        followup=FollowUp(deps.db, deps.config, deps.calendar),
+        crm=OwnerWriteBack(deps.config),
+    )
 
 
 class OwnerWriteBack:

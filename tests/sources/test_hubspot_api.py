@@ -16,9 +16,11 @@ from typing import Any
 
 import pytest
 import yaml
+from sqlalchemy import select
 
 from bot.cli import main
 from bot.fakeslack.server import FakeSlack
+from storage.crm import CrmWrite
 from storage.models import Lead
 from storage.sources import Quarantined
 from tests.conftest import BASE_CONFIG, make_config, start_bot
@@ -131,5 +133,33 @@ def test_a_token_hubspot_refuses_is_said_so(
         status, answer = post(bot, "hub", body, signed(bot, body))
         assert status == 202
         assert "HubSpot refused the token (401)" in answer["results"][0]["problems"][0]["message"]
+    finally:
+        bot.app.stop()
+
+
+def test_a_lead_retried_from_the_quarantine_has_its_owner_written_back(
+    fake_slack: FakeSlack, database_url: str, hubspot: FakeHubSpot, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """`leadbot quarantine retry` routes the held contact as the server would: its owner is
+    asked for in HubSpot (before, only leads the server routed were written back)."""
+    sources = {"hub": {**source(hubspot.url)["hub"], "write_owner": True}}
+    bot = start_bot(fake_slack, database_url, make_config(reps=REPS, sources=sources),
+                    settings_overrides={"source_secrets": SECRETS})  # fmt: skip
+    try:
+        hubspot.failing = 503
+        body = events(124)  # Grace: no owner in HubSpot, so round robin gives her to Alice
+        assert post(bot, "hub", body, signed(bot, body))[0] == 202
+        hubspot.failing = None
+        config = {**BASE_CONFIG, "reps": REPS, "sources": sources}
+        (tmp_path / "leadbot.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
+        monkeypatch.setenv("LEADBOT_CONFIG", str(tmp_path / "leadbot.yml"))
+        monkeypatch.setenv("DATABASE_URL", database_url)
+        for name, value in SECRETS.items():
+            monkeypatch.setenv(name, value)
+        assert main(["quarantine", "retry", "1"]) == 0, capsys.readouterr().err
+        with bot.app.services.db.read() as session:
+            asked = session.execute(select(CrmWrite.record_id, CrmWrite.owner)).all()
+        assert [tuple(row) for row in asked] == [("124", "U0ALICE")]
     finally:
         bot.app.stop()

@@ -24,6 +24,7 @@ from bot.leads.service import LeadService
 from bot.services import Deps
 from bot.sources.importer import Importer, columns
 from bot.sources.importer import rows as read_rows
+from storage.crm import CrmWrite
 from storage.db import Database
 from storage.models import Lead
 from tests.conftest import BASE_CONFIG, make_config, start_bot
@@ -149,3 +150,34 @@ def test_generated_rows_are_each_taken_or_refused_alone(
     assert count(db) == before + done.created
     assert done.rows <= len(rows)
     db.dispose()
+
+
+def test_an_import_into_a_write_back_source_asks_for_each_owner_to_be_written(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """`leadbot import --source hub` assigns HubSpot's contacts as the server would, so each
+    owner is asked for in HubSpot too: the server's writer sends them."""
+    hub = {"kind": "hubspot", "secret_env": "HUB_SECRET", "token_env": "HUB_TOKEN",
+           "api_url": "http://127.0.0.1:9/", "write_owner": True}  # fmt: skip
+    config = {**BASE_CONFIG, "sources": {"hub": hub}}
+    (tmp_path / "leadbot.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    monkeypatch.setenv("LEADBOT_CONFIG", str(tmp_path / "leadbot.yml"))
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    path = write_csv(tmp_path / "contacts.csv", HEADER, hubspot_rows()[:3])
+    assert main(["import", str(path), "--preset", "hubspot", "--source", "hub"]) == 0
+    assert "3 rows: 3 created" in capsys.readouterr().out
+    db = Database(database_url)
+    try:
+        with db.read() as session:
+            asked = session.execute(
+                select(CrmWrite.record_id, CrmWrite.owner, CrmWrite.status)
+                .join(Lead, Lead.id == CrmWrite.lead_id)
+                .where(CrmWrite.owner == Lead.owner_id)
+                .order_by(CrmWrite.record_id)
+            ).all()
+    finally:
+        db.dispose()
+    assert [tuple(row) for row in asked] == [
+        ("1000", "U0ALICE", "pending"), ("1001", "U0BO", "pending"), ("1002", "U0CHEN", "pending")
+    ]  # fmt: skip

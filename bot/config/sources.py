@@ -120,6 +120,15 @@ class Source(BaseModel):
                              "https://acme.my.salesforce.com")  # fmt: skip
         return self
 
+    @model_validator(mode="after")
+    def _salesforce_instance(self) -> Source:
+        # Without it the token would go to HubSpot's default URL, and a Task owner's email
+        # would be unreadable at run time, one held message at a time.
+        if self.kind == "salesforce" and self.token_env and "api_url" not in self.model_fields_set:
+            raise ValueError("token_env needs api_url: the Salesforce instance the token is "
+                             "for, e.g. https://acme.my.salesforce.com")  # fmt: skip
+        return self
+
     def api_token(self, env: Mapping[str, str]) -> str:
         """The token `token_env` names, as set where leadbot runs ("" when unset or blank)."""
         return env.get(self.token_env, "").strip() if self.token_env else ""

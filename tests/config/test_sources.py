@@ -46,6 +46,8 @@ def test_write_owner_is_off_unless_asked_for() -> None:
      "and this one is typeform"),
     ({"kind": "salesforce", "secret_env": "S", "organization_id": ORG, "token_env": "SF",
       "write_owner": True}, "sources.hub: write_owner needs api_url: the Salesforce instance's"),
+    ({"kind": "salesforce", "secret_env": "S", "organization_id": ORG, "token_env": "SF"},
+     "sources.hub: token_env needs api_url: the Salesforce instance the token is for"),
     ({**HUB, "write_owner": True, "token_env": "not a name"},
      "sources.hub.token_env: 'not a name' is not an environment variable name"),
     ({**HUB, "write_owner": True, "api_url": "ftp://x"}, "sources.hub.api_url:"),

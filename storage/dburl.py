@@ -9,6 +9,7 @@ password (nor a query option that carries one): it is printed, and may be logged
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, InternalError, OperationalError
@@ -98,6 +99,18 @@ def _check_server_parts(url: URL) -> None:
         )
     if url.port is not None and not 0 < url.port < 65536:
         raise DatabaseProblem(f"has port {url.port}: a port is 1 to 65535")
+
+
+def require_existing(url: str) -> None:
+    """For a command that only reads leadbot's database: a SQLite file that is not there is
+    said so (DatabaseProblem), never created empty to find nothing in it."""
+    parsed = parse(url)
+    sqlite = parsed.get_backend_name() == "sqlite" and parsed.database
+    if sqlite and not Path(parsed.database or "").is_file():
+        raise DatabaseProblem(
+            f"names {where(parsed)}, which does not exist: there is no leadbot database there "
+            "(is this the folder leadbot runs in?)"
+        )
 
 
 def where(url: URL) -> str:

@@ -87,12 +87,9 @@ def read(url: str, lead_id: int) -> LeadHistory | None:
     """The history, or None; a SQLite file that is not there is not created to find nothing."""
     from bot.leads.history import lead_history
     from storage.db import Database
-    from storage.dburl import DatabaseProblem, parse, where
+    from storage.dburl import require_existing
 
-    parsed = parse(url)
-    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
-        raise DatabaseProblem(f"names {where(parsed)}, which does not exist (is this the "
-                              "folder leadbot runs in?)")  # fmt: skip
+    require_existing(url)
     db = Database(url)
     try:
         return lead_history(db, lead_id)

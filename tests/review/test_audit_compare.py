@@ -93,5 +93,5 @@ def test_compare_from_the_command_line_with_dates(
     assert "FROM must not be after TO" in capsys.readouterr().err
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'nowhere.db'}")
     assert main([*args, "--compare"]) == 3  # the database's trouble: ExitCode.DATABASE
-    assert "where there is no leadbot database" in capsys.readouterr().err
+    assert "which does not exist: there is no leadbot database there" in capsys.readouterr().err
     assert not (tmp_path / "nowhere.db").exists()

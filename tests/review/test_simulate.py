@@ -184,6 +184,17 @@ def test_the_command_line(history: tuple[str, datetime], tmp_path: Path,
     assert json.loads(out.read_text(encoding="utf-8"))["changed"]["within SLA → breached"] == 1
 
 
+def test_a_database_that_is_not_there_is_said_so_and_not_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "a.yml").write_text(yaml.safe_dump({**BASE_CONFIG, **POLICY_A}), "utf-8")
+    missing = tmp_path / "nothere.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{missing}")
+    assert main(["simulate", str(tmp_path / "a.yml"), "--current", str(tmp_path / "a.yml")]) == 3
+    assert "which does not exist: there is no leadbot database there" in capsys.readouterr().err
+    assert not missing.exists()  # before, an empty file was left behind
+
+
 def test_bad_arguments_are_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "a.yml").write_text(yaml.safe_dump({**BASE_CONFIG, **POLICY_A}), "utf-8")
     (tmp_path / "bad.yml").write_text("tiers: [{name: x, respond_within: soon}]\n", "utf-8")

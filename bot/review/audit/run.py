@@ -29,7 +29,7 @@ from bot.review.audit.reader import Layout, Options, read_layout
 from bot.review.audit.render import compare_rows, print_compare, print_report, summary
 from bot.review.audit.tally import AuditReport, Tally
 from storage.db import Database
-from storage.dburl import DatabaseProblem, parse, where
+from storage.dburl import require_existing
 
 # Without leadbot.yml, "business time" means the usual week: Monday to Friday, 09:00–17:00.
 DEFAULT_DAYS = frozenset(range(5))
@@ -129,10 +129,7 @@ def _leadbot_side(compare: Compare, config: Config | None, before: AuditReport,
     if config is None:
         raise WindowError("needs leadbot.yml (--config), whose reps and hours leadbot used")
     start, end = compare_window(compare.window, before.first, before.last, compare.now, job.tz)
-    url = parse(compare.database_url)
-    if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
-        # Opening it would create an empty database: say where leadbot's was looked for.
-        raise DatabaseProblem(f"names {where(url)}, where there is no leadbot database")
+    require_existing(compare.database_url)
     tally = Tally(BusinessSeconds(job.calendar), job.tz, {})
     tally.add_all(own_rows(Database(compare.database_url), config, start, end))
     local_end = (end - timedelta(microseconds=1)).astimezone(job.tz)

@@ -23,6 +23,7 @@ from bot.review.simulate.measures import Measures, measure
 from bot.review.simulate.render import Columns, as_json, names, terminal
 from bot.review.simulate.replay import replay
 from storage.db import Database
+from storage.dburl import require_existing
 
 # An export's history has no "now": its last lead gets a week for its escalation to run out.
 EXPORT_TAIL = timedelta(days=7)
@@ -54,6 +55,7 @@ class History:
 
 
 def own_history(url: str, policies: Policies, weeks: int, now: datetime) -> History:
+    require_existing(url)
     db = Database(url)
     try:
         start = now - timedelta(weeks=weeks)

@@ -11,6 +11,11 @@ not nudged for work they did. It does what the rep's own clicks would:
   touch ahead of the plan is logged without moving it, as the card's Log contact would be;
 - every copy of the card is redrawn.
 
+The lead's own email (HubSpot's INCOMING_EMAIL) is their reply, logged as the task card's
+"They replied" is: the cadence stops if it stops on replies, and no task is done by it. A lead
+who writes before anyone contacted them is not a reply: the speed-to-lead clock keeps running
+for the rep's first contact, and the email is answered ignored.
+
 Exactly once: the touch keeps `{"crm", "activity_id", "activity"}` in its detail, and, under the
 lead's row lock, a lead's touches (a handful; index ix_touches_lead_at) are looked through for
 the same activity first: the CRM's retries log nothing twice. Its time is the activity's own,
@@ -32,7 +37,7 @@ from bot.delivery.outbox import enqueue_card_updates
 from bot.followup.tasks import TaskService
 from bot.leads.contact import ContactLog
 from bot.services import Deps, WithDeps
-from bot.vocabulary import LeadStatus, TaskStatus
+from bot.vocabulary import LeadStatus, TaskResult, TaskStatus
 from storage.followup import Task, Touch
 from storage.models import Lead
 
@@ -88,6 +93,10 @@ class CrmTouches(WithDeps):
             refusal = self.contacts.refusal(lead, lead.id, rep)
             if refusal:
                 return Touched("ignored", lead.id, refusal)
+            if touch.result == TaskResult.REPLIED and lead.first_contact_at is None:
+                return Touched("ignored", lead.id, f"the {touch.kind} {touch.activity_id} came "
+                               "from the lead before anyone contacted them: no reply to log, "
+                               "the first contact is still the rep's")  # fmt: skip
             if not self._record(session, lead, rep, touch, at, now, planned):
                 return Touched("ignored", lead.id, "the lead changed meanwhile")
         self.wake()
@@ -104,7 +113,8 @@ class CrmTouches(WithDeps):
             return False
         task = self._current_task(session, lead.id)
         planned_id = planned.id if planned is not None else None
-        if task is not None and self._is_its_work(task, touch, at, now, planned_id, claims):
+        its_work = touch.result != TaskResult.REPLIED  # the lead's reply does no task
+        if its_work and task and self._is_its_work(task, touch, at, now, planned_id, claims):
             self.tasks.complete_in(session, task, lead, rep, touch.result, at)
         enqueue_card_updates(session, lead.id, now)
         return True

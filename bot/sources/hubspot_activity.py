@@ -8,8 +8,11 @@ request at most, so a batch of 100 events costs HubSpot's rate limit a handful o
 What each object says about the touch:
 - a call: `hs_timestamp` is when; a call CANCELED, FAILED, QUEUED or MISSED was never made;
   `hs_call_disposition` (HubSpot's default outcomes) says connected, voicemail or no answer.
-- an email: `hs_timestamp`; one the lead sent (INCOMING_EMAIL, FORWARDED_EMAIL) or that did not
-  go out (BOUNCED, FAILED, SCHEDULED) is no touch.
+- an email: `hs_timestamp`; one that did not go out (BOUNCED, FAILED, SCHEDULED), or that
+  was forwarded into HubSpot (FORWARDED_EMAIL), is no touch. One the lead sent (INCOMING_EMAIL)
+  is their reply: "↩️ They replied", which ends a cadence that stops on replies (as HubSpot's
+  own sequences unenroll a contact who replies), once a rep has contacted them
+  (bot/followup/crm_touch.py).
 - a meeting: booked when it was created (`hs_createdate`; `hs_timestamp` is its start, maybe
   next week); a CANCELED one is no touch. It is the card's "Meeting booked".
 """
@@ -42,7 +45,8 @@ DISPOSITIONS = {
 }
 UNMADE_CALLS = ("CANCELED", "FAILED", "QUEUED", "MISSED")
 UNSENT_EMAILS = ("BOUNCED", "FAILED", "SCHEDULED")
-LEADS_EMAILS = ("INCOMING_EMAIL", "FORWARDED_EMAIL")
+REPLY = "INCOMING_EMAIL"  # the lead wrote to the rep
+FORWARDED = "FORWARDED_EMAIL"  # someone forwarded an email into HubSpot: whose touch, unknown
 NO_TOKEN = ("HubSpot's engagement events carry only the object's id: set the source's token_env "
             "(a private app's token with crm.objects.contacts.read, sales-email-read and "
             "crm.objects.owners.read) so leadbot reads them")  # fmt: skip
@@ -92,14 +96,14 @@ def understand(activity: Activity) -> None:
         activity.skip = f"the {activity.label} is {said.lower()} in HubSpot: no touch"
     elif kind == "meeting" and said == "CANCELED":
         activity.skip = f"the {activity.label} was canceled: no meeting booked"
-    elif kind == "email" and direction in LEADS_EMAILS:
-        activity.skip = f"the {activity.label} came from the lead ({direction.lower()}): no touch"
-    activity.result = _result(kind, values, said)
+    elif kind == "email" and direction == FORWARDED:
+        activity.skip = f"the {activity.label} was forwarded into HubSpot: no touch"
+    activity.result = _result(kind, values, said, direction)
 
 
-def _result(kind: str, values: dict[str, Any], status: str) -> str:
+def _result(kind: str, values: dict[str, Any], status: str, direction: str) -> str:
     if kind == "email":
-        return str(TaskResult.EMAIL_SENT)
+        return str(TaskResult.REPLIED if direction == REPLY else TaskResult.EMAIL_SENT)
     if kind == "meeting":
         return str(ContactOutcome.MEETING)
     said = DISPOSITIONS.get(str(values.get("hs_call_disposition") or ""))

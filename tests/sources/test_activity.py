@@ -201,6 +201,36 @@ def test_an_email_does_the_claimed_leads_due_task_and_plans_the_next(
         "email", "email_sent", T0 + timedelta(minutes=25))  # fmt: skip
 
 
+def test_the_leads_reply_in_hubspot_ends_the_cadence_and_does_no_task(
+    bot: Harness, hubspot: FakeHubSpot, clock: FixedClock
+) -> None:
+    """Bo emailed Ada (Day 1 done, Day 2 planned); her reply arrives as an INCOMING_EMAIL: the
+    cadence stops on it, as it does when Bo clicks "They replied", and no task is marked done
+    by an email Bo did not send."""
+    card = ada_arrives(bot)
+    assert bot.click(ids.CLAIM, 1, "U0BO", card)[0] == 200
+    bot.lead_status(1, "claimed")
+    clock.advance(timedelta(minutes=30))
+    hubspot.engagements["emails"]["6001"] = {
+        "hs_timestamp": iso(T0 + timedelta(minutes=25)), "hubspot_owner_id": "77",
+        "hs_email_direction": "EMAIL", "hs_email_status": "SENT"}  # fmt: skip
+    hubspot.engagements["emails"]["6003"] = {
+        "hs_timestamp": iso(T0 + timedelta(minutes=29)), "hubspot_owner_id": "77",
+        "hs_email_direction": "INCOMING_EMAIL"}  # fmt: skip
+    hubspot.engaged.update({"6001": ["123"], "6003": ["123"]})
+    assert send(bot, event(6001, type_id=EMAIL))[1]["activities"][0]["outcome"] == "logged"
+    assert tasks(bot) == [(0, "done", None), (1, "done", "email_sent"), (2, "open", None)]
+    status, answer = send(bot, event(6003, type_id=EMAIL))
+    assert status == 200 and answer["activities"][0]["outcome"] == "logged", answer
+    assert tasks(bot) == [(0, "done", None), (1, "done", "email_sent"), (2, "cancelled", None)]
+    ada = lead(bot)
+    assert (ada.outcome, ada.last_contact_outcome) == ("replied", "replied")
+    assert as_utc(ada.first_contact_at) == T0 + timedelta(minutes=25)  # Bo's email, still
+    assert [(t.result, t.channel) for t in touches(bot)] == [("email_sent", "email"),
+                                                             ("replied", None)]  # fmt: skip
+    redrawn(bot, card, "replied")
+
+
 def test_a_meeting_booked_in_hubspot_ends_the_cadence_on_its_goal(
     bot: Harness, hubspot: FakeHubSpot, clock: FixedClock
 ) -> None:

@@ -24,6 +24,7 @@ from bot.delivery.outbox import RetryPolicy
 from bot.delivery.pacing import Pacer
 from bot.delivery.slack_calls import CountedWebClient, shared_client
 from bot.escalation.sweep import Escalator
+from bot.escalation.words import StepWords
 from bot.followup.cards import task_renderer
 from bot.followup.crm_touch import CrmTouches
 from bot.followup.outreach_setup import outreach_for
@@ -109,7 +110,7 @@ def create_services(
         timeout=10,
         on_call=metrics.slack_called,
     )
-    outreach = outreach_for(config)
+    outreach, step_words = outreach_for(config), StepWords(config)
     dispatcher = Dispatcher(
         db,
         client,
@@ -119,11 +120,13 @@ def create_services(
         retry=retry,
         delivery=config.delivery,
         render_task=task_renderer(outreach),
+        render_words=step_words.drawn,
     )
     deps = Deps.create(db, config, clock, wake=wake or dispatcher.wake)
     deps = with_hooks(deps)
     dispatcher.log.on_give_up = FailureHandler(deps, metrics.delivery_given_up).gave_up
     dispatcher.log.on_template_problem = TemplateAlerts(config).tell
+    dispatcher.log.on_words_problem = step_words.tell
     leads = LeadService(deps)
     queries = LeadQueries(db)
     stats = StatsService(db, config, clock)

@@ -25,7 +25,13 @@ from bot.clock import Clock, as_utc
 from bot.config.delivery import DeliverySettings
 from bot.delivery.leases import Leases
 from bot.delivery.log import DeliveryLog
-from bot.delivery.outbox import CardRenderer, MessageRenderer, RetryPolicy, TaskRenderer
+from bot.delivery.outbox import (
+    CardRenderer,
+    MessageRenderer,
+    RetryPolicy,
+    TaskRenderer,
+    WordsRenderer,
+)
 from bot.delivery.pacing import Pacer
 from bot.delivery.plan import Planner
 from bot.delivery.sending import SendLoop
@@ -53,12 +59,13 @@ class Dispatcher:
         idle_wait: float = 5.0,
         delivery: DeliverySettings | None = None,
         render_task: TaskRenderer | None = None,
+        render_words: WordsRenderer | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.client = client  # its token, base URL and timeout; the calls go through aiohttp
         self.settings = delivery or DeliverySettings()
-        self.planner = Planner(db, render, render_message, render_task)
+        self.planner = Planner(db, render, render_message, render_task, render_words)
         self.log = DeliveryLog(db, clock, retry or RetryPolicy())
         self.leases = Leases(db, clock)
         self.pacer = Pacer(self.settings, senders=lambda: self.leases.senders)

@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 GiveUp = Callable[[Session, OutboxMessage, DeliveryError, datetime], None]
 # (session, lead id, task id, problem, now)
 TemplateProblem = Callable[[Session, int, int, str, datetime], None]
+# (session, lead id, the admins' alert, now)
+WordsProblem = Callable[[Session, int | None, str, datetime], None]
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,8 @@ class DeliveryLog:
         self.on_give_up: GiveUp | None = None  # delivery/failures: tell, and move the lead on
         # followup/template_alert: a task card posted without its template; tell the admins
         self.on_template_problem: TemplateProblem | None = None
+        # A step message's words fell back to the built-in ones: (session, lead id, alert, now).
+        self.on_words_problem: WordsProblem | None = None
 
     def record(self, results: Sequence[Result]) -> bool:
         """True when more rows were queued meanwhile (a redraw of a card that changed while it
@@ -132,6 +136,8 @@ class DeliveryLog:
                     stale.add(result.send.lead_id or 0)
                 if delivered and result.send.redraw:  # a step's message is out: say so
                     stale.add(result.send.lead_id or 0)
+                if delivered:
+                    self._words_problem(session, result.send, now)
         # Their lead changed while these cards were in flight: that change saw no copy to update.
         enqueue_card_updates_for(session, sorted(stale), now)
         more = bool(stale)
@@ -144,6 +150,11 @@ class DeliveryLog:
         dropped = {r.row_id: r.reason for r in results if isinstance(r, Closed) and r.reason}
         noted = _note_dropped(session, {i: why for i, why in dropped.items() if i in closed}, now)
         return more or noted
+
+    def _words_problem(self, session: Session, send: Send, now: datetime) -> None:
+        problem = send.rendered.problem
+        if problem and send.task_id is None and self.on_words_problem is not None:
+            self.on_words_problem(session, send.lead_id, problem, now)
 
     def _delivered(
         self, session: Session, result: Delivered, versions: dict[int, int], now: datetime

@@ -85,6 +85,9 @@ CardRenderer = Callable[[Lead, str, str | None, tuple[Any, ...]], RenderedMessag
 TaskRenderer = Callable[[Any, Lead, Sequence[Any], bool], RenderedMessage]
 # Draws a plain message's blocks from its outbox payload: (payload, lead id).
 MessageRenderer = Callable[[dict[str, Any], int | None], list[dict[str, Any]]]
+# Draws the words of a step's message (its payload's `say`) from the lead at the step's moment:
+# (say, lead, moment) -> (words, the admins' alert if the admin's template failed, else None).
+WordsRenderer = Callable[[dict[str, Any], Lead, datetime], tuple[str, str | None]]
 
 
 @dataclass(frozen=True)
@@ -204,6 +207,7 @@ def enqueue_message(
     prebuilt: list[dict[str, Any]] | None = None,
     file: dict[str, str] | None = None,
     redraw: bool = False,
+    say: dict[str, Any] | None = None,
 ) -> None:
     """A plain message (reminder, escalation), drawn into blocks when it is sent: `text` (mrkdwn,
     escaped already), optional `lines` (a list under it) and `buttons` ("claim", "snooze").
@@ -214,7 +218,8 @@ def enqueue_message(
     (the person's quiet hours). `prebuilt`: blocks drawn already (Slack JSON; an agenda).
     `file`: share this file instead (the digest's chart: name, title, base64 png). `redraw`:
     once delivered (or given up), its lead's cards are redrawn (an escalation step's message:
-    the card then says it went out)."""
+    the card then says it went out). `say`: words drawn when it is sent, from the lead as it is
+    then (an escalation step's template and extras: bot/escalation/words.py), before `text`."""
     add_row(
         session,
         OutboxMessage,
@@ -235,6 +240,7 @@ def enqueue_message(
             **({"blocks": prebuilt} if prebuilt is not None else {}),
             **({"file": file} if file is not None else {}),
             **({"redraw": True} if redraw else {}),
+            **({"say": say} if say is not None else {}),
         },
     )
 

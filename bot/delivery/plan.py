@@ -30,6 +30,7 @@ from bot.delivery.outbox import (
     MessageRenderer,
     RenderedMessage,
     TaskRenderer,
+    WordsRenderer,
 )
 from bot.vocabulary import CopyKind, LeadStatus, TaskStatus
 from storage.db import Database
@@ -83,11 +84,13 @@ class Planner:
         render: CardRenderer,
         render_message: MessageRenderer,
         render_task: TaskRenderer | None = None,
+        render_words: WordsRenderer | None = None,
     ) -> None:
         self.db = db
         self.render = render
         self.render_message = render_message
         self.render_task = render_task
+        self.render_words = render_words
 
     def plan(self, row_ids: Sequence[int]) -> dict[int, Plan]:
         """Each row's plan. A row that cannot be sent at all (its lead or card copy is gone)
@@ -195,6 +198,11 @@ class _Batch:
             priority=row.priority,
         )
 
+    def _words(
+        self, row: OutboxMessage, payload: dict[str, Any], lead: Lead | None
+    ) -> tuple[dict[str, Any], str | None]:
+        return _with_words(self.planner.render_words, row, payload, lead)
+
     def _task(self, row: OutboxMessage, lead: Lead | None) -> Send | Skip:
         task = self.tasks.get(int((row.payload or {}).get("task_id") or 0))
         if task is None or self.planner.render_task is None:
@@ -240,14 +248,29 @@ class _Batch:
         if broken:
             # Claimed (or moved on) since the step ran: the nudge would be wrong now.
             return Skip(OutboxStatus.CANCELLED, broken)
+        problem = None
+        if payload.get("say") is not None:  # a step's words, drawn now from the lead
+            payload, problem = self._words(row, payload, lead)
         blocks = self.planner.render_message(payload, row.lead_id)
-        send = _post(row, RenderedMessage(str(payload.get("text", "")), blocks, 0))
+        rendered = RenderedMessage(str(payload.get("text", "")), blocks, 0, problem=problem)
+        send = _post(row, rendered)
         file = payload.get("file")
         if isinstance(file, dict):
             send = replace(send, file=file)
         if payload.get("redraw") and row.lead_id is not None:
             send = replace(send, redraw=True)
         return send
+
+
+def _with_words(
+    render: WordsRenderer | None, row: OutboxMessage, payload: dict[str, Any], lead: Lead | None
+) -> tuple[dict[str, Any], str | None]:
+    if lead is None:
+        raise DeliveryError("lead_gone", permanent=True)
+    if render is None:
+        raise DeliveryError("render_error", permanent=True)  # a dispatcher without the words
+    words, problem = render(payload["say"], lead, as_utc(row.created_at))
+    return {**payload, "text": words + str(payload.get("text") or "")}, problem
 
 
 def _tasks_of(

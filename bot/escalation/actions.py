@@ -37,9 +37,10 @@ def remind_owner(ctx: ActionContext, lead: AnyLead, step: ChainStep, number: int
     owner = lead.owner_id
     if owner is None:
         return  # already in the queue: the queue reminder speaks for it
-    text = ctx.say(f"remind_owner_{step.tone}", lead)
+    template = f"remind_owner_{step.tone}"
     deliver = quiet_until(ctx.config, owner, ctx.now, lead.tier)
-    if deliver is not None:
+    if deliver is not None:  # held for quiet hours: its words now, for the morning's digest
+        text = ctx.say(template, lead)
         add_row(
             ctx.session,
             HeldNudge,
@@ -53,7 +54,8 @@ def remind_owner(ctx: ActionContext, lead: AnyLead, step: ChainStep, number: int
             lead, EventKind.REMINDED, to=owner, step=number, tone=step.tone, held_until=str(deliver)
         )
         return
-    ctx.send(lead, CopyKind.DM, owner, text, CLAIM_SNOOZE, {"open": True, "owner": owner})
+    guard: dict[str, object] = {"open": True, "owner": owner}
+    ctx.send(lead, CopyKind.DM, owner, (template, {}), CLAIM_SNOOZE, guard)
     ctx.event(lead, EventKind.REMINDED, to=owner, step=number, tone=step.tone)
 
 
@@ -61,7 +63,8 @@ def notify_manager(ctx: ActionContext, lead: AnyLead, step: ChainStep, number: i
     rep = ctx.config.rep(lead.owner_id) if lead.owner_id else None
     moving = Action.MOVE_TO_QUEUE in step.actions
     next_step = "It is going to the shared queue now." if moving else ""
-    text = ctx.say("notify_manager", lead, next_step=next_step) + not_reminded(ctx, lead)
+    words = ("notify_manager", {"next_step": next_step})
+    unreminded = not_reminded(ctx, lead)
     targets: list[tuple[CopyKind, str]]
     if rep and rep.manager:
         targets = [(CopyKind.DM, rep.manager)]
@@ -71,7 +74,8 @@ def notify_manager(ctx: ActionContext, lead: AnyLead, step: ChainStep, number: i
         targets = [(CopyKind.DM, manager) for manager in ctx.config.manager_ids()]
     for kind, target in targets:
         held = quiet_until(ctx.config, target, ctx.now, lead.tier) if kind == CopyKind.DM else None
-        ctx.send(lead, kind, target, text, CLAIM, {"open": True}, not_before=held)
+        ctx.send(lead, kind, target, words, CLAIM, {"open": True}, suffix=unreminded,
+                 not_before=held)  # fmt: skip
     ctx.event(lead, EventKind.MANAGER_NOTIFIED, to=[t for _, t in targets], step=number)
 
 
@@ -101,23 +105,22 @@ def reassign(ctx: ActionContext, lead: AnyLead, step: ChainStep, number: int) ->
 
 
 def notify_channel(ctx: ActionContext, lead: AnyLead, step: ChainStep, number: int) -> None:
-    text = ctx.say("notify_channel", lead)
     channel = step.channel or ctx.config.channels.queue
-    ctx.send(lead, CopyKind.CHANNEL, channel, text, CLAIM, {"open": True})
+    ctx.send(lead, CopyKind.CHANNEL, channel, ("notify_channel", {}), CLAIM, {"open": True})
     ctx.event(lead, EventKind.CHANNEL_NOTIFIED, to=channel, step=number)
 
 
 def queue_reminder(ctx: ActionContext, lead: AnyLead, step: ChainStep, number: int) -> None:
     if lead.status != LeadStatus.QUEUED:
         return
-    text = ctx.say("queue_reminder", lead)
-    ctx.send(lead, CopyKind.CHANNEL, ctx.config.channels.queue, text, CLAIM, {"open": True})
+    queue = ctx.config.channels.queue
+    ctx.send(lead, CopyKind.CHANNEL, queue, ("queue_reminder", {}), CLAIM, {"open": True})
     ctx.event(lead, EventKind.QUEUE_REMINDED, step=number)
 
 
 def backup_owner(ctx: ActionContext, lead: AnyLead, step: ChainStep, number: int) -> None:
-    assert isinstance(lead, Lead), "a step that changes the lead runs on the ORM Lead"
     """routing.ack_timeout: the next eligible rep in the lead's pool gets it, once."""
+    assert isinstance(lead, Lead), "a step that changes the lead runs on the ORM Lead"
     current = lead.owner_id
     if current is None:
         return

@@ -1,5 +1,6 @@
 """What an escalation action works with (`ActionContext`: the sweep's transaction, the config,
-the moment) and the words it says about a lead; shared by the actions and the held reminders."""
+the moment, the words it says about a lead: bot/escalation/words.py); shared by the actions and
+the held reminders."""
 
 from __future__ import annotations
 
@@ -8,14 +9,11 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from blocks.mrkdwn import escape_truncated, literal_truncated, user
-from bot.clock import as_utc
 from bot.config.schema import Config
 from bot.delivery.alerts import tell_admins
 from bot.delivery.outbox import enqueue_message
-from bot.durations import format_duration
 from bot.escalation.due import DueLead
-from bot.escalation.templates import Mrkdwn, TemplateRenderer
+from bot.escalation.words import StepWords
 from bot.hours import BusinessCalendar
 from bot.leads.events import LEADBOT, add_event
 from bot.services import NO_CRM, CrmHooks
@@ -34,7 +32,7 @@ class ActionContext:
     session: Session
     config: Config
     calendar: BusinessCalendar | None
-    templates: TemplateRenderer
+    words: StepWords
     now: datetime
     crm: CrmHooks = NO_CRM  # a hand-over by the chain is written back to the lead's CRM
     # Leads whose step sent a message that redraws their cards once delivered (the tick's
@@ -49,22 +47,27 @@ class ActionContext:
         lead: AnyLead,
         kind: CopyKind,
         target: str,
-        text: str,
+        say: tuple[str, dict[str, object]],
         buttons: tuple[str, ...],
         guard: dict[str, object],
         *,
+        suffix: str = "",
         not_before: datetime | None = None,
     ) -> None:
-        """A step's message about `lead`. One that goes now redraws the lead's cards once it
-        is delivered, so the tick need not (`announced`); one held for quiet hours does not."""
+        """A step's message about `lead`: the template `say` names (with its extras), drawn
+        when the message is sent (bot/escalation/words.py), and `suffix` after it. One that
+        goes now redraws the lead's cards once it is delivered, so the tick need not
+        (`announced`); one held for quiet hours does not."""
         goes_now = not_before is None or not_before <= self.now
+        template, extra = say
         enqueue_message(
             self.session,
             lead.id,
             kind,
             target,
             self.now,
-            text=text,
+            text=suffix,
+            say={"template": template, "extra": extra, "owner": lead.owner_id},
             buttons=buttons,
             guard=guard,
             not_before=not_before,
@@ -74,33 +77,10 @@ class ActionContext:
             self.announced.add(lead.id)
 
     def say(self, template: str, lead: AnyLead, **extra: object) -> str:
-        """A template's words about this lead (the built-in words if the admin's fail, and then
-        the admins hear about it)."""
-
-        def failed(problem: str) -> None:
-            text = (
-                f"⚠️ The template `{template}` in leadbot.yml failed for lead #{lead.id} "
-                f"({escape_truncated(problem, 300)}): leadbot used its built-in words. "
-                "Fix the template, then check it with `leadbot config check`."
-            )
-            tell_admins(self.session, self.config, lead.id, text, self.now)
-
-        values = self.words(lead, **extra)
-        return self.templates.render(template, about=lead.id, on_failure=failed, **values)
-
-    def words(self, lead: AnyLead, **extra: object) -> dict[str, object]:
-        """Template variables; lead-supplied text is escaped by the renderer's finalize."""
-        tier = self.config.tier(lead.tier)
-        sla = format_duration(tier.respond_within) if tier else "?"
-        label = lead.name or lead.email or lead.phone or "a lead"
-        company = f" ({literal_truncated(lead.company, 200)})" if lead.company else ""
-        owner = Mrkdwn(user(lead.owner_id)) if lead.owner_id else "nobody"
-        return {
-            "lead": Mrkdwn(f"*{literal_truncated(label, 200)}*{company} #{lead.id}"),
-            "owner": owner,
-            "waited": format_duration(self.now - as_utc(lead.received_at)),
-            "sla": sla,
-            "tier": lead.tier,
-            "overdue": lead.sla_due_at is not None and as_utc(lead.sla_due_at) <= self.now,
-            **extra,
-        }
+        """A template's words about this lead, now (the built-in words if the admin's fail, and
+        then the admins hear about it). A message that goes now is drawn when it is sent
+        instead (`send`'s `say`): only a reminder held for quiet hours keeps its words."""
+        text, problem = self.words.say(template, lead, self.now, lead.owner_id, **extra)
+        if problem is not None:
+            tell_admins(self.session, self.config, lead.id, problem, self.now)
+        return text

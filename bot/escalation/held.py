@@ -70,7 +70,8 @@ def _deliver_held(ctx: ActionContext, user_id: str, nudges: list[HeldNudge]) -> 
         text, lead_id, guard = only.text, only.lead_id, {"open": True, "owner": user_id}
         buttons, lines = CLAIM_SNOOZE, None
     else:
-        header = ctx.templates.render("held_digest", owner=Mrkdwn(user(user_id)), count=len(live))
+        templates = ctx.words.templates
+        header = templates.render("held_digest", owner=Mrkdwn(user(user_id)), count=len(live))
         text, lead_id, guard = header, None, {}
         buttons, lines = (), [n.text for n in live]
     enqueue_message(

@@ -25,7 +25,7 @@ from bot.escalation.context import ActionContext, AnyLead
 from bot.escalation.due import BATCH, DueLead, take_due, write_advanced
 from bot.escalation.held import release_held_nudges
 from bot.escalation.policy import ChainStep, next_step
-from bot.escalation.templates import TemplateRenderer
+from bot.escalation.words import StepWords
 from bot.hours import BusinessCalendar
 from bot.services import Deps, WithDeps
 from bot.vocabulary import Action, EventKind, LeadStatus
@@ -120,7 +120,7 @@ def _changes_lead(
 class Escalator(WithDeps):
     def __init__(self, deps: Deps) -> None:
         super().__init__(deps)
-        self.templates = TemplateRenderer(deps.config.templates)
+        self.words = StepWords(deps.config)
 
     def sweep(self) -> SweepResult:
         """Run every due lead's due steps, once each. The tick reads its leads as rows
@@ -164,7 +164,7 @@ class Escalator(WithDeps):
 
     def _context(self, session: Session, now: datetime) -> ActionContext:
         return ActionContext(
-            session, self.config, self.calendar, self.templates, now, crm=self.deps.crm
+            session, self.config, self.calendar, self.words, now, crm=self.deps.crm
         )
 
     def _advance(self, ctx: ActionContext, lead: AnyLead, tally: _Tally, *, rows: bool) -> bool:

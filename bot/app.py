@@ -224,6 +224,7 @@ class LeadbotApp:
     def start_workers(self) -> None:
         """The dispatcher, the App Home refresher and the scheduler: here, or in the worker
         process (told to begin now that the database is migrated)."""
+        self.services.db.checkpoint_in_background()  # SQLite: this process's commits too
         if self.worker is not None:
             freeze_the_heap()
             self.http.state.ticks = self.worker.reports.ticks  # /readyz: the worker's scheduler

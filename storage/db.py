@@ -25,6 +25,7 @@ from sqlalchemy.exc import InterfaceError, InternalError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import dburl
+from storage.checkpoint import FALLBACK_PAGES, Checkpointer
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -37,7 +38,9 @@ MIGRATION_LOCK = 0x6C656164_626F7401  # any fixed bigint: "leadbot" and 1, the m
 TROUBLE = (OperationalError, InterfaceError, InternalError)
 
 
-def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
+def _sqlite_engine(url: str, *, immediate: bool, pages: list[int] | None = None) -> Engine:
+    """`pages`: the connections' `wal_autocheckpoint`, read as each opens (storage/checkpoint.py
+    raises it); None: SQLite's default."""
     engine = create_engine(
         url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
     )
@@ -51,6 +54,8 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        if pages:
+            cursor.execute(f"PRAGMA wal_autocheckpoint={int(pages[0])}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -161,8 +166,10 @@ class Database:
         self._read = sessionmaker(self.read_engine, expire_on_commit=False)
 
     def _open_engines(self) -> None:
+        self._checkpointer: Checkpointer | None = None
+        self._autocheckpoint: list[int] = []  # empty: SQLite's default
         if self.is_sqlite:
-            self.engine = _sqlite_engine(self.url, immediate=True)
+            self.engine = _sqlite_engine(self.url, immediate=True, pages=self._autocheckpoint)
             self.read_engine = _sqlite_engine(self.url, immediate=False)
             self.brief_engine: Engine | None = None
         else:
@@ -233,7 +240,21 @@ class Database:
         holds where a read-then-write races another instance."""
         return sqlite_insert(table) if self.is_sqlite else postgresql_insert(table)
 
+    def checkpoint_in_background(self) -> None:
+        """SQLite: checkpoints by a thread of their own, not by whichever commit crosses the
+        threshold (storage/checkpoint.py); for the long-running processes. Elsewhere: nothing."""
+        path = _sqlite_file(self.url) if self.is_sqlite else None
+        if path is None or self._checkpointer is not None:
+            return
+        self._autocheckpoint[:] = [FALLBACK_PAGES]
+        self.engine.dispose()  # its next connections open with the raised threshold
+        self._checkpointer = Checkpointer(path)
+        self._checkpointer.start()
+
     def dispose(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         self.engine.dispose()
         if self.read_engine is not self.engine:
             self.read_engine.dispose()

@@ -15,7 +15,6 @@ from bot.escalation.held import not_reminded
 from bot.escalation.policy import ChainStep
 from bot.leads.changes import ESCALATION_STEP, note
 from bot.leads.events import LEADBOT, owners_in
-from bot.leads.quiet import quiet_until
 from bot.routing.decision import next_after_pass
 from bot.routing.engine import backup
 from bot.routing.pools import DEFAULT_KEY
@@ -38,7 +37,7 @@ def remind_owner(ctx: ActionContext, lead: AnyLead, step: ChainStep, number: int
     if owner is None:
         return  # already in the queue: the queue reminder speaks for it
     template = f"remind_owner_{step.tone}"
-    deliver = quiet_until(ctx.config, owner, ctx.now, lead.tier)
+    deliver = ctx.quiet_until(owner, lead.tier)
     if deliver is not None:  # held for quiet hours: its words now, for the morning's digest
         text = ctx.say(template, lead)
         add_row(
@@ -73,7 +72,7 @@ def notify_manager(ctx: ActionContext, lead: AnyLead, step: ChainStep, number: i
     else:
         targets = [(CopyKind.DM, manager) for manager in ctx.config.manager_ids()]
     for kind, target in targets:
-        held = quiet_until(ctx.config, target, ctx.now, lead.tier) if kind == CopyKind.DM else None
+        held = ctx.quiet_until(target, lead.tier) if kind == CopyKind.DM else None
         ctx.send(lead, kind, target, words, CLAIM, {"open": True}, suffix=unreminded,
                  not_before=held)  # fmt: skip
     ctx.event(lead, EventKind.MANAGER_NOTIFIED, to=[t for _, t in targets], step=number)
@@ -152,7 +151,7 @@ def _hand_over(ctx: ActionContext, lead: Lead, owner: str, reason: str, number: 
     lead.routing_reason = reason[:500]
     ctx.session.flush()
     urgent = ctx.config.is_hottest(lead.tier)
-    held = quiet_until(ctx.config, owner, ctx.now, lead.tier)
+    held = ctx.quiet_until(owner, lead.tier)
     enqueue_post(ctx.session, lead.id, CopyKind.DM, owner, ctx.now, urgent=urgent, not_before=held)
     ctx.crm.owner_changed(ctx.session, lead, owner, ctx.now)
     quiet = {"card_held_until": held.isoformat()} if held else {}

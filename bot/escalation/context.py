@@ -16,6 +16,7 @@ from bot.escalation.due import DueLead
 from bot.escalation.words import StepWords
 from bot.hours import BusinessCalendar
 from bot.leads.events import LEADBOT, add_event
+from bot.leads.quiet import quiet_until
 from bot.services import NO_CRM, CrmHooks
 from bot.vocabulary import CopyKind, EventKind
 from storage.models import Lead
@@ -38,6 +39,16 @@ class ActionContext:
     # Leads whose step sent a message that redraws their cards once delivered (the tick's
     # own redraw is then not needed).
     announced: set[int] = field(default_factory=set)
+    # (person, tier) -> the end of their quiet hours, for this moment: a tick asks it of the
+    # same few reps for every lead.
+    _quiet: dict[tuple[str, str], datetime | None] = field(default_factory=dict)
+
+    def quiet_until(self, person: str, tier: str) -> datetime | None:
+        """When a message about a lead of `tier` may reach `person` (None: now)."""
+        key = (person, tier)
+        if key not in self._quiet:
+            self._quiet[key] = quiet_until(self.config, person, self.now, tier)
+        return self._quiet[key]
 
     def event(self, lead: AnyLead, kind: EventKind, **detail: object) -> None:
         add_event(self.session, lead, LEADBOT, kind, self.now, **detail)

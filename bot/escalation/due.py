@@ -12,14 +12,16 @@ of the tick, guarded on the version read all the same (under the lock it always 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import lru_cache
 
-from sqlalchemy import DateTime, Integer, bindparam, func, select, update
+from sqlalchemy import DateTime, Integer, Text, bindparam, cast, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from bot.escalation.policy import ChainStep
 from storage.bulk import execute_plain
 from storage.models import Lead
 
@@ -48,7 +50,7 @@ class DueLead:
     snoozed_until: datetime | None
     next_action_at: datetime | None
     version: int
-    chain: list[dict[str, Any]]
+    steps: tuple[ChainStep, ...]  # its chain, parsed (`leads.chain`)
     bump: bool = False
 
 
@@ -56,7 +58,7 @@ _COLUMNS = (
     Lead.id, Lead.status, Lead.owner_id, Lead.tier, Lead.name, Lead.email, Lead.phone,
     Lead.company, Lead.received_at, Lead.sla_due_at, Lead.sla_breached_at,
     Lead.escalation_started_at, Lead.escalation_step, Lead.snoozed_until, Lead.next_action_at,
-    Lead.version, Lead.chain,
+    Lead.version, cast(Lead.chain, Text),
 )  # fmt: skip
 # Only `next_action_at`: claimed and closed leads have none, and a status filter here would
 # tempt SQLite's planner onto the status index and a sort of every open lead.
@@ -73,7 +75,16 @@ def take_due(session: Session, now: datetime, *, lock: bool) -> list[DueLead]:
     """The due leads, oldest timer first, kept from every other writer until the tick commits
     (`lock` on PostgreSQL; SQLite has one writer at a time)."""
     rows = session.execute(_DUE_LOCKED if lock else _DUE, {"now": now})
-    return [DueLead(*row[:-1], chain=row[-1] or []) for row in rows]
+    return [DueLead(*row[:-1], steps=_steps(row[-1])) for row in rows]
+
+
+@lru_cache(maxsize=256)
+def _steps(chain: str | None) -> tuple[ChainStep, ...]:
+    """A chain snapshot's steps, parsed once per distinct snapshot (a tier's leads share one):
+    read as text, as stored, rather than decoded and parsed anew for every lead of a tick."""
+    if not chain:
+        return ()
+    return tuple(ChainStep.from_json(step) for step in json.loads(chain) or [])
 
 
 _LEADS = Lead.__table__

@@ -88,7 +88,9 @@ def plan_next(
     return min(moments) if moments else None
 
 
-def chain_of(lead: AnyLead) -> list[ChainStep]:
+def chain_of(lead: AnyLead) -> Sequence[ChainStep]:
+    if isinstance(lead, DueLead):
+        return lead.steps  # parsed by the tick's read, once per distinct snapshot
     return [ChainStep.from_json(step) for step in lead.chain or []]
 
 

@@ -65,6 +65,7 @@ class Background:
 
     def start(self) -> None:
         freeze_the_heap()
+        self.services.db.checkpoint_in_background()  # SQLite: not in the commits (storage/)
         self.services.dispatcher.start()
         self.services.homes.start()
         if self.services.crm_writer is not None:

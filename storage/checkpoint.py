@@ -1,0 +1,66 @@
+"""SQLite's write-ahead log copied back into the database file by a thread of its own.
+
+By default the commit that takes the WAL past `wal_autocheckpoint` pages (1,000) does the copy,
+fsync included, before it returns: whichever intake, click or sweep tick happens to cross it
+waits for all the others' pages (bench/sweep_bench.py: a 100-due tick's p99 went 12–13 ms with
+it, 8–9 ms without, at the same p50). `leadbot serve` and its worker (the long-running
+processes) therefore raise their connections' `wal_autocheckpoint` to FALLBACK_PAGES, which a
+commit reaches only if this thread has stopped keeping up, and run `PRAGMA
+wal_checkpoint(PASSIVE)` every INTERVAL on a connection of their own. PASSIVE never waits for
+readers or writers: it copies what it can, and the next writer restarts the WAL once all of it
+was copied. Commands run from a terminal keep SQLite's default.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+
+log = logging.getLogger(__name__)
+
+INTERVAL = 1.0  # seconds between checkpoints
+FALLBACK_PAGES = 10_000  # about 40 MB of WAL: commits checkpoint again past it
+
+
+class Checkpointer:
+    def __init__(self, path: str, interval: float = INTERVAL) -> None:
+        self.path = path
+        self.interval = interval
+        self.done = 0  # checkpoints run (tests look)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._warned = False
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self._run, name="leadbot-sqlite-checkpoint", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def _run(self) -> None:
+        connection: sqlite3.Connection | None = None
+        try:
+            while not self._stop.wait(self.interval):
+                connection = connection or sqlite3.connect(self.path, timeout=1)
+                self._checkpoint(connection)
+        finally:
+            if connection is not None:
+                connection.close()
+
+    def _checkpoint(self, connection: sqlite3.Connection) -> None:
+        try:
+            connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            self.done += 1
+        except sqlite3.Error as err:  # the file busy or gone a moment: the next turn tries again
+            if not self._warned:
+                log.warning("SQLite checkpoint not run (%s); commits take over past %d pages",
+                            type(err).__name__, FALLBACK_PAGES)  # fmt: skip
+                self._warned = True

@@ -46,7 +46,11 @@ async def intake(request: Request, services: Services) -> Response:
     result = await run_in_threadpool(services.intake.receive, lead)
     outcome = "created" if result.created else "duplicate"
     services.metrics.lead_received(lead.source, outcome)
-    log.info("lead %s %s from %s -> %s", result.lead_id, outcome, lead.source, result.owner_id)
+    # A new lead is logged once, by the change log after its commit ("received", "assigned":
+    # bot/leads/changes.py); a duplicate changes nothing there, so it is said here.
+    level = logging.DEBUG if result.created else logging.INFO
+    log.log(level, "lead %s %s from %s -> %s", result.lead_id, outcome, lead.source,
+            result.owner_id)  # fmt: skip
     payload = {
         "id": result.lead_id,
         "owner": result.owner_id,

@@ -27,6 +27,12 @@ def test_no_secrets_or_contact_details_in_logs(
     bot.fake.wait_for("chat.update")
     bot.settle()  # the 429'd #leads copy went out too (drawn claimed, or redrawn)
     text = "\n".join(record.getMessage() for record in caplog.records)
-    assert "lead 1 created from api -> U0ALICE" in text  # logging did happen
+    # logging did happen, and a new lead's arrival is said once (the change log), not twice
+    assert "lead 1 received by intake (source=api)" in text
+    assert "lead 1 assigned by leadbot (owner=U0ALICE)" in text
+    assert "lead 1 created" not in text
+    assert bot.post_lead(lead)[0] == 200  # the sender's retry: no change, so intake says it
+    text = "\n".join(record.getMessage() for record in caplog.records)
+    assert "lead 1 duplicate from api -> U0BO" in text
     for secret in (EMAIL, PHONE, INTAKE_TOKEN, "xoxb-test", "test-signing-secret"):
         assert secret not in text

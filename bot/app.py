@@ -53,36 +53,11 @@ from bot.sources.quarantine import Quarantine
 from bot.sources.writeback import with_hooks
 from bot.sources.writer import CrmWriter
 from bot.worker import Background, DeliveryWorker, freeze_the_heap
-from handlers import (
-    app_home,
-    commands,
-    errors,
-    lead_actions,
-    lead_lists,
-    lead_menu,
-    new_lead,
-    reassign,
-    snooze_modal,
-    tasks,
-    unknown,
-)
+from handlers import LISTENER_MODULES
 from handlers.context import services_middleware
 from storage.db import Database
 
 log = logging.getLogger(__name__)
-LISTENER_MODULES = (
-    lead_actions,
-    lead_lists,
-    snooze_modal,
-    tasks,
-    reassign,
-    lead_menu,
-    new_lead,
-    app_home,
-    commands,
-    unknown,  # last: acknowledges what no other listener took
-    errors,
-)
 
 
 def create_services(

@@ -46,6 +46,7 @@ from sqlalchemy import (
     literal,
     select,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.sql.base import Executable
@@ -163,6 +164,15 @@ def _plan(
         value = default.arg if default is not None else bind.value
         plan.append((None, process(value) if process else value, None))
     return compiled.string, tuple(plan)
+
+
+def array_rows(**columns: Any) -> Any:
+    """PostgreSQL: parallel arrays as rows, `unnest(:b_ids, :b_versions, …)`, one array bound
+    per column as `b_<name>s` (`columns`: name -> SQL type of one value). A batch UPDATE joins
+    it on the key: it plans once, where a row-value `IN` list of 100 rows took longer to plan
+    than to run."""
+    arrays = [bindparam(f"b_{name}s", type_=ARRAY(kind)) for name, kind in columns.items()]
+    return func.unnest(*arrays).table_valued(*columns).render_derived()
 
 
 def insert_json_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:

@@ -17,12 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import DateTime, Integer, Text, bindparam, cast, func, select, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import DateTime, Integer, Text, bindparam, cast, select, update
 from sqlalchemy.orm import Session
 
 from bot.escalation.policy import ChainStep
-from storage.bulk import execute_plain
+from storage.bulk import array_rows, execute_plain
 from storage.models import Lead
 
 BATCH = 500
@@ -98,19 +97,10 @@ _WRITE_MANY = (
         version=_LEADS.c.version + bindparam("b_bump"),
     )
 )
-_BATCH = (
-    func.unnest(
-        bindparam("b_ids", type_=ARRAY(Integer)),
-        bindparam("b_versions", type_=ARRAY(Integer)),
-        bindparam("b_steps", type_=ARRAY(Integer)),
-        bindparam("b_nexts", type_=ARRAY(DateTime(timezone=True))),
-        bindparam("b_breaches", type_=ARRAY(DateTime(timezone=True))),
-        bindparam("b_bumps", type_=ARRAY(Integer)),
-    )
-    .table_valued("id", "version", "step", "next", "breached", "bump")
-    .render_derived()
+_MOMENT = DateTime(timezone=True)
+_BATCH = array_rows(
+    id=Integer, version=Integer, step=Integer, next=_MOMENT, breached=_MOMENT, bump=Integer
 )
-# PostgreSQL planned a row-value list of 100 leads for longer than it ran it: arrays plan once.
 _WRITE_UNNEST = (
     update(_LEADS)
     .where(_LEADS.c.id == _BATCH.c.id, _LEADS.c.version == _BATCH.c.version)
@@ -145,7 +135,7 @@ def _write(session: Session, leads: list[DueLead], *, postgres: bool) -> int:
             "b_versions": [lead.version for lead in leads],
             "b_steps": [lead.escalation_step for lead in leads],
             "b_nexts": [lead.next_action_at for lead in leads],
-            "b_breaches": [lead.sla_breached_at for lead in leads],
+            "b_breacheds": [lead.sla_breached_at for lead in leads],
             "b_bumps": [int(lead.bump) for lead in leads],
         })  # fmt: skip
         return int(getattr(result, "rowcount", 0))

@@ -13,13 +13,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import DateTime, Integer, bindparam, func, select, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import DateTime, Integer, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from bot.clock import as_utc
 from bot.vocabulary import TaskStatus
-from storage.bulk import execute_plain
+from storage.bulk import array_rows, execute_plain
 from storage.followup import Task
 from storage.models import Lead
 
@@ -110,16 +109,7 @@ _TIMERS_MANY = (
         version=_TASKS.c.version + 1,
     )
 )
-_BATCH = (
-    func.unnest(
-        bindparam("b_ids", type_=ARRAY(Integer)),
-        bindparam("b_versions", type_=ARRAY(Integer)),
-        bindparam("b_steps", type_=ARRAY(Integer)),
-        bindparam("b_moments", type_=ARRAY(DateTime(timezone=True))),
-    )
-    .table_valued("id", "version", "step", "moment")
-    .render_derived()
-)
+_BATCH = array_rows(id=Integer, version=Integer, step=Integer, moment=DateTime(timezone=True))
 _TIMERS_UNNEST = (
     update(_TASKS)
     .where(_TASKS.c.id == _BATCH.c.id, _TASKS.c.version == _BATCH.c.version)

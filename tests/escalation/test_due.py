@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 
 from bot.clock import FixedClock
 from bot.escalation.due import StaleTick, take_due, write_advanced
+from storage.db import Database
 from storage.models import Lead
 from tests.conftest import MakeBot
 from tests.escalation.conftest import lead
@@ -17,14 +18,16 @@ from tests.escalation.conftest import lead
 MONDAY_9_NY = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
 
 
-def test_a_lead_changed_under_the_tick_rolls_the_whole_tick_back(
-    make_bot: MakeBot, database_url: str
-) -> None:
-    clock = FixedClock(MONDAY_9_NY)
-    bot = make_bot(url=database_url, clock=clock)
-    db = bot.app.services.db
+@pytest.fixture
+def db(make_bot: MakeBot, database_url: str) -> Database:
+    """Two leads, both due an hour after they came: the database they are in."""
+    bot = make_bot(url=database_url, clock=FixedClock(MONDAY_9_NY))
     for n in (1, 2):
         bot.app.services.leads.receive(lead(n))
+    return bot.app.services.db
+
+
+def test_a_lead_changed_under_the_tick_rolls_the_whole_tick_back(db: Database) -> None:
     later = MONDAY_9_NY + timedelta(hours=1)
     with pytest.raises(StaleTick, match="1 of 2 due leads changed"), db.write() as session:
         due = take_due(session, later, lock=not db.is_sqlite)
@@ -39,14 +42,7 @@ def test_a_lead_changed_under_the_tick_rolls_the_whole_tick_back(
     assert [tuple(row) for row in steps] == [(1, 0), (2, 0)]  # nothing of the tick kept
 
 
-def test_the_write_moves_each_lead_once_and_bumps_only_those_that_ran(
-    make_bot: MakeBot, database_url: str
-) -> None:
-    clock = FixedClock(MONDAY_9_NY)
-    bot = make_bot(url=database_url, clock=clock)
-    db = bot.app.services.db
-    for n in (1, 2):
-        bot.app.services.leads.receive(lead(n))
+def test_the_write_moves_each_lead_once_and_bumps_only_those_that_ran(db: Database) -> None:
     with db.read() as session:
         before = dict(session.execute(select(Lead.id, Lead.version)).all())
     with db.write() as session:

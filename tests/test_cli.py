@@ -202,7 +202,10 @@ def test_serve_logs_a_forging_lead_on_one_line(tmp_path: Path, fake_slack: FakeS
     lead = {"name": "Dana", "source": f"web\n{forged}"}
     _, stderr = _serve_one_lead(tmp_path, fake_slack, config, lead)
     assert not [line for line in stderr.splitlines() if line.startswith(forged)], stderr
-    assert "from web\\n2026-11-25 09:00:00,000 ERROR bot.http: FORGED" in stderr
+    # The change log's line for the new lead, with the newline shown as \n, not obeyed.
+    assert (
+        "received by intake (source=web\\n2026-11-25 09:00:00,000 ERROR bot.http: FORGED)" in stderr
+    )
 
 
 def test_a_reader_that_leaves_early_gets_no_traceback(tmp_path: Path) -> None:

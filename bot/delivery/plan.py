@@ -198,11 +198,6 @@ class _Batch:
             priority=row.priority,
         )
 
-    def _words(
-        self, row: OutboxMessage, payload: dict[str, Any], lead: Lead | None
-    ) -> tuple[dict[str, Any], str | None]:
-        return _with_words(self.planner.render_words, row, payload, lead)
-
     def _task(self, row: OutboxMessage, lead: Lead | None) -> Send | Skip:
         task = self.tasks.get(int((row.payload or {}).get("task_id") or 0))
         if task is None or self.planner.render_task is None:
@@ -250,7 +245,7 @@ class _Batch:
             return Skip(OutboxStatus.CANCELLED, broken)
         problem = None
         if payload.get("say") is not None:  # a step's words, drawn now from the lead
-            payload, problem = self._words(row, payload, lead)
+            payload, problem = _with_words(self.planner.render_words, row, payload, lead)
         blocks = self.planner.render_message(payload, row.lead_id)
         rendered = RenderedMessage(str(payload.get("text", "")), blocks, 0, problem=problem)
         send = _post(row, rendered)

@@ -138,14 +138,14 @@ class Escalator(WithDeps):
             due = take_due(session, now, lock=postgres)
             with collected(session):  # the events and messages: one INSERT per table
                 for lead in due:
-                    if self._advance(ctx, lead, tally, rows=True):
+                    if self._advance(ctx, lead, tally):
                         handed.append(lead.id)
             write_advanced(session, due, postgres=postgres)
             with collected(session):
                 for full in self._leads(session, handed):
                     full.version += 1  # the lock is the guard; the bump fences older clicks
                     ctx.announced.discard(full.id)  # its owner or status changes: redraw now
-                    self._advance(ctx, full, tally, rows=False)
+                    self._advance(ctx, full, tally)
             session.flush()
             # A lead whose step sent a message now has its cards redrawn once that message is
             # delivered (bot/delivery/log.py): the card then says only what went out, and the
@@ -169,17 +169,18 @@ class Escalator(WithDeps):
             session, self.config, self.calendar, self.words, now, crm=self.deps.crm
         )
 
-    def _advance(self, ctx: ActionContext, lead: AnyLead, tally: _Tally, *, rows: bool) -> bool:
+    def _advance(self, ctx: ActionContext, lead: AnyLead, tally: _Tally) -> bool:
         """Run the steps of this lead that are due by now, each once, in order. Steps overdue
         after downtime go one at a time, CATCH_UP_GAP apart: run back to back, a later step
         (a reassignment, the queue) would overtake the reminder an earlier one just wrote, and
-        that reminder would be dropped unsent while the card said it went out. `rows`: `lead`
-        is a `DueLead`, which stops at a step that changes the lead and returns True: that step
-        and the rest are the ORM path's."""
+        that reminder would be dropped unsent while the card said it went out. A `DueLead` (the
+        tick's row) stops at a step that changes the lead and returns True: that step and the
+        rest are the ORM path's."""
         if lead.status not in LeadStatus.OPEN:
             lead.next_action_at = None  # a timer left on a finished lead: clear it
             return False
-        if isinstance(lead, DueLead):
+        rows = isinstance(lead, DueLead)
+        if rows:
             lead.bump = True
         now = ctx.now
         chain = chain_of(lead)  # a lead's chain is a snapshot: parsed once, not per question

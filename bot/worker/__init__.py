@@ -47,6 +47,7 @@ from bot.ops.ticks import Ticks
 from bot.ops.worker_reports import WorkerTotals
 from bot.services import Services
 from bot.settings import Settings
+from bot.worker.failing_jobs import FailingJobs
 from bot.worker.process import BEGIN, WAKE, run_worker
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,9 @@ class Background:
         self.ticks.started()
         self._scheduler.add_listener(
             lambda _: self.ticks.beat(), EVENT_JOB_EXECUTED | EVENT_JOB_ERROR
+        )
+        self._scheduler.add_listener(
+            FailingJobs(self.services), EVENT_JOB_EXECUTED | EVENT_JOB_ERROR
         )
         self._scheduler.start()
         self.services.dispatcher.wake()  # rows left by a previous run go out now

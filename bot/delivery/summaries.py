@@ -45,9 +45,18 @@ class Summaries:
             if seconds <= self.settings.summarise_after.total_seconds():
                 free(session, row_ids)
                 return 0
-            self._fold(session, lane, waiting, self.clock.now())
-        log.info("outbox: %d channel copies for %s folded into summaries", len(waiting), lane)
-        return len(waiting)
+            # A copy an earlier attempt may have posted (its holder died, or no answer came) is
+            # looked up in the channel's history when its turn comes, not folded: if it is
+            # there, a summary would announce that lead a second time.
+            folding = [row for row in waiting if not row.maybe_sent]
+            if folding:
+                self._fold(session, lane, folding, self.clock.now())
+            folded = {row.id for row in folding}
+            free(session, [row_id for row_id in row_ids if row_id not in folded])
+        if not folding:
+            return 0
+        log.info("outbox: %d channel copies for %s folded into summaries", len(folding), lane)
+        return len(folding)
 
     def _waiting(self, session: Session, lane: str, mine: Sequence[int]) -> list[OutboxMessage]:
         """The lane's card copies not yet posted and not in another sender's hands."""

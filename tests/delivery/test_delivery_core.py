@@ -173,6 +173,49 @@ def test_a_burst_into_one_channel_is_summarised(make_bot: MakeBot) -> None:
     assert folded == 12 - len(cards)
 
 
+def test_a_copy_a_dead_process_may_have_posted_is_looked_up_not_folded(
+    make_bot: MakeBot,
+) -> None:
+    """A process died after posting the #leads copies of leads 11 and 12, before recording
+    them. After it, the channel's backlog is long enough to be summarised: the other copies
+    are folded, but those two are looked up in the channel's history and found there, so the
+    summary does not announce those leads a second time."""
+    bot = held_bot(make_bot, post_per_channel=2, summarise_after="5s")
+    for n in range(12):
+        bot.post_lead(lead(n))
+    services = bot.app.services
+    with services.db.write() as session:
+        posted = session.scalars(
+            select(OutboxMessage.id)
+            .where(OutboxMessage.lane == "C0LEADS", OutboxMessage.lead_id.in_([11, 12]))
+            .order_by(OutboxMessage.id)
+        ).all()
+    dead = Leases(services.db, services.clock)
+    dead.beat()
+    with services.db.write() as session:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(posted))
+            .values(locked_by=dead.holder, locked_until=services.clock.now() + timedelta(minutes=1))
+        )
+    _post_without_recording(bot, services.dispatcher, list(posted))
+    _recover_after_death_of(bot, dead)
+    channel = posts(bot.fake, "C0LEADS")
+    [summary] = [c for c in channel if not c.args["metadata"]["event_payload"]["lead_id"]]
+    carded = [c.args["metadata"]["event_payload"]["lead_id"] for c in channel if c != summary]
+    assert carded.count(11) == carded.count(12) == 1  # posted by the dead process, found
+    text = str(summary.args["blocks"])
+    assert f"{12 - len(carded)} new leads" in text
+    assert "Dana 10" not in text and "Dana 11" not in text
+    with services.db.read() as session:
+        rows = session.execute(
+            select(OutboxMessage.status, OutboxMessage.maybe_sent).where(
+                OutboxMessage.id.in_(posted)
+            )
+        ).all()
+    assert rows == [("sent", True), ("sent", True)]
+
+
 def test_a_card_posted_by_a_process_that_died_is_not_posted_again(make_bot: MakeBot) -> None:
     """The dead process posted the card and died before recording it. Its lease is freed
     within seconds, and the row, marked as maybe sent, is found in the DM's history by the

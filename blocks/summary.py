@@ -3,6 +3,7 @@ than the channel's pace allows (bot/delivery/summaries.py). Queue leads keep a C
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -11,6 +12,8 @@ from slack_sdk.models.blocks import Block, ButtonElement, SectionBlock
 from blocks import ids
 from blocks.mrkdwn import escape_truncated, truncate_mrkdwn, user
 
+# Nothing in it can end the mrkdwn link it goes in.
+_LINK = re.compile(r"https://[A-Za-z0-9./-]+")
 MAX_LEADS = 45  # one section each and a header: under Slack's 50 blocks a message
 NAME_LIMIT, COMPANY_LIMIT = 120, 120
 
@@ -31,7 +34,13 @@ def _lead_line(item: Mapping[str, Any]) -> SectionBlock:
     tier = escape_truncated(str(item.get("tier") or ""), 40)
     owner = item.get("owner")
     who = f"→ {user(str(owner))}" if owner else "in the queue"
-    text = f"*{name}*{where} · {tier} · #{lead_id} {who}"
+    card = item.get("card")  # a link leadbot built from Slack's ids (bot/delivery/permalinks.py)
+    link = (
+        f" · <{card}|open card>"
+        if owner and isinstance(card, str) and _LINK.fullmatch(card)
+        else ""
+    )
+    text = f"*{name}*{where} · {tier} · #{lead_id} {who}{link}"
     if owner:
         return SectionBlock(text=text)
     claim = ButtonElement(text="Claim", action_id=ids.CLAIM, value=str(lead_id), style="primary")

@@ -33,6 +33,7 @@ from bot.delivery.outbox import (
     WordsRenderer,
 )
 from bot.delivery.pacing import Pacer
+from bot.delivery.permalinks import Workspace
 from bot.delivery.plan import Planner
 from bot.delivery.sending import SendLoop
 from bot.delivery.slack import SlackSender
@@ -65,7 +66,9 @@ class Dispatcher:
         self.clock = clock
         self.client = client  # its token, base URL and timeout; the calls go through aiohttp
         self.settings = delivery or DeliverySettings()
-        self.planner = Planner(db, render, render_message, render_task, render_words)
+        self.planner = Planner(
+            db, render, render_message, render_task, render_words, Workspace(client).address
+        )
         self.log = DeliveryLog(db, clock, retry or RetryPolicy())
         self.leases = Leases(db, clock)
         self.pacer = Pacer(self.settings, senders=lambda: self.leases.senders)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -32,6 +32,7 @@ from bot.delivery.outbox import (
     TaskRenderer,
     WordsRenderer,
 )
+from bot.delivery.permalinks import with_card_links
 from bot.vocabulary import CopyKind, LeadStatus, TaskStatus
 from storage.db import Database
 from storage.followup import Task, Touch
@@ -85,12 +86,14 @@ class Planner:
         render_message: MessageRenderer,
         render_task: TaskRenderer | None = None,
         render_words: WordsRenderer | None = None,
+        workspace: Callable[[], str | None] | None = None,
     ) -> None:
         self.db = db
         self.render = render
         self.render_message = render_message
         self.render_task = render_task
         self.render_words = render_words
+        self.workspace = workspace  # its address, for a summary's links to DM cards
 
     def plan(self, row_ids: Sequence[int]) -> dict[int, Plan]:
         """Each row's plan. A row that cannot be sent at all (its lead or card copy is gone)
@@ -113,7 +116,7 @@ class Planner:
                 if copy_ids
                 else {}  # new posts only: nothing to ask
             )
-            batch = _Batch(self, leads, copies, nudges_by_lead(session, lead_ids))
+            batch = _Batch(self, session, leads, copies, nudges_by_lead(session, lead_ids))
             batch.tasks, batch.touches = tasks, touches
             plans: dict[int, Plan] = {row_id: None for row_id in row_ids}
             for row in rows:
@@ -125,11 +128,13 @@ class _Batch:
     def __init__(
         self,
         planner: Planner,
+        session: Session,
         leads: dict[int, Lead],
         copies: dict[int, CardCopy],
         nudges: dict[int, tuple[Any, ...]],
     ) -> None:
         self.planner = planner
+        self.session = session
         self.leads = leads
         self.copies = copies
         self.nudges = nudges
@@ -246,6 +251,10 @@ class _Batch:
         problem = None
         if payload.get("say") is not None:  # a step's words, drawn now from the lead
             payload, problem = _with_words(self.planner.render_words, row, payload, lead)
+        if payload.get("summary") and self.planner.workspace is not None:
+            address = self.planner.workspace()
+            summary = with_card_links(self.session, payload["summary"], address)
+            payload = {**payload, "summary": summary}
         blocks = self.planner.render_message(payload, row.lead_id)
         rendered = RenderedMessage(str(payload.get("text", "")), blocks, 0, problem=problem)
         send = _post(row, rendered)

@@ -176,6 +176,16 @@ class SlackWorld:
         }
         return answer
 
+    def chat_get_permalink(self, args: Args) -> Answer:
+        """As Slack answers it (docs: chat.getPermalink), for a top-level message."""
+        channel, ts = args.get("channel"), str(args.get("message_ts") or "")
+        if not isinstance(channel, str) or channel[:1] not in ("C", "G", "D"):
+            return _error("channel_not_found")
+        if (channel, ts) not in self._messages:
+            return _error("message_not_found")
+        link = f"https://acme.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+        return {"ok": True, "channel": channel, "permalink": link}
+
     def chat_post_ephemeral(self, args: Args) -> Answer:
         # Ephemeral messages are not part of channel history: only the recorded call keeps them.
         if resolve_channel(args.get("channel")) is None:
@@ -247,6 +257,7 @@ METHODS: dict[str, Callable[[SlackWorld, Args], Answer]] = {
     "chat.postMessage": SlackWorld.chat_post_message,
     "chat.update": SlackWorld.chat_update,
     "chat.postEphemeral": SlackWorld.chat_post_ephemeral,
+    "chat.getPermalink": SlackWorld.chat_get_permalink,
     "conversations.history": SlackWorld.conversations_history,
     "views.publish": SlackWorld.views_publish,
     "views.open": SlackWorld.views_open,

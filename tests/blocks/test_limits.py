@@ -5,6 +5,7 @@ text. The limits are the fake Slack's (`bot/fakeslack/limits.py`, from shared/sl
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -159,6 +160,7 @@ def _plain_card() -> CardView:
     )
 
 
+PERMALINK = re.compile(r"https://acme\.slack\.com/archives/D[A-Z0-9]{8}/p[0-9]{16}")
 summary_items = st.fixed_dictionaries(
     {
         "lead_id": st.integers(1, 10**12),
@@ -166,6 +168,13 @@ summary_items = st.fixed_dictionaries(
         "company": st.one_of(st.none(), long(400)),
         "tier": long(32),
         "owner": st.one_of(st.none(), st.from_regex(r"U[A-Z0-9]{2,12}", fullmatch=True)),
+        # A link to the DM card: leadbot builds it from Slack's ids, but a stored payload is
+        # input too: anything else must never reach the text.
+        "card": st.one_of(
+            st.none(),
+            long(200),
+            st.from_regex(PERMALINK, fullmatch=True),
+        ),
     }
 )
 
@@ -178,3 +187,12 @@ def test_a_burst_summary_fits_for_any_leads(items: list[dict[str, Any]]) -> None
     queue_leads = [i for i in items[:MAX_LEADS] if not i["owner"]]
     claims = [b["accessory"]["value"] for b in blocks if "accessory" in b]
     assert claims == [str(i["lead_id"]) for i in queue_leads]  # a Claim button for queue leads
+    lines = [b["text"]["text"] for b in blocks[1:]]
+    for item, line in zip(items, lines, strict=False):
+        card, link = item["card"], re.search(r"<([^<>|]*)\|open card>", line)
+        if link:  # only a plain https address, for the owner's card
+            assert item["owner"] and link.group(1) == card
+            assert re.fullmatch(r"https://[A-Za-z0-9./-]+", card)
+        if item["owner"] and card and PERMALINK.fullmatch(card):
+            assert link
+        assert line.count("<") == line.count(">") == (1 if item["owner"] else 0) + bool(link)

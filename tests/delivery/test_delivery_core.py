@@ -5,11 +5,13 @@ posting after a crash (message metadata looked up in the channel's history)."""
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import timedelta
 from typing import Any
 
 import aiohttp
 import pytest
+from slack_sdk import WebClient
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import func, select, update
 
@@ -171,6 +173,23 @@ def test_a_burst_into_one_channel_is_summarised(make_bot: MakeBot) -> None:
     with bot.app.services.db.read() as session:
         folded = session.scalar(select(func.count()).where(OutboxMessage.status == "summarised"))
     assert folded == 12 - len(cards)
+    # A line links to its lead's card in the owner's DM, when that card went out first (DM
+    # cards go before channel copies: the first of each rep's DM lane are out by then).
+    client = WebClient(token="xoxb-test", base_url=bot.fake.url)
+    dms = {
+        c.args["metadata"]["event_payload"]["lead_id"]: c.response
+        for c in posts(bot.fake)
+        if c.response["channel"].startswith("D")
+    }
+    lines = [b["text"]["text"] for b in summary.args["blocks"][1:]]
+    linked = dict(re.findall(r"#(\d+) → <@\w+> · <([^|>]+)\|open card>", "\n".join(lines)))
+    assert len(linked) >= 6
+    for n, link in linked.items():
+        dm = dms[int(n)]
+        assert (
+            link
+            == client.chat_getPermalink(channel=dm["channel"], message_ts=dm["ts"])["permalink"]
+        )
 
 
 def test_a_copy_a_dead_process_may_have_posted_is_looked_up_not_folded(

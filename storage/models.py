@@ -273,3 +273,6 @@ class Instance(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     seen_at: Mapped[datetime]
+    # PostgreSQL: the key of the advisory lock it holds on a connection of its own while it
+    # runs (bot/delivery/liveness.py); None where it holds none.
+    lock_key: Mapped[int | None] = mapped_column(Integer)

@@ -71,6 +71,7 @@ class Dispatcher:
         )
         self.log = DeliveryLog(db, clock, retry or RetryPolicy())
         self.leases = Leases(db, clock)
+        self.leases.on_takeover = self.wake  # a dead sender's rows are free: take them now
         self.pacer = Pacer(self.settings, senders=lambda: self.leases.senders)
         self.summaries = Summaries(db, clock, self.leases.holder, self.settings)
         self.idle_wait = idle_wait
@@ -180,8 +181,12 @@ class Dispatcher:
         """Sleep until the earliest row this loop could take is due (or a wake, a lane's pace,
         or the idle wait): not one in a lane waiting out its pace, nor one already in hand,
         which would wake the loop every few milliseconds for nothing."""
+        # Not a row another sender holds: it would wake this loop every few ms while that
+        # sender's calls are in flight. Its rows, if it dies, come with a wake (on_takeover).
+        now = self.clock.now()
         query = select(func.min(OutboxMessage.next_attempt_at)).where(
-            OutboxMessage.status == OutboxStatus.PENDING
+            OutboxMessage.status == OutboxStatus.PENDING,
+            or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now),
         )
         if busy:
             lane = OutboxMessage.lane
@@ -196,5 +201,5 @@ class Dispatcher:
             return self.idle_wait
         if due is None:
             return self.idle_wait
-        wait = (as_utc(due) - self.clock.now()).total_seconds()
+        wait = (as_utc(due) - now).total_seconds()
         return min(max(wait, 0.005), self.idle_wait)

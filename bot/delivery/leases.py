@@ -3,9 +3,13 @@
 A row is leased before it is sent, so two senders (threads, or `leadbot serve` processes on one
 PostgreSQL) never send it both. A lease names its holder, and each holder beats a heartbeat
 every HEARTBEAT: a lease whose holder stopped beating for STALE is free, so a process killed
-mid-burst holds its rows for seconds, not for the whole LEASE. One process sends from a SQLite
-file (under `leadbot serve`, the delivery worker, which waits for the file's sender lock before
-it starts: bot/worker/), so there every lease found at start is a dead one's.
+mid-burst holds its rows for seconds, not for the whole LEASE. On PostgreSQL a holder also
+keeps an advisory lock on a connection of its own (bot/delivery/liveness.py): one killed loses
+it at once, and is buried after QUIET (two missed beats) instead of STALE.
+
+One process sends from a SQLite file (under `leadbot serve`, the delivery worker, which waits
+for the file's sender lock before it starts: bot/worker/), so there every lease found at start
+is a dead one's.
 """
 
 from __future__ import annotations
@@ -14,8 +18,8 @@ import functools
 import logging
 import threading
 import uuid
-from collections.abc import Collection
-from datetime import timedelta
+from collections.abc import Callable, Collection
+from datetime import datetime, timedelta
 
 from sqlalchemy import Select, Update, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
@@ -23,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.delivery.lanes import URGENT_DM_CARD
+from bot.delivery.liveness import BURY, NAMESPACE, QUIET, ConnectionLock
 from bot.delivery.outbox import UPDATE_CARD
 from storage.db import Database
 from storage.models import Instance, OutboxMessage, OutboxStatus
@@ -46,6 +51,11 @@ class Leases:
         # Live senders on this database, this one included (read at each heartbeat): each
         # paces itself to its share of Slack's budgets (bot/delivery/pacing.py).
         self.senders = 1
+        # Called after a beat found another holder gone (its rows are free now): the
+        # dispatcher's wake, so it takes them at once instead of at its idle wait.
+        self.on_takeover: Callable[[], None] | None = None
+        self._others: set[str] = set()  # the other live holders at the last beat
+        self._lock = None if db.is_sqlite else ConnectionLock(db.engine, self.holder)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -73,18 +83,46 @@ class Leases:
                 session.execute(delete(Instance).where(Instance.id == self.holder))
         except DBAPIError:  # its heartbeat goes stale instead
             log.warning("outbox: could not sign off; leases free in %s", STALE)
+        self.close()
+
+    def close(self) -> None:
+        """Drop the sender's lock (PostgreSQL): part of `stop`, and for a holder that never
+        started its heartbeat thread (tests)."""
+        if self._lock is not None:
+            self._lock.release()
 
     def beat(self) -> None:
         now = self.clock.now()
-        upsert = self.db.insert(Instance).values(id=self.holder, seen_at=now)
+        key = self._lock.hold() if self._lock is not None else None
+        upsert = self.db.insert(Instance).values(id=self.holder, seen_at=now, lock_key=key)
         with self.db.write() as session:
             session.execute(
-                upsert.on_conflict_do_update(index_elements=[Instance.id], set_={"seen_at": now})
+                upsert.on_conflict_do_update(
+                    index_elements=[Instance.id], set_={"seen_at": now, "lock_key": key}
+                )
             )
             # One sender per SQLite file (bot/worker/); there a killed one's row, still
             # fresh for STALE after a quick restart, is no sender to share with.
-            if not self.db.is_sqlite:
-                self.senders = max(1, session.scalar(_LIVE, {"alive_since": now - STALE}) or 1)
+            if self.db.is_sqlite:
+                return
+            buried = self._bury_the_dead(session, now)
+            live = set(session.scalars(_LIVE, {"alive_since": now - STALE}))
+        self.senders = max(1, len(live | {self.holder}))
+        gone, self._others = self._others - live, live - {self.holder}
+        if (gone or buried) and self.on_takeover is not None:
+            self.on_takeover()
+
+    def _bury_the_dead(self, session: Session, now: datetime) -> list[str]:
+        """Holders whose lock is gone and who have not beaten for QUIET: killed, so their
+        rows are free now rather than after STALE (bot/delivery/liveness.py)."""
+        buried = list(session.scalars(BURY, {
+            "buried": now - STALE - HEARTBEAT, "holder": self.holder, "namespace": NAMESPACE,
+            "alive_since": now - STALE, "quiet_since": now - QUIET,
+        }))  # fmt: skip
+        for holder in buried:
+            log.info("outbox: sender %s lost its database session and stopped beating: its "
+                     "rows are taken over now", holder)  # fmt: skip
+        return buried
 
     def _forget_long_gone(self) -> None:
         """Holders that died without signing off leave a row each: kept for a day, then gone."""
@@ -171,7 +209,7 @@ class Leases:
 # The statements of every pass, built once: building one costs more than SQLite runs it.
 _OUTBOX = OutboxMessage.__table__.c
 _ALIVE = Instance.seen_at >= bindparam("alive_since")  # a holder that beat within STALE
-_LIVE = select(func.count()).select_from(Instance).where(_ALIVE)
+_LIVE = select(Instance.id).where(_ALIVE)
 
 
 @functools.cache

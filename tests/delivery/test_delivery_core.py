@@ -235,6 +235,22 @@ def test_a_copy_a_dead_process_may_have_posted_is_looked_up_not_folded(
     assert rows == [("sent", True), ("sent", True)]
 
 
+def test_rows_another_sender_holds_do_not_keep_waking_this_one(make_bot: MakeBot) -> None:
+    """While another sender's calls are in flight, its leased rows are due but not this
+    loop's to take: it sleeps its idle wait instead of looking again every 5 ms. If that
+    sender dies, the heartbeat that finds it gone wakes this loop (Leases.on_takeover)."""
+    bot = held_bot(make_bot)
+    bot.post_lead(lead(1))
+    services = bot.app.services
+    other = Leases(services.db, services.clock)
+    other.beat()
+    assert len(other.take(10)) == 2
+    dispatcher = services.dispatcher
+    assert dispatcher._seconds_to_next_due([], []) == dispatcher.idle_wait
+    assert dispatcher.leases.on_takeover == dispatcher.wake
+    other.close()
+
+
 def test_a_card_posted_by_a_process_that_died_is_not_posted_again(make_bot: MakeBot) -> None:
     """The dead process posted the card and died before recording it. Its lease is freed
     within seconds, and the row, marked as maybe sent, is found in the DM's history by the

@@ -7,30 +7,48 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text, update
 
 from bot.clock import FixedClock
-from bot.delivery.leases import LEASE, STALE, Leases
+from bot.delivery.leases import HEARTBEAT, LEASE, STALE, Leases
+from bot.delivery.liveness import NAMESPACE, QUIET, lock_key
 from storage.db import Database
-from storage.models import OutboxMessage
+from storage.models import Instance, OutboxMessage
+from tests.conftest import _fresh_postgres
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
+_MADE: list[Leases] = []
+
+
 @pytest.fixture
 def db(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
+    yield from _database(database_url)
+
+
+@pytest.fixture
+def pg(postgres_url: str) -> Iterator[Database]:
+    """PostgreSQL only: the advisory lock a sender holds there (bot/delivery/liveness.py)."""
+    yield from _database(_fresh_postgres(postgres_url))
+
+
+def _database(url: str) -> Iterator[Database]:
+    database = Database(url)
     database.upgrade()
     with database.write() as session:
         for _ in range(5):
             session.add(OutboxMessage(kind="message", created_at=NOW, next_attempt_at=NOW))
     yield database
+    while _MADE:
+        _MADE.pop().close()
     database.dispose()
 
 
 def holder(db: Database, clock: FixedClock) -> Leases:
     leases = Leases(db, clock)
     leases.beat()  # as `start()` does, without the beating thread: the test moves time
+    _MADE.append(leases)
     return leases
 
 
@@ -101,3 +119,78 @@ def test_each_holder_counts_the_live_senders_it_shares_slacks_budgets_with(db: D
     second.stop()  # a clean stop signs off at once
     first.beat()
     assert first.senders == 1
+
+
+def kill_session_of(db: Database, leases: Leases) -> None:
+    """What kill -9 does to a sender's database session: it ends, and its lock goes with it."""
+    with db.engine.begin() as connection:
+        ended = connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
+                "AND classid = :namespace AND objid = :key AND objsubid = 2"
+            ),
+            {"namespace": NAMESPACE, "key": lock_key(leases.holder)},
+        ).scalars()
+        assert list(ended) == [True]
+
+
+@pytest.mark.postgres
+def test_a_killed_senders_rows_are_taken_two_beats_after_not_after_stale(pg: Database) -> None:
+    db = pg
+    clock = FixedClock(NOW)
+    killed, alive = holder(db, clock), holder(db, clock)
+    woken: list[bool] = []
+    alive.on_takeover = lambda: woken.append(True)
+    assert len(killed.take(10)) == 5
+    alive.beat()
+    clock.advance(QUIET + HEARTBEAT)  # silent for three beats, but its session holds the lock
+    alive.beat()
+    assert alive.take(10) == [] and woken == []  # a stall (a GC pause, a slow disk): alive
+    kill_session_of(db, killed)
+    alive.beat()
+    assert woken == [True]
+    assert QUIET + HEARTBEAT < STALE
+    taken = alive.take(10)
+    assert len(taken) == 5
+    with db.read() as session:
+        rows = session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(taken))).all()
+    assert all(row.maybe_sent and row.locked_by == alive.holder for row in rows)
+
+
+@pytest.mark.postgres
+def test_a_sender_whose_lock_connection_broke_but_still_beats_keeps_its_rows(
+    pg: Database,
+) -> None:
+    db = pg
+    clock = FixedClock(NOW)
+    broken, other = holder(db, clock), holder(db, clock)
+    assert len(broken.take(10)) == 5
+    kill_session_of(db, broken)  # the database dropped its connection; the process lives on
+    clock.advance(HEARTBEAT)
+    other.beat()  # beat a second ago: not buried, though its lock is gone
+    assert other.take(10) == []
+    broken.beat()  # takes its lock again on a new connection
+    clock.advance(QUIET + HEARTBEAT)
+    other.beat()
+    assert other.take(10) == []  # silent again, but holding its lock: alive
+    with db.read() as session:
+        keys = session.scalars(select(Instance.lock_key).order_by(Instance.id)).all()
+    assert sorted(keys) == sorted([lock_key(broken.holder), lock_key(other.holder)])
+
+
+@pytest.mark.postgres
+def test_a_holder_without_a_lock_is_judged_by_its_heartbeat_alone(pg: Database) -> None:
+    """An instance of an older version (no lock, no key): buried only after STALE."""
+    db = pg
+    clock = FixedClock(NOW)
+    old, new = holder(db, clock), holder(db, clock)
+    old.close()  # its lock gone, as if it never held one...
+    with db.write() as session:  # ...and its row without a key, as an older version beats
+        session.execute(update(Instance).where(Instance.id == old.holder).values(lock_key=None))
+    assert len(old.take(10)) == 5
+    clock.advance(QUIET + HEARTBEAT)
+    new.beat()
+    assert new.take(10) == []
+    clock.advance(STALE)
+    new.beat()
+    assert len(new.take(10)) == 5

@@ -30,8 +30,10 @@ OBSERVER = "leadbot.change_observer"  # the key of `Session.info` holding the ob
 _PENDING = "leadbot.changes"
 _MARKS = "leadbot.change_marks"
 # Details that are ids, counts, names from leadbot.yml or leadbot's own words.
-_SAFE = ("owner", "to", "previous_owner", "step", "tone", "task", "outcome", "cadence",
-         "result", "until", "held_until", "first", "error", "action", "source")  # fmt: skip
+_SAFE = frozenset((
+    "owner", "to", "previous_owner", "step", "tone", "task", "outcome", "cadence", "result",
+    "until", "held_until", "first", "error", "action", "source",
+))  # fmt: skip
 _SHOWN = 64  # characters of a detail's value, at most
 
 
@@ -65,7 +67,10 @@ def note(
     """Hold a change until `session` commits. `since` and `at`: when the lead arrived and when
     this happened, for the waits (`Change.waited`)."""
     waited = (as_utc(at) - as_utc(since)).total_seconds() if since and at else None
-    safe = {key: _shown(detail[key]) for key in _SAFE if detail.get(key) is not None}
+    # In the detail's order, which is the order it was written in (a sweep notes hundreds).
+    safe = {
+        key: _shown(value) for key, value in detail.items() if key in _SAFE and value is not None
+    }
     change = Change(lead_id, actor, str(kind), tier, waited, safe, logged)
     session.info.setdefault(_PENDING, []).append(change)
 
@@ -77,7 +82,7 @@ def _shown(value: object) -> object:
 
 
 def _tell(change: Change, observer: ChangeObserver | None) -> None:
-    if change.logged:
+    if change.logged and log.isEnabledFor(logging.INFO):
         shown = " ".join(f"{key}={value}" for key, value in change.detail.items())
         extra = {"lead_id": change.lead_id, "actor": change.actor, "event": change.kind}
         log.info(

@@ -39,6 +39,24 @@ def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(sqlite_url: str
 
 
 @pytest.mark.postgres
+def test_only_a_brief_transaction_commits_without_waiting_for_the_disk(postgres_url: str) -> None:
+    """The pointer's brief transaction is made durable by its intake's commit right after it
+    (storage/db.py): it alone skips the wait. A lead, a click, a lease always waits."""
+    db = Database(_fresh_postgres(postgres_url))
+    db.upgrade()
+    show = text("SHOW synchronous_commit")
+    with db.brief() as session:
+        assert session.execute(show).scalar() == "off"
+    with db.write() as session:
+        assert session.execute(show).scalar() == "on"
+        with db.brief() as side:  # beside an open write, as routing opens it
+            assert side.execute(show).scalar() == "off"
+    with db.read() as session:
+        assert session.execute(show).scalar() == "on"
+    db.dispose()
+
+
+@pytest.mark.postgres
 def test_instances_starting_together_migrate_once(postgres_url: str) -> None:
     """Two instances started at once on a fresh PostgreSQL both ran the migrations and one
     crashed (`UniqueViolation … pg_type_typname_nsp_index`, 6 of 34 starts): they now take

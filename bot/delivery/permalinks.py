@@ -78,10 +78,10 @@ def with_card_links(
 ) -> list[dict[str, Any]]:
     """The summary's items, each with `card`: the link to its card in its owner's DM, where
     that card is posted already (DM cards go before channel copies, so it mostly is)."""
-    items = [dict(item) for item in items]
-    owned = {int(item["lead_id"]): item["owner"] for item in items if item.get("owner")}
+    linked = [dict(item) for item in items]
+    owned = {int(item["lead_id"]): item["owner"] for item in linked if item.get("owner")}
     if address is None or not owned:
-        return items
+        return linked
     copies = session.execute(
         select(CardCopy.lead_id, CardCopy.recipient, CardCopy.channel, CardCopy.ts).where(
             CardCopy.lead_id.in_(list(owned)), CardCopy.kind == CopyKind.DM
@@ -92,8 +92,8 @@ def with_card_links(
         for lead_id, recipient, channel, ts in copies
         if recipient == owned.get(lead_id)
     }
-    for item in items:
+    for item in linked:
         link = links.get(int(item["lead_id"]))
         if link:
             item["card"] = link
-    return items
+    return linked

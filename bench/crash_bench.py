@@ -123,6 +123,12 @@ def one_run(args: argparse.Namespace, n: int, rng: random.Random) -> dict[str, A
             "lost": sum(1 for i in ids if got[i] < 2) + pending,
             "doubled": sum(k - 1 for k in outbox.values() if k > 1),
             "history_lookups": len(fake.calls("conversations.history")),
+            # Each holds its channel a whole second (Retry-After is in seconds).
+            "refused_after_restart": sum(
+                1
+                for c in fake.calls()
+                if c.at > restarted and c.response.get("error") == "ratelimited"
+            ),
             "ready_after_restart_s": ready - restarted,
             "posts_after_restart": len(after),
             "first_post_after_restart_s": after[0] if after else None,
@@ -174,7 +180,9 @@ def report(runs: list[dict[str, Any]], args: argparse.Namespace, console: Consol
         "lost",
         "doubled",
         "lookups",
+        "429s",
         "ready s",
+        "first post s",
         "pace needs s",
         "last DM s",
         "last card s",
@@ -190,7 +198,9 @@ def report(runs: list[dict[str, Any]], args: argparse.Namespace, console: Consol
             str(r["lost"]),
             str(r["doubled"]),
             str(r["history_lookups"]),
+            str(r["refused_after_restart"]),
             f"{r['ready_after_restart_s']:.2f}",
+            _seconds(r["first_post_after_restart_s"]),
             f"{r['pace_bound_s']:.2f}",
             _seconds(r["last_dm_after_restart_s"]),
             f"{last:.2f}" if last is not None else "never",

@@ -84,11 +84,11 @@ def _commit_without_waiting_for_disk(engine: Engine) -> None:
     reach the disk: it is always followed by its intake's own commit, which does wait, and a
     commit made durable makes every commit written before it durable too (the WAL is flushed
     up to that point). So the pointer is as durable as the lead it placed, and intakes of one
-    pool no longer hold its row lock through a disk flush each (0.8 ms p50, 4.9 ms p99 on the
-    bench machine). A pointer move whose lead then failed may be lost in a crash: the next
-    lead goes to that rep instead, and nothing else depends on it. `SET LOCAL`, each
-    transaction: a session-wide setting would leak to other clients' transactions behind a
-    transaction-pooling PgBouncer."""
+    pool no longer hold its row lock through a disk flush each (on the bench machine a flush
+    measured 0.8 ms p50 and 4.9 ms p99 one day, next to nothing another). A pointer move
+    whose lead then failed may be lost in a crash: the next lead goes to that rep instead,
+    and nothing else depends on it. `SET LOCAL`, each transaction: a session-wide setting
+    would leak to other clients' transactions behind a transaction-pooling PgBouncer."""
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:

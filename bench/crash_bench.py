@@ -48,8 +48,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--leads", type=int, default=100)
     p.add_argument("--instances", type=int, default=1, choices=(1, 2))
     p.add_argument("--latency-ms", type=float, default=80.0)
-    # Slack's limits ×100 by default: 100 #leads copies at ×20 take 5 s by Slack's pace alone,
-    # and this bench measures recovery, not pacing (burst_bench.py does that).
+    # Slack's limits ×20, as burst_bench.py: 100 leads' DM cards (three reps) then fit in a few
+    # seconds, but the #leads copies left at a kill still take up to 5 s by Slack's pace alone.
     p.add_argument("--scale", type=float, default=20.0)
     p.add_argument("--kill-within", type=float, default=1.5, help="kill 0.1..N s into the burst")
     p.add_argument("--database-url", help="default: a SQLite file in a temp dir per run")

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import threading
+
+from storage.periodic import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -28,32 +29,27 @@ class Checkpointer:
         self.path = path
         self.interval = interval
         self.done = 0  # checkpoints run (tests look)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._warned = False
+        self._connection: sqlite3.Connection | None = None  # the thread's own
+        self._thread: Periodic | None = None
 
     def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(
-            target=self._run, name="leadbot-sqlite-checkpoint", daemon=True
-        )
+        self._thread = Periodic("leadbot-sqlite-checkpoint", self.interval, self._step, self._close)
         self._thread.start()
 
     def stop(self) -> None:
-        self._stop.set()
         if self._thread is not None:
-            self._thread.join(timeout=10)
+            self._thread.stop()
             self._thread = None
 
-    def _run(self) -> None:
-        connection: sqlite3.Connection | None = None
-        try:
-            while not self._stop.wait(self.interval):
-                connection = connection or sqlite3.connect(self.path, timeout=1)
-                self._checkpoint(connection)
-        finally:
-            if connection is not None:
-                connection.close()
+    def _step(self) -> None:
+        self._connection = self._connection or sqlite3.connect(self.path, timeout=1)
+        self._checkpoint(self._connection)
+
+    def _close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
 
     def _checkpoint(self, connection: sqlite3.Connection) -> None:
         try:

@@ -30,6 +30,7 @@ from bot.delivery.pacing import Pacer
 from bot.delivery.slack import delivery_error
 from storage.db import Database
 from storage.models import HomeTab, Lead, LeadEvent
+from storage.periodic import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -64,27 +65,25 @@ class HomeRefresher:
         self._newest_seen: int | None = None  # read at the first pass: the schema exists by then
         self._seen_recently: set[int] = set()
         self._lock = threading.Lock()  # one pass at a time: the thread, or a test's run_once
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()  # a pass in progress stops drawing at once
+        self._thread: Periodic | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="leadbot-home", daemon=True)
+        self._thread = Periodic("leadbot-home", self.poll_seconds, self._pass, stopping=self._stop)
         self._thread.start()
 
     def stop(self) -> None:
-        self._stop.set()
+        self._stop.set()  # a pass run without the thread stops drawing too
         if self._thread is not None:
-            self._thread.join(timeout=10)
+            self._thread.stop()
             self._thread = None
 
-    def _loop(self) -> None:
-        while not self._stop.wait(self.poll_seconds):
-            try:
-                self.run_once()
-            except Exception:  # the refresher must outlive a bad moment in the database
-                log.exception("App Home refresh pass failed; trying again next pass")
+    def _pass(self) -> None:
+        try:
+            self.run_once()
+        except Exception:  # the refresher must outlive a bad moment in the database
+            log.exception("App Home refresh pass failed; trying again next pass")
 
     # -- the work --------------------------------------------------------------------------
     def opened(self, user_id: str) -> None:

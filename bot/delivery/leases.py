@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import threading
 import uuid
 from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
@@ -31,6 +30,7 @@ from bot.delivery.liveness import BURY, NAMESPACE, QUIET, ConnectionLock
 from bot.delivery.outbox import UPDATE_CARD
 from storage.db import Database
 from storage.models import Instance, OutboxMessage, OutboxStatus
+from storage.periodic import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +56,7 @@ class Leases:
         self.on_takeover: Callable[[], None] | None = None
         self._others: set[str] = set()  # the other live holders at the last beat
         self._lock = None if db.is_sqlite else ConnectionLock(db.engine, self.holder)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._thread: Periodic | None = None
 
     # -- the holder's life ----------------------------------------------------------------
     def start(self) -> None:
@@ -68,15 +67,13 @@ class Leases:
             self._forget_long_gone()
         except DBAPIError as err:  # start anyway: requests get 503 until the database is back
             log.warning("outbox: leases not set up yet (%s)", type(err.orig).__name__)
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._beating, name="leadbot-leases", daemon=True)
+        self._thread = Periodic("leadbot-leases", HEARTBEAT.total_seconds(), self._beat_or_warn)
         self._thread.start()
 
     def stop(self) -> None:
         """A clean stop frees this holder's leases at once: its rows go to the others."""
-        self._stop.set()
         if self._thread is not None:
-            self._thread.join(timeout=10)
+            self._thread.stop()
             self._thread = None
         try:
             with self.db.write() as session:
@@ -129,12 +126,11 @@ class Leases:
         with self.db.write() as session:
             session.execute(delete(Instance).where(Instance.seen_at < self.clock.now() - FORGET))
 
-    def _beating(self) -> None:
-        while not self._stop.wait(HEARTBEAT.total_seconds()):
-            try:
-                self.beat()
-            except Exception:  # a database hiccup: the next beat tries again
-                log.warning("outbox: heartbeat not recorded", exc_info=True)
+    def _beat_or_warn(self) -> None:
+        try:
+            self.beat()
+        except Exception:  # a database hiccup: the next beat tries again
+            log.warning("outbox: heartbeat not recorded", exc_info=True)
 
     # -- taking rows --------------------------------------------------------------------------
     def take(

@@ -43,20 +43,17 @@ class Checkpointer:
             self._thread = None
 
     def _step(self) -> None:
-        self._connection = self._connection or sqlite3.connect(self.path, timeout=1)
-        self._checkpoint(self._connection)
-
-    def _close(self) -> None:
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            connection.close()
-
-    def _checkpoint(self, connection: sqlite3.Connection) -> None:
         try:
-            connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            self._connection = self._connection or sqlite3.connect(self.path, timeout=1)
+            self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
             self.done += 1
         except sqlite3.Error as err:  # the file busy or gone a moment: the next turn tries again
             if not self._warned:
                 log.warning("SQLite checkpoint not run (%s); commits take over past %d pages",
                             type(err).__name__, FALLBACK_PAGES)  # fmt: skip
                 self._warned = True
+
+    def _close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()

@@ -13,6 +13,7 @@ from blocks import ids
 from bot.clock import FixedClock
 from bot.fakeslack.server import FakeSlack
 from tests.fakes.harness import Harness
+from tests.fakes.serving import wait_until
 
 LEAD = {"external_id": "m-1", "source": "website", "name": "Dana", "company": "Northwind"}
 
@@ -83,6 +84,11 @@ def test_listeners_slack_calls_are_counted(bot: Harness) -> None:
     bot.click(ids.CLAIM, 1, "U0BO", card)  # answered with an ephemeral message
     bot.fake.wait_for("chat.postEphemeral")
     ephemeral = {"method": "chat.postEphemeral", "result": "ok"}
+    # The fake records the call before the listener's client has its answer (and counts it).
+    wait_until(
+        lambda: sample(scrape(bot), "leadbot_slack_calls_total", **ephemeral) is not None,
+        "the ephemeral counted",
+    )
     assert sample(scrape(bot), "leadbot_slack_calls_total", **ephemeral) == 1
 
 

@@ -22,6 +22,8 @@ from bot.fakeslack.server import FakeSlack
 from bot.settings import Settings
 from tests.fakes.harness import Harness
 
+pytest_plugins = ("tests.crash_dumps",)
+
 # No deadline: a timed assertion fails on a busy CI machine, not on a bug (slowness is measured in
 # bench/). "thorough" (HYPOTHESIS_PROFILE=thorough) is for hunting before a change lands.
 hypothesis_settings.register_profile("leadbot", deadline=None)

@@ -47,6 +47,7 @@ def test_every_change_is_logged_once_with_its_lead_and_actor_and_no_pii(
     bot, services = timed_bot, timed_bot.app.services
     assert bot.post_lead(LEAD)[0] == 201
     card = bot.dm_card("U0ALICE", 1)
+    bot.settle()  # on PostgreSQL the sweep skips a lead the recorder still holds locked
     clock.advance(timedelta(minutes=30))
     services.escalator.sweep()  # step 1: a reminder to Alice
     assert services.leads.pass_lead(1, "U0ALICE").ok  # to Bo

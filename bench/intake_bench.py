@@ -246,7 +246,15 @@ reps:
   - {{id: U0ALICE, name: Alice, timezone: Europe/Berlin, manager: U0MAYA}}
   - {{id: U0BO, name: Bo, timezone: America/New_York, manager: U0MAYA}}
   - {{id: U0CHEN, name: Chen, timezone: Asia/Singapore, manager: U0MAYA}}
-"""
+{more}"""
+
+
+def more_reps(reps: int) -> str:
+    """BENCH_CONFIG's reps beyond its three (a bigger team: fewer cards per DM channel)."""
+    return "".join(
+        f"  - {{id: U0REP{n:03d}, name: Rep {n}, timezone: America/Chicago, manager: U0MAYA}}\n"
+        for n in range(4, reps + 1)
+    )
 
 
 # leadbot's pacing for a fake Slack that enforces no rate limits: as fast as it answers.
@@ -265,13 +273,15 @@ def start_server(
     url: str,
     with_channel: bool,
     delivery: dict[str, Any] | None = None,
+    reps: int = 3,
 ) -> tuple[Popen[str], int]:
     """`leadbot serve` in its own process, as deployed: the client and the fake do not share
     its interpreter (or its GIL). Time stamps compare across processes: CLOCK_MONOTONIC.
     `delivery`: leadbot.yml's `delivery:` section (default: UNLIMITED, for an unlimited fake)."""
     config = tmp / "leadbot.yml"
     pacing = json.dumps(delivery if delivery is not None else UNLIMITED)  # a YAML flow mapping
-    body = BENCH_CONFIG.format(leads=", leads: C0LEADS" if with_channel else "")
+    leads = ", leads: C0LEADS" if with_channel else ""
+    body = BENCH_CONFIG.format(leads=leads, more=more_reps(reps))
     config.write_text(f"{body}delivery: {pacing}\n")
     port = free_port()
     env = {

@@ -298,6 +298,35 @@ def test_after_a_crash_one_history_read_answers_for_a_channels_rows(make_bot: Ma
     assert statuses == ["sent"] * 12
 
 
+def test_after_a_crash_the_rows_leased_last_are_looked_up_first(make_bot: MakeBot) -> None:
+    """The dead sender leased two DM cards and was killed after the first left and before the
+    second did. History reads go at Tier 3's pace (here two close together, then one every
+    2.6 s), and the row leased last is the likelier to be unsent, so its channel is read
+    first: the card Slack never got is not the one waiting behind the other reads."""
+    bot = held_bot(make_bot, tier3_per_minute=24)
+    services = bot.app.services
+    for n in range(3):  # one card to each rep first: their DM channels are known
+        bot.post_lead(lead(n))
+    services.dispatcher.run_once()
+    for n in range(3, 5):
+        bot.post_lead(lead(n))
+    dead = Leases(services.db, services.clock)
+    dead.beat()
+    first, last = dead.take(2)  # the two DM cards, in lease order
+    with services.db.read() as session:
+        targets = {r.id: r.target for r in session.scalars(select(OutboxMessage))}
+    _post_without_recording(bot, services.dispatcher, [first])
+    _recover_after_death_of(bot, dead)
+    reads = [c.args["channel"] for c in bot.fake.calls("conversations.history")]
+    assert reads == [dm_channel_id(targets[last]), dm_channel_id(targets[first])]
+    new_dm_cards = [payload_row(c) for c in posts(bot.fake) if payload_row(c) in (first, last)]
+    assert new_dm_cards == [first, last]  # the first found in history, not posted again
+
+
+def payload_row(call: RecordedCall) -> object:
+    return ((call.args.get("metadata") or {}).get("event_payload") or {}).get("outbox_id")
+
+
 def _recover_after_death_of(bot: Harness, dead: Leases) -> None:
     """`dead`'s heartbeat stopped long enough ago; the live dispatcher makes a pass."""
     services = bot.app.services

@@ -172,7 +172,9 @@ class Dispatcher:
                 session=session,
                 retry_handlers=[],  # a retried post could be a doubled post: leadbot decides
             )
-            run = SendLoop(self, SlackSender(self.db, client, self.pacer))
+            sender = SlackSender(self.db, client, self.pacer)
+            await sender.load_known_dms()
+            run = SendLoop(self, sender)
             if recorder:
                 run.start_recorder()
             yield run

@@ -24,6 +24,8 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.delivery.history import EVENT_TYPE, History
 from bot.delivery.outbox import PERMANENT_ERRORS, DeliveryError
@@ -164,6 +166,23 @@ class SlackSender:
             cached = str(response["channel"]["id"])
             await asyncio.to_thread(self._store_dm, target, cached)
         return cached
+
+    async def load_known_dms(self) -> None:
+        """The DM channels stored (one per person leadbot ever sent a card), so a restarted
+        sender's first card to each rep needs no database hop, and the cards waiting for a
+        history read reach it in the order they started (sending.start_order). A database
+        that cannot answer now leaves them to be looked up one by one, as before."""
+        try:
+            known = await asyncio.to_thread(self._stored_dms)
+        except SQLAlchemyError:
+            return
+        for user_id, channel_id in known:
+            self._dm_cache.setdefault(user_id, channel_id)
+
+    def _stored_dms(self) -> list[tuple[str, str]]:
+        with self.db.read() as session:
+            rows = session.execute(select(DmChannel.user_id, DmChannel.channel_id)).all()
+            return [(user_id, channel_id) for user_id, channel_id in rows]
 
     def _stored_dm(self, user_id: str) -> str | None:
         with self.db.read() as session:

@@ -19,9 +19,10 @@ from bot.config.delivery import DeliverySettings
 from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.leases import STALE, Leases
 from bot.delivery.log import Delivered, Failed
-from bot.delivery.outbox import DeliveryError, enqueue_card_updates
+from bot.delivery.outbox import DeliveryError, RenderedMessage, enqueue_card_updates
 from bot.delivery.pacing import DEPARTURE_SPREAD, POST, Pacer
-from bot.delivery.plan import Planner, Send
+from bot.delivery.plan import Plan, Planner, Send, Skip
+from bot.delivery.sending import start_order
 from bot.delivery.slack import Sent, SlackSender
 from bot.fakeslack.pacing import RateLimits
 from bot.fakeslack.server import FakeSlack, RecordedCall, dm_channel_id
@@ -298,33 +299,54 @@ def test_after_a_crash_one_history_read_answers_for_a_channels_rows(make_bot: Ma
     assert statuses == ["sent"] * 12
 
 
-def test_after_a_crash_the_rows_leased_last_are_looked_up_first(make_bot: MakeBot) -> None:
-    """The dead sender leased two DM cards and was killed after the first left and before the
-    second did. History reads go at Tier 3's pace (here two close together, then one every
-    2.6 s), and the row leased last is the likelier to be unsent, so its channel is read
-    first: the card Slack never got is not the one waiting behind the other reads."""
-    bot = held_bot(make_bot, tier3_per_minute=24)
+def test_after_a_crash_the_rows_leased_last_are_looked_up_first() -> None:
+    """Posts that may have gone out wait for their channel's history read, at Tier 3's pace.
+    The rows a dead sender leased last are the likeliest never sent, so their channels are read
+    first; within a channel the oldest row goes first, so its read reaches back for the rest.
+    Every other row keeps its lease order, ahead of them (they need no read)."""
+    rendered = RenderedMessage(text="t", blocks=[], lead_version=1)
+
+    def row(row_id: int, lane: str, maybe_sent: bool = True, ts: str | None = None) -> Send:
+        return Send(row_id, "post_card", rendered, lane, ts, "dm", lane, row_id, None,
+                    lane=lane, maybe_sent=maybe_sent)  # fmt: skip
+
+    plans: dict[int, Plan] = {
+        1: row(1, "U0ALICE"),
+        2: row(2, "C0LEADS", maybe_sent=False),
+        3: row(3, "U0BO"),
+        4: row(4, "C0LEADS"),
+        5: row(5, "U0ALICE"),
+        6: row(6, "U0BO", ts="1.2"),  # a redraw: chat.update needs no read
+        7: Skip("sent"),
+    }
+    assert start_order([1, 2, 3, 4, 5, 6, 7], plans) == [2, 6, 7, 1, 5, 4, 3]
+    assert start_order([2, 6, 7], plans) == [2, 6, 7]
+
+
+def test_a_restarted_sender_knows_the_stored_dm_channels_before_its_first_card(
+    make_bot: MakeBot,
+) -> None:
+    """After a restart the first card to each rep needs no lookup of its DM channel first: it
+    is booked in the pace like any other (`direct`), and a card waiting for a history read
+    reaches it in the order it started."""
+    bot = held_bot(make_bot)
+    bot.post_lead(lead(1))
     services = bot.app.services
-    for n in range(3):  # one card to each rep first: their DM channels are known
-        bot.post_lead(lead(n))
-    services.dispatcher.run_once()
-    for n in range(3, 5):
-        bot.post_lead(lead(n))
-    dead = Leases(services.db, services.clock)
-    dead.beat()
-    first, last = dead.take(2)  # the two DM cards, in lease order
-    with services.db.read() as session:
-        targets = {r.id: r.target for r in session.scalars(select(OutboxMessage))}
-    _post_without_recording(bot, services.dispatcher, [first])
-    _recover_after_death_of(bot, dead)
-    reads = [c.args["channel"] for c in bot.fake.calls("conversations.history")]
-    assert reads == [dm_channel_id(targets[last]), dm_channel_id(targets[first])]
-    new_dm_cards = [payload_row(c) for c in posts(bot.fake) if payload_row(c) in (first, last)]
-    assert new_dm_cards == [first, last]  # the first found in history, not posted again
+    services.dispatcher.run_once()  # the rep's DM opened and stored
+    [owner] = {c.args["users"] for c in bot.fake.calls("conversations.open")}
+    rendered = RenderedMessage(text="t", blocks=[], lead_version=1)
+    card = Send(9, "post_card", rendered, owner, None, "dm", owner, 1, None, lane=owner)
 
+    async def fresh(load: bool) -> bool:
+        async with aiohttp.ClientSession() as session:
+            client = AsyncWebClient(token="xoxb-test", base_url=bot.fake.url, session=session)
+            sender = SlackSender(services.db, client, Pacer(services.dispatcher.settings))
+            if load:
+                await sender.load_known_dms()
+            return sender.direct(card)
 
-def payload_row(call: RecordedCall) -> object:
-    return ((call.args.get("metadata") or {}).get("event_payload") or {}).get("outbox_id")
+    assert asyncio.run(fresh(load=False)) is False  # it would look the channel up first
+    assert asyncio.run(fresh(load=True)) is True
 
 
 def _recover_after_death_of(bot: Harness, dead: Leases) -> None:

@@ -47,12 +47,19 @@ def test_every_change_is_logged_once_with_its_lead_and_actor_and_no_pii(
     bot, services = timed_bot, timed_bot.app.services
     assert bot.post_lead(LEAD)[0] == 201
     card = bot.dm_card("U0ALICE", 1)
-    bot.settle()  # on PostgreSQL the sweep skips a lead the recorder still holds locked
+    # Each change waits for the deliveries the one before queued: on PostgreSQL the sweep skips
+    # a lead the recorder holds locked, and a reminder dropped as stale bumps the lead's version
+    # (its cards must redraw), which a change read before it refuses as "changed meanwhile".
+    bot.settle()
     clock.advance(timedelta(minutes=30))
     services.escalator.sweep()  # step 1: a reminder to Alice
+    bot.settle()
     assert services.leads.pass_lead(1, "U0ALICE").ok  # to Bo
+    bot.settle()
     assert services.leads.snooze(1, "U0BO", clock.now() + timedelta(minutes=15)).ok
+    bot.settle()
     assert services.leads.reassign(1, "U0MAYA", "U0CHEN").ok
+    bot.settle()
     clock.advance(timedelta(minutes=5))
     assert bot.click(ids.CLAIM, 1, "U0CHEN", card)[0] == 200  # through Slack's HTTP request
     with services.db.read() as session:

@@ -73,31 +73,25 @@ def parse_args() -> argparse.Namespace:
     return p.parse_args()
 
 
-def expected_cards(url: str) -> tuple[set[int], int]:
+def expected_cards(url: str) -> tuple[set[int], int, Counter[int]]:
+    """The stored leads, the outbox rows still pending, and the leads whose #leads copy went
+    into a burst summary instead of a card of its own: one connection a look."""
     engine = create_engine(url)
     with engine.connect() as conn:
         ids = {int(i) for i in conn.execute(text("SELECT id FROM leads")).scalars()}
         pending = conn.execute(
             text("SELECT count(*) FROM outbox WHERE status = 'pending'")
         ).scalar_one()
-    engine.dispose()
-    return ids, int(pending)
-
-
-def summarised(url: str) -> Counter[int]:
-    """Leads whose #leads copy went into a burst summary instead of a card of its own."""
-    engine = create_engine(url)
-    with engine.connect() as conn:
         rows = conn.execute(text("SELECT lead_id FROM outbox WHERE status = 'summarised'"))
-        found = Counter(int(i) for i in rows.scalars() if i is not None)
+        summarised = Counter(int(i) for i in rows.scalars() if i is not None)
     engine.dispose()
-    return found
+    return ids, int(pending), summarised
 
 
-def delivered(fake: FakeSlack, url: str) -> Counter[Any]:
+def delivered(fake: FakeSlack, summarised: Counter[int]) -> Counter[Any]:
     """Per lead, its cards out: posts carrying its id, and its copy in a summary."""
     posts = [c for c in fake.calls("chat.postMessage") if c.ok]
-    return Counter(payload(c).get("lead_id") for c in posts) + summarised(url)
+    return Counter(payload(c).get("lead_id") for c in posts) + summarised
 
 
 def wait_settled(fake: FakeSlack, url: str, timeout: float) -> float | None:
@@ -105,8 +99,8 @@ def wait_settled(fake: FakeSlack, url: str, timeout: float) -> float | None:
     #leads card (or a place in a summary) and nothing is pending; None on timeout."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        ids, pending = expected_cards(url)
-        got = delivered(fake, url)
+        ids, pending, summarised = expected_cards(url)
+        got = delivered(fake, summarised)
         if not pending and all(got[i] >= 2 for i in ids):
             posts = [c for c in fake.calls("chat.postMessage") if c.ok]
             return max((c.at for c in posts), default=time.monotonic())
@@ -142,9 +136,9 @@ def one_run(args: argparse.Namespace, n: int, rng: random.Random) -> dict[str, A
             servers[0] = start_server(Path(tmp) / "i0", fake, url, True, limits, args.reps)
             ready = time.monotonic()
         last = wait_settled(fake, url, args.timeout)
-        ids, pending = expected_cards(url)
+        ids, pending, summarised = expected_cards(url)
         posts = [c for c in fake.calls("chat.postMessage") if c.ok]
-        got = delivered(fake, url)
+        got = delivered(fake, summarised)
         for server, _ in servers[1:] if args.instances == 2 else servers:
             _stop(server)
         after = sorted(c.at - restarted for c in posts if c.at > restarted)

@@ -66,6 +66,13 @@ class Send:
     file: dict[str, str] | None = None
     redraw: bool = False  # once delivered, the lead's cards are redrawn (an escalation's message)
 
+    @property
+    def looked_up_first(self) -> bool:
+        """A post an earlier attempt may have made: its channel's history is read before it is
+        posted (slack.py). A redraw needs no read, and a file that may have gone is not sent
+        again at all."""
+        return self.maybe_sent and self.ts is None and self.file is None
+
 
 @dataclass(frozen=True)
 class Skip:

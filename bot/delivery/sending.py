@@ -260,7 +260,7 @@ def start_order(ids: list[int], plans: dict[int, Plan]) -> list[int]:
     by_lane: dict[str, list[int]] = {}
     for row_id in ids:
         plan = plans[row_id]
-        if isinstance(plan, Send) and plan.maybe_sent and plan.ts is None and plan.file is None:
+        if isinstance(plan, Send) and plan.looked_up_first:
             by_lane.setdefault(plan.lane, []).append(row_id)
     if not by_lane:
         return ids

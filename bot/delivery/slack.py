@@ -82,7 +82,7 @@ class SlackSender:
             channel = await self._resolve_channel(send.copy_kind, send.channel)
             if send.file is not None:
                 return await self._share_file(send, channel)
-            if send.maybe_sent:
+            if send.looked_up_first:
                 found = await self.history.find_posted(send, channel)
                 if found is not None:
                     return Sent(channel, found, found=True)

@@ -5,8 +5,9 @@ the metadata every post carries (see slack.py), and posted only if it is not the
 After a crash many such rows wait in one channel at once (a burst's channel copies, a rep's DM
 cards). conversations.history is Tier 3, about 50 calls a minute for the whole workspace, so one
 read per row would hold recovery to that pace; one read of the channel answers for every row
-planned before the read began. A read that began earlier cannot answer for a row: the row's
-post could have gone out after it.
+whose earlier attempts had all stopped before the read began (Send.unsure_since: for a row a
+stopped process leased, when this one started or took its rows over). A read that began earlier
+cannot answer for a row: the row's post could have gone out after it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from bot.delivery.plan import Send
 EVENT_TYPE = "leadbot_outbox"
 HISTORY_PAGES = 5  # 1,000 messages back: further than any retry can be behind
 HISTORY_SLACK = 60.0  # seconds before the row was written: clocks differ a little
-KEEP_READS = 120.0  # seconds a channel's read stays in memory for rows planned before it
+KEEP_READS = 120.0  # seconds a channel's read stays in memory for the rows it answers for
 
 ReadPage = Callable[[dict[str, Any]], Awaitable[Any]]  # conversations.history, paced
 
@@ -45,7 +46,7 @@ class History:
         """The ts of this row's post if Slack has it. Raises what the read raised."""
         oldest = send.created_at.timestamp() - HISTORY_SLACK if send.created_at else 0.0
         read = self._reads.get(channel)
-        if read is None or read.began < send.planned_at or read.oldest > oldest:
+        if read is None or read.began < send.unsure_since or read.oldest > oldest:
             read = self._start(channel, oldest)
         posted = await asyncio.shield(read.done)
         return posted.get((send.row_id, send.lead_id))

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 import uuid
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, Update, and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import Row, Select, Update, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -55,11 +56,17 @@ class Leases:
         # dispatcher's wake, so it takes them at once instead of at its idle wait.
         self.on_takeover: Callable[[], None] | None = None
         self._others: set[str] = set()  # the other live holders at the last beat
+        # For `unsure_since` (time.monotonic() moments): when this holder started, and for each
+        # holder whose rows it took, when it first took one; rows taken from one, by row.
+        self._started = time.monotonic()
+        self._first_taken_from: dict[str, float] = {}
+        self._taken_from: dict[int, str] = {}
         self._lock = None if db.is_sqlite else ConnectionLock(db.engine, self.holder)
         self._thread: Periodic | None = None
 
     # -- the holder's life ----------------------------------------------------------------
     def start(self) -> None:
+        self._started = time.monotonic()
         try:
             if self.db.is_sqlite:
                 self._free_all()
@@ -169,13 +176,37 @@ class Leases:
         with self.db.write() as session:
             due = _due_query(*shape, lock=not sqlite)
             rows = session.execute(due, {**params, "limit": limit}).all()
-            ids = [row_id for row_id, _kind in rows]
+            ids = [row.id for row in rows]
             if ids:
                 until = now + LEASE
                 session.execute(_LEASE, {"ids": ids, "until": until, "holder": self.holder})
-            if any(kind == UPDATE_CARD for _id, kind in rows):
+            if any(row.kind == UPDATE_CARD for row in rows):
                 session.execute(_DROP_SUPERSEDED, {"leased": ids, "now": now})
+        self._note_taken_over(rows)
         return ids
+
+    def _note_taken_over(self, rows: Sequence[Row[_Due]]) -> None:
+        taken = time.monotonic()
+        for row in rows:
+            if row.locked_until is not None and row.locked_by not in (None, self.holder):
+                self._first_taken_from.setdefault(row.locked_by, taken)
+                self._taken_from[row.id] = row.locked_by
+
+    def unsure_since(self, row_id: int) -> float | None:
+        """For a row just leased that an earlier attempt may have posted: the moment
+        (time.monotonic()) after which no earlier attempt could still post it, when that is
+        known to be before this lease; None when it is not. A history read of its channel that
+        began after it tells whether one did (bot/delivery/history.py), so after a crash one
+        read answers for all of a channel's rows, however many passes lease them.
+        - Taken from another holder: it stopped (silent, or its lock gone) before the first
+          row this holder took from it, so that first take.
+        - A lone sender (SQLite: one per file, bot/worker/) that took it from nobody: every
+          earlier attempt was a process that stopped before this one started. (The sending
+          loop leaves out rows its own attempts may have posted.)"""
+        holder = self._taken_from.pop(row_id, None)
+        if holder is not None:
+            return self._first_taken_from[holder]
+        return self._started if self.db.is_sqlite else None
 
     def release(self, ids: Collection[int]) -> None:
         """Hand back rows this holder leased and did not record (calls cut off at stop): due
@@ -206,10 +237,11 @@ class Leases:
 _OUTBOX = OutboxMessage.__table__.c
 _ALIVE = Instance.seen_at >= bindparam("alive_since")  # a holder that beat within STALE
 _LIVE = select(Instance.id).where(_ALIVE)
+_Due = tuple[int, str, str | None, datetime | None]  # id, kind, locked_by, locked_until
 
 
 @functools.cache
-def _due_query(busy: bool, in_hand: bool, urgent: bool, *, lock: bool) -> Select[tuple[int, str]]:
+def _due_query(busy: bool, in_hand: bool, urgent: bool, *, lock: bool) -> Select[_Due]:
     """Due rows, most urgent first: unleased, expired, or held by a holder gone silent; none in
     a `busy` lane (waiting out its pace), none `in_hand` (leased here, not recorded yet: never
     taken twice, even when a test's clock jumps past their lease), and only urgent DM cards in
@@ -217,7 +249,7 @@ def _due_query(busy: bool, in_hand: bool, urgent: bool, *, lock: bool) -> Select
     alive = select(Instance.id).where(_ALIVE)
     held = OutboxMessage.locked_by
     due = (
-        select(OutboxMessage.id, OutboxMessage.kind)
+        select(OutboxMessage.id, OutboxMessage.kind, held, OutboxMessage.locked_until)
         .where(OutboxMessage.status == OutboxStatus.PENDING)
         .where(OutboxMessage.next_attempt_at <= bindparam("now"))
         .where(

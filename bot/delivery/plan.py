@@ -57,9 +57,10 @@ class Send:
     lane: str = ""  # what the call is paced on (bot/delivery/lanes.py)
     maybe_sent: bool = False  # an earlier attempt may have posted it: look before posting
     created_at: datetime | None = None
-    # time.monotonic() when planned, after the row was leased: a history read that began later
-    # can tell whether an earlier attempt posted it (delivery.history)
-    planned_at: float = field(default_factory=time.monotonic)
+    # time.monotonic() after which no earlier attempt can still post it: a history read that
+    # began later tells whether one did (delivery.history). By default when it was planned,
+    # after its lease; earlier when the lease knows better (Leases.unsure_since).
+    unsure_since: float = field(default_factory=time.monotonic)
     priority: int = DM_CARD  # the row's (bot/delivery/lanes.py): lower goes first
     task_id: int | None = None  # a task card (its posted place and shown version are the task's)
     # A file shared instead of a message (the digest's chart): {"name", "title", "png" (base64)}

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from bot.delivery.lanes import URGENT_DM_CARD
@@ -62,6 +62,7 @@ class SendLoop:
         self.tasks: set[asyncio.Task[None]] = set()
         self.busy: dict[str, float] = {}  # lane -> monotonic moment its pace frees it
         self.in_hand: set[int] = set()  # leased here, result not recorded yet
+        self.tried_here: set[int] = set()  # rows this loop's own attempt may have posted
         self.booked: dict[str, list[Booking]] = {}  # lane -> posts yet to leave, by moment
         self.last_in_lane: dict[str, asyncio.Task[None]] = {}  # lane -> its latest call
         self.recorder: asyncio.Task[None] | None = None
@@ -113,7 +114,13 @@ class SendLoop:
         if not ids:
             return [], {}
         self.in_hand.update(ids)  # before planning: a failed plan leaves them in hand, leased
-        return ids, self.d.planner.plan(ids)
+        plans = self.d.planner.plan(ids)
+        for row_id, plan in plans.items():
+            if isinstance(plan, Send) and plan.looked_up_first and row_id not in self.tried_here:
+                since = self.d.leases.unsure_since(row_id)
+                if since is not None:
+                    plans[row_id] = replace(plan, unsure_since=since)
+        return ids, plans
 
     def _start(self, send: Send, deferred: dict[str, list[int]]) -> None:
         method = "chat.update" if send.ts else POST
@@ -225,6 +232,10 @@ class SendLoop:
                 self.d.sent_count += 1
             elif isinstance(result, Failed) and result.error.retry_after is None:
                 self.d.failed_count += 1
+            if isinstance(result, Failed) and result.error.maybe_sent:
+                self.tried_here.add(result.row_id)
+            elif not isinstance(result, Released):
+                self.tried_here.discard(_row_id(result))
         if more:
             self.woken.set()
 

@@ -299,6 +299,50 @@ def test_after_a_crash_one_history_read_answers_for_a_channels_rows(make_bot: Ma
     assert statuses == ["sent"] * 12
 
 
+def test_after_a_crash_rows_leased_over_many_passes_share_their_channels_read(
+    make_bot: MakeBot,
+) -> None:
+    """Two calls in flight at a time: the dead process's twelve rows are leased over six passes,
+    long after the first reads began. It stopped before this process took its first row, so a
+    read that began since answers for every row: still one read per channel, not one per pass."""
+    bot = held_bot(make_bot, in_flight=2)
+    for n in range(6):
+        bot.post_lead(lead(n))
+    services = bot.app.services
+    dead = Leases(services.db, services.clock)
+    dead.beat()
+    leased = dead.take(20)
+    _post_without_recording(bot, services.dispatcher, leased[:9])
+    _recover_after_death_of(bot, dead)
+    reads = [c.args["channel"] for c in bot.fake.calls("conversations.history")]
+    assert sorted(reads) == sorted(set(reads)) and len(reads) == 4
+    assert len(posts(bot.fake)) == 12
+
+
+def test_a_post_whose_own_answer_was_lost_is_looked_up_again_by_a_later_read(
+    make_bot: MakeBot,
+) -> None:
+    """After a restart one read answers for the dead process's rows. But when this process's
+    own post of one of them gets no clear answer (a 500: it may have landed), that read began
+    before the post: the retry reads the channel again rather than trust it, or a post that
+    landed would be posted twice."""
+    bot = held_bot(make_bot)
+    bot.post_lead(lead(1))
+    services = bot.app.services
+    dead = Leases(services.db, services.clock)
+    dead.beat()
+    assert len(dead.take(10)) == 2  # killed before posting either
+    bot.fake.fail_next("chat.postMessage", status=500)
+    services.dispatcher.start()  # as after a restart: the dead process's rows are due again
+    bot.fake.wait_for("chat.postMessage", count=2)  # the two cards, one of them retried
+    refused = bot.fake.calls("chat.postMessage")[0]
+    assert refused.response["error"] == "http_500"
+    reads = [c for c in bot.fake.calls("conversations.history")
+             if c.args["channel"] == refused.args["channel"]]  # fmt: skip
+    assert len(reads) == 2 and reads[0].at < refused.at < reads[1].at
+    assert len(posts(bot.fake)) == 2
+
+
 def test_after_a_crash_the_rows_leased_last_are_looked_up_first() -> None:
     """Posts that may have gone out wait for their channel's history read, at Tier 3's pace.
     The rows a dead sender leased last are the likeliest never sent, so their channels are read

@@ -1,4 +1,5 @@
-"""delivery.history: one read of a channel answers for every row planned before it began."""
+"""delivery.history: one read of a channel answers for every row whose earlier attempts had all
+stopped before it began (`Send.unsure_since`)."""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ class Channel:
         }
 
 
-def test_rows_planned_before_a_read_share_it() -> None:
+def test_rows_unsure_since_before_a_read_share_it() -> None:
     channel = Channel([message("1.1", 1), message("1.2", 2, event="other"), message("1.3", 3),
                        message("1.4", 4, lead_id=8), message("1.5", "5")])  # fmt: skip
     history = History(channel.read_page)
@@ -62,7 +63,7 @@ def test_rows_planned_before_a_read_share_it() -> None:
     assert channel.pages == 3  # one read of the whole channel, three pages
 
 
-def test_a_row_planned_after_a_read_began_reads_again() -> None:
+def test_a_row_unsure_since_after_a_read_began_reads_again() -> None:
     """Its earlier attempt may have posted after the first read looked."""
     channel = Channel([message("1.1", 1)])
     history = History(channel.read_page)

@@ -74,6 +74,28 @@ def test_a_silent_holders_rows_are_free_after_stale_not_after_the_lease(db: Data
     assert len(alive.take(10)) == 5
 
 
+def test_rows_taken_from_a_stopped_holder_are_unsure_since_the_first_taken_from_it(
+    db: Database,
+) -> None:
+    """A history read that began after the first row was taken from a stopped holder answers
+    for all of its rows, however many passes take them (the holder posts nothing after it
+    stopped). A row from nobody: on SQLite, the lone sender's start (every earlier sender had
+    stopped); on PostgreSQL another live sender may have tried it, so only its own lease."""
+    clock = FixedClock(NOW)
+    dead, alive = holder(db, clock), holder(db, clock)
+    assert len(dead.take(3)) == 3
+    clock.advance(STALE * 2)
+    alive.beat()
+    [first] = alive.take(1)
+    [second, third] = alive.take(2)
+    [fresh, other] = alive.take(2)
+    since = {row: alive.unsure_since(row) for row in (first, second, third, fresh, other)}
+    assert since[first] == since[second] == since[third] is not None
+    assert since[first] > alive._started
+    assert since[fresh] == since[other] == (alive._started if db.is_sqlite else None)
+    assert alive.unsure_since(first) == since[fresh]  # asked once: the lease's own moment now
+
+
 def test_a_clean_stop_frees_its_rows_at_once(db: Database) -> None:
     clock = FixedClock(NOW)
     stopping, other = holder(db, clock), holder(db, clock)

@@ -35,6 +35,7 @@ from bot.delivery.outbox import (
 from bot.delivery.pacing import Pacer
 from bot.delivery.permalinks import Workspace
 from bot.delivery.plan import Planner
+from bot.delivery.recent import recent_posts
 from bot.delivery.sending import SendLoop
 from bot.delivery.slack import SlackSender
 from bot.delivery.slack_calls import counted_async
@@ -174,6 +175,9 @@ class Dispatcher:
             )
             sender = SlackSender(self.db, client, self.pacer)
             await sender.load_known_dms()
+            recent = await asyncio.to_thread(recent_posts, self.db, self.clock, self.settings)
+            if recent is not None:
+                self.pacer.seed(recent)
             run = SendLoop(self, sender)
             if recorder:
                 run.start_recorder()

@@ -14,7 +14,7 @@ each pacing to the whole budget would have Slack refuse half their calls when bo
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.config.delivery import DeliverySettings
@@ -34,9 +34,10 @@ TIER4 = frozenset(
 # pace into 429s.
 HEADROOM = 0.95
 TIER_BURST_SECONDS = 5.0  # a tier's budget may be spent this many seconds ahead
-# A process that just started does not know what the one before it posted into a channel (a
-# restart after a crash, mid-burst): for this long, a channel it has not posted to yet starts
-# without its burst. (The per-minute budgets keep theirs: they are ten seconds deep at Slack.)
+# A process that just started and could not read what the one before it posted into each channel
+# (`seed`, bot/delivery/recent.py; a restart after a crash, mid-burst): for this long, a channel it
+# has not posted to yet starts without its burst. (The per-minute budgets keep theirs: they are
+# ten seconds deep at Slack.)
 WARM_UP = 60.0
 # Calls counted as leaving together reach Slack a few ms apart (each is encoded and written in
 # turn on one event loop), so the last of a burst arrives later than it was counted, and the next
@@ -71,6 +72,28 @@ class Pacer:
         self._started = monotonic()
         # Slack's bucket per channel, replayed on when posts actually left: (tokens, at).
         self._sent: dict[str, tuple[float, float]] = {}
+        self._seeded = False  # what the channels saw before this process is known (`seed`)
+
+    def seed(self, posts: Mapping[str, Sequence[float]]) -> None:
+        """What each channel saw before this process posted to it: the ages (seconds) of its
+        recent posts. Each such channel starts with what Slack's bucket has left after them;
+        any other, with its whole burst (not WARM_UP's guess). Channels this process has posted
+        to already keep what it knows."""
+        now = self.monotonic()
+        rate, burst = self._channel_share(self._share())
+        for lane, ages in posts.items():
+            key = (POST, lane)
+            if key in self._due or not ages:
+                continue
+            tokens, at = burst, now - max(ages) - burst / rate  # full before the first of them
+            for age in sorted(ages, reverse=True):
+                tokens, at = min(burst, tokens + (now - age - at) * rate) - 1, now - age
+            tokens = min(burst, tokens + (now - at) * rate)
+            # GCRA: a theoretical arrival time k intervals ahead leaves burst - k posts now.
+            interval = self._limits(POST, lane)[key].interval
+            self._due[key] = now + (burst - tokens) * interval
+            self._sent.setdefault(lane, (tokens, now))
+        self._seeded = True
 
     def reserve(self, method: str, lane: str | None) -> float:
         """Book the call's moment; returns the seconds to wait for it."""
@@ -119,7 +142,7 @@ class Pacer:
         if key in self._due:
             return self._due[key]
         channel = key[0] == POST and key[1] != ""
-        warming = channel and now - self._started < WARM_UP
+        warming = channel and not self._seeded and now - self._started < WARM_UP
         return now + limit.tolerance if warming else now
 
     def _share(self) -> int:

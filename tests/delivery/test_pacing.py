@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from bot.config.delivery import DeliverySettings
-from bot.delivery.pacing import POST, WARM_UP, Pacer
+from bot.delivery.pacing import HEADROOM, POST, WARM_UP, Pacer
 
 NOW = 1e-6  # seconds of wait that still count as "now" (float sums of intervals)
 SETTINGS = DeliverySettings(post_per_channel=1, post_burst=4, tier3_per_minute=50)
@@ -64,3 +64,39 @@ def test_the_departure_replay_uses_the_share() -> None:
     assert sum(gap < 0.1 for gap in alone_gaps) == 4
     assert sum(gap < 0.1 for gap in shared_gaps) == 2
     assert shared_gaps[-1] == pytest.approx(2 * alone_gaps[-1], abs=0.02)
+
+
+def fresh(settings: DeliverySettings = SETTINGS) -> tuple[Pacer, list[float]]:
+    """A pacer that has just started (inside WARM_UP), and its clock."""
+    now = [100.0]
+    return Pacer(settings, lambda: now[0]), now
+
+
+def test_a_started_pacer_that_cannot_tell_what_a_channel_saw_starts_it_without_its_burst() -> None:
+    pace, _ = fresh()
+    assert booked_within(pace, POST, "C1", NOW) == 1
+
+
+def test_a_seeded_pacer_gives_a_quiet_channel_its_whole_burst() -> None:
+    pace, _ = fresh()
+    pace.seed({"C0BUSY": [0.1]})
+    assert booked_within(pace, POST, "C1", NOW) == 4  # nothing there lately: all of post_burst
+
+
+def test_a_seeded_channel_starts_with_what_slacks_bucket_has_left() -> None:
+    """Four posts half a second ago spent the burst; half a token has come back since, so the
+    first post waits the other half (at leadbot's pace: HEADROOM)."""
+    pace, _ = fresh()
+    pace.seed({"C1": [0.5] * 4, "C2": [3.5, 2.5, 1.5, 0.5], "C3": [30.0]})
+    assert pace.reserve(POST, "C1") == pytest.approx(0.5 / HEADROOM)
+    # One post a second: each came back before the next, so three tokens are left.
+    assert booked_within(pace, POST, "C2", NOW) == 3
+    assert booked_within(pace, POST, "C3", NOW) == 4  # long refilled
+
+
+def test_seeding_keeps_what_the_pacer_knows_of_its_own_posts() -> None:
+    pace, _ = fresh()
+    pace.seed({})
+    assert booked_within(pace, POST, "C1", NOW) == 4
+    pace.seed({"C1": [60.0]})  # an older view of the channel: not taken over its own bookings
+    assert pace.reserve(POST, "C1") > 0.5

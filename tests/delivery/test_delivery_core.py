@@ -201,7 +201,7 @@ def test_a_copy_a_dead_process_may_have_posted_is_looked_up_not_folded(
     are folded, but those two are looked up in the channel's history and found there, so the
     summary does not announce those leads a second time."""
     bot = held_bot(make_bot, post_per_channel=2, summarise_after="5s")
-    for n in range(12):
+    for n in range(14):
         bot.post_lead(lead(n))
     services = bot.app.services
     with services.db.write() as session:
@@ -225,7 +225,7 @@ def test_a_copy_a_dead_process_may_have_posted_is_looked_up_not_folded(
     carded = [c.args["metadata"]["event_payload"]["lead_id"] for c in channel if c != summary]
     assert carded.count(11) == carded.count(12) == 1  # posted by the dead process, found
     text = str(summary.args["blocks"])
-    assert f"{12 - len(carded)} new leads" in text
+    assert f"{14 - len(carded)} new leads" in text
     assert "Dana 10" not in text and "Dana 11" not in text
     with services.db.read() as session:
         rows = session.execute(
@@ -317,6 +317,26 @@ def test_after_a_crash_rows_leased_over_many_passes_share_their_channels_read(
     reads = [c.args["channel"] for c in bot.fake.calls("conversations.history")]
     assert sorted(reads) == sorted(set(reads)) and len(reads) == 4
     assert len(posts(bot.fake)) == 12
+
+
+def test_after_a_crash_a_busy_channels_rows_start_their_read_at_once(make_bot: MakeBot) -> None:
+    """The dead process may have posted all five #leads copies a moment ago, so the restarted
+    sender's pace holds #leads back for a while. Their history read must not wait for that: it
+    goes out with the DMs' reads, in the first pass (handed back instead, it would start only
+    when they came back, behind every other channel's read: Tier 3 is a queue)."""
+    bot = held_bot(make_bot, post_per_channel=4)
+    for n in range(5):
+        bot.post_lead(lead(n))
+    services = bot.app.services
+    dead = Leases(services.db, services.clock)
+    dead.beat()
+    assert len(dead.take(20)) == 10  # killed before posting any
+    _recover_after_death_of(bot, dead)
+    [leads_read] = [c for c in bot.fake.calls("conversations.history")
+                    if c.args["channel"] == "C0LEADS"]  # fmt: skip
+    dm_posts = [c for c in posts(bot.fake) if c.args["channel"] != "C0LEADS"]
+    assert len(dm_posts) == 5 and len(posts(bot.fake, "C0LEADS")) == 5
+    assert leads_read.at < min(c.at for c in dm_posts)
 
 
 def test_a_post_whose_own_answer_was_lost_is_looked_up_again_by_a_later_read(

@@ -158,17 +158,18 @@ def _claims(
     console.rule(f"[bold]3. {names[owner]} clicks Claim on lead #1 (a signed Slack request)")
     status, _ = _click_claim(base, owner, first)
     console.print(f"Slack got HTTP {status} from leadbot (the click was acknowledged)")
-    updates = fake.wait_for("chat.update", count=2)
-    console.rule("[bold]4. Every copy of lead #1's card is updated in place")
-    for call in updates:
-        _show(
-            console,
-            fake,
-            (call.args["channel"], call.args["ts"]),
-            names,
-            config,
-            app.services.clock.now(),
+    # Each copy of lead #1 once, as it stands after its redraw: a copy may be redrawn twice (a
+    # redraw queued while the one before it was still in flight), in either copy's turn.
+    copies = [
+        (c.response["channel"], c.response["ts"]) for c in posts if "lead #1:" in c.args["text"]
+    ]
+    for copy in copies:
+        fake.wait_for(
+            "chat.update", where=lambda c, at=copy: (c.args["channel"], c.args["ts"]) == at
         )
+    console.rule("[bold]4. Every copy of lead #1's card is updated in place")
+    for copy in copies:
+        _show(console, fake, copy, names, config, app.services.clock.now())
 
     other = next(rep.id for rep in config.reps if rep.id != owner)
     channel_copy = next(call for call in posts if not call.response["channel"].startswith("D"))
@@ -177,6 +178,13 @@ def _claims(
     told = fake.wait_for("chat.postEphemeral")[0]
     console.print(f"Only {names[other]} sees: {render_mrkdwn(told.args['text'], names=names)}")
     return owner
+
+
+def _copy(call: RecordedCall) -> tuple[str, str]:
+    """The message a post made, or an update redrew: (channel, ts)."""
+    if call.method == "chat.update":
+        return call.args["channel"], call.args["ts"]
+    return call.response["channel"], call.response["ts"]
 
 
 def _log_contact(

@@ -116,10 +116,11 @@ class SendLoop:
         self.in_hand.update(ids)  # before planning: a failed plan leaves them in hand, leased
         plans = self.d.planner.plan(ids)
         for row_id, plan in plans.items():
-            if isinstance(plan, Send) and plan.looked_up_first and row_id not in self.tried_here:
-                since = self.d.leases.unsure_since(row_id)
-                if since is not None:
-                    plans[row_id] = replace(plan, unsure_since=since)
+            since = self.d.leases.unsure_since(row_id)  # asked of every row: the lease forgets
+            if since is None or row_id in self.tried_here:
+                continue
+            if isinstance(plan, Send) and plan.looked_up_first:
+                plans[row_id] = replace(plan, unsure_since=since)
         return ids, plans
 
     def _start(self, send: Send, deferred: dict[str, list[int]]) -> None:

@@ -42,6 +42,17 @@ def held_bot(make_bot: MakeBot, **delivery: Any) -> Harness:
     return harness
 
 
+def leased_by_a_dead_sender(bot: Harness, leads: int) -> tuple[Leases, list[int]]:
+    """`leads` leads posted, and every row they queued leased by another sender, which is then
+    killed (its heartbeat stops: `_recover_after_death_of`)."""
+    for n in range(leads):
+        bot.post_lead(lead(n + 1))
+    services = bot.app.services
+    dead = Leases(services.db, services.clock)
+    dead.beat()
+    return dead, dead.take(20)
+
+
 def posts(fake: FakeSlack, channel: str | None = None) -> list[RecordedCall]:
     return [
         c
@@ -257,11 +268,8 @@ def test_a_card_posted_by_a_process_that_died_is_not_posted_again(make_bot: Make
     within seconds, and the row, marked as maybe sent, is found in the DM's history by the
     metadata that names it: recorded, not posted twice."""
     bot = held_bot(make_bot)
-    bot.post_lead(lead(1))
+    dead, leased = leased_by_a_dead_sender(bot, 1)
     services = bot.app.services
-    dead = Leases(services.db, services.clock)
-    dead.beat()
-    leased = dead.take(10)
     assert len(leased) == 2
     _post_without_recording(bot, services.dispatcher, leased)
     assert len(posts(bot.fake)) == 2
@@ -282,12 +290,8 @@ def test_after_a_crash_one_history_read_answers_for_a_channels_rows(make_bot: Ma
     died before recording them: each channel's history is read once for all its rows
     (conversations.history is Tier 3), and none is posted again."""
     bot = held_bot(make_bot)
-    for n in range(6):
-        bot.post_lead(lead(n))
+    dead, leased = leased_by_a_dead_sender(bot, 6)
     services = bot.app.services
-    dead = Leases(services.db, services.clock)
-    dead.beat()
-    leased = dead.take(20)
     assert len(leased) == 12
     _post_without_recording(bot, services.dispatcher, leased[:9])  # 3 rows never went out
     _recover_after_death_of(bot, dead)
@@ -306,12 +310,8 @@ def test_after_a_crash_rows_leased_over_many_passes_share_their_channels_read(
     long after the first reads began. It stopped before this process took its first row, so a
     read that began since answers for every row: still one read per channel, not one per pass."""
     bot = held_bot(make_bot, in_flight=2)
-    for n in range(6):
-        bot.post_lead(lead(n))
+    dead, leased = leased_by_a_dead_sender(bot, 6)
     services = bot.app.services
-    dead = Leases(services.db, services.clock)
-    dead.beat()
-    leased = dead.take(20)
     _post_without_recording(bot, services.dispatcher, leased[:9])
     _recover_after_death_of(bot, dead)
     reads = [c.args["channel"] for c in bot.fake.calls("conversations.history")]
@@ -325,12 +325,8 @@ def test_after_a_crash_a_busy_channels_rows_start_their_read_at_once(make_bot: M
     goes out with the DMs' reads, in the first pass (handed back instead, it would start only
     when they came back, behind every other channel's read: Tier 3 is a queue)."""
     bot = held_bot(make_bot, post_per_channel=4)
-    for n in range(5):
-        bot.post_lead(lead(n))
-    services = bot.app.services
-    dead = Leases(services.db, services.clock)
-    dead.beat()
-    assert len(dead.take(20)) == 10  # killed before posting any
+    dead, leased = leased_by_a_dead_sender(bot, 5)
+    assert len(leased) == 10  # killed before posting any
     _recover_after_death_of(bot, dead)
     [leads_read] = [c for c in bot.fake.calls("conversations.history")
                     if c.args["channel"] == "C0LEADS"]  # fmt: skip
@@ -347,11 +343,9 @@ def test_a_post_whose_own_answer_was_lost_is_looked_up_again_by_a_later_read(
     before the post: the retry reads the channel again rather than trust it, or a post that
     landed would be posted twice."""
     bot = held_bot(make_bot)
-    bot.post_lead(lead(1))
+    _, leased = leased_by_a_dead_sender(bot, 1)
     services = bot.app.services
-    dead = Leases(services.db, services.clock)
-    dead.beat()
-    assert len(dead.take(10)) == 2  # killed before posting either
+    assert len(leased) == 2  # killed before posting either
     bot.fake.fail_next("chat.postMessage", status=500)
     services.dispatcher.start()  # as after a restart: the dead process's rows are due again
     bot.fake.wait_for("chat.postMessage", count=2)  # the two cards, one of them retried

@@ -62,7 +62,7 @@ class SendLoop:
         self.tasks: set[asyncio.Task[None]] = set()
         self.busy: dict[str, float] = {}  # lane -> monotonic moment its pace frees it
         self.in_hand: set[int] = set()  # leased here, result not recorded yet
-        self.tried_here: set[int] = set()  # rows this loop's own attempt may have posted
+        self.tried_here: set[int] = set()  # rows this loop's own post may have reached
         self.booked: dict[str, list[Booking]] = {}  # lane -> posts yet to leave, by moment
         self.last_in_lane: dict[str, asyncio.Task[None]] = {}  # lane -> its latest call
         self.recorder: asyncio.Task[None] | None = None
@@ -234,6 +234,9 @@ class SendLoop:
             await self._record(batch)
 
     async def _record(self, batch: list[Result]) -> None:
+        # Before the write: if it fails, the row goes again once its lease runs out, and a
+        # history read older than this post must not answer for it then.
+        self.tried_here.update(_row_id(result) for result in batch if _may_have_posted(result))
         try:
             more = await asyncio.to_thread(self.d.log.record, batch)
         except Exception:  # the rows stay leased; their lease runs out and they go again
@@ -246,9 +249,7 @@ class SendLoop:
                 self.d.sent_count += 1
             elif isinstance(result, Failed) and result.error.retry_after is None:
                 self.d.failed_count += 1
-            if isinstance(result, Failed) and result.error.maybe_sent:
-                self.tried_here.add(result.row_id)
-            elif not isinstance(result, Released):
+            if isinstance(result, Delivered | Closed):  # done: never leased again
                 self.tried_here.discard(_row_id(result))
         if more:
             self.woken.set()
@@ -300,6 +301,10 @@ def _in_order(line: list[Booking]) -> None:
     ordered = sorted((booking.send for booking in line), key=lambda send: send.priority)
     for booking, send in zip(line, ordered, strict=True):
         booking.send = send
+
+
+def _may_have_posted(result: Result) -> bool:
+    return isinstance(result, Delivered) or (isinstance(result, Failed) and result.error.maybe_sent)
 
 
 def _row_id(result: Result) -> int:

@@ -160,13 +160,9 @@ def _claims(
     console.print(f"Slack got HTTP {status} from leadbot (the click was acknowledged)")
     # Each copy of lead #1 once, as it stands after its redraw: a copy may be redrawn twice (a
     # redraw queued while the one before it was still in flight), in either copy's turn.
-    copies = [
-        (c.response["channel"], c.response["ts"]) for c in posts if "lead #1:" in c.args["text"]
-    ]
+    copies = [_copy(c) for c in posts if "lead #1:" in c.args["text"]]
     for copy in copies:
-        fake.wait_for(
-            "chat.update", where=lambda c, at=copy: (c.args["channel"], c.args["ts"]) == at
-        )
+        fake.wait_for("chat.update", where=lambda c, at=copy: _copy(c) == at)
     console.rule("[bold]4. Every copy of lead #1's card is updated in place")
     for copy in copies:
         _show(console, fake, copy, names, config, app.services.clock.now())

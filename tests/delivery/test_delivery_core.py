@@ -7,13 +7,15 @@ from __future__ import annotations
 import asyncio
 import re
 from datetime import timedelta
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import aiohttp
 import pytest
 from slack_sdk import WebClient
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import OperationalError
 
 from bot.config.delivery import DeliverySettings
 from bot.delivery.dispatcher import Dispatcher
@@ -22,7 +24,7 @@ from bot.delivery.log import Delivered, Failed
 from bot.delivery.outbox import DeliveryError, RenderedMessage, enqueue_card_updates
 from bot.delivery.pacing import DEPARTURE_SPREAD, POST, Pacer
 from bot.delivery.plan import Plan, Planner, Send, Skip
-from bot.delivery.sending import start_order
+from bot.delivery.sending import SendLoop, start_order
 from bot.delivery.slack import Sent, SlackSender
 from bot.fakeslack.pacing import RateLimits
 from bot.fakeslack.server import FakeSlack, RecordedCall, dm_channel_id
@@ -355,6 +357,28 @@ def test_a_post_whose_own_answer_was_lost_is_looked_up_again_by_a_later_read(
              if c.args["channel"] == refused.args["channel"]]  # fmt: skip
     assert len(reads) == 2 and reads[0].at < refused.at < reads[1].at
     assert len(posts(bot.fake)) == 2
+
+
+def test_a_post_whose_result_could_not_be_recorded_is_read_again_before_it_goes_again() -> None:
+    """The post went out but the database refused its result: the row stays leased and goes
+    again once its lease runs out. A history read older than that post must not answer for it
+    then, or it would be posted twice."""
+
+    class Unwritable:
+        def record(self, batch: list[Any]) -> bool:
+            raise OperationalError("UPDATE outbox", {}, Exception("disk I/O error"))
+
+    rendered = RenderedMessage(text="t", blocks=[], lead_version=1)
+    posted = Send(7, "post_card", rendered, "C0LEADS", None, "channel", None, 1, None,
+                  lane="C0LEADS", maybe_sent=True)  # fmt: skip
+    dispatcher = cast(Dispatcher, SimpleNamespace(log=Unwritable()))
+
+    async def record() -> set[int]:
+        run = SendLoop(dispatcher, cast(SlackSender, None))
+        await run._record([Delivered(posted, Sent("C0LEADS", "1.1"))])
+        return run.tried_here
+
+    assert asyncio.run(record()) == {7}
 
 
 def test_after_a_crash_the_rows_leased_last_are_looked_up_first() -> None:

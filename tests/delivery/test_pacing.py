@@ -5,6 +5,8 @@ monotonic clock, the sender count a plain value the test changes."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.config.delivery import DeliverySettings
 from bot.delivery.pacing import HEADROOM, POST, WARM_UP, Pacer
@@ -100,3 +102,25 @@ def test_seeding_keeps_what_the_pacer_knows_of_its_own_posts() -> None:
     assert booked_within(pace, POST, "C1", NOW) == 4
     pace.seed({"C1": [60.0]})  # an older view of the channel: not taken over its own bookings
     assert pace.reserve(POST, "C1") > 0.5
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["C1", "C2", "U0ALICE"]),
+        st.lists(st.floats(min_value=0, max_value=120, allow_nan=False), max_size=12),
+    )
+)
+def test_seeding_never_gives_a_channel_more_than_its_burst_nor_less_than_its_posts_leave(
+    posts: dict[str, list[float]],
+) -> None:
+    """Whatever the outbox shows: never more at once than the burst less the posts of the
+    last half second (at most half a token has come back since), and never less than the burst
+    less every post within the burst's refill time."""
+    burst, refill = SETTINGS.post_burst, SETTINGS.post_burst / SETTINGS.post_per_channel
+    for lane in ("C1", "C2", "U0ALICE"):
+        pace, _ = fresh()  # one each: counting books a call past the burst, which holds others
+        pace.seed(posts)
+        recent = sum(1 for age in posts.get(lane, []) if age < refill)
+        just_now = sum(1 for age in posts.get(lane, []) if age < 0.5)
+        now = booked_within(pace, POST, lane, NOW)
+        assert max(0, burst - recent) <= now <= max(0, burst - just_now)

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from blocks.card import CardView, Nudge, fallback_text, lead_card
@@ -33,15 +33,19 @@ CRM_KINDS = (EventKind.CRM_OWNER_FAILED, EventKind.CRM_OWNER_WRITTEN)
 DROPPABLE = {EventKind.REMINDED, EventKind.MANAGER_NOTIFIED, EventKind.QUEUE_REMINDED}
 
 
+_NUDGE_EVENTS = (  # built once: a card drawn for one lead pays for building it otherwise
+    select(LeadEvent)
+    .where(LeadEvent.lead_id.in_(bindparam("ids", expanding=True)))
+    .where(LeadEvent.kind.in_(NUDGE_KINDS))
+    .order_by(LeadEvent.id)
+)
+
+
 def nudges_by_lead(session: Session, lead_ids: Collection[int]) -> dict[int, tuple[Nudge, ...]]:
     """The nudges of many leads in one query (the dispatcher draws a batch of cards at once)."""
     if not lead_ids:
         return {}
-    events = session.scalars(
-        select(LeadEvent)
-        .where(LeadEvent.lead_id.in_(list(lead_ids)), LeadEvent.kind.in_(NUDGE_KINDS))
-        .order_by(LeadEvent.id)
-    )
+    events = session.scalars(_NUDGE_EVENTS, {"ids": list(lead_ids)})
     found: dict[int, list[Nudge]] = defaultdict(list)
     for event in events:
         if event.kind == EventKind.NUDGE_DROPPED:

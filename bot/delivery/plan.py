@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot.clock import as_utc
@@ -107,20 +107,15 @@ class Planner:
         """Each row's plan. A row that cannot be sent at all (its lead or card copy is gone)
         gets a permanent DeliveryError; one that cannot be drawn, a `render_error`."""
         with self.db.read() as session:
-            rows = list(session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(row_ids))))
+            rows = list(session.scalars(_ROWS, {"ids": list(row_ids)}))
             tasks, touches = _tasks_of(session, rows)
             # A task card's redraw names its task only: its lead is drawn too.
             lead_ids = {row.lead_id for row in rows if row.lead_id is not None}
             lead_ids |= {task.lead_id for task in tasks.values()}
-            leads = {
-                lead.id: lead for lead in session.scalars(select(Lead).where(Lead.id.in_(lead_ids)))
-            }
+            leads = {lead.id: lead for lead in session.scalars(_LEADS, {"ids": list(lead_ids)})}
             copy_ids = [row.card_copy_id for row in rows if row.card_copy_id is not None]
             copies = (
-                {
-                    c.id: c
-                    for c in session.scalars(select(CardCopy).where(CardCopy.id.in_(copy_ids)))
-                }
+                {c.id: c for c in session.scalars(_COPIES, {"ids": copy_ids})}
                 if copy_ids
                 else {}  # new posts only: nothing to ask
             )
@@ -130,6 +125,12 @@ class Planner:
             for row in rows:
                 plans[row.id] = batch.plan(row)
         return plans
+
+
+# Built once: building a statement costs about as much as SQLite runs it (bot/delivery/leases.py).
+_ROWS = select(OutboxMessage).where(OutboxMessage.id.in_(bindparam("ids", expanding=True)))
+_LEADS = select(Lead).where(Lead.id.in_(bindparam("ids", expanding=True)))
+_COPIES = select(CardCopy).where(CardCopy.id.in_(bindparam("ids", expanding=True)))
 
 
 class _Batch:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storage import dburl
 from storage.checkpoint import FALLBACK_PAGES, Checkpointer
+from storage.idle_ping import ping_when_idle
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -70,14 +71,11 @@ def _postgresql_engine(url: str, *, overflow: int) -> Engine:
     # libpq waits for an unanswered server as long as TCP does (minutes): a start-up against a
     # host that drops packets should fail in seconds, saying so, unless the URL says otherwise.
     timeout = {} if "connect_timeout" in make_url(url).query else {"connect_timeout": CONNECT_S}
-    return create_engine(
-        url,
-        pool_size=10,
-        max_overflow=overflow,
-        pool_pre_ping=True,
-        hide_parameters=True,
-        connect_args=timeout,
+    engine = create_engine(
+        url, pool_size=10, max_overflow=overflow, hide_parameters=True, connect_args=timeout
     )
+    ping_when_idle(engine)  # not `pool_pre_ping`: a round trip per transaction (idle_ping.py)
+    return engine
 
 
 def _commit_without_waiting_for_disk(engine: Engine) -> None:

@@ -14,19 +14,26 @@ is a dead one's.
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
 import uuid
 from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row, Select, Update, and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import Row, delete, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
-from bot.delivery.lanes import URGENT_DM_CARD
+from bot.delivery.lease_statements import (
+    DROP_SUPERSEDED,
+    LEASE_ROWS,
+    LIVE,
+    Due,
+    Shape,
+    due_query,
+    lease_due,
+)
 from bot.delivery.liveness import BURY, NAMESPACE, QUIET, ConnectionLock
 from bot.delivery.outbox import UPDATE_CARD
 from storage.db import Database
@@ -62,6 +69,7 @@ class Leases:
         self._first_taken_from: dict[str, float] = {}
         self._taken_from: dict[int, str] = {}
         self._lock = None if db.is_sqlite else ConnectionLock(db.engine, self.holder)
+        self._autocommit = db.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._thread: Periodic | None = None
 
     # -- the holder's life ----------------------------------------------------------------
@@ -110,7 +118,7 @@ class Leases:
             if self.db.is_sqlite:
                 return
             buried = self._bury_the_dead(session, now)
-            live = set(session.scalars(_LIVE, {"alive_since": now - STALE}))
+            live = set(session.scalars(LIVE, {"alive_since": now - STALE}))
         self.senders = max(1, len(live | {self.holder}))
         gone, self._others = self._others - live, live - {self.holder}
         if (gone or buried) and self.on_takeover is not None:
@@ -164,28 +172,44 @@ class Leases:
             "urgent": list(urgent_lanes),
         }
         shape = (bool(busy_lanes), bool(in_hand), bool(urgent_lanes))
-        sqlite = self.db.is_sqlite
         # Look before taking SQLite's single write lock: most passes find nothing to do. (On
         # PostgreSQL the lease skips locked rows and blocks nobody: looking first is one more
         # round trip for nothing.)
-        if sqlite:
+        if self.db.is_sqlite:
             with self.db.read() as session:
-                probe = _due_query(*shape, lock=False)
+                probe = due_query(*shape, lock=False)
                 if session.scalar(probe, {**params, "limit": 1}) is None:
                     return []
+        params.update(limit=limit, until=now + LEASE)
+        lease = self._lease_sqlite if self.db.is_sqlite else self._lease_postgresql
+        rows = lease(shape, params)
+        self._note_taken_over(rows)
+        return [row.id for row in rows]
+
+    def _lease_sqlite(self, shape: Shape, params: dict[str, object]) -> Sequence[Row[Due]]:
         with self.db.write() as session:
-            due = _due_query(*shape, lock=not sqlite)
-            rows = session.execute(due, {**params, "limit": limit}).all()
+            rows = session.execute(due_query(*shape, lock=False), params).all()
             ids = [row.id for row in rows]
             if ids:
-                until = now + LEASE
-                session.execute(_LEASE, {"ids": ids, "until": until, "holder": self.holder})
+                session.execute(LEASE_ROWS, {**params, "ids": ids})
             if any(row.kind == UPDATE_CARD for row in rows):
-                session.execute(_DROP_SUPERSEDED, {"leased": ids, "now": now})
-        self._note_taken_over(rows)
-        return ids
+                session.execute(DROP_SUPERSEDED, {**params, "leased": ids})
+        return rows
 
-    def _note_taken_over(self, rows: Sequence[Row[_Due]]) -> None:
+    def _lease_postgresql(self, shape: Shape, params: dict[str, object]) -> Sequence[Row[Due]]:
+        """One statement on its own (autocommit): it locks, leases and answers in one round
+        trip, where a transaction took four (BEGIN, the locking read, the lease, COMMIT) on
+        the way of every card. Its rows come back in no order: sorted as the read had them.
+        Superseded redraws are closed after, on their own: should that not happen (a crash in
+        between), each is skipped when planned, its copy already showing the lead's version."""
+        with self._autocommit.connect() as connection:
+            rows = connection.execute(lease_due(*shape), params).all()
+            if any(row.kind == UPDATE_CARD for row in rows):
+                leased = [row.id for row in rows]
+                connection.execute(DROP_SUPERSEDED, {**params, "leased": leased})
+        return sorted(rows, key=lambda row: (row.priority, row.id))
+
+    def _note_taken_over(self, rows: Sequence[Row[Due]]) -> None:
         taken = time.monotonic()
         for row in rows:
             if row.locked_until is not None and row.locked_by not in (None, self.holder):
@@ -231,100 +255,3 @@ class Leases:
             ).rowcount
         if freed:
             log.info("outbox: %d row(s) leased by a stopped process are due again", freed)
-
-
-# The statements of every pass, built once: building one costs more than SQLite runs it.
-_OUTBOX = OutboxMessage.__table__.c
-_ALIVE = Instance.seen_at >= bindparam("alive_since")  # a holder that beat within STALE
-_LIVE = select(Instance.id).where(_ALIVE)
-_Due = tuple[int, str, str | None, datetime | None]  # id, kind, locked_by, locked_until
-
-
-@functools.cache
-def _due_query(busy: bool, in_hand: bool, urgent: bool, *, lock: bool) -> Select[_Due]:
-    """Due rows, most urgent first: unleased, expired, or held by a holder gone silent; none in
-    a `busy` lane (waiting out its pace), none `in_hand` (leased here, not recorded yet: never
-    taken twice, even when a test's clock jumps past their lease), and only urgent DM cards in
-    an `urgent` lane."""
-    alive = select(Instance.id).where(_ALIVE)
-    held = OutboxMessage.locked_by
-    due = (
-        select(OutboxMessage.id, OutboxMessage.kind, held, OutboxMessage.locked_until)
-        .where(OutboxMessage.status == OutboxStatus.PENDING)
-        .where(OutboxMessage.next_attempt_at <= bindparam("now"))
-        .where(
-            or_(
-                OutboxMessage.locked_until.is_(None),
-                OutboxMessage.locked_until < bindparam("now"),
-                held.is_(None),
-                # Another holder gone silent (never this one: a clock that jumps in tests
-                # must not make a process take rows from its own other sender).
-                and_(held != bindparam("holder"), held.not_in(alive)),
-            )
-        )
-        .order_by(OutboxMessage.priority, OutboxMessage.id)
-        .limit(bindparam("limit"))
-    )
-    if busy:
-        lane = OutboxMessage.lane
-        due = due.where(or_(lane.is_(None), lane.not_in(bindparam("busy", expanding=True))))
-    if in_hand:
-        due = due.where(OutboxMessage.id.not_in(bindparam("in_hand", expanding=True)))
-    if urgent:
-        lane = OutboxMessage.lane
-        due = due.where(
-            or_(
-                lane.is_(None),
-                lane.not_in(bindparam("urgent", expanding=True)),
-                OutboxMessage.priority == URGENT_DM_CARD,
-            )
-        )
-    return due.with_for_update(of=OutboxMessage, skip_locked=True) if lock else due
-
-
-_LEASE = (
-    update(OutboxMessage.__table__)
-    .where(_OUTBOX.id.in_(bindparam("ids", expanding=True)))
-    .values(
-        locked_until=bindparam("until"),
-        locked_by=bindparam("holder"),
-        # Taken from another holder: it may have sent the row before it died.
-        maybe_sent=_OUTBOX.maybe_sent | _OUTBOX.locked_by.is_not(None),
-    )
-)
-
-
-def _superseded_redraws() -> Update:
-    """A redraw draws the lead's state when it is sent, so one leased redraw of a posted copy
-    stands for every other waiting redraw of it: those are closed, and Slack gets one
-    `chat.update` of the latest state instead of one per change."""
-    leased = _OUTBOX.id.in_(bindparam("leased", expanding=True))
-    redraw = _OUTBOX.kind == UPDATE_CARD
-    copies = select(_OUTBOX.card_copy_id).where(leased, redraw)
-    keep = select(func.max(_OUTBOX.id)).where(leased, redraw).group_by(_OUTBOX.card_copy_id)
-    return (
-        update(OutboxMessage.__table__)
-        .where(
-            redraw,
-            _OUTBOX.status == OutboxStatus.PENDING,
-            _OUTBOX.card_copy_id.in_(copies),
-            _OUTBOX.id.not_in(keep),
-            or_(_OUTBOX.locked_by.is_(None), leased),
-        )
-        .values(
-            status=OutboxStatus.SENT, sent_at=bindparam("now"), locked_until=None, locked_by=None
-        )
-    )
-
-
-_DROP_SUPERSEDED = _superseded_redraws()
-
-
-def free(session: Session, row_ids: Collection[int]) -> None:
-    """Give leased rows back unsent, due again as they were (their lane waits out its pace)."""
-    if row_ids:
-        session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_(list(row_ids)))
-            .values(locked_until=None, locked_by=None)
-        )

@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock, as_utc
-from bot.delivery.leases import free
+from bot.delivery.lease_statements import free
 from bot.delivery.outbox import (
     POST_CARD,
     DeliveryError,

@@ -18,7 +18,7 @@ from blocks.summary import MAX_LEADS
 from bot.clock import Clock
 from bot.config.delivery import DeliverySettings
 from bot.delivery.lanes import CHANNEL_POST
-from bot.delivery.leases import free
+from bot.delivery.lease_statements import free
 from bot.delivery.outbox import MESSAGE, POST_CARD
 from bot.delivery.pacing import HEADROOM
 from bot.vocabulary import CopyKind

@@ -6,16 +6,20 @@ import fcntl
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import psycopg
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from storage.db import Database, SqliteWriteLock, alembic_config, newest_revision
+from storage.idle_ping import IDLE
 from storage.models import Base
 from tests.conftest import _fresh_postgres
 
@@ -73,6 +77,37 @@ def test_only_a_brief_transaction_commits_without_waiting_for_the_disk(postgres_
             assert side.execute(show).scalar() == "off"
     with db.read() as session:
         assert session.execute(show).scalar() == "on"
+    db.dispose()
+
+
+def _cut_every_connection_of(db: Database) -> None:
+    """The server ends the pool's sessions, as a restart or an idle-timeout proxy would."""
+    with psycopg.connect(db.url.replace("postgresql+psycopg://", "postgresql://")) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
+@pytest.mark.postgres
+def test_a_connection_idle_in_the_pool_is_checked_and_replaced_before_use(
+    postgres_url: str,
+) -> None:
+    """Connections are pinged only after IDLE in the pool (storage/idle_ping.py): one cut
+    while idle is replaced unseen; one cut just after use fails its one transaction, which
+    is the round trip per transaction saved. Either way the next works."""
+    db = Database(_fresh_postgres(postgres_url))
+    with db.write() as session:
+        session.execute(text("SELECT 1"))
+    _cut_every_connection_of(db)
+    time.sleep(IDLE + 0.2)
+    with db.write() as session:  # pinged, found dead, replaced: the caller never knows
+        assert session.execute(text("SELECT 1")).scalar() == 1
+    _cut_every_connection_of(db)
+    with pytest.raises(OperationalError), db.write() as session:  # used a moment ago: trusted
+        session.execute(text("SELECT 1"))
+    with db.write() as session:  # the failure refreshed the pool
+        assert session.execute(text("SELECT 1")).scalar() == 1
     db.dispose()
 
 

@@ -148,7 +148,10 @@ def kill_session_of(db: Database, leases: Leases) -> None:
     with db.engine.begin() as connection:
         ended = connection.execute(
             text(
-                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
+                # Waits (up to 5 s) until it is gone: a terminated session lets go of its lock
+                # some time after the call returns, and the next beat must find it gone.
+                "SELECT pg_terminate_backend(pid, 5000) FROM pg_locks"
+                " WHERE locktype = 'advisory' "
                 "AND classid = :namespace AND objid = :key AND objsubid = 2"
             ),
             {"namespace": NAMESPACE, "key": lock_key(leases.holder)},

@@ -84,7 +84,7 @@ def _cut_every_connection_of(db: Database) -> None:
     """The server ends the pool's sessions, as a restart or an idle-timeout proxy would."""
     with psycopg.connect(db.url.replace("postgresql+psycopg://", "postgresql://")) as admin:
         admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"  # gone on return
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
 

@@ -7,7 +7,7 @@ import functools
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import Select, Update, and_, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, Update, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningUpdate
 
@@ -15,12 +15,26 @@ from bot.delivery.lanes import URGENT_DM_CARD
 from bot.delivery.outbox import UPDATE_CARD
 from storage.models import Instance, OutboxMessage, OutboxStatus
 
-OUTBOX = OutboxMessage.__table__.c
-ALIVE = Instance.seen_at >= bindparam("alive_since")  # a holder that beat within STALE
-LIVE = select(Instance.id).where(ALIVE)
+_OUTBOX = OutboxMessage.__table__.c
+# The holders that beat within STALE (bot/delivery/leases.py)
+LIVE = select(Instance.id).where(Instance.seen_at >= bindparam("alive_since"))
 # id, kind, locked_by and locked_until as they were before this lease, priority
 Due = tuple[int, str, str | None, datetime | None, int]
-Shape = tuple[bool, bool, bool]  # busy lanes, rows in hand, urgent lanes: see _due_query
+Shape = tuple[bool, bool, bool]  # busy lanes, rows in hand, urgent lanes: see due_query
+
+
+def free_to_take(
+    locked_until: ColumnElement[datetime | None], locked_by: ColumnElement[str | None]
+) -> ColumnElement[bool]:
+    """A leased row another holder may take (the outbox's, a CRM write's): unleased, expired,
+    or held by a holder gone silent, never this one (a clock that jumps in tests must not make
+    a process take rows from its own other sender). Binds `now`, `holder`, `alive_since`."""
+    return or_(
+        locked_until.is_(None),
+        locked_until < bindparam("now"),
+        locked_by.is_(None),
+        and_(locked_by != bindparam("holder"), locked_by.not_in(LIVE)),
+    )
 
 
 @functools.cache
@@ -29,28 +43,17 @@ def due_query(busy: bool, in_hand: bool, urgent: bool, *, lock: bool) -> Select[
     a `busy` lane (waiting out its pace), none `in_hand` (leased here, not recorded yet: never
     taken twice, even when a test's clock jumps past their lease), and only urgent DM cards in
     an `urgent` lane."""
-    alive = select(Instance.id).where(ALIVE)
-    held = OutboxMessage.locked_by
     due = (
         select(
             OutboxMessage.id,
             OutboxMessage.kind,
-            held,
+            OutboxMessage.locked_by,
             OutboxMessage.locked_until,
             OutboxMessage.priority,
         )
         .where(OutboxMessage.status == OutboxStatus.PENDING)
         .where(OutboxMessage.next_attempt_at <= bindparam("now"))
-        .where(
-            or_(
-                OutboxMessage.locked_until.is_(None),
-                OutboxMessage.locked_until < bindparam("now"),
-                held.is_(None),
-                # Another holder gone silent (never this one: a clock that jumps in tests
-                # must not make a process take rows from its own other sender).
-                and_(held != bindparam("holder"), held.not_in(alive)),
-            )
-        )
+        .where(free_to_take(OutboxMessage.locked_until, OutboxMessage.locked_by))
         .order_by(OutboxMessage.priority, OutboxMessage.id)
         .limit(bindparam("limit"))
     )
@@ -73,12 +76,12 @@ def due_query(busy: bool, in_hand: bool, urgent: bool, *, lock: bool) -> Select[
 
 LEASE_ROWS = (
     update(OutboxMessage.__table__)
-    .where(OUTBOX.id.in_(bindparam("ids", expanding=True)))
+    .where(_OUTBOX.id.in_(bindparam("ids", expanding=True)))
     .values(
         locked_until=bindparam("until"),
         locked_by=bindparam("holder"),
         # Taken from another holder: it may have sent the row before it died.
-        maybe_sent=OUTBOX.maybe_sent | OUTBOX.locked_by.is_not(None),
+        maybe_sent=_OUTBOX.maybe_sent | _OUTBOX.locked_by.is_not(None),
     )
 )
 
@@ -91,11 +94,11 @@ def lease_due(busy: bool, in_hand: bool, urgent: bool) -> ReturningUpdate[Due]:
     due = due_query(busy, in_hand, urgent, lock=True).cte("due")
     return (
         update(OutboxMessage.__table__)
-        .where(OUTBOX.id == due.c.id)
+        .where(_OUTBOX.id == due.c.id)
         .values(
             locked_until=bindparam("until"),
             locked_by=bindparam("holder"),
-            maybe_sent=OUTBOX.maybe_sent | due.c.locked_by.is_not(None),
+            maybe_sent=_OUTBOX.maybe_sent | due.c.locked_by.is_not(None),
         )
         .returning(due.c.id, due.c.kind, due.c.locked_by, due.c.locked_until, due.c.priority)
     )
@@ -105,18 +108,18 @@ def _superseded_redraws() -> Update:
     """A redraw draws the lead's state when it is sent, so one leased redraw of a posted copy
     stands for every other waiting redraw of it: those are closed, and Slack gets one
     `chat.update` of the latest state instead of one per change."""
-    leased = OUTBOX.id.in_(bindparam("leased", expanding=True))
-    redraw = OUTBOX.kind == UPDATE_CARD
-    copies = select(OUTBOX.card_copy_id).where(leased, redraw)
-    keep = select(func.max(OUTBOX.id)).where(leased, redraw).group_by(OUTBOX.card_copy_id)
+    leased = _OUTBOX.id.in_(bindparam("leased", expanding=True))
+    redraw = _OUTBOX.kind == UPDATE_CARD
+    copies = select(_OUTBOX.card_copy_id).where(leased, redraw)
+    keep = select(func.max(_OUTBOX.id)).where(leased, redraw).group_by(_OUTBOX.card_copy_id)
     return (
         update(OutboxMessage.__table__)
         .where(
             redraw,
-            OUTBOX.status == OutboxStatus.PENDING,
-            OUTBOX.card_copy_id.in_(copies),
-            OUTBOX.id.not_in(keep),
-            or_(OUTBOX.locked_by.is_(None), leased),
+            _OUTBOX.status == OutboxStatus.PENDING,
+            _OUTBOX.card_copy_id.in_(copies),
+            _OUTBOX.id.not_in(keep),
+            or_(_OUTBOX.locked_by.is_(None), leased),
         )
         .values(
             status=OutboxStatus.SENT, sent_at=bindparam("now"), locked_until=None, locked_by=None

@@ -127,7 +127,7 @@ class Planner:
         return plans
 
 
-# Built once: building a statement costs about as much as SQLite runs it (bot/delivery/leases.py).
+# Built once: building a statement costs about as much as SQLite runs it (lease_statements.py).
 _ROWS = select(OutboxMessage).where(OutboxMessage.id.in_(bindparam("ids", expanding=True)))
 _LEADS = select(Lead).where(Lead.id.in_(bindparam("ids", expanding=True)))
 _COPIES = select(CardCopy).where(CardCopy.id.in_(bindparam("ids", expanding=True)))

@@ -25,12 +25,13 @@ import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, bindparam, exists, or_, select, update
+from sqlalchemy import Select, bindparam, exists, select, update
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock, OncePerHour, as_utc
 from bot.config.schema import Config
 from bot.config.sources import Source
+from bot.delivery.lease_statements import free_to_take
 from bot.delivery.leases import STALE
 from bot.delivery.outbox import enqueue_card_updates
 from bot.durations import format_duration
@@ -40,7 +41,7 @@ from bot.sources.writeback import CRM_NAMES, gave_up
 from bot.vocabulary import EventKind
 from storage.crm import CrmWrite, CrmWriteStatus
 from storage.db import Database
-from storage.models import Instance, Lead, LeadEvent
+from storage.models import Lead, LeadEvent
 
 log = logging.getLogger(__name__)
 
@@ -234,21 +235,12 @@ class CrmWriter:
 
 
 def _due(*, lock: bool) -> Select[tuple[CrmWrite, dict[str, object]]]:
-    alive = select(Instance.id).where(Instance.seen_at >= bindparam("alive_since"))
-    held = CrmWrite.locked_by
     query = (
         select(CrmWrite, Lead.fields)
         .join(Lead, Lead.id == CrmWrite.lead_id)
         .where(CrmWrite.status == CrmWriteStatus.PENDING)
         .where(CrmWrite.next_attempt_at <= bindparam("now"))
-        .where(
-            or_(
-                CrmWrite.locked_until.is_(None),
-                CrmWrite.locked_until < bindparam("now"),
-                held.is_(None),
-                and_(held != bindparam("holder"), held.not_in(alive)),
-            )
-        )
+        .where(free_to_take(CrmWrite.locked_until, CrmWrite.locked_by))
         .order_by(CrmWrite.next_attempt_at, CrmWrite.id)
         .limit(bindparam("limit"))
     )

@@ -15,22 +15,32 @@ PostgreSQL pool_size 10, max_overflow 20, pool_pre_ping.
         --factory bare_intake:app_from_env --http h11 --lifespan off   # plain uvicorn, no deadline
 
 Its table (`bare_intake_leads`) is dropped and created afresh when the app is built.
+
+With `--slack-api-url` and `--card FILE` (a card's `{"text", "blocks"}`) it is also the floor for
+`intake_bench.py --floor`: the least a crash-safe delivery can do. The row is stored before the
+201, then the same process posts that card to a DM with slack_sdk's `AsyncWebClient` on
+uvicorn's own event loop (one keep-alive session) and marks the row sent in a second
+transaction. No routing, no rendering (the card is fixed), no lease, no second process: what is
+left is the HTTP, one INSERT, the post and one UPDATE.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import hmac
 import json
 import os
 import threading
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import (
     Column,
     DateTime,
@@ -43,6 +53,7 @@ from sqlalchemy import (
     event,
     insert,
     make_url,
+    update,
 )
 from starlette.concurrency import run_in_threadpool
 
@@ -55,7 +66,9 @@ leads = Table(
     Column("id", Integer, primary_key=True),
     Column("body", Text, nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True)),  # the floor's post (--card): None until sent
 )
+FLOOR_DM = "D0FLOOR"
 
 
 def make_engine(url: str) -> tuple[Engine, AbstractContextManager[object]]:
@@ -82,7 +95,9 @@ def make_engine(url: str) -> tuple[Engine, AbstractContextManager[object]]:
     return engine, threading.Lock()
 
 
-def create_app(url: str, token: str) -> FastAPI:
+def create_app(
+    url: str, token: str, slack_url: str = "", card: dict[str, Any] | None = None
+) -> FastAPI:
     engine, write_lock = make_engine(url)
     metadata.drop_all(engine)
     metadata.create_all(engine)
@@ -94,6 +109,23 @@ def create_app(url: str, token: str) -> FastAPI:
             result = conn.execute(insert(leads).values(body=text, received_at=datetime.now(UTC)))
             return int(result.inserted_primary_key[0])
 
+    def mark_sent(lead_id: int) -> None:
+        with write_lock, engine.begin() as conn:
+            sent = update(leads).where(leads.c.id == lead_id).values(sent_at=datetime.now(UTC))
+            conn.execute(sent)
+
+    slack = AsyncWebClient(token="xoxb-floor", base_url=slack_url) if card else None
+    pending: set[asyncio.Task[None]] = set()  # held: the loop keeps only weak references
+
+    async def post(lead_id: int) -> None:
+        assert slack is not None and card is not None
+        metadata = {"event_type": "leadbot_outbox", "event_payload": {"lead_id": lead_id}}
+        text = f"{card['text']} #{lead_id}:"
+        await slack.chat_postMessage(
+            channel=FLOOR_DM, text=text, blocks=card["blocks"], metadata=metadata
+        )
+        await run_in_threadpool(mark_sent, lead_id)
+
     @api.post("/api/leads")
     async def intake(request: Request) -> Response:
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
@@ -104,6 +136,10 @@ def create_app(url: str, token: str) -> FastAPI:
         except ValueError:
             return JSONResponse({"error": "not JSON"}, status_code=422)
         lead_id = await run_in_threadpool(store, json.dumps(data))
+        if slack is not None:
+            task = asyncio.create_task(post(lead_id))
+            pending.add(task)
+            task.add_done_callback(pending.discard)
         return JSONResponse({"id": lead_id}, status_code=201)
 
     @api.get("/healthz")
@@ -124,8 +160,11 @@ def main() -> None:
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--database-url", required=True)
     p.add_argument("--token", default=os.environ.get("BARE_INTAKE_TOKEN", ""))
+    p.add_argument("--slack-api-url", default="", help="with --card: post it per lead (floor)")
+    p.add_argument("--card", help='a JSON file {"text": …, "blocks": […]} to post per lead')
     args = p.parse_args()
-    app = create_app(args.database_url, args.token)
+    card = json.loads(Path(args.card).read_text()) if args.card else None
+    app = create_app(args.database_url, args.token, args.slack_api_url, card)
     config = uvicorn.Config(
         app,
         host=args.host,

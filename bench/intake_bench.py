@@ -47,6 +47,7 @@ SETTINGS = {"slack_bot_token": "xoxb-bench", "slack_signing_secret": "bench", "i
 WARMUP = 20
 TARGET_P99_MS, TARGET_RATIO = 50.0, 3.0
 POST, BASE = "intake → chat.postMessage (DM card)", "baseline chat.postMessage (bare WebClient)"
+FLOOR = "floor: one INSERT, then the post, one process"
 Posts = dict[int, list[RecordedCall]]  # lead id -> its ok chat.postMessage calls
 Sample = tuple[int, float, float]  # lead id, monotonic send time, monotonic time the 201 was read
 
@@ -67,6 +68,12 @@ def parse_args() -> argparse.Namespace:
         help="enforce Slack's rate limits times this (and pace leadbot to them); 0: off",
     )
     p.add_argument("--timeout", type=float, default=60.0, help="max wait for the posts (s)")
+    p.add_argument(
+        "--floor",
+        action="store_true",
+        help="also time bench/bare_intake.py posting the card itself (the least a crash-safe "
+        "delivery can do), under the same load, against a fake Slack of its own",
+    )
     p.add_argument("--samples-out", metavar="FILE", help="write each lead's times to FILE")
     p.add_argument("--json", action="store_true", help="also print the figures as JSON")
     return p.parse_args()
@@ -392,6 +399,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if per_lead == 2:
         last = [max(c.at for c in posts[i]) - sent for i, sent, _ in samples]
         series["intake → last copy posted (DM + #leads)"] = stats(last)
+    if args.floor:
+        series[FLOOR] = stats(floor_run(args, card, tag, url if args.database_url else None))
     ratio_p99 = series[POST]["p99"] / series[BASE]["p99"]
     return {
         **run_facts(),
@@ -409,6 +418,35 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "fake_problems": problems,
         "ratelimited": refused,
     }
+
+
+def floor_run(
+    args: argparse.Namespace, card: RecordedCall, tag: str, url: str | None
+) -> list[float]:
+    """Intake → DM post through bench/bare_intake.py with the same card, the same leads and the
+    same schedule, against a fake Slack of its own with the same latency: what is left when
+    leadbot's routing, rendering, lease and second process are gone."""
+    bench = Path(__file__).resolve().parent
+    with tempfile.TemporaryDirectory() as tmp, FakeSlack(latency=args.latency_ms / 1000) as fake:
+        card_file = Path(tmp) / "card.json"
+        card_file.write_text(json.dumps({k: card.args[k] for k in ("text", "blocks")}))
+        port = free_port()
+        command = [sys.executable, str(bench / "bare_intake.py"), "--port", str(port), "--token"]
+        command += [TOKEN, "--database-url", url or f"sqlite:///{Path(tmp) / 'floor.db'}"]
+        command += ["--slack-api-url", fake.url, "--card", str(card_file)]
+        server = launch(command, dict(os.environ), Path(tmp) / "floor.log", port, "bare_intake")
+        try:
+            warm = send_leads(port, tag, range(WARMUP), 1, 0.0)
+            wait_posts(fake, {s[0] for s in warm}, 1, args.timeout)
+            measured = range(WARMUP, WARMUP + args.leads)
+            with fake_without_gc():
+                pause = args.pause_ms / 1000
+                samples = send_leads_apart(port, tag, measured, args.concurrency, pause, args.rate)
+                posts = wait_posts(fake, {s[0] for s in samples}, 1, args.timeout)
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.communicate(timeout=30)
+    return [min(c.at for c in posts[i]) - sent for i, sent, _ in samples]
 
 
 def report(r: dict[str, Any], console: Console) -> None:
@@ -437,6 +475,12 @@ def report(r: dict[str, Any], console: Console) -> None:
         f"{mark[r['pass_p99_within_3x']]} intake→post p99 within 3× of baseline p99 "
         f"(p99/p99 = {ratio:.2f}×)"
     )
+    if FLOOR in r["series_ms"]:
+        floor = r["series_ms"][FLOOR]["p99"]
+        console.print(
+            f"floor vs baseline: p99/p99 = {floor / r['series_ms'][BASE]['p99']:.2f}×; leadbot "
+            f"vs floor: p99/p99 = {p99 / floor:.2f}×"
+        )
     for problem in r["fake_problems"][:20]:
         console.print(f"[yellow]fake problem:[/] {problem}")
 

@@ -86,16 +86,18 @@ def collected(session: Session) -> Iterator[None]:
 
 def write_rows(session: Session, rows: Rows) -> None:
     """One INSERT per table and set of columns, in the order the rows were added (ids, and so
-    the outbox's order among equals, follow it)."""
+    the outbox's order among equals, follow it). On PostgreSQL the tables' INSERTs go as one
+    statement where they can (`insert_json_tables`)."""
     groups: dict[tuple[type[DeclarativeBase], frozenset[str]], list[dict[str, Any]]] = {}
     for model, values in rows:
         groups.setdefault((model, frozenset(values)), []).append(values)
     if not groups:
         return
     postgres = session.get_bind().dialect.name == "postgresql"
-    for (model, columns), values in groups.items():
-        table = model.__table__
-        assert isinstance(table, Table)  # a mapped class's, not a join's
+    batches = [(_table(model), columns, values) for (model, columns), values in groups.items()]
+    if postgres:
+        batches = _insert_together(session, batches)
+    for table, columns, values in batches:
         if len(values) == 1:
             session.execute(insert(table), values)
         elif postgres and _as_json(table, columns) and _small(values[0]):
@@ -104,6 +106,33 @@ def write_rows(session: Session, rows: Rows) -> None:
             execute_plain(session, _insert_of(table), values, columns=True)
         else:
             session.execute(insert(table), values)  # Core: no ORM bookkeeping per row
+
+
+Batch = tuple[Table, frozenset[str], list[dict[str, Any]]]
+
+
+def _table(model: type[DeclarativeBase]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)  # a mapped class's, not a join's
+    return table
+
+
+def _insert_together(session: Session, batches: list[Batch]) -> list[Batch]:
+    """PostgreSQL: the batches that can be written as one statement are (a lead's events and
+    its cards: one round trip, not two); the rest are returned. Only a table with one batch
+    joins: two INSERTs into one table in one statement number their rows in no set order."""
+    tables = [table for table, _, _ in batches]
+    joins = [
+        tables.count(table) == 1
+        and _plain_defaults(table, columns)
+        and _as_json(table, columns | frozenset(_defaults(table, columns)))
+        and _small(values[0])
+        for table, columns, values in batches
+    ]
+    if sum(joins) < 2:
+        return batches
+    insert_json_tables(session, [(t, v) for (t, _, v), j in zip(batches, joins, strict=True) if j])
+    return [batch for batch, joined in zip(batches, joins, strict=True) if not joined]
 
 
 def execute_plain(
@@ -180,8 +209,46 @@ def insert_json_rows(session: Session, table: Table, rows: list[dict[str, Any]])
     json_to_recordset, in their order. Values are stored as a plain INSERT stores them (JSON
     values as `json.dumps` writes them, None in a JSON column as JSON null), and the columns'
     Python-side defaults apply as in one."""
-    document = json.dumps([{**row, ORDER: n} for n, row in enumerate(rows)], default=_plain)
-    session.execute(_json_rows_insert(table, tuple(rows[0])), {"b_rows": document})
+    session.execute(_json_rows_insert(table, tuple(rows[0])), {"b_rows": _document(rows)})
+
+
+def insert_json_tables(session: Session, batches: list[tuple[Table, list[dict[str, Any]]]]) -> None:
+    """PostgreSQL: several tables' rows (each as `insert_json_rows` takes them, one batch a
+    table) in one statement, all but the last INSERT as data-modifying CTEs. The columns'
+    defaults must be one value each (`_plain_defaults`): they are written into the rows,
+    because SQLAlchemy computes none for an INSERT that carries CTEs."""
+    batches = [
+        (table, [{**_defaults(table, frozenset(rows[0])), **row} for row in rows])
+        for table, rows in batches
+    ]
+    shapes = tuple((table, tuple(rows[0])) for table, rows in batches)
+    params = {f"b_rows_{n}": _document(rows) for n, (_, rows) in enumerate(batches)}
+    session.execute(_json_tables_insert(shapes), params)
+
+
+@lru_cache(maxsize=64)
+def _defaults(table: Table, names: frozenset[str]) -> dict[str, Any]:
+    """The one-value defaults of the columns a row leaves out."""
+    left_out = (column for column in table.c if column.key not in names)
+    return {
+        column.key: column.default.arg
+        for column in left_out
+        if column.default is not None and column.default.is_scalar
+    }
+
+
+def _document(rows: list[dict[str, Any]]) -> str:
+    return json.dumps([{**row, ORDER: n} for n, row in enumerate(rows)], default=_plain)
+
+
+@lru_cache(maxsize=64)
+def _json_tables_insert(shapes: tuple[tuple[Table, tuple[str, ...]], ...]) -> Insert:
+    *first, (table, names) = shapes
+    ctes = [
+        _json_rows_insert(each, columns, f"b_rows_{n}").cte(f"leadbot_rows_{n}")
+        for n, (each, columns) in enumerate(first)
+    ]
+    return _json_rows_insert(table, names, f"b_rows_{len(first)}").add_cte(*ctes)
 
 
 @lru_cache(maxsize=64)
@@ -210,10 +277,10 @@ def _plain(value: object) -> str:
 
 
 @lru_cache(maxsize=64)
-def _json_rows_insert(table: Table, names: tuple[str, ...]) -> Insert:
+def _json_rows_insert(table: Table, names: tuple[str, ...], bind: str = "b_rows") -> Insert:
     """Built once per table and columns (a tick would otherwise build and key it anew)."""
     fields = [column(name, table.c[name].type) for name in names]
-    document = cast(bindparam("b_rows", type_=Text), JSON)
+    document = cast(bindparam(bind, type_=Text), JSON)
     records = (
         func.json_to_recordset(document)
         .table_valued(*fields, column(ORDER, Integer))

@@ -15,7 +15,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, func, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -78,20 +78,18 @@ def _postgresql_engine(url: str, *, overflow: int) -> Engine:
     return engine
 
 
-def _commit_without_waiting_for_disk(engine: Engine) -> None:
-    """A brief transaction (a pool's pointer moving) commits without waiting for its WAL to
-    reach the disk: it is always followed by its intake's own commit, which does wait, and a
-    commit made durable makes every commit written before it durable too (the WAL is flushed
-    up to that point). So the pointer is as durable as the lead it placed, and intakes of one
-    pool no longer hold its row lock through a disk flush each (on the bench machine a flush
-    measured 0.8 ms p50 and 4.9 ms p99 one day, next to nothing another). A pointer move
-    whose lead then failed may be lost in a crash: the next lead goes to that rep instead,
-    and nothing else depends on it. `SET LOCAL`, each transaction: a session-wide setting
-    would leak to other clients' transactions behind a transaction-pooling PgBouncer."""
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("SET LOCAL synchronous_commit TO off")
+# In a brief transaction's first statement (routing's locked read of the pool pointers): that
+# transaction then commits without waiting for its WAL to reach the disk. It is always followed
+# by its intake's own commit, which does wait, and a commit made durable makes every commit
+# written before it durable too (the WAL is flushed up to that point). So the pointer is as
+# durable as the lead it placed, and intakes of one pool no longer hold its row lock through a
+# disk flush each (on the bench machine a flush measured 0.8 ms p50 and 4.9 ms p99 one day, next
+# to nothing another). A pointer move whose lead then failed may be lost in a crash: the next
+# lead goes to that rep instead, and nothing else depends on it. `set_config(…, true)` is `SET
+# LOCAL`: a session-wide setting would leak to other clients' transactions behind a
+# transaction-pooling PgBouncer. Inside that read, not a statement of its own: one round trip
+# less for every lead (bench/README.md).
+COMMIT_WITHOUT_WAITING = func.set_config("synchronous_commit", "off", True)
 
 
 def _plain_connect_errors(engine: Engine, url: str) -> None:
@@ -179,6 +177,18 @@ class Database:
         self.session_info: dict[str, Any] = {}
         self._write = sessionmaker(self.engine, expire_on_commit=False, info=self.session_info)
         self._read = sessionmaker(self.read_engine, expire_on_commit=False)
+        # PostgreSQL: a read's statements each on their own. At READ COMMITTED a transaction
+        # gives its statements no shared snapshot (each takes its own), so BEGIN and COMMIT were
+        # two round trips that bought nothing: a DM card's plan is one read (bench/README.md).
+        # SQLite: a read transaction, whose statements do share one snapshot.
+        self._glance = (
+            self._read
+            if self.is_sqlite
+            else sessionmaker(
+                self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+                expire_on_commit=False,
+            )
+        )
 
     def _open_engines(self) -> None:
         self._checkpointer: Checkpointer | None = None
@@ -194,7 +204,6 @@ class Database:
             # connection, so drawing both from one pool could leave every thread waiting; as
             # large as the main one, or each intake would open a connection of its own.
             self.brief_engine = _postgresql_engine(self.url, overflow=30)
-            _commit_without_waiting_for_disk(self.brief_engine)
         second = self.read_engine if self.is_sqlite else self.brief_engine
         for engine in (self.engine, second):
             if engine is not None:
@@ -221,7 +230,8 @@ class Database:
     @contextmanager
     def brief(self) -> Iterator[Session]:
         """A short write transaction beside an open one, committed at once (PostgreSQL only:
-        on SQLite it would wait for the open one). Routing moves a pool's pointer in it."""
+        on SQLite it would wait for the open one). Routing moves a pool's pointer in it, and
+        its first read carries COMMIT_WITHOUT_WAITING."""
         assert self.brief_engine is not None, "brief transactions are for PostgreSQL"
         with Session(self.brief_engine, expire_on_commit=False) as session, session.begin():
             yield session
@@ -231,8 +241,11 @@ class Database:
         return self.brief_engine is not None
 
     @contextmanager
-    def read(self) -> Iterator[Session]:
-        with self._read() as session, session.begin():
+    def read(self, *, stream: bool = False) -> Iterator[Session]:
+        """Reads. On PostgreSQL each statement on its own (see `_glance`); `stream`: in a
+        transaction after all, as a server-side cursor (`yield_per`) needs."""
+        factory = self._read if stream else self._glance
+        with factory() as session, session.begin():
             yield session
 
     def upgrade(self) -> None:

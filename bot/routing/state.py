@@ -22,6 +22,7 @@ from bot.routing.match import LeadFacts, owner_key
 from bot.routing.pools import routes_for
 from bot.vocabulary import EventKind, LeadStatus
 from storage.bulk import PENDING
+from storage.db import COMMIT_WITHOUT_WAITING
 from storage.models import Lead, LeadEvent, RepAway, RoutePointer
 
 CRM_OWNER = "owner in the CRM"
@@ -71,8 +72,10 @@ def load_inputs(
 
 
 def with_locked_pointers(session: Session, inputs: RoutingInputs) -> RoutingInputs:
-    """`inputs` with each pool's pointer read again, locked until `session` commits."""
-    pointers = _pointers(session, sorted(inputs.pools), lock=True)
+    """`inputs` with each pool's pointer read again, locked until `session` (a brief
+    transaction) commits, which then does not wait for the disk."""
+    rows = session.execute(_POINTERS_BRIEF, {"keys": sorted(inputs.pools)})
+    pointers = {pool: position for pool, position, _ in rows}
     pools = {key: replace(pool, pointer=pointers.get(key, 0)) for key, pool in inputs.pools.items()}
     return replace(inputs, pools=pools, missing_pointers=frozenset(pools) - pointers.keys())
 
@@ -121,6 +124,9 @@ _POINTERS = (
     .order_by(RoutePointer.pool)
 )
 _POINTERS_LOCKED = _POINTERS.with_for_update()
+# The brief transaction's read (routing.router): it also sets that transaction to commit without
+# waiting for the disk, in the same round trip (storage/db.py says why that is safe).
+_POINTERS_BRIEF = _POINTERS_LOCKED.add_columns(COMMIT_WITHOUT_WAITING)
 _AWAY = select(RepAway.user_id, RepAway.until).where(
     or_(RepAway.until.is_(None), RepAway.until > bindparam("now"))
 )

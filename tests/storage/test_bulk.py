@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
-from sqlalchemy import String, cast, insert, select
+from sqlalchemy import String, cast, event, insert, select
 
 from storage.bulk import ROW_BYTES, add_row, collected
 from storage.db import Database
@@ -113,3 +114,35 @@ def test_a_column_default_applies_to_every_collected_row(db: Database) -> None:
         for kind in ("a", "b", "c"):
             add_row(session, LeadEvent, lead_id=1, at=NOW, actor="t", kind=kind)
     assert _kinds(db) == [("a", {}), ("b", {}), ("c", {})]
+
+
+def test_rows_of_several_tables_are_stored_as_their_own_inserts_store_them(db: Database) -> None:
+    """A lead's events and cards, collected together: each table's rows as a plain INSERT
+    stores them (its defaults too) and in the order added. On PostgreSQL both tables go as one
+    statement; a table with rows of two column sets keeps its two INSERTs, in order."""
+    outbox = [_outbox(n, p) for n, p in enumerate(PAYLOADS[:3])]
+    statements: list[str] = []
+    listen = partial(event.listen, db.engine, "before_cursor_execute")
+    listen(lambda _c, _cur, sql, *_: sql.startswith("BEGIN") or statements.append(sql))
+    with db.write() as session, collected(session):
+        _event(session, "received", source="web")
+        for row in outbox:
+            add_row(session, OutboxMessage, **row)
+        _event(session, "assigned", owner="U0ALICE")
+    postgres = db.engine.dialect.name == "postgresql"
+    assert len(statements) == (1 if postgres else 2)  # events, outbox
+    with db.write() as session:
+        session.execute(insert(OutboxMessage.__table__), outbox)  # the reference: one per row
+    table = OutboxMessage.__table__
+    stored = [cast(column, String) for column in table.c if column.name != "id"]
+    with db.read() as session:
+        written = session.execute(select(table.c.id, *stored).order_by(table.c.id)).all()
+    assert [row[1:] for row in written[:3]] == [row[1:] for row in written[3:]]
+    assert _kinds(db) == [("received", {"source": "web"}), ("assigned", {"owner": "U0ALICE"})]
+    statements.clear()
+    with db.write() as session, collected(session):  # LeadEvent with two sets of columns
+        _event(session, "a", n=1)
+        add_row(session, LeadEvent, lead_id=1, at=NOW, actor="t", kind="b")
+        add_row(session, OutboxMessage, **outbox[0])
+    assert len(statements) == 3
+    assert [kind for kind, _ in _kinds(db)][2:] == ["a", "b"]

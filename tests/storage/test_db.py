@@ -18,9 +18,11 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
+from bot.routing.engine import PoolState
+from bot.routing.state import RoutingInputs, with_locked_pointers
 from storage.db import Database, SqliteWriteLock, alembic_config, newest_revision
 from storage.idle_ping import IDLE
-from storage.models import Base
+from storage.models import Base, RoutePointer
 from tests.conftest import _fresh_postgres
 
 
@@ -65,16 +67,22 @@ def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(sqlite_url: str
 @pytest.mark.postgres
 def test_only_a_brief_transaction_commits_without_waiting_for_the_disk(postgres_url: str) -> None:
     """The pointer's brief transaction is made durable by its intake's commit right after it
-    (storage/db.py): it alone skips the wait. A lead, a click, a lease always waits."""
+    (storage/db.py): it alone skips the wait, set by its locked read of the pointers. A lead,
+    a click, a lease always waits, and so does a brief transaction that never read them."""
     db = Database(_fresh_postgres(postgres_url))
     db.upgrade()
-    show = text("SHOW synchronous_commit")
-    with db.brief() as session:
-        assert session.execute(show).scalar() == "off"
     with db.write() as session:
-        assert session.execute(show).scalar() == "on"
+        session.add(RoutePointer(pool="default", position=0))
+    show = text("SHOW synchronous_commit")
+    inputs = RoutingInputs(reps={}, pools={"default": PoolState()}, previous_owner=None)
+    with db.write() as session:
         with db.brief() as side:  # beside an open write, as routing opens it
+            assert side.execute(show).scalar() == "on"
+            assert with_locked_pointers(side, inputs).pools["default"].pointer == 0
             assert side.execute(show).scalar() == "off"
+        assert session.execute(show).scalar() == "on"
+    with db.brief() as side:  # the setting ended with its transaction
+        assert side.execute(show).scalar() == "on"
     with db.read() as session:
         assert session.execute(show).scalar() == "on"
     db.dispose()

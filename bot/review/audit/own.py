@@ -64,7 +64,7 @@ def own_rows(db: Database, config: Config, start: datetime, end: datetime) -> It
         .execution_options(yield_per=5_000)
     )
     names: dict[str, str] = {}
-    with db.read() as session:
+    with db.read(stream=True) as session:
         for lead_id, received, contacted, owner, source, touches, outcome in session.execute(query):
             if owner and owner not in names:
                 names[owner] = config.display_name(owner)

@@ -217,13 +217,15 @@ def insert_json_tables(session: Session, batches: list[tuple[Table, list[dict[st
     table) in one statement, all but the last INSERT as data-modifying CTEs. The columns'
     defaults must be one value each (`_plain_defaults`): they are written into the rows,
     because SQLAlchemy computes none for an INSERT that carries CTEs."""
-    batches = [
-        (table, [{**_defaults(table, frozenset(rows[0])), **row} for row in rows])
-        for table, rows in batches
-    ]
+    batches = [(table, _with_defaults(table, rows)) for table, rows in batches]
     shapes = tuple((table, tuple(rows[0])) for table, rows in batches)
     params = {f"b_rows_{n}": _document(rows) for n, (_, rows) in enumerate(batches)}
     session.execute(_json_tables_insert(shapes), params)
+
+
+def _with_defaults(table: Table, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    defaults = _defaults(table, frozenset(rows[0]))
+    return [{**defaults, **row} for row in rows] if defaults else rows
 
 
 @lru_cache(maxsize=64)

@@ -137,13 +137,13 @@ class Dispatcher:
                 while not self._stop.is_set():
                     run.woken.clear()
                     try:
-                        leased = await run.fill()
+                        await run.fill()
                     except Exception:  # the delivery loop must outlive a bad moment
                         log.exception("outbox pass failed; retrying on the next wake")
-                        leased = 0
+                        run.took_all = True  # not again at once: at a wake or the next due
                     if run.full():  # a call finishing wakes the loop
                         await run.sleep(self.idle_wait)
-                    elif leased == 0:
+                    elif run.took_all:
                         waiting = (list(run.busy), list(run.in_hand))
                         due = await asyncio.to_thread(self._seconds_to_next_due, *waiting)
                         await run.sleep(due)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any, cast
@@ -14,7 +15,7 @@ import aiohttp
 import pytest
 from slack_sdk import WebClient
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.exc import OperationalError
 
 from bot.config.delivery import DeliverySettings
@@ -251,6 +252,32 @@ def test_a_copy_a_dead_process_may_have_posted_is_looked_up_not_folded(
             )
         ).all()
     assert rows == [("sent", True), ("sent", True)]
+
+
+def test_a_leads_cards_take_one_pass_and_one_look_at_what_is_due_next(
+    make_bot: MakeBot, database_url: str
+) -> None:
+    """A pass that took all there was sleeps until a wake or the next due row: it does not
+    lease again at once, nor when each of its calls finishes. Each card used to be followed by
+    two passes that found nothing, each a lease (PostgreSQL) or a read (SQLite) and a look at
+    the next due row."""
+    bot = make_bot(url=database_url)
+    services = bot.app.services
+    bot.post_lead(lead(1))  # the DM channel opened, the loop asleep on its idle wait
+    assert services.dispatcher.wait_until_idle()
+    time.sleep(0.2)
+    statements: list[str] = []
+    for engine in {services.db.engine, services.db.read_engine}:
+        event.listen(
+            engine, "before_cursor_execute", lambda _c, _u, sql, *_: statements.append(sql)
+        )
+    bot.post_lead(lead(2))
+    assert services.dispatcher.wait_until_idle()
+    time.sleep(0.2)  # anything the loop would still do at once
+    assert len(posts(bot.fake)) == 4  # two leads, a DM card and a #leads copy each
+    due = [sql for sql in statements if "ORDER BY outbox.priority, outbox.id" in sql]
+    assert len(due) == (2 if services.db.is_sqlite else 1)  # SQLite looks before it leases
+    assert sum("min(outbox.next_attempt_at)" in sql for sql in statements) == 1
 
 
 def test_rows_another_sender_holds_do_not_keep_waking_this_one(make_bot: MakeBot) -> None:

@@ -260,7 +260,10 @@ class SendLoop:
                 self.d.failed_count += 1
             if isinstance(result, Delivered | Closed):  # done: never leased again
                 self.tried_here.discard(_row_id(result))
-        if more:
+        # A failed row is due again after its backoff: the loop, asleep since its last pass
+        # looked at what was due, must look again (a lane's pace, the other reason a row comes
+        # back, wakes it by itself: `sleep`).
+        if more or any(isinstance(result, Failed) for result in batch):
             self.woken.set()
 
     async def finish(self, grace: float | None) -> None:

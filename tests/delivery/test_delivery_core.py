@@ -136,18 +136,44 @@ def test_a_channel_backlog_is_paced_and_delays_no_dm(
     assert channel[-1] - channel[0] >= (9 - 3) / 5  # a burst of 3, then 5 a second
 
 
-def test_a_429_holds_only_its_lane_and_only_as_long_as_slack_asked(make_bot: MakeBot) -> None:
-    bot = make_bot(make_config(delivery={"in_flight": 1}))
+@pytest.mark.parametrize("in_flight", [1, 32])
+def test_a_429_holds_only_its_lane_and_only_as_long_as_slack_asked(
+    make_bot: MakeBot, in_flight: int
+) -> None:
+    """With one call in flight the loop is full while the DM is refused; with room to spare it
+    sleeps after its pass, and the refused row's return must wake it: Slack answers after the
+    pass has looked at what is due next (here in 50 ms), and the loop then slept its idle wait,
+    5 s, for a 1 s Retry-After."""
+    bot = make_bot(make_config(delivery={"in_flight": in_flight}))
+    bot.fake.latency = 0.05
     bot.fake.fail_next("chat.postMessage", status=429, retry_after=1)
     bot.post_lead(lead(1))
     bot.fake.wait_for("chat.postMessage", count=2)
     refused, *sent = bot.fake.calls("chat.postMessage")
     assert refused.response["error"] == "ratelimited"
-    assert refused.args["channel"] == dm_channel_id("U0ALICE")  # the DM went first, was held
-    channel = next(c for c in sent if c.args["channel"] == "C0LEADS")
+    if in_flight == 1:  # one at a time: the DM goes first (with room, both leave at once)
+        assert refused.args["channel"] == dm_channel_id("U0ALICE")
+    other = next(c for c in sent if c.args["channel"] != refused.args["channel"])
     retried = next(c for c in sent if c.args["channel"] == refused.args["channel"])
-    assert channel.at - refused.at < 0.5  # #leads was not held by the DM's 429
+    assert other.at - refused.at < 0.5  # the other channel was not held by the 429
     assert 1.0 <= retried.at - refused.at < 1.6  # Retry-After: 1, and not a 2 s backoff
+
+
+def test_a_failed_post_goes_again_after_its_backoff_not_the_loops_idle_wait(
+    make_bot: MakeBot,
+) -> None:
+    """A 500 puts the row back, due after its backoff (FAST_RETRY here: 50-200 ms). The loop,
+    asleep since its pass looked at what was due next, is woken by the failure's record; it
+    came back after a second when only a full loop was woken by a finished call."""
+    bot = make_bot(make_config())
+    bot.fake.latency = 0.05  # the answer comes after the pass has looked at what is due next
+    bot.fake.fail_next("chat.postMessage", status=500)
+    bot.post_lead(lead(1))
+    bot.fake.wait_for("chat.postMessage", count=2)  # the other copy, and the retry
+    failed, *sent = bot.fake.calls("chat.postMessage")
+    assert not failed.ok
+    retried = next(c for c in sent if c.args["channel"] == failed.args["channel"])
+    assert retried.at - failed.at < 0.6
 
 
 def test_pending_redraws_of_one_card_become_one_update(

@@ -74,6 +74,17 @@ def _outbox(n: int, payload: object) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _with_reference(db: Database, rows: list[dict[str, Any]]) -> list[Any]:
+    """`rows` stored again by a plain INSERT (the reference, one per row), then every outbox
+    row: its id and each other column read back as text, in id order."""
+    with db.write() as session:
+        session.execute(insert(OutboxMessage.__table__), rows)
+    table = OutboxMessage.__table__
+    stored = [cast(column, String) for column in table.c if column.name != "id"]
+    with db.read() as session:
+        return list(session.execute(select(table.c.id, *stored).order_by(table.c.id)).all())
+
+
 PAYLOADS: list[object] = [
     None,  # JSON null, as a plain INSERT stores it (not SQL NULL)
     {"task_id": 7},
@@ -94,12 +105,7 @@ def test_many_rows_are_stored_as_one_insert_per_row_stores_them(db: Database, si
     with db.write() as session, collected(session):
         for row in rows:
             add_row(session, OutboxMessage, **row)
-    with db.write() as session:
-        session.execute(insert(OutboxMessage.__table__), rows)  # the reference: one per row
-    table = OutboxMessage.__table__
-    stored = [cast(column, String) for column in table.c if column.name != "id"]
-    with db.read() as session:
-        written = session.execute(select(table.c.id, *stored).order_by(table.c.id)).all()
+    written = _with_reference(db, rows)
     ids = [row[0] for row in written]
     assert ids == sorted(ids) and len(ids) == 2 * len(rows)
     collected_rows, reference = written[: len(rows)], written[len(rows) :]
@@ -131,12 +137,7 @@ def test_rows_of_several_tables_are_stored_as_their_own_inserts_store_them(db: D
         _event(session, "assigned", owner="U0ALICE")
     postgres = db.engine.dialect.name == "postgresql"
     assert len(statements) == (1 if postgres else 2)  # events, outbox
-    with db.write() as session:
-        session.execute(insert(OutboxMessage.__table__), outbox)  # the reference: one per row
-    table = OutboxMessage.__table__
-    stored = [cast(column, String) for column in table.c if column.name != "id"]
-    with db.read() as session:
-        written = session.execute(select(table.c.id, *stored).order_by(table.c.id)).all()
+    written = _with_reference(db, outbox)
     assert [row[1:] for row in written[:3]] == [row[1:] for row in written[3:]]
     assert _kinds(db) == [("received", {"source": "web"}), ("assigned", {"owner": "U0ALICE"})]
     statements.clear()

@@ -78,17 +78,17 @@ def _postgresql_engine(url: str, *, overflow: int) -> Engine:
     return engine
 
 
-# In a brief transaction's first statement (routing's locked read of the pool pointers): that
-# transaction then commits without waiting for its WAL to reach the disk. It is always followed
-# by its intake's own commit, which does wait, and a commit made durable makes every commit
+# In routing's move of a pool pointer (a statement on its own, `Database.brief`): its transaction
+# then commits without waiting for its WAL to reach the disk. It is always followed by its
+# intake's own commit, which does wait, and a commit made durable makes every commit
 # written before it durable too (the WAL is flushed up to that point). So the pointer is as
 # durable as the lead it placed, and intakes of one pool no longer hold its row lock through a
 # disk flush each (on the bench machine a flush measured 0.8 ms p50 and 4.9 ms p99 one day, next
 # to nothing another). A pointer move whose lead then failed may be lost in a crash: the next
 # lead goes to that rep instead, and nothing else depends on it. `set_config(…, true)` is `SET
 # LOCAL`: a session-wide setting would leak to other clients' transactions behind a
-# transaction-pooling PgBouncer. Inside that read, not a statement of its own: one round trip
-# less for every lead (bench/README.md).
+# transaction-pooling PgBouncer. Inside that statement, not one of its own: one round trip less
+# for every lead (bench/README.md).
 COMMIT_WITHOUT_WAITING = func.set_config("synchronous_commit", "off", True)
 
 
@@ -189,6 +189,14 @@ class Database:
                 expire_on_commit=False,
             )
         )
+        self._brief = (
+            None
+            if self.brief_engine is None
+            else sessionmaker(
+                self.brief_engine.execution_options(isolation_level="AUTOCOMMIT"),
+                expire_on_commit=False,
+            )
+        )
 
     def _open_engines(self) -> None:
         self._checkpointer: Checkpointer | None = None
@@ -229,11 +237,11 @@ class Database:
 
     @contextmanager
     def brief(self) -> Iterator[Session]:
-        """A short write transaction beside an open one, committed at once (PostgreSQL only:
-        on SQLite it would wait for the open one). Routing moves a pool's pointer in it, and
-        its first read carries COMMIT_WITHOUT_WAITING."""
-        assert self.brief_engine is not None, "brief transactions are for PostgreSQL"
-        with Session(self.brief_engine, expire_on_commit=False) as session, session.begin():
+        """Writes beside an open transaction, each statement on its own, committed at once
+        (PostgreSQL only: on SQLite it would wait for the open one). Routing moves a pool's
+        pointer with one, which carries COMMIT_WITHOUT_WAITING."""
+        assert self._brief is not None, "brief statements are for PostgreSQL"
+        with self._brief() as session, session.begin():
             yield session
 
     @property

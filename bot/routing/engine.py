@@ -9,6 +9,9 @@ pool's pointer after this lead (pointers only ever grow). Store it with a compar
 the ``PoolState.pointer`` the decision saw; insert the row when missing). If no row changed, another
 intake took that slot first: reload the state and decide again. Two concurrent intakes can then
 never take the same slot, and since the value only grows, an old pointer can never match again.
+Or, as intake on PostgreSQL does: move the pointer first, in one statement, by
+``pointer_steps`` (how far the decision will move it, for each place it may stand), have that
+statement return where it stood, and decide with that (routing.router).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ __all__ = [
     "decide",
     "first_rule",
     "ineligible",
+    "pointer_steps",
 ]
 
 STRATEGY_LABELS = {
@@ -136,6 +140,21 @@ def decide(
     head = f"{rule_name} rule" if rule_name else "default pool"
     reason = _join(head, "nobody eligible", skips.text(), "shared queue")
     return Decision(None, QUEUE_POOL, rule_name, "queue", reason, skips.items())
+
+
+def pointer_steps(pool: ResolvedPool, reps: Mapping[str, RepState]) -> tuple[int, ...]:
+    """How far ``decide`` moves this pool's pointer when the pool places a lead, for each value
+    of the pointer modulo the number of steps: round robin moves it just past the first eligible
+    rep from where it stands, the other strategies one step wherever it stands (it counts the
+    pool's leads). For a pool ``decide`` picked from, so with an eligible rep."""
+    if pool.strategy != "round_robin":
+        return (1,)
+    size = len(pool.reps)
+    free = [ineligible(rep_id, pool, reps) is None for rep_id in pool.reps]
+    return tuple(
+        next(offset + 1 for offset in range(size) if free[(start + offset) % size])
+        for start in range(size)
+    )
 
 
 Pick = tuple[str, int] | None

@@ -3,12 +3,16 @@
 Where the pointer moves decides how much intake can overlap. On SQLite every write transaction
 already runs alone, so the move is part of the lead's transaction. On PostgreSQL a row lock on
 the pointer, held until the lead commits, would queue every intake for that pool behind the
-slowest one; so the decision and the move run in a brief transaction of their own that locks
-the pointer, decides and commits (an optimistic compare-and-set without the lock lost most races
-to the other intakes: 4.4 tries a lead with 8 at once). Should the lead's own transaction fail
-later, the pool has skipped a turn: fairness over the next leads, not a lead, is what that costs.
-Pools with a daily cap keep the lock until the lead commits: a cap counts committed leads, and
-two overlapping intakes could both take a rep's last slot.
+slowest one; so the pointer moves in one statement on its own, before the decision: the engine
+says how far the decision will move it from each place it may stand (`pointer_steps`: the pool
+it picks from does not depend on the pointer, only the rep in it), the statement locks the row
+for itself only, moves it and returns where it stood, and the decision is drawn from that. (An
+optimistic compare-and-set without the lock lost most races to the other intakes, 4.4 tries a
+lead with 8 at once; a transaction that locked, decided and moved it took four round trips.)
+Should the lead's own transaction fail later, the pool has skipped a turn: fairness over the
+next leads, not a lead, is what that costs. Pools with a daily cap keep the lock until the lead
+commits: a cap counts committed leads, and two overlapping intakes could both take a rep's last
+slot.
 """
 
 from __future__ import annotations
@@ -24,9 +28,10 @@ from sqlalchemy.orm import Session
 from bot.config.schema import Config
 from bot.hours import BusinessCalendar
 from bot.leads.input import LeadIn
-from bot.routing.engine import Decision, decide
+from bot.routing.engine import Decision, decide, first_rule, pointer_steps
 from bot.routing.match import LeadFacts
-from bot.routing.state import RoutingInputs, is_capped, load_inputs, with_locked_pointers
+from bot.routing.pools import ResolvedPool, routes_for
+from bot.routing.state import RoutingInputs, is_capped, load_inputs, move_pointer, with_pointer
 from storage.models import Lead, RoutePointer
 
 Brief = Callable[[], AbstractContextManager[Session]]
@@ -66,25 +71,27 @@ def route(
     brief: Brief | None = None,
 ) -> Decision:
     """The decision intake makes; with `dry_run` (leadbot route) nothing is written. `brief`
-    (PostgreSQL) opens a short transaction of its own, for the pointer's move."""
+    (PostgreSQL): statements beside the lead's transaction, each on its own, for the pointer."""
     if dry_run or brief is None or is_capped(config, facts):
         return _route_in_transaction(session, config, calendar, facts, now, dry_run, brief)
-    unlocked = load_inputs(session, config, facts, calendar, now, lock=False, pointers=False)
+    inputs = load_inputs(session, config, facts, calendar, now, lock=False, pointers=False)
+    draft = _decide(config, facts, inputs)  # the pool, and whether its pointer moves at all
+    if draft.advance_pointer_to is None:  # the contact's owner, or the shared queue
+        return draft
+    steps = pointer_steps(_pool(config, facts, draft.pool), inputs.reps)
     for _ in range(2):
         with brief() as side:
-            # Intakes for one pool take turns for the decision itself, a fraction of a
-            # millisecond, instead of queueing on the pointer for their whole transaction;
-            # deciding on a pointer read without the lock would lose the race to every other
-            # intake and start over.
-            inputs = with_locked_pointers(side, unlocked)
-            if not inputs.missing_pointers:
-                decision = _decide(config, facts, inputs)
-                if decision.advance_pointer_to is not None:
-                    old = inputs.pools[decision.pool].pointer
-                    _advance_pointer(side, decision.pool, old, decision.advance_pointer_to)
-                return decision
-        _create_pointers(brief, inputs.missing_pointers)  # a pool's first lead: then lock it
-    raise PointerTaken(", ".join(sorted(inputs.missing_pointers)))
+            standing = move_pointer(side, draft.pool, steps)
+        if standing is not None:
+            return _decide(config, facts, with_pointer(inputs, draft.pool, standing))
+        _create_pointers(brief, [draft.pool])  # the pool's first lead
+    raise PointerTaken(draft.pool)
+
+
+def _pool(config: Config, facts: LeadFacts, key: str) -> ResolvedPool:
+    routes = routes_for(first_rule(config.routing, facts), config.routing, config.teams,
+                        config.rep_ids())  # fmt: skip
+    return next(pool for pool in routes if pool.key == key)
 
 
 def _route_in_transaction(

@@ -11,8 +11,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time
 from itertools import chain
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import Grouping
 
 from bot.clock import as_utc
 from bot.config.schema import Config
@@ -48,7 +50,7 @@ def load_inputs(
     lock: bool,
     pointers: bool = True,
 ) -> RoutingInputs:
-    """`pointers` False: the pools' pointers are left at 0, for `with_locked_pointers`."""
+    """`pointers` False: the pools' pointers are left at 0 (routing.router moves one first)."""
     rep_ids = config.rep_ids()
     routes = routes_for(first_rule(config.routing, facts), config.routing, config.teams, rep_ids)
     # Counting is only done when a pool on this lead's way needs it: on a large table it is the
@@ -71,13 +73,20 @@ def load_inputs(
     return RoutingInputs(reps, pools, _previous_owner(session, config, facts, now), missing)
 
 
-def with_locked_pointers(session: Session, inputs: RoutingInputs) -> RoutingInputs:
-    """`inputs` with each pool's pointer read again, locked until `session` (a brief
-    transaction) commits, which then does not wait for the disk."""
-    rows = session.execute(_POINTERS_BRIEF, {"keys": sorted(inputs.pools)})
-    pointers = {pool: position for pool, position, _ in rows}
-    pools = {key: replace(pool, pointer=pointers.get(key, 0)) for key, pool in inputs.pools.items()}
-    return replace(inputs, pools=pools, missing_pointers=frozenset(pools) - pointers.keys())
+def move_pointer(session: Session, key: str, steps: Sequence[int]) -> int | None:
+    """PostgreSQL, one statement on its own (`Database.brief`): the pool's pointer moved by
+    `steps[pointer % len(steps)]` (engine.pointer_steps), and where it stood, which the
+    decision is drawn from; None when the pool has no pointer yet. Its row is locked for this
+    statement only, so intakes of one pool queue for a fraction of a millisecond, not for their
+    transactions; one waiting reads the pointer as the one before it left it."""
+    params = {"key": key, "steps": list(steps), "size": len(steps)}
+    row = session.execute(_MOVE, params).first()
+    return None if row is None else int(row[0])
+
+
+def with_pointer(inputs: RoutingInputs, key: str, pointer: int) -> RoutingInputs:
+    pools = {**inputs.pools, key: replace(inputs.pools[key], pointer=pointer)}
+    return replace(inputs, pools=pools)
 
 
 def is_capped(config: Config, facts: LeadFacts) -> bool:
@@ -124,9 +133,22 @@ _POINTERS = (
     .order_by(RoutePointer.pool)
 )
 _POINTERS_LOCKED = _POINTERS.with_for_update()
-# The brief transaction's read (routing.router): it also sets that transaction to commit without
-# waiting for the disk, in the same round trip (storage/db.py says why that is safe).
-_POINTERS_BRIEF = _POINTERS_LOCKED.add_columns(COMMIT_WITHOUT_WAITING)
+# move_pointer's statement. Waiting for the row, the locking read returns it as the intake before
+# left it (READ COMMITTED re-reads a row it waited for), and the UPDATE moves that. Its own
+# transaction commits without waiting for the disk (storage/db.py says why that is safe).
+_STANDING = (
+    select(RoutePointer.pool, RoutePointer.position)
+    .where(RoutePointer.pool == bindparam("key"))
+    .with_for_update()
+    .cte("standing")
+)
+_STEPS = Grouping(bindparam("steps", type_=ARRAY(Integer)))  # (…)[i]: `…::INTEGER[][i]` is a type
+_MOVE = (
+    update(RoutePointer.__table__)
+    .where(RoutePointer.__table__.c.pool == _STANDING.c.pool)
+    .values(position=_STANDING.c.position + _STEPS[_STANDING.c.position % bindparam("size") + 1])
+    .returning(_STANDING.c.position, COMMIT_WITHOUT_WAITING)
+)
 _AWAY = select(RepAway.user_id, RepAway.until).where(
     or_(RepAway.until.is_(None), RepAway.until > bindparam("now"))
 )

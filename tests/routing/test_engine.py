@@ -18,6 +18,7 @@ from bot.routing.engine import (
     decide,
     first_rule,
     ineligible,
+    pointer_steps,
 )
 from bot.routing.pools import ResolvedPool, find_pool, routes_for
 from tests.routing.conftest import (
@@ -181,6 +182,31 @@ def test_never_assigns_to_an_away_or_capped_rep(
     assert not table[decision.owner_id].away
     assert ineligible(decision.owner_id, pool, table) is None
     assert decision.owner_id not in dict(decision.skipped)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lead=leads,
+    states=st.lists(rep_states, min_size=5, max_size=5),
+    pointer=st.integers(0, 60),
+    previous=st.sampled_from([None, *EVERYONE]),
+)  # fmt: skip
+def test_pointer_steps_say_how_far_the_decision_moves_the_pointer_from_anywhere(
+    lead: LeadFacts, states: list[RepState], pointer: int, previous: str | None
+) -> None:
+    """What intake on PostgreSQL relies on to move a pointer before deciding (routing.router):
+    the pool and the rep's eligibility do not depend on the pointer, and from wherever it
+    stands the decision moves it by `pointer_steps`."""
+    table = {rep: RepState(rep, s.away, None, s.working_now, s.assigned_today, s.open_leads)
+             for rep, s in zip(EVERYONE, states, strict=True)}  # fmt: skip
+    draft = route(lead, table, {}, previous)
+    if draft.advance_pointer_to is None:  # an owner or the queue: no pointer moves
+        return
+    routes = routes_for(first_rule(ROUTING, lead), ROUTING, TEAMS, EVERYONE)
+    steps = pointer_steps(_by_key(routes, draft.pool), table)
+    decision = route(lead, table, {draft.pool: PoolState(pointer=pointer)}, previous)
+    assert decision.pool == draft.pool
+    assert decision.advance_pointer_to == pointer + steps[pointer % len(steps)]
 
 
 def _by_key(routes: list[ResolvedPool], key: str) -> ResolvedPool:

@@ -15,11 +15,10 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
 
-from bot.routing.engine import PoolState
-from bot.routing.state import RoutingInputs, with_locked_pointers
+from bot.routing.state import move_pointer
 from storage.db import Database, SqliteWriteLock, alembic_config, newest_revision
 from storage.idle_ping import IDLE
 from storage.models import Base, RoutePointer
@@ -65,26 +64,28 @@ def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(sqlite_url: str
 
 
 @pytest.mark.postgres
-def test_only_a_brief_transaction_commits_without_waiting_for_the_disk(postgres_url: str) -> None:
-    """The pointer's brief transaction is made durable by its intake's commit right after it
-    (storage/db.py): it alone skips the wait, set by its locked read of the pointers. A lead,
-    a click, a lease always waits, and so does a brief transaction that never read them."""
+def test_only_the_pointers_move_commits_without_waiting_for_the_disk(postgres_url: str) -> None:
+    """Routing moves a pool's pointer in a statement on its own (`Database.brief`), made
+    durable by its intake's commit right after it (storage/db.py): its transaction alone skips
+    the wait for the disk. Inside a transaction of ours, where the setting outlives the
+    statement, it shows; a lead, a click, a lease, a read always wait."""
     db = Database(_fresh_postgres(postgres_url))
     db.upgrade()
     with db.write() as session:
-        session.add(RoutePointer(pool="default", position=0))
+        session.add(RoutePointer(pool="default", position=5))
     show = text("SHOW synchronous_commit")
-    inputs = RoutingInputs(reps={}, pools={"default": PoolState()}, previous_owner=None)
+    with db.brief() as side:  # each statement its own transaction
+        assert move_pointer(side, "default", (1, 3)) == 5  # 5 % 2 == 1: three steps
+        assert move_pointer(side, "default", (1, 3)) == 8  # 8 % 2 == 0: one step
+        assert move_pointer(side, "nowhere", (1,)) is None  # no pointer yet
+        assert side.execute(show).scalar() == "on"  # the setting ended with its statement
     with db.write() as session:
-        with db.brief() as side:  # beside an open write, as routing opens it
-            assert side.execute(show).scalar() == "on"
-            assert with_locked_pointers(side, inputs).pools["default"].pointer == 0
-            assert side.execute(show).scalar() == "off"
         assert session.execute(show).scalar() == "on"
-    with db.brief() as side:  # the setting ended with its transaction
-        assert side.execute(show).scalar() == "on"
+        assert move_pointer(session, "default", (1,)) == 9
+        assert session.execute(show).scalar() == "off"
     with db.read() as session:
         assert session.execute(show).scalar() == "on"
+        assert session.scalar(select(RoutePointer.position)) == 10
     db.dispose()
 
 

@@ -208,9 +208,9 @@ class Database:
         else:
             self.engine = _postgresql_engine(self.url, overflow=20)
             self.read_engine = self.engine
-            # Its own pool: a brief transaction is opened while a write transaction holds a
-            # connection, so drawing both from one pool could leave every thread waiting; as
-            # large as the main one, or each intake would open a connection of its own.
+            # Its own pool: a brief statement (the pointer's move) runs while a write
+            # transaction holds a connection, so drawing both from one pool could leave every
+            # thread waiting; as large as the main one, or each intake would open one of its own.
             self.brief_engine = _postgresql_engine(self.url, overflow=30)
         second = self.read_engine if self.is_sqlite else self.brief_engine
         for engine in (self.engine, second):

@@ -92,6 +92,10 @@ def _postgresql_engine(url: str, *, overflow: int) -> Engine:
 COMMIT_WITHOUT_WAITING = func.set_config("synchronous_commit", "off", True)
 
 
+def _autocommit(engine: Engine) -> Engine:
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
 def _plain_connect_errors(engine: Engine, url: str) -> None:
     """The driver's own refusal of a value (not a database error, so SQLAlchemy passes it on
     as a bare ValueError) becomes a DatabaseProblem: one line for the user, no traceback."""
@@ -183,19 +187,13 @@ class Database:
         # SQLite: a read transaction, whose statements do share one snapshot.
         self._glance = (
             self._read
-            if self.is_sqlite
-            else sessionmaker(
-                self.engine.execution_options(isolation_level="AUTOCOMMIT"),
-                expire_on_commit=False,
-            )
+            if self.autocommit_engine is None
+            else sessionmaker(self.autocommit_engine, expire_on_commit=False)
         )
         self._brief = (
             None
             if self.brief_engine is None
-            else sessionmaker(
-                self.brief_engine.execution_options(isolation_level="AUTOCOMMIT"),
-                expire_on_commit=False,
-            )
+            else sessionmaker(_autocommit(self.brief_engine), expire_on_commit=False)
         )
 
     def _open_engines(self) -> None:
@@ -205,9 +203,12 @@ class Database:
             self.engine = _sqlite_engine(self.url, immediate=True, pages=self._autocheckpoint)
             self.read_engine = _sqlite_engine(self.url, immediate=False)
             self.brief_engine: Engine | None = None
+            self.autocommit_engine: Engine | None = None
         else:
             self.engine = _postgresql_engine(self.url, overflow=20)
             self.read_engine = self.engine
+            # The main pool, each statement on its own: reads, and the outbox's lease.
+            self.autocommit_engine = _autocommit(self.engine)
             # Its own pool: a brief statement (the pointer's move) runs while a write
             # transaction holds a connection, so drawing both from one pool could leave every
             # thread waiting; as large as the main one, or each intake would open one of its own.

@@ -1,8 +1,8 @@
 """PostgreSQL connections are checked before use only when they sat idle in the pool.
 
-SQLAlchemy's `pool_pre_ping` pings on every checkout: one more round trip per transaction, and
-an intake's card takes five transactions between the lead arriving and the card leaving (the
-lead and its pointer, then the worker's lease, plan and record). A connection handed back a
+SQLAlchemy's `pool_pre_ping` pings on every checkout: one more round trip each, and an
+intake's card takes five checkouts between the lead arriving and the card leaving (the lead,
+its pointer's move, then the worker's lease, plan and record). A connection handed back a
 moment ago was alive a moment ago; one idle for IDLE may have been cut (a server restart, a
 proxy's idle timeout) and is pinged, and replaced if dead, before a transaction trusts it. A
 connection cut within IDLE of its last use fails its transaction, as one cut mid-transaction

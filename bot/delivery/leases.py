@@ -69,7 +69,6 @@ class Leases:
         self._first_taken_from: dict[str, float] = {}
         self._taken_from: dict[int, str] = {}
         self._lock = None if db.is_sqlite else ConnectionLock(db.engine, self.holder)
-        self._autocommit = db.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._thread: Periodic | None = None
 
     # -- the holder's life ----------------------------------------------------------------
@@ -202,7 +201,8 @@ class Leases:
         the way of every card. Its rows come back in no order: sorted as the read had them.
         Superseded redraws are closed after, on their own: should that not happen (a crash in
         between), each is skipped when planned, its copy already showing the lead's version."""
-        with self._autocommit.connect() as connection:
+        assert self.db.autocommit_engine is not None  # PostgreSQL
+        with self.db.autocommit_engine.connect() as connection:
             rows = connection.execute(lease_due(*shape), params).all()
             if any(row.kind == UPDATE_CARD for row in rows):
                 leased = [row.id for row in rows]

@@ -3,16 +3,17 @@
 It takes the request leadbot's intake takes (bearer token, JSON body), parses the JSON, inserts
 one row (id, the JSON text, a timestamp) through SQLAlchemy 2 Core and answers 201 `{"id": …}`.
 Nothing else: no validation, routing, events or outbox. It is served the way `leadbot serve`
-serves (bot/app.py `serve_in_thread`): one uvicorn server, h11 with leadbot's header deadline
-(`bot.http.timeouts.guarded`), `lifespan="off"`, `log_level="warning"`; the database call runs
-on Starlette's thread pool, as leadbot's does. The engine is configured as leadbot's
-(storage/db.py): on SQLite WAL, busy timeout, `synchronous=NORMAL`, `BEGIN IMMEDIATE` and one
-in-process write lock (without it, 8 concurrent writers nap in SQLite's busy handler); on
-PostgreSQL pool_size 10, max_overflow 20, pool_pre_ping.
+serves (bot/app.py `serve_in_thread`): one uvicorn server, httptools with leadbot's header
+deadline (`bot.http.timeouts.guarded`) on uvloop, `lifespan="off"`, `log_level="warning"`; the
+database call runs on Starlette's thread pool, as leadbot's does. The engine is configured as
+leadbot's (storage/db.py): on SQLite WAL, busy timeout, `synchronous=NORMAL`, `BEGIN IMMEDIATE`
+and one in-process write lock (without it, 8 concurrent writers nap in SQLite's busy handler);
+on PostgreSQL pool_size 10, max_overflow 20, pool_pre_ping.
 
     .venv/bin/python bench/bare_intake.py --port 8099 --database-url sqlite:////tmp/bare.db
     BARE_DATABASE_URL=... BARE_INTAKE_TOKEN=... .venv/bin/uvicorn --app-dir bench \
-        --factory bare_intake:app_from_env --http h11 --lifespan off   # plain uvicorn, no deadline
+        --factory bare_intake:app_from_env --http httptools --loop uvloop --lifespan off
+        # (plain uvicorn, no header deadline)
 
 Its table (`bare_intake_leads`) is dropped and created afresh when the app is built.
 
@@ -172,6 +173,7 @@ def main() -> None:
         log_level="warning",
         lifespan="off",
         http=guarded(Patience()),
+        loop="uvloop",
     )
     uvicorn.Server(config).run()
 

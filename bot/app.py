@@ -225,6 +225,7 @@ class LeadbotApp:
             lifespan="off",
             interface="asgi3",
             http=guarded(patience),
+            loop="uvloop",
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="leadbot-http", daemon=True)

@@ -15,9 +15,11 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any, TypeVar
 
 import aiohttp
+import uvloop
 from slack_sdk import WebClient
 from sqlalchemy import func, or_, select
 
@@ -44,6 +46,8 @@ from storage.db import Database
 from storage.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 STOP_GRACE = 5.0  # calls still in flight at stop get this long; the rest are looked up later
 
@@ -124,11 +128,11 @@ class Dispatcher:
 
     def run_once(self) -> int:
         """Send every due row now, on a loop of its own (tests, and a stopped dispatcher)."""
-        return asyncio.run(self._drain())
+        return _run(self._drain())
 
     # -- the loop ----------------------------------------------------------------------------
     def _serve(self) -> None:
-        asyncio.run(self._serve_async())
+        _run(self._serve_async())
 
     async def _serve_async(self) -> None:
         async with self._connected() as run:
@@ -209,3 +213,10 @@ class Dispatcher:
             return self.idle_wait
         wait = (as_utc(due) - now).total_seconds()
         return min(max(wait, 0.005), self.idle_wait)
+
+
+def _run(main: Coroutine[Any, Any, T]) -> T:
+    """`main` on an event loop of its own: uvloop's, as uvicorn's server runs (its loop
+    and aiohttp's transports on it cost less of each call's time than asyncio's own)."""
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main)

@@ -2,8 +2,11 @@
 and a client that trickles its request (or never finishes it) must not hold a connection open.
 
 uvicorn bounds the wait between two requests on a kept-alive connection, but not the wait for a
-request's headers: `GuardedH11Protocol` closes a connection whose headers are not complete in
+request's headers: `GuardedProtocol` closes a connection whose headers are not complete in
 `headers` seconds. A body is read under `body` seconds (`bot/http/intake.read_limited`).
+
+The protocol is uvicorn's httptools one (a C parser), as `uvicorn[standard]` serves: h11, the
+pure-Python parser, took about a millisecond of every intake's answer (bench/README.md).
 """
 
 from __future__ import annotations
@@ -11,8 +14,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-import h11
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 
 @dataclass(frozen=True)
@@ -21,7 +23,7 @@ class Patience:
     body: float = 30.0  # to read a whole body, at most 64 KiB (intake) or 1 MiB (Slack)
 
 
-class GuardedH11Protocol(H11Protocol):
+class GuardedProtocol(HttpToolsProtocol):
     """uvicorn's HTTP/1.1 protocol, plus a deadline for each request's headers."""
 
     patience = Patience()
@@ -29,33 +31,45 @@ class GuardedH11Protocol(H11Protocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._headers_deadline: asyncio.TimerHandle | None = None
+        # Heads read whose responses have not gone yet: a request in progress (or one
+        # pipelined behind it) is no slow client, however long its answer takes.
+        self._unanswered = 0
         self._arm_headers_deadline()
+
+    def on_headers_complete(self) -> None:
+        super().on_headers_complete()
+        self._unanswered += 1
+        self._disarm()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        self._arm_headers_deadline()  # the next request on this connection gets its own
+        self._unanswered = max(self._unanswered - 1, 0)
+        if self._unanswered == 0:
+            self._arm_headers_deadline()  # the next request on this connection gets its own
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self._headers_deadline is not None:
-            self._headers_deadline.cancel()
+        self._disarm()
         super().connection_lost(exc)
 
     def _arm_headers_deadline(self) -> None:
         # One deadline per connection, replaced on each response: an earlier one left armed
-        # would fire in some instant between two later requests (h11 IDLE again) and close a
-        # busy, healthy connection under the client's next request.
-        if self._headers_deadline is not None:
-            self._headers_deadline.cancel()
+        # would fire in some instant between two later requests and close a busy, healthy
+        # connection under the client's next request.
+        self._disarm()
         self._headers_deadline = self.loop.call_later(
             self.patience.headers, self._drop_if_headers_incomplete
         )
 
+    def _disarm(self) -> None:
+        if self._headers_deadline is not None:
+            self._headers_deadline.cancel()
+            self._headers_deadline = None
+
     def _drop_if_headers_incomplete(self) -> None:
-        # IDLE: h11 has not seen a whole request head yet (a request in progress has moved on).
-        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+        if self._unanswered == 0 and not self.transport.is_closing():
             self.transport.close()
 
 
-def guarded(patience: Patience) -> type[GuardedH11Protocol]:
+def guarded(patience: Patience) -> type[GuardedProtocol]:
     """The protocol class with these limits (uvicorn takes a class, not an instance)."""
-    return type("GuardedH11Protocol", (GuardedH11Protocol,), {"patience": patience})
+    return type("GuardedProtocol", (GuardedProtocol,), {"patience": patience})

@@ -86,3 +86,70 @@ def test_a_busy_kept_alive_connection_is_never_dropped(impatient: Harness) -> No
         served += 1
     conn.close()
     assert served > 100
+
+
+@pytest.fixture
+def slow_body_allowed(fake_slack: FakeSlack, sqlite_url: str) -> Iterator[Harness]:
+    app = create_app(bot_settings(fake_slack, sqlite_url), make_config())
+    app.serve_in_thread(patience=Patience(headers=0.5, body=5.0))
+    yield Harness(app, fake_slack, SIGNING_SECRET, INTAKE_TOKEN)
+    app.stop()
+
+
+def test_a_request_past_its_head_is_not_dropped_by_the_headers_deadline(
+    slow_body_allowed: Harness,
+) -> None:
+    """The headers deadline is for heads: a body still arriving (within its own patience)
+    after it would have fired is answered, not cut off; so is one pipelined behind another
+    request, whose head was read before the first answer went out."""
+    body = b'{"name": "Dana", "source": "web", "external_id": "slow-body"}'
+    first = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", slow_body_allowed.app.port)) as conn:
+        conn.sendall(first + HEAD + b"Content-Length: %d\r\n\r\n" % len(body) + body[:5])
+        time.sleep(1.2)  # more than twice the headers' patience
+        conn.sendall(body[5:])
+        answers = until_answered(conn, 2)
+    assert answers.startswith(b"HTTP/1.1 200 "), answers[:200]
+    assert answers.count(b"HTTP/1.1 201 ") == 1, answers
+
+
+def test_pipelined_requests_are_all_answered_then_the_idle_connection_is_closed(
+    impatient: Harness,
+) -> None:
+    """Two requests in one write: both answered in order. Only after the last answer does the
+    wait for a next head begin, and a connection that sends none is closed at its deadline."""
+    get = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", impatient.app.port)) as conn:
+        conn.sendall(get + get)
+        started = time.monotonic()
+        received = until_closed(conn)
+        waited = time.monotonic() - started
+    assert received.count(b"HTTP/1.1 200 ") == 2
+    assert waited >= QUICK.headers  # not cut off early, and not held open past PATIENCE
+
+
+def until_answered(conn: socket.socket, count: int) -> bytes:
+    """Bytes until `count` whole responses (each its Content-Length of body) or the close."""
+    received = b""
+    conn.settimeout(PATIENCE)
+    while chunk := conn.recv(4096):
+        received += chunk
+        if _whole_responses(received) >= count:
+            break
+    return received
+
+
+def _whole_responses(data: bytes) -> int:
+    whole = 0
+    while b"\r\n\r\n" in data:
+        head, _, rest = data.partition(b"\r\n\r\n")
+        lengths = [
+            int(value)
+            for name, _, value in (line.partition(b":") for line in head.split(b"\r\n"))
+            if name.lower() == b"content-length"
+        ]
+        length = lengths[0] if lengths else 0
+        if len(rest) < length:
+            break
+        whole, data = whole + 1, rest[length:]
+    return whole

@@ -201,9 +201,9 @@ class LeadbotApp:
         process (told to begin now that the database is migrated)."""
         self.services.db.checkpoint_in_background()  # SQLite: this process's commits too
         if self.worker is not None:
-            freeze_the_heap()
             self.http.state.ticks = self.worker.reports.ticks  # /readyz: the worker's scheduler
             self.worker.begin()
+            freeze_the_heap()  # after: this process's collector is none of the worker's wait
             return
         self._background = Background(self.services)
         self.http.state.ticks = self._background.ticks

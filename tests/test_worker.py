@@ -6,9 +6,14 @@ from __future__ import annotations
 import fcntl
 import os
 import signal
+import socket
 from pathlib import Path
 
+import pytest
+
+from bot.app import create_services
 from bot.fakeslack.server import FakeSlack
+from tests.conftest import bot_settings, make_config
 from tests.fakes.serving import alive, served, wait_until
 
 CONFIG = "channels: {queue: C0QUEUE}\nreps: [{id: U0ALICE, name: Alice}]\nscheduler: {tick: 1s}\n"
@@ -158,3 +163,28 @@ def test_the_workers_counts_reach_the_servers_metrics_and_outlive_a_killed_worke
             "both workers' posts counted",
         )
     assert "unreadable report" not in server.stderr()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_the_workers_services_are_built_without_the_database_or_slack(
+    tmp_path: Path, fake_slack: FakeSlack, backend: str
+) -> None:
+    """The worker builds and freezes its services while the server still migrates and starts
+    (bot/worker/process.py), so that after a crash its first card waits for neither: building
+    them must open no connection to the database (not migrated yet) and make no Slack call."""
+    database = tmp_path / "leadbot.db"  # SQLite creates the file when it first connects
+    with socket.socket() as listener:  # PostgreSQL's stand-in: any connection would queue here
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        listener.setblocking(False)
+        port = listener.getsockname()[1]
+        url = {
+            "sqlite": f"sqlite:///{database}",
+            "postgresql": f"postgresql+psycopg://leadbot:leadbot@127.0.0.1:{port}/leadbot",
+        }[backend]
+        services = create_services(bot_settings(fake_slack, url), make_config())
+        services.db.dispose()
+        with pytest.raises(BlockingIOError):
+            listener.accept()
+    assert not database.exists()
+    assert fake_slack.calls() == []

@@ -1,5 +1,5 @@
 """The delivery worker's side (bot/worker/__init__.py is the server's): the process's main,
-which waits for the server's BEGIN, builds its own services and runs the background work until
+which builds its own services, waits for the server's BEGIN and runs the background work until
 the server is gone (end of file on the pipe) or a signal asks it to stop.
 
 May import: what bot/worker may (the core, `bot.ops`), and `bot.app` inside `run_worker` only
@@ -36,8 +36,9 @@ def run_worker(
     setup_logging: Callable[[], None] | None,
     reports: Connection | None = None,
 ) -> None:
-    """The worker process's main: wait for BEGIN, run the background work until the server
-    is gone or a signal asks it to stop. `reports`: where its counters go (to /metrics)."""
+    """The worker process's main: build the services, wait for BEGIN, run the background work
+    until the server is gone or a signal asks it to stop. `reports`: where its counters go (to
+    /metrics)."""
     writer.close()  # the server's end: while a copy lived here, its death would not show
     if setup_logging is not None and not logging.getLogger().handlers:  # spawned, not forked
         setup_logging()
@@ -49,17 +50,21 @@ def run_worker(
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     relay = _Relay(reader.fileno(), begun, stop)
     threading.Thread(target=relay.run, name="leadbot-worker-pipe", daemon=True).start()
-    while not (begun.is_set() or stop.is_set()):
-        stop.wait(0.05)
-    if stop.is_set() or not _sole_sender(settings.database_url, stop):
-        return
     from bot.app import create_services  # the worker builds its own: nothing crosses the fork
-    from bot.worker import Background
+    from bot.worker import Background, freeze_the_heap
 
+    # Built and frozen while the server migrates and starts listening: neither touches the
+    # database nor Slack, and after a crash the ~0.1 s they take came before the first card.
     services = create_services(settings, config)
+    freeze_the_heap()
+    while not (begun.is_set() or stop.is_set()):
+        begun.wait(0.05)  # BEGIN wakes it at once; a stop is seen within 50 ms
+    if stop.is_set() or not _sole_sender(settings.database_url, stop):
+        services.db.dispose()
+        return
     background = Background(services)
     relay.wake = services.dispatcher.wake
-    background.start()
+    background.start()  # its own freeze finds only what was made since: a few ms
     log.info("delivery worker started (pid %s)", os.getpid())
     reporter = Reporter(reports, services.metrics.registry, background.ticks) if reports else None
     while not stop.wait(0.5):

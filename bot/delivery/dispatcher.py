@@ -102,7 +102,15 @@ class Dispatcher:
         self.leases.stop()
 
     def wake(self) -> None:
-        """Called after a commit that wrote outbox rows (from any thread)."""
+        """Called after a commit that wrote outbox rows (from any thread): the next pass
+        leases without looking first."""
+        run = self._run
+        if run is not None:
+            run.wake_threadsafe(written=True)
+
+    def tick(self) -> None:
+        """The scheduler's outbox tick (retries come due, rows another process wrote): the
+        next pass looks before it leases, as most ticks find nothing."""
         run = self._run
         if run is not None:
             run.wake_threadsafe()

@@ -153,6 +153,8 @@ class Leases:
         busy_lanes: Collection[str] = (),
         in_hand: Collection[int] = (),
         urgent_lanes: Collection[str] = (),
+        *,
+        look_first: bool = True,
     ) -> list[int]:
         """Lease up to `limit` due rows, most urgent first (`bot/delivery/lanes.py`), none in a
         lane that is waiting out its pace: unleased, expired, or held by a holder gone silent.
@@ -160,7 +162,8 @@ class Leases:
         `in_hand`: rows this process leased and has not recorded yet (never taken twice, even
         when a test's clock jumps past their lease). `urgent_lanes`: lanes waiting out their
         pace that an urgent DM card may still enter, taking the moment booked there by a less
-        urgent post (`bot/delivery/sending.py`)."""
+        urgent post (`bot/delivery/sending.py`). `look_first` False: a commit just wrote rows,
+        so SQLite's look before the lease would only find them."""
         now = self.clock.now()
         params = {
             "now": now,
@@ -174,7 +177,7 @@ class Leases:
         # Look before taking SQLite's single write lock: most passes find nothing to do. (On
         # PostgreSQL the lease skips locked rows and blocks nobody: looking first is one more
         # round trip for nothing.)
-        if self.db.is_sqlite:
+        if self.db.is_sqlite and look_first:
             with self.db.read() as session:
                 probe = due_query(*shape, lock=False)
                 if session.scalar(probe, {**params, "limit": 1}) is None:

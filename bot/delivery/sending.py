@@ -71,10 +71,17 @@ class SendLoop:
         # next-due read. Leasing again at once only found nothing, three times a card
         # (PostgreSQL's log, bench/intake_bench.py): the loop sleeps instead.
         self.took_all = False
+        # Woken by a commit that wrote rows: the next pass leases at once, without SQLite's
+        # look first (`Leases.take`), a read transaction on the way of every card.
+        self.written = False
 
-    def wake_threadsafe(self) -> None:
+    def wake_threadsafe(self, *, written: bool = False) -> None:
         with contextlib.suppress(RuntimeError):  # the loop has closed: nothing to wake
-            self.loop.call_soon_threadsafe(self.woken.set)
+            self.loop.call_soon_threadsafe(self._wake, written)
+
+    def _wake(self, written: bool) -> None:
+        self.written = self.written or written
+        self.woken.set()
 
     def full(self) -> bool:
         return len(self.tasks) >= self.d.settings.in_flight
@@ -91,12 +98,13 @@ class SendLoop:
         self.took_all = False
         if room <= 0:
             return 0
+        written, self.written = self.written, False
         now = time.monotonic()
         self.busy = {lane: until for lane, until in self.busy.items() if until > now}
         # A busy lane with a less urgent post booked: an urgent DM card may still take its moment.
         urgent = [lane for lane in self.busy if self._least_urgent(lane) > URGENT_DM_CARD]
         closed = [lane for lane in self.busy if lane not in urgent]
-        taking = (room, closed, list(self.in_hand), urgent)
+        taking = (room, closed, list(self.in_hand), urgent, not written)
         ids, plans = await asyncio.to_thread(self._lease_and_plan, *taking)
         self.took_all = len(ids) < room
         if not ids:
@@ -114,10 +122,10 @@ class SendLoop:
         return len(ids)
 
     def _lease_and_plan(
-        self, room: int, busy: list[str], in_hand: list[int], urgent: list[str]
+        self, room: int, busy: list[str], in_hand: list[int], urgent: list[str], look: bool
     ) -> tuple[list[int], dict[int, Plan]]:
         """One hop to a worker thread for both: each hop is latency a lone lead's card pays."""
-        ids = self.d.leases.take(room, busy, in_hand, urgent)
+        ids = self.d.leases.take(room, busy, in_hand, urgent, look_first=look)
         if not ids:
             return [], {}
         self.in_hand.update(ids)  # before planning: a failed plan leaves them in hand, leased

@@ -73,7 +73,7 @@ class Background:
             self.services.crm_writer.start()  # a writer stopped before writes again
         self._scheduler = create_scheduler(
             self.services.config.scheduler.tick,
-            self.services.dispatcher.wake,
+            self.services.dispatcher.tick,
             self.services.escalator.sweep,
             self.services.task_sweeper.sweep,
             self.services.digest_sender.send_due,
@@ -87,7 +87,7 @@ class Background:
             FailingJobs(self.services), EVENT_JOB_EXECUTED | EVENT_JOB_ERROR
         )
         self._scheduler.start()
-        self.services.dispatcher.wake()  # rows left by a previous run go out now
+        self.services.dispatcher.tick()  # rows left by a previous run, if any, go out now
 
     def stop(self) -> None:
         if self._scheduler is not None and self._scheduler.running:  # stop() may come twice

@@ -28,9 +28,8 @@ from sqlalchemy.orm import Session
 from bot.config.schema import Config
 from bot.hours import BusinessCalendar
 from bot.leads.input import LeadIn
-from bot.routing.engine import Decision, decide, first_rule, pointer_steps
+from bot.routing.engine import Decision, decide, pointer_steps
 from bot.routing.match import LeadFacts
-from bot.routing.pools import ResolvedPool, routes_for
 from bot.routing.state import RoutingInputs, is_capped, load_inputs, move_pointer, with_pointer
 from storage.models import Lead, RoutePointer
 
@@ -78,7 +77,8 @@ def route(
     draft = _decide(config, facts, inputs)  # the pool, and whether its pointer moves at all
     if draft.advance_pointer_to is None:  # the contact's owner, or the shared queue
         return draft
-    steps = pointer_steps(_pool(config, facts, draft.pool), inputs.reps)
+    pool = next(pool for pool in inputs.routes if pool.key == draft.pool)
+    steps = pointer_steps(pool, inputs.reps)
     for _ in range(2):
         with brief() as side:
             standing = move_pointer(side, draft.pool, steps)
@@ -86,12 +86,6 @@ def route(
             return _decide(config, facts, with_pointer(inputs, draft.pool, standing))
         _create_pointers(brief, [draft.pool])  # the pool's first lead
     raise PointerTaken(draft.pool)
-
-
-def _pool(config: Config, facts: LeadFacts, key: str) -> ResolvedPool:
-    routes = routes_for(first_rule(config.routing, facts), config.routing, config.teams,
-                        config.rep_ids())  # fmt: skip
-    return next(pool for pool in routes if pool.key == key)
 
 
 def _route_in_transaction(

@@ -21,7 +21,7 @@ from bot.config.schema import Config
 from bot.hours import BusinessCalendar, is_open
 from bot.routing.engine import PoolState, RepState, first_rule
 from bot.routing.match import LeadFacts, owner_key
-from bot.routing.pools import routes_for
+from bot.routing.pools import ResolvedPool, routes_for
 from bot.vocabulary import EventKind, LeadStatus
 from storage.bulk import PENDING
 from storage.db import COMMIT_WITHOUT_WAITING
@@ -36,6 +36,7 @@ class RoutingInputs:
     reps: dict[str, RepState]
     pools: dict[str, PoolState]
     previous_owner: str | None
+    routes: tuple[ResolvedPool, ...]  # the pools on this lead's way, in order
     missing_pointers: frozenset[str] = frozenset()  # pools never used: no row to lock yet
     owner_label: str = "existing owner"  # or "owner in the CRM"
 
@@ -69,8 +70,9 @@ def load_inputs(
     missing = frozenset(keys) - positions.keys()
     crm_owner = config.rep_for(facts.crm_owner) if facts.crm_owner else None
     if crm_owner is not None:  # the CRM's owner before leadbot's memory of the contact
-        return RoutingInputs(reps, pools, crm_owner, missing, CRM_OWNER)
-    return RoutingInputs(reps, pools, _previous_owner(session, config, facts, now), missing)
+        return RoutingInputs(reps, pools, crm_owner, tuple(routes), missing, CRM_OWNER)
+    previous = _previous_owner(session, config, facts, now)
+    return RoutingInputs(reps, pools, previous, tuple(routes), missing)
 
 
 def move_pointer(session: Session, key: str, steps: Sequence[int]) -> int | None:

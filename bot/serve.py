@@ -13,20 +13,22 @@ from typing import TYPE_CHECKING
 from urllib.error import URLError
 
 from aiohttp import ClientError
-from slack_bolt.error import BoltError
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from blocks.mrkdwn import escape
-from bot.app import LeadbotApp, create_app
 from bot.config.errors import ConfigError
 from bot.config.load import load_config
 from bot.config.reload import ConfigWatch, Reloaded
+from bot.config.schema import Config
 from bot.config.sources import unset_secrets
 from bot.delivery.alerts import tell_admins
 from bot.settings import SETUP_HINT, Settings
 from bot.worker import DeliveryWorker
+from storage.db import Database
 
 if TYPE_CHECKING:
+    from bot.app import LeadbotApp
     from bot.socket_mode import SocketMode
 
 log = logging.getLogger("leadbot")
@@ -55,8 +57,11 @@ def serve(
         worker = DeliveryWorker(settings, config, setup_logging)
         worker.start()  # before any thread starts here: see DeliveryWorker.start
     try:
-        app = create_app(settings, config, socket_mode=socket_mode, worker=worker)
-    except BoltError as err:
+        if worker is not None:
+            _ready_to_deliver(settings)
+            worker.begin()
+        app = _web_app(settings, config, socket_mode, worker)
+    except TokenRejected as err:
         return _stopped(worker, f"Slack rejected SLACK_BOT_TOKEN ({err}): {SETUP_HINT}")
     except (URLError, OSError) as err:
         reason = getattr(err, "reason", err)
@@ -154,6 +159,10 @@ def _reload(running: _Running, reloaded: Reloaded) -> None:
     if settings.delivery_process == "separate":
         worker = DeliveryWorker(settings, config, running.setup_logging)
         worker.start(threads_running=True)
+    from slack_bolt.error import BoltError  # both loaded at the start already
+
+    from bot.app import create_app
+
     try:
         successor = create_app(
             settings, config, socket_mode=running.socket_mode, worker=worker, migrate=False
@@ -194,6 +203,41 @@ def _connect(connection: SocketMode, settings: Settings) -> str | None:
         reason = str(err) or type(err).__name__
         return f"cannot reach Slack at {settings.slack_api_url} for Socket Mode ({reason})"
     return None
+
+
+class TokenRejected(Exception):
+    """auth.test refused SLACK_BOT_TOKEN (as Bolt words it when it checks the token itself)."""
+
+
+def _web_app(
+    settings: Settings, config: Config, socket_mode: bool, worker: DeliveryWorker | None
+) -> LeadbotApp:
+    # The web stack (FastAPI, uvicorn, Bolt, the listeners: a third of the start's imports)
+    # loads only now, while the worker, forked without it, already sends what is due.
+    from slack_bolt.error import BoltError
+
+    from bot.app import create_app
+
+    try:
+        return create_app(settings, config, socket_mode=socket_mode, worker=worker)
+    except BoltError as err:
+        raise TokenRejected(str(err)) from None
+
+
+def _ready_to_deliver(settings: Settings) -> None:
+    """What the worker's "begin" waits for: the schema at the newest migration, and a bot
+    token that Slack accepts (with a revoked one every card would fail for good, so no card is
+    tried before it is checked). `create_app` checks both again, at no cost to the worker."""
+    database = Database(settings.database_url)
+    try:
+        database.upgrade()
+    finally:
+        database.dispose()
+    client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
+    try:
+        client.auth_test()
+    except SlackApiError as err:
+        raise TokenRejected(f"`token` is invalid (auth.test result: {err.response})") from None
 
 
 def _stopped(worker: DeliveryWorker | None, message: str) -> int:

@@ -29,6 +29,17 @@ def services_middleware(services: Services) -> Callable[..., Any]:
     return middleware
 
 
+def shared_client(client: WebClient) -> Callable[..., None]:
+    """A Bolt middleware handing listeners the app's own client, which counts each call: Bolt
+    would make them a fresh one per request (one token serves every request here)."""
+
+    def middleware(context: dict[str, Any], next: Callable[[], None]) -> None:
+        context["client"] = client
+        next()
+
+    return middleware
+
+
 def services_of(context: dict[str, Any]) -> Services:
     return context[SERVICES_KEY]
 

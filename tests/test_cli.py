@@ -11,9 +11,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from bot.assemble import create_services
 from bot.cli import LOG_FORMAT, OneLineFormatter
+from bot.config.load import load_config
 from bot.fakeslack.server import FakeSlack
+from storage.db import Database
+from storage.models import OutboxMessage, OutboxStatus
+from tests.conftest import bot_settings
 from tests.fakes.serving import served
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,6 +117,39 @@ def test_serve_says_when_slack_is_unreachable(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "cannot reach Slack at http://127.0.0.1:9/api/" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_serve_tries_no_card_with_a_token_slack_rejects(tmp_path: Path) -> None:
+    """The delivery worker begins before the web app is built (after a crash, that time is
+    cards late), but only once Slack has accepted the token: with a revoked one every card
+    would be given up for good. A lead waiting in the outbox stays pending and untried. Slack
+    answers in 0.3 s here, so a worker begun before the check would post meanwhile."""
+    config = tmp_path / "leadbot.yml"
+    config.write_text("channels: {queue: C0QUEUE}\nreps:\n  - {id: U0ALICE, name: Alice}\n")
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    with FakeSlack(latency=0.3) as slow_slack:
+        services = create_services(bot_settings(slow_slack, url), load_config(config))
+        services.db.upgrade()
+        services.intake.receive(services.leads.parse({"name": "Dana", "source": "web"}))
+        services.db.dispose()
+        env = {
+            "SLACK_BOT_TOKEN": "revoked-1",  # not xoxb-: the fake answers invalid_auth
+            "SLACK_SIGNING_SECRET": "s",
+            "LEADBOT_CONFIG": str(config),
+            "SLACK_API_URL": slow_slack.url,
+            "DATABASE_URL": url,
+        }
+        result = leadbot("serve", env=env, cwd=tmp_path)
+        tried = slow_slack.calls("chat.postMessage")
+    assert result.returncode == 2
+    assert "Slack rejected SLACK_BOT_TOKEN (`token` is invalid" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert tried == []
+    database = Database(url)
+    with database.read() as session:
+        rows = list(session.execute(select(OutboxMessage.status, OutboxMessage.attempts)))
+    database.dispose()
+    assert rows and set(rows) == {(OutboxStatus.PENDING, 0)}
 
 
 def test_serve_runs_the_bot_until_stopped(tmp_path: Path, fake_slack: FakeSlack) -> None:

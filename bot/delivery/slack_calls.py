@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -24,7 +23,6 @@ __all__ = [
     "OnCall",
     "counted_async",
     "result_of",
-    "shared_client",
 ]
 
 OnCall = Callable[[str, str], None]  # (method, result)
@@ -89,17 +87,6 @@ def counted_async(client: WebClient, **options: Any) -> AsyncWebClient:
         on_call=getattr(client, "on_call", None),
         **options,
     )
-
-
-def shared_client(client: WebClient) -> Callable[..., None]:
-    """A Bolt middleware handing listeners the app's own client, which counts each call: Bolt
-    would make them a fresh one per request (one token serves every request here)."""
-
-    def middleware(context: BoltContext, next: Callable[[], None]) -> None:
-        context["client"] = client
-        next()
-
-    return middleware
 
 
 def _tell(on_call: OnCall | None, method: str, result: str) -> None:

@@ -7,10 +7,12 @@ with Pillow into a small PNG (about 9 KB) that Slack shows inline. Pure: shares 
 from __future__ import annotations
 
 import io
-
-from PIL import Image, ImageDraw, ImageFont
+from typing import TYPE_CHECKING
 
 from bot.review.report import RESPONSE_BUCKETS as BUCKETS
+
+if TYPE_CHECKING:
+    from PIL import ImageDraw, ImageFont
 
 WIDTH, HEIGHT = 720, 300
 LEFT, RIGHT, TOP, BOTTOM = 40, 20, 40, 60
@@ -19,6 +21,9 @@ THIS, LAST, INK, GRID = (18, 100, 163), (170, 190, 210), (29, 28, 29), (225, 225
 
 def distribution_png(this: tuple[float, ...], last: tuple[float, ...], title: str) -> bytes:
     """`this` and `last`: each week's share of leads per BUCKETS entry (empty: no leads)."""
+    # Pillow loads here, for the week's one chart, not in every start (20 ms of its imports).
+    from PIL import Image, ImageDraw, ImageFont
+
     image = Image.new("RGB", (WIDTH, HEIGHT), "white")
     draw = ImageDraw.Draw(image)
     font = ImageFont.load_default()

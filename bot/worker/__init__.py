@@ -158,14 +158,18 @@ class DeliveryWorker:
 
     def start(self, *, threads_running: bool = False) -> None:
         """Start the worker now, before this process starts a thread: forked, so it is up at
-        once with every module already imported (after a crash, those seconds are cards late).
+        once with every module it needs already imported (after a crash, those seconds are
+        cards late). `leadbot serve` forks it before it loads the web stack (bot/serve.py).
         A restart later, or a worker for a reloaded leadbot.yml (`threads_running`), spawns a
         fresh interpreter: forking a process with threads can copy a lock some thread holds."""
         fork = not threads_running and "fork" in multiprocessing.get_all_start_methods()
         self._launch(multiprocessing.get_context("fork" if fork else "spawn"))
 
     def begin(self) -> None:
-        """The database is migrated: start the work, and keep the worker alive from now on."""
+        """The database is migrated: start the work, and keep the worker alive from now on.
+        Once: `leadbot serve` begins before it builds the web app, whose start asks again."""
+        if self._watcher is not None:
+            return
         self._send(BEGIN)
         self.reports.ticks.started()
         self._watcher = threading.Thread(target=self._watch, name="leadbot-worker", daemon=True)

@@ -2,8 +2,9 @@
 which builds its own services, waits for the server's BEGIN and runs the background work until
 the server is gone (end of file on the pipe) or a signal asks it to stop.
 
-May import: what bot/worker may (the core, `bot.ops`), and `bot.app` inside `run_worker` only
-(the worker builds its own services: nothing crosses the fork).
+May import: what bot/worker may (the core, `bot.ops`) and `bot.assemble`, never the web stack:
+`leadbot serve` forks the worker before it loads that (bot/serve.py), and the worker gets every
+module it needs already imported. It builds its own services: no object crosses the fork.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from types import FrameType
 
+from bot.assemble import create_services
 from bot.config.schema import Config
 from bot.ops.worker_reports import Reporter
 from bot.settings import Settings
@@ -50,10 +52,9 @@ def run_worker(
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     relay = _Relay(reader.fileno(), begun, stop)
     threading.Thread(target=relay.run, name="leadbot-worker-pipe", daemon=True).start()
-    from bot.app import create_services  # the worker builds its own: nothing crosses the fork
     from bot.worker import Background, freeze_the_heap
 
-    # Built and frozen while the server migrates and starts listening: neither touches the
+    # Built and frozen while the server migrates and checks the token: neither touches the
     # database nor Slack, and after a crash the ~0.1 s they take came before the first card.
     services = create_services(settings, config)
     freeze_the_heap()

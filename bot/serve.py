@@ -219,7 +219,10 @@ def _web_app(
     from bot.app import create_app
 
     try:
-        return create_app(settings, config, socket_mode=socket_mode, worker=worker)
+        # With a worker, `_ready_to_deliver` has migrated already.
+        return create_app(
+            settings, config, socket_mode=socket_mode, worker=worker, migrate=worker is None
+        )
     except BoltError as err:
         raise TokenRejected(str(err)) from None
 
@@ -227,7 +230,7 @@ def _web_app(
 def _ready_to_deliver(settings: Settings) -> None:
     """What the worker's "begin" waits for: the schema at the newest migration, and a bot
     token that Slack accepts (with a revoked one every card would fail for good, so no card is
-    tried before it is checked). `create_app` checks both again, at no cost to the worker."""
+    tried before it is checked). Bolt checks the token again as it is built, after "begin"."""
     database = Database(settings.database_url)
     try:
         database.upgrade()

@@ -83,8 +83,7 @@ class Leases:
 
     def _sign_on(self) -> None:
         """The first beat, with a dead SQLite sender's rows freed and long-gone holders
-        forgotten: one write transaction, as the first lease after a restart waits for it
-        (three took 30 ms)."""
+        forgotten: one write transaction, as the first lease after a restart waits for it."""
         now = self.clock.now()
         key = self._lock.hold() if self._lock is not None else None
         with self.db.write() as session:

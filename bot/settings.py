@@ -78,10 +78,21 @@ class Settings:
             if not values[name]:
                 mode = "Socket Mode" if socket_mode else "HTTP mode"
                 raise SettingsError(f"{name} is not set ({mode} needs it): {SETUP_HINT}")
+            if name != "SLACK_SIGNING_SECRET" and not _fits_a_header(str(values[name])):
+                raise SettingsError(
+                    f"{name} holds a space, a line break or a character outside ASCII, so it "
+                    f"cannot be sent to Slack: copy it again. {SETUP_HINT}"
+                )
         if socket_mode and not (self.slack_app_token or "").startswith("xapp-"):
             raise SettingsError(
                 f"SLACK_APP_TOKEN must be an app-level token (xapp-…): {SETUP_HINT}"
             )
+
+
+def _fits_a_header(token: str) -> bool:
+    """A token goes out as `Authorization: Bearer …`: a pasted line break or space (or a
+    character outside ASCII) would fail every call with a traceback, not a message."""
+    return token.isascii() and token.isprintable() and not any(c.isspace() for c in token)
 
 
 def _dashboard_refresh(value: str) -> int:

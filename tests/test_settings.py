@@ -3,6 +3,8 @@ set of answers is either one of them or refused in one line that names the varia
 
 from __future__ import annotations
 
+import http.client
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -70,3 +72,30 @@ def test_dashboard_refresh_reads_seconds(value: str, read: int) -> None:
 def test_dashboard_refresh_refuses_what_is_not_two_seconds_to_an_hour(value: str) -> None:
     with pytest.raises(SettingsError, match=f"not '{value}'$"):
         Settings.from_env({"LEADBOT_DASHBOARD_REFRESH": value})
+
+
+@given(st.text(min_size=1))
+def test_a_slack_token_that_cannot_go_in_a_header_is_refused_by_name(token: str) -> None:
+    """A token is refused, in one line naming its variable, exactly when it holds what does
+    not belong in a token (a space, a line break, a control or non-ASCII character); one
+    accepted goes into the `Authorization` header (leadbot serve's first Slack call would
+    otherwise end in a traceback)."""
+    unfit = not (token.isascii() and token.isprintable()) or any(c.isspace() for c in token)
+    for socket_mode, name, sent in (
+        (False, "SLACK_BOT_TOKEN", token),
+        (True, "SLACK_APP_TOKEN", "xapp-" + token),
+    ):
+        settings = Settings(
+            slack_bot_token="xoxb-1" if socket_mode else token,
+            slack_signing_secret="s",
+            slack_app_token=sent if socket_mode else None,
+        )
+        try:
+            settings.require_for_serve(socket_mode)
+        except SettingsError as err:
+            assert unfit and str(err).startswith(f"{name} holds a space"), err
+        else:
+            assert not unfit
+            request = http.client.HTTPConnection("localhost")
+            request.putrequest("POST", "/api/auth.test")
+            request.putheader("Authorization", f"Bearer {sent}")  # ValueError if it cannot

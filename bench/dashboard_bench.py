@@ -6,7 +6,7 @@ about 70,000 left open, far more than a real floor has, which is the point). No 
 draw reads the database. Baseline in the same run: the `/leads stats week` report alone (no
 follow-up). Target: p99 under 100 ms. A report, not a test: it always exits 0.
 
-The heap is frozen first, as `leadbot serve` does before it answers (bot.worker.freeze_the_heap);
+The heap is frozen first, as `leadbot serve` does before it answers (bot.ops.heap.freeze_the_heap);
 `--no-freeze` measures a process that never froze it, whose full collections walk every module
 and mapper (tens of ms every few draws).
 """
@@ -28,10 +28,10 @@ from stats_bench import CACHE, NOW, ROWS_VERSION, TARGET_SIZE, Rows, backend, bu
 
 from bot.clock import FixedClock
 from bot.config.load import default_config
+from bot.ops.heap import freeze_the_heap
 from bot.review.dashboard import Dashboard
 from bot.review.stats import StatsService
 from bot.settings import DEFAULT_DASHBOARD_REFRESH
-from bot.worker import freeze_the_heap
 
 TARGET_MS = 100.0
 

@@ -17,9 +17,11 @@ from bot.delivery.outbox import RetryPolicy
 from bot.http.app import create_http_app
 from bot.http.switch import Switchboard
 from bot.http.timeouts import Patience, guarded
+from bot.ops.heap import freeze_the_heap
 from bot.services import Services
 from bot.settings import Settings
-from bot.worker import Background, DeliveryWorker, freeze_the_heap
+from bot.worker.background import Background
+from bot.worker.delivery_worker import DeliveryWorker
 from handlers import LISTENER_MODULES
 from handlers.context import services_middleware, shared_client
 

@@ -3,7 +3,7 @@ leadbot.yml, without the web stack (FastAPI, uvicorn, Bolt and the listeners: `b
 
 The delivery worker builds its services from here. `leadbot serve` starts that worker before
 it imports the web stack, so after a crash the worker is sending while the server still loads
-what it serves with (bot/serve.py)."""
+what it serves with (bot/serve/)."""
 
 from __future__ import annotations
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 import logging
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config.schema import Config
-from bot.followup.cards import Filled
 from bot.followup.outreach import OutreachError, OutreachTemplates, mailto_url
 from bot.followup.outreach_context import (
     OutreachContext,
@@ -18,8 +18,12 @@ from bot.followup.outreach_context import (
     lead_values,
     owner_values,
 )
-from storage.followup import Task
-from storage.models import Lead
+
+if TYPE_CHECKING:  # not at run time: loading leadbot.yml checks the templates with this module,
+    # and `leadbot serve` forks its worker before it loads SQLAlchemy and the models (serve.py)
+    from bot.followup.cards import Filled
+    from storage.followup import Task
+    from storage.models import Lead
 
 log = logging.getLogger(__name__)
 STARTER = Path(__file__).resolve().parent / "starter"

@@ -10,13 +10,13 @@ import argparse
 import json
 import sys
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
-
-from bot.clock import SystemClock
 from bot.vocabulary import ExitCode
-from storage.crm import CrmWrite, CrmWriteStatus
-from storage.db import Database
+
+if TYPE_CHECKING:
+    from storage.crm import CrmWrite
+    from storage.db import Database
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -34,7 +34,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def _database() -> Database:
+    # Here, not at the top: the command line loads this module for its parser, and SQLAlchemy
+    # and the models are a fifth of a second that `leadbot serve` does not spend before its fork.
     from bot.settings import Settings
+    from storage.db import Database
 
     db = Database(Settings.from_env().database_url)
     db.upgrade()  # an older database has no crm_writes table yet
@@ -42,6 +45,10 @@ def _database() -> Database:
 
 
 def _list(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from storage.crm import CrmWrite, CrmWriteStatus
+
     query = select(CrmWrite).order_by(CrmWrite.asked_at.desc(), CrmWrite.id.desc())
     if not args.all:
         query = query.where(CrmWrite.status == CrmWriteStatus.FAILED)
@@ -69,6 +76,11 @@ def _as_json(row: CrmWrite) -> dict[str, object]:
 
 
 def _retry(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from bot.clock import SystemClock
+    from storage.crm import CrmWrite, CrmWriteStatus
+
     now = SystemClock().now()
     with _database().write() as session:
         failed = select(CrmWrite.lead_id).where(CrmWrite.status == CrmWriteStatus.FAILED)
@@ -88,6 +100,10 @@ def _queued_again(lead_ids: list[int], now: datetime) -> object:
     the retry as to a new write; the owner and its generation stay (the same write, again). Its
     due time stays too: the moment of its last attempt, past, so the next tick takes it (and a
     command's clock never has to agree to the millisecond with the server's)."""
+    from sqlalchemy import update
+
+    from storage.crm import CrmWrite, CrmWriteStatus
+
     return (
         update(CrmWrite)
         .where(CrmWrite.lead_id.in_(lead_ids), CrmWrite.status == CrmWriteStatus.FAILED)

@@ -12,8 +12,12 @@ import sys
 from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.sources.importer import PRESETS, Imported
+from bot.sources.presets import PRESETS
+
+if TYPE_CHECKING:
+    from bot.sources.importer import Imported
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -23,25 +23,12 @@ from bot.leads.group import receive_in_savepoint
 from bot.leads.input import LeadIn, LeadInputError
 from bot.leads.service import LeadService
 from bot.sources.mapping import MappingProblem, lead_of
+from bot.sources.presets import PRESETS
 from bot.sources.shapes import Record, flat
 from storage.db import TROUBLE
 
 log = logging.getLogger(__name__)
 CHUNK = 200  # rows a transaction
-# Columns the usual labels do not name, by CRM (the rest: shapes.CANONICAL finds them).
-PRESETS: dict[str, dict[str, str]] = {
-    "hubspot": {"external_id": "Record ID", "country": "Country/Region"},
-    "salesforce": {"external_id": "Lead ID", "company": "Company / Account"},
-    "pipedrive": {
-        "external_id": "Lead - ID",
-        "name": "Person - Name",
-        "email": "Person - Email",
-        "phone": "Person - Phone",
-        "company": "Organization - Name",
-    },
-    "zoho": {"external_id": "Record Id"},
-    "leadbot": {field: field for field in MAPPABLE},
-}
 _IMPORT = Source(kind="json", secret_env="LEADBOT_IMPORT")
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from bot.fakeslack.server import FakeSlack, RecordedCall
-from bot.tools.text import render_message
+if TYPE_CHECKING:
+    from bot.fakeslack.server import FakeSlack, RecordedCall
 
 SHOWN = ("chat.postMessage", "chat.update", "chat.postEphemeral", "views.publish")
 SIGNING_SECRET = "fake-signing-secret"  # the fake signs nothing: any value leadbot is given works
@@ -30,6 +30,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run(
     args: argparse.Namespace, out: TextIO = sys.stdout, stop: threading.Event | None = None
 ) -> int:
+    from bot.fakeslack.server import FakeSlack  # here: every `leadbot` command builds this parser
+
     stop = stop or threading.Event()
     with FakeSlack(args.host, args.port) as fake:
         _seed(fake)
@@ -63,6 +65,8 @@ def _seed(fake: FakeSlack) -> None:
 
 
 def _drawn(call: RecordedCall) -> str:
+    from bot.tools.text import render_message
+
     where = call.args.get("channel") or call.args.get("user_id") or "?"
     refused = "" if call.ok else f" (refused: {call.response.get('error')})"
     head = f"── {call.method} → {where}{refused}"

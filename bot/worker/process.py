@@ -2,9 +2,11 @@
 which builds its own services, waits for the server's BEGIN and runs the background work until
 the server is gone (end of file on the pipe) or a signal asks it to stop.
 
-May import: what bot/worker may (the core, `bot.ops`) and `bot.assemble`, never the web stack:
-`leadbot serve` forks the worker before it loads that (bot/serve.py), and the worker gets every
-module it needs already imported. It builds its own services: no object crosses the fork.
+May import: what bot/worker may (the core, `bot.ops`, `bot.assemble`), never the web stack.
+Light at import (`launch` imports it): `leadbot serve` forks the worker as soon as leadbot.yml is
+loaded (bot/serve/), and the worker loads SQLAlchemy, the Slack client and the rest of what
+it runs on itself, on one core while the server loads its own on the other. It builds its own
+services: no object crosses the fork.
 """
 
 from __future__ import annotations
@@ -19,11 +21,9 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from types import FrameType
 
-from bot.assemble import create_services
 from bot.config.schema import Config
-from bot.ops.worker_reports import Reporter
+from bot.ops.heap import freeze_the_heap, loading
 from bot.settings import Settings
-from storage.db import sqlite_sender_lock
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +52,15 @@ def run_worker(
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     relay = _Relay(reader.fileno(), begun, stop)
     threading.Thread(target=relay.run, name="leadbot-worker-pipe", daemon=True).start()
-    from bot.worker import Background, freeze_the_heap
+    # Loaded, built and frozen while the server migrates and checks the token (neither
+    # touches what these do): after a crash, this is the time before the first card.
+    with loading():
+        from bot.assemble import create_services
+        from bot.ops.worker_reports import Reporter
+        from bot.worker.background import Background
 
-    # Built and frozen while the server migrates and checks the token: neither touches the
-    # database nor Slack, and after a crash the ~0.1 s they take came before the first card.
-    services = create_services(settings, config)
-    freeze_the_heap()
+        services = create_services(settings, config)
+    freeze_the_heap(collect=False)
     while not (begun.is_set() or stop.is_set()):
         begun.wait(0.05)  # BEGIN wakes it at once; a stop is seen within 50 ms
     if stop.is_set() or not _sole_sender(settings.database_url, stop):
@@ -84,6 +87,8 @@ def _sole_sender(database_url: str, stop: threading.Event) -> bool:
     its worker finishing what it had in flight, and the new worker frees every lease it finds
     at start (bot/delivery/leases.py), which is right only once the old one is gone. The kernel
     drops the lock with the process that held it. False: stopped while waiting."""
+    from storage.db import sqlite_sender_lock  # loaded by now (create_services)
+
     path = sqlite_sender_lock(database_url)
     if path is None:
         return True

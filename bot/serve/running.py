@@ -1,4 +1,5 @@
-"""`leadbot serve`: load everything, fail in one line when something is missing, run."""
+"""`leadbot serve` once its worker is forked (bot/serve/): the schema and the token checked,
+"begin" sent, the web app built, then served until a signal, leadbot.yml reloaded meanwhile."""
 
 from __future__ import annotations
 
@@ -17,14 +18,14 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from blocks.mrkdwn import escape
-from bot.config.errors import ConfigError
-from bot.config.load import load_config
 from bot.config.reload import ConfigWatch, Reloaded
 from bot.config.schema import Config
 from bot.config.sources import unset_secrets
 from bot.delivery.alerts import tell_admins
+from bot.ops.heap import loading
 from bot.settings import SETUP_HINT, Settings
-from bot.worker import DeliveryWorker
+from bot.worker.delivery_worker import DeliveryWorker
+from bot.worker.launch import Launched
 from storage.db import Database
 
 if TYPE_CHECKING:
@@ -35,27 +36,20 @@ log = logging.getLogger("leadbot")
 RELOAD_POLL = 2.0  # seconds between looks at leadbot.yml (SIGHUP does not wait for one)
 
 
-def serve(
+def run_server(
     settings: Settings,
+    config: Config,
+    watch: ConfigWatch,
+    launched: Launched | None,
     host: str,
     port: int,
     *,
     socket_mode: bool,
     setup_logging: Callable[[], None] | None = None,
 ) -> int:
-    """`setup_logging`: how `leadbot` configured logging, for a delivery worker spawned anew."""
-    settings.require_for_serve(socket_mode)
-    try:
-        # The file's bytes as loaded: a save during the start is a change, seen once running.
-        watch = ConfigWatch(settings.config_path)
-        config = load_config(settings.config_path)
-    except ConfigError as err:
-        print(err, file=sys.stderr)
-        return 2
-    worker = None
-    if settings.delivery_process == "separate":
-        worker = DeliveryWorker(settings, config, setup_logging)
-        worker.start()  # before any thread starts here: see DeliveryWorker.start
+    """`launched`: the delivery worker `serve` forked (None: `LEADBOT_DELIVERY_PROCESS=inline`).
+    `setup_logging`: how `leadbot` configured logging, for a delivery worker spawned anew."""
+    worker = None if launched is None else DeliveryWorker(settings, config, setup_logging, launched)
     try:
         if worker is not None:
             _ready_to_deliver(settings)
@@ -214,9 +208,10 @@ def _web_app(
 ) -> LeadbotApp:
     # The web stack (FastAPI, uvicorn, Bolt, the listeners: a third of the start's imports)
     # loads only now, while the worker, forked without it, already sends what is due.
-    from slack_bolt.error import BoltError
+    with loading():
+        from slack_bolt.error import BoltError
 
-    from bot.app import create_app
+        from bot.app import create_app
 
     try:
         # With a worker, `_ready_to_deliver` has migrated already.

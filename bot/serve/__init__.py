@@ -22,7 +22,7 @@ from bot.config.load import load_config
 from bot.config.reload import ConfigWatch
 from bot.ops.heap import loading
 from bot.settings import Settings
-from bot.worker.launch import fork_worker
+from bot.worker.launch import launch
 
 
 def serve(
@@ -44,7 +44,8 @@ def serve(
         return 2
     launched = None
     if settings.delivery_process == "separate":
-        launched = fork_worker(settings, config, setup_logging)  # before any thread starts here
+        # Before any thread starts here, and before anything else loads (the docstring above).
+        launched = launch(settings, config, setup_logging, fork=True)
     with loading():
         from bot.serve.running import run_server
     return run_server(

@@ -4,7 +4,6 @@ starts the worker, tells it to begin, wakes it and watches it."""
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import threading
 import time
@@ -39,7 +38,7 @@ class DeliveryWorker:
     ) -> None:
         """`setup_logging`: how a spawned worker (a restart) configures its logging, which a
         forked one inherits (a module-level function: it is pickled by name). `launched`: a
-        worker already started (`fork_worker`), which this one watches from now on."""
+        worker already started (`launch`), which this one watches from now on."""
         self.settings, self.config = settings, config
         self.setup_logging = setup_logging
         self._process: Any = None  # multiprocessing's Process (its type depends on the context)
@@ -54,12 +53,13 @@ class DeliveryWorker:
             self._adopt(launched)
 
     def start(self, *, threads_running: bool = False) -> None:
-        """Start the worker now. `leadbot serve`'s first is forked earlier (`fork_worker`) and
+        """Start the worker now. `leadbot serve`'s first is forked earlier (`launch`) and
         given to the constructor. One started later, for a reloaded leadbot.yml
         (`threads_running`), is spawned: forking a process with threads can copy a lock some
         thread holds."""
-        fork = not threads_running and "fork" in multiprocessing.get_all_start_methods()
-        self._adopt(launch(self.settings, self.config, self.setup_logging, fork=fork))
+        self._adopt(
+            launch(self.settings, self.config, self.setup_logging, fork=not threads_running)
+        )
 
     def begin(self) -> None:
         """The database is migrated: start the work, and keep the worker alive from now on.

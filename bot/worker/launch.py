@@ -24,18 +24,6 @@ class Launched:
     reports: Connection  # worker -> server: its counters, for /metrics
 
 
-def fork_worker(
-    settings: Settings, config: Config, setup_logging: Callable[[], None] | None
-) -> Launched:
-    """`leadbot serve`'s first worker, before the server starts a thread (forking a process
-    with threads can copy a lock some thread holds). Forked where the platform can: the child is
-    up at once, with leadbot.yml read and checked, and loads the rest on the other core while
-    the server loads its own (after a crash, that time is every pending card's)."""
-    return launch(
-        settings, config, setup_logging, fork="fork" in multiprocessing.get_all_start_methods()
-    )
-
-
 def launch(
     settings: Settings,
     config: Config,
@@ -43,8 +31,13 @@ def launch(
     *,
     fork: bool,
 ) -> Launched:
-    """Start a worker: forked, or spawned (a fresh interpreter: a restart, or a worker for a
-    reloaded leadbot.yml, started while the server's threads run)."""
+    """Start a worker. `fork`: `leadbot serve`'s first, before the server starts a thread
+    (forking a process with threads can copy a lock some thread holds), forked where the
+    platform can: the child is up at once, with leadbot.yml read and checked, and loads the
+    rest on the other core while the server loads its own (after a crash, that time is every
+    pending card's). Otherwise spawned, a fresh interpreter: a restart, or a worker for a
+    reloaded leadbot.yml, started while the server's threads run."""
+    fork = fork and "fork" in multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if fork else "spawn")
     reader, writer = context.Pipe(duplex=False)
     reports, reporter = context.Pipe(duplex=False)

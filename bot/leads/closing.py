@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.delivery.outbox import cancel_pending_messages, enqueue_card_updates
 from bot.leads.events import add_event
-from bot.leads.records import change_if_unchanged, refuse_owner_action
+from bot.leads.records import change_if_unchanged, locked_lead, refuse_owner_action
 from bot.leads.service import Outcome
 from bot.services import WithDeps
 from bot.vocabulary import EventKind, LeadOutcome, LeadStatus
@@ -63,7 +63,7 @@ class LeadClosing(WithDeps):
             return Outcome(False, refusal)
         now = self.clock.now()
         with self.db.write() as session:
-            lead = session.get(Lead, lead_id, with_for_update=True, populate_existing=True)
+            lead = locked_lead(session, lead_id)
             refusal = refuse_owner_action(
                 self.config, lead, lead_id, user_id, "close", claimed_too=True
             )

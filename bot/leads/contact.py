@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from bot.clock import as_utc
 from bot.delivery.outbox import enqueue_card_updates
 from bot.leads.events import add_event
-from bot.leads.records import record_claim
+from bot.leads.records import locked_lead, record_claim
 from bot.leads.service import Outcome
 from bot.services import WithDeps
 from bot.vocabulary import CLOSING_OUTCOMES, CONTACT_LABELS, EventKind, LeadStatus, outcome_label
@@ -28,10 +28,9 @@ class ContactLog(WithDeps):
             return Outcome(False, f"'{outcome[:40]}' is not a contact outcome (known: {known}).")
         now = self.clock.now()
         with self.db.write() as session:
-            # Locked while it is read: a contact happened whatever else is going on, so two logged
-            # at once (the rep's own double click, a manager's) wait in turn instead of one of them
-            # being refused as "changed meanwhile". SQLite serialises writers anyway.
-            lead = session.get(Lead, lead_id, with_for_update=True, populate_existing=True)
+            # A contact happened whatever else is going on: two logged at once (the rep's own
+            # double click, a manager's) wait in turn instead of one being refused.
+            lead = locked_lead(session, lead_id)
             refusal = self.refusal(lead, lead_id, user_id)
             if refusal or lead is None:
                 return Outcome(False, refusal or "")

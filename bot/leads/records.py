@@ -151,6 +151,15 @@ def record_claim(
                   reason="lead claimed")  # fmt: skip
 
 
+def locked_lead(session: Session, lead_id: int) -> Lead | None:
+    """The lead, its row locked until the caller's transaction ends: what a person's change
+    reads before its guarded write. Read unlocked on PostgreSQL, leadbot's own change landing
+    in between (a dropped reminder's redraw bumps the version) failed the guard, and the person
+    was told "someone else changed this lead"; locked, it waits for that change and acts on
+    what it left. SQLite's one writer serialises them anyway."""
+    return session.get(Lead, lead_id, with_for_update=True, populate_existing=True)
+
+
 def change_if_unchanged(
     session: Session, lead: Lead, *conditions: ColumnElement[bool], **values: object
 ) -> bool:

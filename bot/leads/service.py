@@ -25,6 +25,7 @@ from bot.leads.records import (
     by_external_id,
     change_if_unchanged,
     insert_lead,
+    locked_lead,
     new_lead,
     not_claimable,
     record_claim,
@@ -196,7 +197,7 @@ class LeadService(WithDeps):
     def pass_lead(self, lead_id: int, user_id: str) -> Outcome:
         now = self.clock.now()
         with self.db.write() as session:
-            lead = session.get(Lead, lead_id)
+            lead = locked_lead(session, lead_id)
             refusal = refuse_owner_action(self.config, lead, lead_id, user_id, "pass on")
             if refusal or lead is None:
                 return Outcome(False, refusal or "")
@@ -220,7 +221,7 @@ class LeadService(WithDeps):
             return Outcome(False, f"<@{new_owner}> is not a rep in leadbot.yml.")
         now = self.clock.now()
         with self.db.write() as session:
-            lead = session.get(Lead, lead_id)
+            lead = locked_lead(session, lead_id)
             if lead is None or lead.status not in (*LeadStatus.OPEN, LeadStatus.CLAIMED):
                 state = lead.status if lead else "gone"
                 return Outcome(False, f"Lead #{lead_id} is {state}: nothing to reassign.")
@@ -257,7 +258,7 @@ class LeadService(WithDeps):
         if until <= now:
             return Outcome(False, "Pick a snooze time in the future.")
         with self.db.write() as session:
-            lead = session.get(Lead, lead_id)
+            lead = locked_lead(session, lead_id)
             refusal = refuse_owner_action(
                 self.config, lead, lead_id, user_id, "snooze", claimed_too=True
             )

@@ -48,8 +48,8 @@ def test_every_change_is_logged_once_with_its_lead_and_actor_and_no_pii(
     assert bot.post_lead(LEAD)[0] == 201
     card = bot.dm_card("U0ALICE", 1)
     # Each change waits for the deliveries the one before queued: on PostgreSQL the sweep skips
-    # a lead the recorder holds locked, and a reminder dropped as stale bumps the lead's version
-    # (its cards must redraw), which a change read before it refuses as "changed meanwhile".
+    # a lead the recorder holds locked (a person's change waits for it instead: see
+    # tests/leads/test_locked_actions.py), and the logged order is then the order of the calls.
     bot.settle()
     clock.advance(timedelta(minutes=30))
     services.escalator.sweep()  # step 1: a reminder to Alice
